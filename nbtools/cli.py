@@ -1,0 +1,195 @@
+"""The command-line frame: global options, sub-command dispatch, exit codes.
+
+Only the chosen command's module is imported, so ``nbtools strip`` and
+``nbtools --version`` stay free of nbclient, jupytext, nbconvert and tensorflow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Sequence
+
+from nbtools import __version__
+from nbtools.commands import COMMANDS, Request
+from nbtools.config import load_config, resolve, unknown_keys
+from nbtools.console import Console
+from nbtools.errors import ExitCode, NbtoolsError, UsageError
+from nbtools.renderers import FORMATS, render
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main`` owns the exit code."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> Any:  # type: ignore[override]
+        if message:
+            sys.stderr.write(message)
+        raise _Exit(status)
+
+
+class _Exit(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _global_options() -> _ArgumentParser:
+    parent = _ArgumentParser(add_help=False)
+    group = parent.add_argument_group("output")
+    group.add_argument("-q", "--quiet", action="count", default=0, help="less output (repeatable)")
+    group.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more output (repeatable)"
+    )
+    group.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default=None,
+        help="colour the output (default: auto; honours NO_COLOR and FORCE_COLOR)",
+    )
+    group.add_argument(
+        "--format",
+        choices=sorted(FORMATS),
+        default=None,
+        help="report format on stdout (default: text)",
+    )
+    group.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        default=None,
+        help="write the report to FILE instead of stdout",
+    )
+    group.add_argument(
+        "--config",
+        metavar="PYPROJECT",
+        default=None,
+        help="read [tool.nbtools] from this file instead of searching",
+    )
+    return parent
+
+
+def _command_name(argv: Sequence[str]) -> str | None:
+    for token in argv:
+        if not token.startswith("-"):
+            return token
+    return None
+
+
+def build_parser(command: str | None) -> tuple[argparse.ArgumentParser, Any]:
+    """The top-level parser; only ``command``'s own arguments are loaded."""
+    parser = _ArgumentParser(
+        prog="nbtools",
+        description="Notebook hygiene and CI toolkit.",
+        epilog="exit codes: 0 clean, 1 findings or files changed, 2 usage error or "
+        "unreadable input, 3 internal error, 130 interrupted",
+    )
+    parser.add_argument("--version", action="version", version=f"nbtools {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parent = _global_options()
+    module = None
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text, parents=[parent])
+        if name == command:
+            module = importlib.import_module(module_name)
+            module.add_arguments(sub)
+    return parser, module
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run nbtools with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    console = Console()
+    try:
+        return _main(argv, console)
+    except _Exit as exc:
+        return exc.status
+    except NbtoolsError as exc:
+        console.error(str(exc))
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        console.error("interrupted")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (e.g. `nbtools scan | head`); nothing more to say
+        _silence_stdout()
+        return ExitCode.OK
+    except Exception:  # noqa: BLE001 - the one place that turns bugs into exit code 3
+        traceback.print_exc()
+        console.error(
+            "internal error (a bug in nbtools); please report it with the traceback above"
+        )
+        return ExitCode.INTERNAL
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _main(argv: list[str], console: Console) -> int:
+    command = _command_name(argv)
+    if command is not None and command not in COMMANDS:
+        raise UsageError(f"unknown command {command!r}; choose from {', '.join(COMMANDS)}")
+    parser, module = build_parser(command)
+    args = parser.parse_args(argv)
+    if module is None:
+        parser.print_help(sys.stderr)
+        return ExitCode.USAGE
+    paths: list[str] = list(getattr(args, "paths", []) or [])
+    config = load_config(paths, args.config)
+    color = args.color or config.global_value("color") or "auto"
+    console = Console(verbosity=args.verbose - args.quiet, color=color)
+    fmt = args.format or config.global_value("format") or "text"
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; choose from {', '.join(sorted(FORMATS))}")
+    for key in unknown_keys(config, command or "", module.OPTIONS):
+        console.warning(f"{config.path}: unknown configuration key {key} (ignored)")
+    options = resolve(
+        vars(args), config, module.NAME, module.OPTIONS, getattr(module, "INHERIT", ())
+    )
+    exclude = [
+        *(config.global_value("exclude") or []),
+        *(config.global_value("extend_exclude") or []),
+    ]
+    request = Request(module.NAME, paths, options, config, console, args, exclude)
+    report = module.execute(request)
+    for error in report.errors:
+        console.error(f"{error.path}: {error.message}")
+    _emit(report, fmt, args.output, console)
+    _summarize(report, console)
+    return int(report.exit_code)
+
+
+def _emit(report: Any, fmt: str, output: str | None, console: Console) -> None:
+    if report.stdout_payload is not None:
+        sys.stdout.buffer.write(report.stdout_payload)
+        sys.stdout.buffer.flush()
+        return
+    if output:
+        file_console = Console(verbosity=console.verbosity, color="never")
+        Path(output).write_text(render(report, fmt, file_console), encoding="utf-8")
+        return
+    text = render(report, fmt, console)
+    if text:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def _summarize(report: Any, console: Console) -> None:
+    summary = report.sections.get("summary_line")
+    if summary is None:
+        counts = report.counts()
+        parts = [f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items())]
+        summary = ", ".join(parts) if parts else "no files"
+    if console.verbosity >= 0 and report.stdout_payload is None:
+        console.info(f"nbtools {report.command}: {summary}")

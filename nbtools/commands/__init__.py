@@ -1,0 +1,35 @@
+"""Each command is one module here: it declares its options and wires a core module to a report.
+
+A command module provides ``NAME``, ``HELP``, ``OPTIONS`` (settings that may also come
+from ``[tool.nbtools.<NAME>]``), ``add_arguments(parser)`` and ``execute(request) -> Report``.
+Modules are imported only when their command runs, which keeps start-up lean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
+
+    from nbtools.config import Config
+    from nbtools.console import Console
+
+#: command name -> (module, one-line help); the order is the order of ``nbtools --help``
+COMMANDS: dict[str, tuple[str, str]] = {
+    "strip": ("nbtools.commands.strip", "remove outputs, execution counts and volatile metadata"),
+}
+
+
+@dataclass
+class Request:
+    """Everything a command needs: resolved options, inputs, configuration and console."""
+
+    command: str
+    paths: list[str]
+    options: dict[str, Any]
+    config: Config
+    console: Console
+    args: argparse.Namespace
+    exclude: list[str] = field(default_factory=list)

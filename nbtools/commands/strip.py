@@ -1,0 +1,181 @@
+"""``nbtools strip``: remove outputs, execution counts and volatile metadata."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from typing import TYPE_CHECKING, Any
+
+from nbtools.config import Option
+from nbtools.discovery import collect_files
+from nbtools.errors import InputError
+from nbtools.notebook import loads_notebook, read_notebook, write_notebook
+from nbtools.report import FileResult, Report
+from nbtools.strip import StripOptions, strip_notebook
+
+if TYPE_CHECKING:
+    import argparse
+
+    from nbtools.commands import Request
+
+NAME = "strip"
+HELP = "remove outputs, execution counts and volatile metadata"
+
+OPTIONS: dict[str, Option] = {
+    "keep_output": Option(bool, False, bool),
+    "keep_count": Option(bool, False, bool),
+    "extra_keys": Option(tuple, (), list),
+    "keep_keys": Option(frozenset, frozenset(), list),
+    "drop_tagged_cells": Option(tuple, (), list),
+    "drop_empty_cells": Option(bool, False, bool),
+    "strip_init_cells": Option(bool, False, bool),
+    "max_output_size": Option(int, 0, int),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="*", default=["."], help="notebooks or directories; - for stdin"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 listing what would change"
+    )
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="print a unified diff of the changes (implies no writes)",
+    )
+    parser.add_argument(
+        "--keep-output", action="store_const", const=True, default=None, help="keep all outputs"
+    )
+    parser.add_argument(
+        "--keep-count", action="store_const", const=True, default=None, help="keep execution counts"
+    )
+    parser.add_argument(
+        "--extra-keys",
+        nargs="+",
+        metavar="KEY",
+        default=None,
+        help="more metadata keys to drop, e.g. metadata.foo cell.metadata.bar",
+    )
+    parser.add_argument(
+        "--keep-keys",
+        nargs="+",
+        metavar="KEY",
+        default=None,
+        help="default volatile keys to keep instead, e.g. cell.metadata.collapsed",
+    )
+    parser.add_argument(
+        "--drop-tagged-cells",
+        nargs="+",
+        metavar="TAG",
+        default=None,
+        help="remove cells carrying any of these tags",
+    )
+    parser.add_argument(
+        "--drop-empty-cells",
+        action="store_const",
+        const=True,
+        default=None,
+        help="remove cells whose source is blank",
+    )
+    parser.add_argument(
+        "--strip-init-cells",
+        action="store_const",
+        const=True,
+        default=None,
+        help="also strip cells marked init_cell",
+    )
+    parser.add_argument(
+        "--max-output-size",
+        type=int,
+        metavar="BYTES",
+        default=None,
+        help="when outputs are kept, drop those larger than BYTES",
+    )
+    parser.add_argument("--stdin-filename", default=None, help="name to report for - (stdin)")
+
+
+def strip_options(options: dict[str, Any]) -> StripOptions:
+    return StripOptions(**{name: options[name] for name in OPTIONS})
+
+
+def execute(request: Request) -> Report:
+    args = request.args
+    options = strip_options(request.options)
+    report = Report(NAME)
+    write = not (args.check or args.diff)
+    files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root)
+    for path in files:
+        if path == "-":
+            _strip_stdin(report, options, args.stdin_filename or "-", write)
+            continue
+        try:
+            nbfile = read_notebook(path)
+        except InputError as exc:
+            report.add_error(path, exc.reason)
+            continue
+        result = strip_notebook(nbfile.nb, options)
+        if not result.changed:
+            report.add_file(FileResult(path, "unchanged"))
+            continue
+        summary = _summary(result.changes)
+        if args.diff:
+            report.diffs.append(_diff(path, nbfile.text, nbfile.render()))
+        if write:
+            try:
+                written = write_notebook(nbfile)
+            except OSError as exc:
+                report.add_error(path, f"cannot write: {exc.strerror or exc}")
+                continue
+            report.add_file(FileResult(path, "changed" if written else "unchanged", summary))
+        else:
+            report.add_file(FileResult(path, "would_change", summary))
+            if request.console.verbosity > 0:
+                report.add_findings(result.findings(path))
+    return report
+
+
+def _strip_stdin(report: Report, options: StripOptions, name: str, write: bool) -> None:
+    raw = sys.stdin.buffer.read()
+    try:
+        nbfile = loads_notebook(raw, name)
+    except InputError as exc:
+        report.add_error(name, exc.reason)
+        report.stdout_payload = raw  # a filter must never eat the user's data
+        return
+    result = strip_notebook(nbfile.nb, options)
+    out = nbfile.render().encode("utf-8") if result.changed else raw
+    if write:
+        report.stdout_payload = out
+        report.add_file(FileResult(name, "unchanged", details={"stripped": result.changed}))
+    else:
+        status = "would_change" if result.changed else "unchanged"
+        report.add_file(
+            FileResult(name, status, _summary(result.changes) if result.changed else "")
+        )
+        if result.changed:
+            report.diffs.append(_diff(name, nbfile.text, out.decode("utf-8")))
+
+
+def _summary(changes: list[Any]) -> str:
+    kinds: dict[str, int] = {}
+    for change in changes:
+        kinds[change.rule] = kinds.get(change.rule, 0) + 1
+    labels = {
+        "strip/outputs": "outputs",
+        "strip/execution-count": "counts",
+        "strip/metadata": "metadata",
+        "strip/cell": "cells",
+    }
+    return ", ".join(f"{labels.get(k, k)}: {n}" for k, n in kinds.items())
+
+
+def _diff(path: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{path}",
+        tofile=f"b/{path}",
+    )
+    return "".join(lines).rstrip("\n")

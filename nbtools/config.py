@@ -1,0 +1,167 @@
+"""``[tool.nbtools]`` configuration in ``pyproject.toml``, found by walking up from the files.
+
+Precedence: command line, then the command's table (``[tool.nbtools.<command>]``), then
+the top-level ``[tool.nbtools]`` keys shared by all commands, then the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from nbtools.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11
+    import tomli as tomllib
+
+#: keys allowed at the top of ``[tool.nbtools]`` (they apply to every command)
+GLOBAL_KEYS: dict[str, type] = {
+    "exclude": list,
+    "extend_exclude": list,
+    "color": str,
+    "format": str,
+}
+
+#: command tables that exist; each command declares its own keys in its module
+COMMAND_TABLES = ("strip", "scan", "pair", "sync", "run", "check", "install", "doctor", "filter")
+
+
+@dataclass(frozen=True)
+class Option:
+    """A setting that can come from the command line or from the config table."""
+
+    convert: Callable[[Any], Any]
+    default: Any
+    kind: type = object  # expected TOML type (list, bool, int, str, float, object)
+
+
+@dataclass
+class Config:
+    """The ``[tool.nbtools]`` table of the nearest ``pyproject.toml`` (or none)."""
+
+    path: Path | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        """Directory that relative paths in the config are resolved against."""
+        return self.path.parent if self.path else Path.cwd()
+
+    def table(self, command: str) -> dict[str, Any]:
+        value = self.data.get(command, {})
+        return value if isinstance(value, dict) else {}
+
+    def global_value(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` with a ``[tool.nbtools]`` table, walking up from start.
+
+    The walk stops at a repository root (a directory with ``.git``), like black's.
+    """
+    start = start if start.is_dir() else start.parent
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file() and _has_nbtools_table(candidate):
+            return candidate
+        if (directory / ".git").exists():
+            return None
+    return None
+
+
+def _has_nbtools_table(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return "tool.nbtools" in text
+
+
+def common_start(paths: Sequence[str]) -> Path:
+    """Where to start looking for configuration: the common parent of the inputs."""
+    real = [os.path.abspath(p) for p in paths if p != "-"]
+    if not real:
+        return Path.cwd()
+    try:
+        return Path(os.path.commonpath(real))
+    except ValueError:  # different drives
+        return Path.cwd()
+
+
+def load_config(paths: Sequence[str], explicit: str | None = None) -> Config:
+    """Load ``[tool.nbtools]`` from ``explicit`` or from the nearest pyproject.toml."""
+    path = Path(explicit) if explicit else find_pyproject(common_start(paths))
+    if path is None:
+        return Config()
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    data = document.get("tool", {}).get("nbtools", {})
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: [tool.nbtools] must be a table")
+    return Config(path=path, data=data)
+
+
+def unknown_keys(config: Config, command: str, options: Mapping[str, Option]) -> list[str]:
+    """Dotted names of keys nobody reads (shown as warnings)."""
+    unknown = [
+        f"tool.nbtools.{key}"
+        for key, value in config.data.items()
+        if key not in GLOBAL_KEYS and not (key in COMMAND_TABLES and isinstance(value, dict))
+    ]
+    unknown += [
+        f"tool.nbtools.{command}.{key}" for key in config.table(command) if key not in options
+    ]
+    return unknown
+
+
+def resolve(
+    cli_values: Mapping[str, Any],
+    config: Config,
+    command: str,
+    options: Mapping[str, Option],
+    inherit: Iterable[str] = (),
+) -> dict[str, Any]:
+    """Merge CLI values (None = not given), the command's table, inherited tables and defaults."""
+    tables: list[tuple[str, dict[str, Any]]] = [(command, config.table(command))]
+    tables += [(name, config.table(name)) for name in inherit]
+    resolved: dict[str, Any] = {}
+    for name, option in options.items():
+        value = cli_values.get(name)
+        if value is None:
+            for table_name, table in tables:
+                if name in table:
+                    value = _coerce(
+                        table[name], option, f"tool.nbtools.{table_name}.{name}", config
+                    )
+                    break
+        resolved[name] = option.default if value is None else value
+    return resolved
+
+
+def _coerce(value: Any, option: Option, dotted: str, config: Config) -> Any:
+    kind = option.kind
+    if kind is list and isinstance(value, str):
+        value = [value]
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if (kind is not object and not isinstance(value, kind)) or (
+        kind is int and isinstance(value, bool)
+    ):
+        raise ConfigError(
+            f"{config.path}: {dotted} must be {kind.__name__}, not {type(value).__name__}"
+        )
+    try:
+        return option.convert(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{config.path}: {dotted}: {exc}") from None

@@ -1,0 +1,107 @@
+"""Turn the paths given on the command line into the files a command works on."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from pathlib import Path
+from typing import Iterable, Sequence
+
+#: directories never entered when recursing
+SKIP_DIRS = frozenset(
+    {
+        ".ipynb_checkpoints",
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        "node_modules",
+        ".venv",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        "site-packages",
+    }
+)
+
+
+def matches_any(path: str, patterns: Sequence[str], root: Path | None = None) -> bool:
+    """Glob match against the path relative to ``root`` and against its basename."""
+    if not patterns:
+        return False
+    candidates = [path, os.path.basename(path)]
+    if root is not None:
+        try:
+            candidates.append(os.path.relpath(os.path.abspath(path), root))
+        except ValueError:
+            pass
+    normalized = [c.replace(os.sep, "/") for c in candidates]
+    return any(fnmatch.fnmatch(c, pat) for pat in patterns for c in normalized)
+
+
+def git_ignored(paths: Sequence[str], cwd: str | None = None) -> set[str]:
+    """The subset of ``paths`` that git ignores (empty outside a repository or without git)."""
+    if not paths:
+        return set()
+    try:
+        proc = subprocess.run(
+            ["git", "check-ignore", "--stdin", "-z"],
+            input="\0".join(paths).encode() + b"\0",
+            capture_output=True,
+            cwd=cwd,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    if proc.returncode not in (0, 1):
+        return set()
+    return {p for p in proc.stdout.decode(errors="replace").split("\0") if p}
+
+
+def _walk(directory: str, suffixes: Sequence[str]) -> Iterable[str]:
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        for name in sorted(filenames):
+            if name.endswith(tuple(suffixes)):
+                yield os.path.join(dirpath, name)
+
+
+def collect_files(
+    paths: Sequence[str],
+    suffixes: Sequence[str] = (".ipynb",),
+    exclude: Sequence[str] = (),
+    root: Path | None = None,
+    respect_gitignore: bool = True,
+) -> list[str]:
+    """Expand directories (recursively, by suffix); keep explicitly named files.
+
+    Files found by recursion are dropped when they match ``exclude`` or git ignores
+    them; a file named explicitly is kept unless it matches ``exclude`` (pre-commit
+    passes explicit names, and a configured exclusion must still apply to them).
+    """
+    explicit: list[str] = []
+    found: list[str] = []
+    for path in paths:
+        if path == "-":
+            explicit.append(path)
+        elif os.path.isdir(path):
+            found.extend(_walk(path, suffixes))
+        else:
+            explicit.append(path)
+    if respect_gitignore and found:
+        ignored = git_ignored(found)
+        found = [f for f in found if f not in ignored]
+    seen: set[str] = set()
+    result: list[str] = []
+    for path in [*explicit, *found]:
+        if path in seen or (path != "-" and matches_any(path, exclude, root)):
+            continue
+        if ".ipynb_checkpoints" in Path(path).parts:
+            continue
+        seen.add(path)
+        result.append(path)
+    return result

@@ -1,0 +1,133 @@
+"""The one finding model that every command produces and every renderer consumes."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+
+class Severity(str, enum.Enum):
+    """How bad a finding is (maps onto SARIF levels)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+class Where(str, enum.Enum):
+    """The part of a notebook (or file) a finding points into."""
+
+    SOURCE = "source"  # a code cell's source
+    MARKDOWN = "markdown"  # a markdown cell's source
+    RAW = "raw"  # a raw cell's source
+    OUTPUT = "output"
+    METADATA = "metadata"  # cell or notebook metadata
+    ATTACHMENT = "attachment"
+    NOTEBOOK = "notebook"  # the notebook as a whole
+    FILE = "file"  # a plain text file (script, config, Dockerfile)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule's stable id and the words a report shows for it."""
+
+    id: str
+    name: str
+    summary: str
+    help: str = ""
+    severity: Severity = Severity.ERROR
+
+
+@dataclass
+class Finding:
+    """One thing a command found, located in a notebook or a file.
+
+    ``line`` is 1-based within the cell source or output text; ``json_line`` is the
+    1-based line in the file on disk (for a ``.py`` both are the same).
+    """
+
+    path: str
+    rule: str
+    message: str
+    severity: Severity = Severity.ERROR
+    cell_index: int | None = None
+    cell_id: str | None = None
+    where: Where | None = None
+    output_index: int | None = None
+    field: str | None = None
+    line: int | None = None
+    json_line: int | None = None
+    column: int | None = None
+    masked: str | None = None
+    fingerprint: str | None = None
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def location(self) -> str:
+        """A ruff-style location: ``nb.ipynb:cell 3:2`` (1-based cell) or ``file.py:12``."""
+        if self.cell_index is not None:
+            loc = f"{self.path}:cell {self.cell_index + 1}"
+            if self.where is Where.OUTPUT and self.output_index is not None:
+                loc += f":output {self.output_index + 1}"
+            return f"{loc}:{self.line}" if self.line is not None else loc
+        line = self.json_line if self.json_line is not None else self.line
+        return f"{self.path}:{line}" if line is not None else self.path
+
+    def stable_fingerprint(self) -> str:
+        """A fingerprint independent of line numbers (baselines, SARIF)."""
+        if self.fingerprint:
+            return self.fingerprint
+        key = "\0".join(
+            str(part)
+            for part in (
+                self.path,
+                self.rule,
+                self.cell_id or self.cell_index,
+                self.where,
+                self.field,
+            )
+        )
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The finding as JSON-ready data; absent keys are ``None``."""
+        data: dict[str, Any] = {
+            "path": self.path,
+            "cell_index": self.cell_index,
+            "cell_id": self.cell_id,
+            "where": self.where.value if self.where else None,
+            "output_index": self.output_index,
+            "field": self.field,
+            "line": self.line,
+            "json_line": self.json_line,
+            "column": self.column,
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "message": self.message,
+            "masked": self.masked,
+            "fingerprint": self.stable_fingerprint(),
+        }
+        data.update(self.extra)
+        return data
+
+
+_RULES: dict[str, Rule] = {}
+
+
+def register_rules(*rules: Rule) -> None:
+    """Make rules known to renderers (SARIF rule help, GitHub titles)."""
+    for rule in rules:
+        _RULES[rule.id] = rule
+
+
+def rule_for(rule_id: str) -> Rule:
+    """The registered rule, or a plain stand-in for an unregistered id."""
+    return _RULES.get(rule_id) or Rule(rule_id, rule_id, rule_id)
+
+
+def known_rules() -> dict[str, Rule]:
+    """All rules registered so far."""
+    return dict(_RULES)

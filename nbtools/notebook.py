@@ -1,0 +1,274 @@
+"""Notebook I/O shared by every command: read once, write only on change, keep the layout.
+
+A notebook is parsed into plain dicts and lists (key order kept), together with the
+:class:`Layout` of the file it came from, so that a rewrite keeps what the user had:
+indentation, separators, escaping, CRLF line endings, a UTF-8 BOM and the final newline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+from nbtools.errors import InputError
+
+NotebookDict = Dict[str, Any]
+SUPPORTED_MAJOR = (3, 4)
+BOM = "\ufeff"
+
+_orjson: Any
+try:  # orjson parses large notebooks several times faster than json
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson is a dependency, kept optional for safety
+    _orjson = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a notebook file was serialised."""
+
+    indent: int | str | None = 1
+    item_separator: str = ","
+    key_separator: str = ": "
+    ensure_ascii: bool = False
+    newline: str = "\n"
+    bom: bool = False
+    final_newline: bool = True
+
+
+NBFORMAT_LAYOUT = Layout()  # what nbformat.write produces
+
+_INDENT_RE = re.compile(r"\n([ \t]+)\S")
+_NON_ASCII_ESCAPE_RE = re.compile(
+    r"\\u(?:00[89a-fA-F][0-9a-fA-F]|0[1-9a-fA-F][0-9a-fA-F]{2}|[1-9a-fA-F][0-9a-fA-F]{3})"
+)
+
+
+def detect_layout(text: str) -> Layout:
+    """Infer the serialisation settings of a JSON document from its text."""
+    bom = text.startswith(BOM)
+    if bom:
+        text = text[1:]
+    newline = "\r\n" if "\r\n" in text[:4096] else "\n"
+    head = text[:65536].replace("\r\n", "\n")
+    match = _INDENT_RE.search(head)
+    indent: int | str | None
+    if match is None:
+        indent = None
+    else:
+        ws = match.group(1)
+        indent = len(ws) if set(ws) == {" "} else ws
+    if indent is None:
+        item_sep = ", " if re.search(r'[\]}"\d], ["\[{]', head[:4096]) else ","
+    else:
+        item_sep = ", " if ", \n" in head else ","
+    key_sep = (
+        ":" if re.search(r'"\s*:\S', head[:4096]) and not re.search(r'": ', head[:4096]) else ": "
+    )
+    ensure_ascii = text.isascii() and bool(_NON_ASCII_ESCAPE_RE.search(text))
+    return Layout(
+        indent=indent,
+        item_separator=item_sep,
+        key_separator=key_sep,
+        ensure_ascii=ensure_ascii,
+        newline=newline,
+        bom=bom,
+        final_newline=text.endswith("\n"),
+    )
+
+
+def dumps(nb: Any, layout: Layout = NBFORMAT_LAYOUT) -> str:
+    """Serialise ``nb`` the way its file was written (see :class:`Layout`)."""
+    text = json.dumps(
+        nb,
+        indent=layout.indent,
+        separators=(layout.item_separator, layout.key_separator),
+        ensure_ascii=layout.ensure_ascii,
+    )
+    if layout.final_newline:
+        text += "\n"
+    if layout.newline != "\n":
+        text = text.replace("\n", layout.newline)
+    if layout.bom:
+        text = BOM + text
+    return text
+
+
+def parse_json(text: str, path: object) -> Any:
+    """Parse JSON text, raising :class:`InputError` with the position on failure."""
+    if _orjson is not None:
+        try:
+            return _orjson.loads(text)
+        except _orjson.JSONDecodeError:
+            pass  # fall through for json's clearer message (or a value orjson refuses)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            path, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise InputError(path, "invalid JSON: nested too deeply") from None
+
+
+@dataclass
+class NotebookFile:
+    """A notebook read from disk (or stdin) with everything needed to write it back."""
+
+    path: str
+    raw: bytes
+    text: str
+    nb: NotebookDict
+    layout: Layout
+
+    @property
+    def major(self) -> int:
+        return int(self.nb.get("nbformat", 0))
+
+    @property
+    def minor(self) -> int:
+        return int(self.nb.get("nbformat_minor", 0))
+
+    def render(self, nb: NotebookDict | None = None) -> str:
+        """The text of ``nb`` (default: this notebook) in this file's layout."""
+        return dumps(self.nb if nb is None else nb, self.layout)
+
+
+def decode(raw: bytes, path: object) -> str:
+    """Decode a notebook's bytes as UTF-8 (with or without a BOM)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+
+
+def check_structure(data: Any, path: object) -> NotebookDict:
+    """Refuse anything that is not a notebook of a supported nbformat."""
+    if not isinstance(data, dict):
+        raise InputError(path, "not a notebook: the JSON document is not an object")
+    major = data.get("nbformat")
+    if not isinstance(major, int) or isinstance(major, bool):
+        raise InputError(path, "not a notebook: no integer 'nbformat' key")
+    if major not in SUPPORTED_MAJOR:
+        raise InputError(path, f"unsupported nbformat {major} (nbtools reads nbformat 3 and 4)")
+    if major == 4 and not isinstance(data.get("cells"), list):
+        raise InputError(path, "not a notebook: nbformat 4 without a 'cells' list")
+    if major == 3 and not isinstance(data.get("worksheets"), list):
+        raise InputError(path, "not a notebook: nbformat 3 without a 'worksheets' list")
+    return data
+
+
+def loads_notebook(raw: bytes, path: str) -> NotebookFile:
+    """Parse notebook bytes (already read) into a :class:`NotebookFile`."""
+    text = decode(raw, path)
+    layout = detect_layout(text)
+    body = text[1:] if layout.bom else text
+    if not body.strip():
+        raise InputError(path, "empty file, not a notebook")
+    nb = check_structure(parse_json(body, path), path)
+    return NotebookFile(path=path, raw=raw, text=body, nb=nb, layout=layout)
+
+
+def read_notebook(path: str | os.PathLike[str]) -> NotebookFile:
+    """Read and parse a notebook file once."""
+    try:
+        raw = Path(path).read_bytes()
+    except IsADirectoryError:
+        raise InputError(path, "is a directory") from None
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    return loads_notebook(raw, os.fspath(path))
+
+
+def require_v4(nbfile: NotebookFile) -> None:
+    """Refuse nbformat 3 for commands that only work on nbformat 4."""
+    if nbfile.major != 4:
+        raise InputError(
+            nbfile.path,
+            f"nbformat {nbfile.major} notebook; upgrade it first with "
+            f"`jupyter nbconvert --to notebook --nbformat 4 --inplace {nbfile.path}`",
+        )
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically, keeping its permissions and owner.
+
+    The data goes to a temporary file in the same directory which is then renamed
+    over the target, so a reader (or a crash) never sees a half-written notebook.
+    """
+    target = Path(path)
+    try:
+        st: os.stat_result | None = target.stat()
+    except FileNotFoundError:
+        st = None
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".nbtools-tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        if st is not None:
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            if hasattr(os, "chown") and (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+                try:
+                    os.chown(tmp, st.st_uid, st.st_gid)
+                except OSError:
+                    pass  # not permitted: the file becomes ours, its content is safe
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_notebook(nbfile: NotebookFile, nb: NotebookDict | None = None) -> bool:
+    """Write ``nb`` to ``nbfile.path`` in its layout if the bytes differ; True if written."""
+    data = nbfile.render(nb).encode("utf-8")
+    if data == nbfile.raw:
+        return False
+    atomic_write(nbfile.path, data)
+    return True
+
+
+def iter_cells(nb: NotebookDict) -> Iterator[dict[str, Any]]:
+    """The cells of an nbformat 4 or nbformat 3 (worksheets) notebook, in order."""
+    if nb.get("nbformat") == 3:
+        for worksheet in nb.get("worksheets") or []:
+            yield from worksheet.get("cells") or []
+    else:
+        yield from nb.get("cells") or []
+
+
+def cell_lists(nb: NotebookDict) -> list[list[dict[str, Any]]]:
+    """The mutable list(s) that hold cells (one per v3 worksheet)."""
+    if nb.get("nbformat") == 3:
+        return [ws.setdefault("cells", []) for ws in nb.get("worksheets") or []]
+    return [nb.setdefault("cells", [])]
+
+
+def source_text(cell: dict[str, Any]) -> str:
+    """A cell's source as one string (v3 code cells keep it under ``input``)."""
+    src = cell.get("source", cell.get("input", ""))
+    if isinstance(src, list):
+        return "".join(src)
+    return src if isinstance(src, str) else ""
+
+
+def multiline(value: Any) -> str:
+    """Join nbformat's multiline strings (a string or a list of strings)."""
+    if isinstance(value, list):
+        return "".join(v for v in value if isinstance(v, str))
+    return value if isinstance(value, str) else ""
+
+
+def tags_of(cell: dict[str, Any]) -> list[str]:
+    tags = (cell.get("metadata") or {}).get("tags") or []
+    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []

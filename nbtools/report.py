@@ -1,0 +1,105 @@
+"""A report accumulates what a command did; it alone decides the exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from nbtools.errors import ExitCode
+from nbtools.findings import Finding, Severity
+
+
+@dataclass
+class FileResult:
+    """What happened to one input file.
+
+    ``status`` is one of ``unchanged``, ``changed`` (written), ``would_change``
+    (``--check``), ``clean``, ``findings``, ``skipped`` or ``error``.
+    """
+
+    path: str
+    status: str
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"path": self.path, "status": self.status}
+        if self.message:
+            data["message"] = self.message
+        data.update(self.details)
+        return data
+
+
+CHANGED_STATUSES = frozenset({"changed", "would_change"})
+
+
+@dataclass
+class Report:
+    """Results of one command over a batch of files."""
+
+    command: str
+    files: list[FileResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    sections: dict[str, Any] = field(default_factory=dict)
+    diffs: list[str] = field(default_factory=list)
+    stdout_payload: bytes | None = None  # filter mode: the document itself
+    internal_error: bool = False
+    fail_on_warnings: bool = True
+
+    def add_file(self, result: FileResult) -> None:
+        self.files.append(result)
+
+    def add_error(self, path: str, reason: str) -> None:
+        """An unreadable or invalid input: reported, and the batch goes on."""
+        self.files.append(FileResult(path, "error", reason))
+
+    def add_findings(self, findings: list[Finding]) -> None:
+        self.findings.extend(findings)
+
+    def merge(self, other: Report) -> None:
+        """Fold another report (another command, another shard) into this one."""
+        self.files.extend(other.files)
+        self.findings.extend(other.findings)
+        self.diffs.extend(other.diffs)
+        for key, value in other.sections.items():
+            if isinstance(value, list) and isinstance(self.sections.get(key), list):
+                self.sections[key].extend(value)
+            else:
+                self.sections[key] = value
+        self.internal_error = self.internal_error or other.internal_error
+
+    @property
+    def errors(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "error"]
+
+    @property
+    def changed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status in CHANGED_STATUSES]
+
+    def counts(self) -> dict[str, int]:
+        """Files per status, and findings per severity."""
+        out: dict[str, int] = {}
+        for f in self.files:
+            out[f.status] = out.get(f.status, 0) + 1
+        for finding in self.findings:
+            key = f"findings_{finding.severity.value}"
+            out[key] = out.get(key, 0) + 1
+        return out
+
+    def failing_findings(self) -> list[Finding]:
+        if self.fail_on_warnings:
+            return [f for f in self.findings if f.severity is not Severity.NOTE]
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    @property
+    def exit_code(self) -> int:
+        """3 internal error, 2 unreadable input, 1 findings or changes, else 0."""
+        if self.internal_error:
+            return ExitCode.INTERNAL
+        if self.errors:
+            return ExitCode.USAGE
+        if self.changed or self.failing_findings():
+            return ExitCode.FINDINGS
+        if any(f.status == "findings" for f in self.files):
+            return ExitCode.FINDINGS
+        return ExitCode.OK

@@ -1,0 +1,272 @@
+"""Remove outputs, execution counts and volatile metadata from a notebook (pure, in place).
+
+Key names follow nbstripout's dotted convention, so its users can reuse their settings:
+``metadata.X`` is notebook metadata, ``cell.metadata.X`` is cell metadata.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from nbtools.findings import Finding, Rule, Severity, Where, register_rules
+from nbtools.notebook import NotebookDict, cell_lists, source_text, tags_of
+
+#: metadata written by editors, extensions and runners that changes on every run or save
+DEFAULT_VOLATILE_KEYS: tuple[str, ...] = (
+    "metadata.signature",
+    "metadata.widgets",
+    "metadata.papermill",
+    "metadata.vscode",
+    "metadata.colab.provenance",
+    "metadata.language_info.version",
+    "metadata.execution",
+    "cell.metadata.collapsed",
+    "cell.metadata.scrolled",
+    "cell.metadata.ExecuteTime",
+    "cell.metadata.execution",
+    "cell.metadata.heading_collapsed",
+    "cell.metadata.hidden",
+    "cell.metadata.jp-MarkdownHeadingCollapsed",
+    "cell.metadata.jupyter.outputs_hidden",
+    "cell.metadata.trusted",
+    "cell.metadata.papermill",
+    "cell.metadata.pycharm",
+    "cell.metadata.vscode",
+    "cell.metadata.colab",
+    "cell.metadata.outputId",
+    "cell.metadata.executionInfo",
+)
+
+#: a cell with one of these tags (or ``keep_output: true`` metadata) keeps its outputs
+KEEP_OUTPUT_TAG = "keep_output"
+
+RULE_OUTPUTS = Rule(
+    "strip/outputs",
+    "cell-outputs",
+    "A code cell has stored outputs",
+    "Outputs make diffs noisy and can leak data; run `nbtools strip` (or tag the cell "
+    "`keep_output` to keep them on purpose).",
+)
+RULE_COUNT = Rule(
+    "strip/execution-count",
+    "execution-count",
+    "A code cell has an execution count",
+    "Execution counts change on every run; run `nbtools strip`.",
+)
+RULE_METADATA = Rule(
+    "strip/metadata",
+    "volatile-metadata",
+    "Volatile metadata (timings, UI state, widget state, signatures)",
+    "Editor and runner metadata changes on every save; run `nbtools strip`.",
+)
+RULE_CELL = Rule(
+    "strip/cell",
+    "dropped-cell",
+    "A cell that is configured to be dropped (tag or empty)",
+    "Cells with a configured drop tag, or empty cells when `drop_empty_cells` is set, are removed by `nbtools strip`.",
+)
+register_rules(RULE_OUTPUTS, RULE_COUNT, RULE_METADATA, RULE_CELL)
+
+
+@dataclass(frozen=True)
+class StripOptions:
+    """What to strip; defaults match what teams expect from a commit hook."""
+
+    keep_output: bool = False
+    keep_count: bool = False
+    extra_keys: tuple[str, ...] = ()
+    keep_keys: frozenset[str] = frozenset()
+    drop_tagged_cells: tuple[str, ...] = ()
+    drop_empty_cells: bool = False
+    strip_init_cells: bool = False
+    max_output_size: int = 0  # kept outputs larger than this many bytes are removed; 0: no limit
+
+    def volatile_keys(self) -> tuple[list[str], list[str]]:
+        """(notebook metadata, cell metadata) dotted keys to remove."""
+        nb_keys: list[str] = []
+        cell_keys: list[str] = []
+        for key in (*DEFAULT_VOLATILE_KEYS, *self.extra_keys):
+            if key in self.keep_keys:
+                continue
+            if key.startswith("cell.metadata."):
+                cell_keys.append(key[len("cell.metadata.") :])
+            elif key.startswith("metadata."):
+                nb_keys.append(key[len("metadata.") :])
+        return nb_keys, cell_keys
+
+
+@dataclass
+class Change:
+    """One thing strip removed (or would remove)."""
+
+    rule: str
+    message: str
+    cell_index: int | None = None
+    cell_id: str | None = None
+
+
+@dataclass
+class StripResult:
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+    def findings(self, path: str) -> list[Finding]:
+        """The changes as findings (what ``--check`` and ``nbtools check`` report)."""
+        return [
+            Finding(
+                path=path,
+                rule=c.rule,
+                message=c.message,
+                severity=Severity.ERROR,
+                cell_index=c.cell_index,
+                cell_id=c.cell_id,
+                where=Where.NOTEBOOK if c.cell_index is None else _WHERE.get(c.rule, Where.SOURCE),
+            )
+            for c in self.changes
+        ]
+
+
+_WHERE = {RULE_OUTPUTS.id: Where.OUTPUT, RULE_METADATA.id: Where.METADATA}
+
+
+def pop_dotted(mapping: Any, key: str) -> bool:
+    """Remove a dotted key; a key that itself contains dots is matched whole first.
+
+    (As nbstripout does, so ``cell.metadata.application/vnd.databricks.v1+cell`` works.)
+    """
+    if not isinstance(mapping, dict):
+        return False
+    if key in mapping:
+        del mapping[key]
+        return True
+    head, dot, tail = key.partition(".")
+    return bool(dot) and pop_dotted(mapping.get(head), tail)
+
+
+def _output_size(output: dict[str, Any]) -> int:
+    return len(json.dumps(output, ensure_ascii=False))
+
+
+def _keeps_output(cell: dict[str, Any], options: StripOptions, nb_keep: bool) -> bool:
+    metadata = cell.get("metadata") or {}
+    if KEEP_OUTPUT_TAG in tags_of(cell):
+        return True
+    if "keep_output" in metadata:
+        return bool(metadata["keep_output"])
+    if metadata.get("init_cell") and not options.strip_init_cells:
+        return True
+    return options.keep_output or nb_keep
+
+
+def strip_notebook(nb: NotebookDict, options: StripOptions = StripOptions()) -> StripResult:
+    """Strip ``nb`` in place and describe every change made."""
+    result = StripResult()
+    nb_keys, cell_keys = options.volatile_keys()
+    metadata = nb.get("metadata")
+    nb_keep = False
+    if isinstance(metadata, dict):
+        nb_keep = bool(metadata.get("keep_output"))
+        removed = [k for k in nb_keys if pop_dotted(metadata, k)]
+        if removed:
+            result.changes.append(
+                Change(RULE_METADATA.id, "notebook metadata: " + ", ".join(removed))
+            )
+    drop_tags = set(options.drop_tagged_cells)
+    index = -1
+    for cells in cell_lists(nb):
+        kept: list[dict[str, Any]] = []
+        for cell in cells:
+            index += 1
+            if not isinstance(cell, dict):
+                kept.append(cell)
+                continue
+            cell_id = cell.get("id") if isinstance(cell.get("id"), str) else None
+            if drop_tags and drop_tags.intersection(tags_of(cell)):
+                result.changes.append(Change(RULE_CELL.id, "cell removed (tagged)", index, cell_id))
+                continue
+            if options.drop_empty_cells and not source_text(cell).strip():
+                result.changes.append(Change(RULE_CELL.id, "empty cell removed", index, cell_id))
+                continue
+            _strip_cell(cell, index, cell_id, options, cell_keys, nb_keep, result)
+            kept.append(cell)
+        if len(kept) != len(cells):
+            cells[:] = kept
+    return result
+
+
+def _strip_cell(
+    cell: dict[str, Any],
+    index: int,
+    cell_id: str | None,
+    options: StripOptions,
+    cell_keys: list[str],
+    nb_keep: bool,
+    result: StripResult,
+) -> None:
+    metadata = cell.get("metadata")
+    if isinstance(metadata, dict):
+        removed = [k for k in cell_keys if pop_dotted(metadata, k)]
+        # an emptied "jupyter" dict is noise too
+        if "jupyter.outputs_hidden" in removed and metadata.get("jupyter") == {}:
+            del metadata["jupyter"]
+        if removed:
+            result.changes.append(
+                Change(RULE_METADATA.id, "cell metadata: " + ", ".join(removed), index, cell_id)
+            )
+    if cell.get("cell_type") != "code":
+        return
+    count_key = "execution_count" if "execution_count" in cell else "prompt_number"
+    outputs = cell.get("outputs")
+    if isinstance(outputs, list) and outputs:
+        if not _keeps_output(cell, options, nb_keep):
+            cell["outputs"] = []
+            result.changes.append(
+                Change(RULE_OUTPUTS.id, f"{len(outputs)} output(s) removed", index, cell_id)
+            )
+        else:
+            _strip_kept_outputs(cell, outputs, index, cell_id, options, result)
+    if cell.get(count_key) is not None and not options.keep_count:
+        cell[count_key] = None
+        result.changes.append(Change(RULE_COUNT.id, "execution count cleared", index, cell_id))
+
+
+def _strip_kept_outputs(
+    cell: dict[str, Any],
+    outputs: list[Any],
+    index: int,
+    cell_id: str | None,
+    options: StripOptions,
+    result: StripResult,
+) -> None:
+    if options.max_output_size > 0:
+        small = [
+            o
+            for o in outputs
+            if not isinstance(o, dict) or _output_size(o) <= options.max_output_size
+        ]
+        if len(small) != len(outputs):
+            result.changes.append(
+                Change(
+                    RULE_OUTPUTS.id,
+                    f"{len(outputs) - len(small)} output(s) over {options.max_output_size} bytes removed",
+                    index,
+                    cell_id,
+                )
+            )
+            cell["outputs"] = outputs = small
+    if options.keep_count:
+        return
+    cleared = 0
+    for output in outputs:
+        if isinstance(output, dict) and output.get("execution_count") is not None:
+            output["execution_count"] = None
+            cleared += 1
+    if cleared:
+        result.changes.append(
+            Change(RULE_COUNT.id, "output execution count cleared", index, cell_id)
+        )
