@@ -1,0 +1,98 @@
+"""Shared fixtures: the ../shared corpus (skipped where absent), notebook builders, git repos."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("NBTOOLS_SHARED", REPO.parent / "shared"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, or skip the test cleanly where it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} not present (../shared is optional)")
+    return path
+
+
+@pytest.fixture
+def shared() -> Callable[..., Path]:
+    return shared_path
+
+
+def make_cell(cell_type: str = "code", source: str = "", **extra: Any) -> Dict[str, Any]:
+    cell: Dict[str, Any] = {"cell_type": cell_type, "metadata": extra.pop("metadata", {}), "source": source}
+    if cell_type == "code":
+        cell["execution_count"] = extra.pop("execution_count", None)
+        cell["outputs"] = extra.pop("outputs", [])
+    cell.update(extra)
+    return cell
+
+
+def make_nb(cells: List[Dict[str, Any]], metadata: Optional[Dict[str, Any]] = None, minor: int = 5) -> Dict[str, Any]:
+    """A valid nbformat 4 notebook dict (cell ids added for minor >= 5)."""
+    for index, cell in enumerate(cells):
+        if minor >= 5:
+            cell.setdefault("id", f"cell-{index}")
+    return {
+        "cells": cells,
+        "metadata": metadata
+        if metadata is not None
+        else {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": minor,
+    }
+
+
+def write_nb(path: Path, nb: Dict[str, Any], indent: int = 1) -> Path:
+    """Write like nbformat does (sorted keys, indent 1, non-ASCII kept, final newline)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb, sort_keys=True, indent=indent, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def nb_factory(tmp_path: Path) -> Callable[..., Path]:
+    """Write a notebook into tmp_path: nb_factory("a.ipynb", [make_cell(...)], ...)."""
+
+    def factory(name: str, cells: List[Dict[str, Any]], **kwargs: Any) -> Path:
+        indent = kwargs.pop("indent", 1)
+        return write_nb(tmp_path / name, make_nb(cells, **kwargs), indent=indent)
+
+    return factory
+
+
+def run_git(repo: Path, *args: str, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=repo, check=check, text=True, capture_output=True, **kwargs)
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Path:
+    """A real, empty git repository with an identity set (CI machines have none)."""
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    run_git(repo, "init", "-q", "-b", "main")
+    run_git(repo, "config", "user.email", "nbtools-tests@example.invalid")
+    run_git(repo, "config", "user.name", "nbtools tests")
+    run_git(repo, "config", "commit.gpgsign", "false")
+    return repo
+
+
+def nbtools_cli(*args: str, cwd: Optional[Path] = None, input: Optional[bytes] = None, env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess[bytes]:
+    """Run the real ``nbtools`` console entry in a subprocess (same interpreter)."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "nbtools", *args], cwd=cwd, input=input, capture_output=True, env=full_env, check=False
+    )
