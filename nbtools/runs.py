@@ -1,0 +1,49 @@
+"""What one fresh execution of a notebook produced: the contract between the executor
+(``nbtools.execute``) and the hidden-state analysis (``nbtools.hidden_state``)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+
+class CellStatus(str, enum.Enum):
+    OK = "ok"
+    ERROR = "error"  # the cell raised (see ename/evalue)
+    EXPECTED_ERROR = "expected_error"  # raised, but tagged raises-exception
+    SKIPPED = "skipped"  # tagged skip-execution, or not a code cell
+    NOT_RUN = "not_run"  # an earlier cell stopped the run
+    TIMEOUT = "timeout"
+    KERNEL_DIED = "kernel_died"
+
+
+@dataclass
+class CellRun:
+    """One code cell's fresh execution."""
+
+    index: int  # 0-based index into nb.cells (markdown included)
+    status: CellStatus
+    outputs: List[Dict[str, Any]] = field(default_factory=list)  # nbformat v4 output dicts
+    ename: Optional[str] = None
+    evalue: Optional[str] = None
+    traceback: List[str] = field(default_factory=list)
+    duration_s: float = 0.0
+
+
+@dataclass
+class NotebookRun:
+    """One fresh-kernel execution of a whole notebook (top to bottom)."""
+
+    cells: Dict[int, CellRun] = field(default_factory=dict)  # by cell index
+    failure: Optional[str] = None  # kernel died, notebook timeout, output flood, start failure
+    duration_s: float = 0.0
+    executed_nb: Optional[Dict[str, Any]] = None  # the executed notebook (for --write/--html)
+
+    @property
+    def first_error(self) -> Optional[CellRun]:
+        for index in sorted(self.cells):
+            cell = self.cells[index]
+            if cell.status in (CellStatus.ERROR, CellStatus.TIMEOUT, CellStatus.KERNEL_DIED):
+                return cell
+        return None
