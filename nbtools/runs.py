@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 
 class CellStatus(str, enum.Enum):
@@ -24,10 +24,10 @@ class CellRun:
 
     index: int  # 0-based index into nb.cells (markdown included)
     status: CellStatus
-    outputs: List[Dict[str, Any]] = field(default_factory=list)  # nbformat v4 output dicts
-    ename: Optional[str] = None
-    evalue: Optional[str] = None
-    traceback: List[str] = field(default_factory=list)
+    outputs: list[dict[str, Any]] = field(default_factory=list)  # nbformat v4 output dicts
+    ename: str | None = None
+    evalue: str | None = None
+    traceback: list[str] = field(default_factory=list)
     duration_s: float = 0.0
 
 
@@ -35,13 +35,13 @@ class CellRun:
 class NotebookRun:
     """One fresh-kernel execution of a whole notebook (top to bottom)."""
 
-    cells: Dict[int, CellRun] = field(default_factory=dict)  # by cell index
-    failure: Optional[str] = None  # kernel died, notebook timeout, output flood, start failure
+    cells: dict[int, CellRun] = field(default_factory=dict)  # by cell index
+    failure: str | None = None  # kernel died, notebook timeout, output flood, start failure
     duration_s: float = 0.0
-    executed_nb: Optional[Dict[str, Any]] = None  # the executed notebook (for --write/--html)
+    executed_nb: dict[str, Any] | None = None  # the executed notebook (for --write/--html)
 
     @property
-    def first_error(self) -> Optional[CellRun]:
+    def first_error(self) -> CellRun | None:
         for index in sorted(self.cells):
             cell = self.cells[index]
             if cell.status in (CellStatus.ERROR, CellStatus.TIMEOUT, CellStatus.KERNEL_DIED):
