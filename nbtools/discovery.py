@@ -86,15 +86,16 @@ def collect_files(
     explicit: list[str] = []
     found: list[str] = []
     for path in paths:
-        if path == "-":
+        if path == "-" or not os.path.isdir(path):
             explicit.append(path)
-        elif os.path.isdir(path):
-            found.extend(_walk(path, suffixes))
-        else:
-            explicit.append(path)
-    if respect_gitignore and found:
-        ignored = git_ignored(found)
-        found = [f for f in found if f not in ignored]
+            continue
+        walked = list(_walk(path, suffixes))
+        if respect_gitignore and walked:
+            # ask git from inside the walked directory: it may be another repository
+            absolute = {os.path.abspath(f): f for f in walked}
+            ignored = git_ignored(list(absolute), cwd=path)
+            walked = [f for a, f in absolute.items() if a not in ignored]
+        found.extend(walked)
     seen: set[str] = set()
     result: list[str] = []
     for path in [*explicit, *found]:

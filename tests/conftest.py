@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable
 
 import pytest
 
@@ -30,8 +30,12 @@ def shared() -> Callable[..., Path]:
     return shared_path
 
 
-def make_cell(cell_type: str = "code", source: str = "", **extra: Any) -> Dict[str, Any]:
-    cell: Dict[str, Any] = {"cell_type": cell_type, "metadata": extra.pop("metadata", {}), "source": source}
+def make_cell(cell_type: str = "code", source: str = "", **extra: Any) -> dict[str, Any]:
+    cell: dict[str, Any] = {
+        "cell_type": cell_type,
+        "metadata": extra.pop("metadata", {}),
+        "source": source,
+    }
     if cell_type == "code":
         cell["execution_count"] = extra.pop("execution_count", None)
         cell["outputs"] = extra.pop("outputs", [])
@@ -39,7 +43,9 @@ def make_cell(cell_type: str = "code", source: str = "", **extra: Any) -> Dict[s
     return cell
 
 
-def make_nb(cells: List[Dict[str, Any]], metadata: Optional[Dict[str, Any]] = None, minor: int = 5) -> Dict[str, Any]:
+def make_nb(
+    cells: list[dict[str, Any]], metadata: dict[str, Any] | None = None, minor: int = 5
+) -> dict[str, Any]:
     """A valid nbformat 4 notebook dict (cell ids added for minor >= 5)."""
     for index, cell in enumerate(cells):
         if minor >= 5:
@@ -54,10 +60,12 @@ def make_nb(cells: List[Dict[str, Any]], metadata: Optional[Dict[str, Any]] = No
     }
 
 
-def write_nb(path: Path, nb: Dict[str, Any], indent: int = 1) -> Path:
+def write_nb(path: Path, nb: dict[str, Any], indent: int = 1) -> Path:
     """Write like nbformat does (sorted keys, indent 1, non-ASCII kept, final newline)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(nb, sort_keys=True, indent=indent, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(nb, sort_keys=True, indent=indent, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return path
 
 
@@ -65,15 +73,19 @@ def write_nb(path: Path, nb: Dict[str, Any], indent: int = 1) -> Path:
 def nb_factory(tmp_path: Path) -> Callable[..., Path]:
     """Write a notebook into tmp_path: nb_factory("a.ipynb", [make_cell(...)], ...)."""
 
-    def factory(name: str, cells: List[Dict[str, Any]], **kwargs: Any) -> Path:
+    def factory(name: str, cells: list[dict[str, Any]], **kwargs: Any) -> Path:
         indent = kwargs.pop("indent", 1)
         return write_nb(tmp_path / name, make_nb(cells, **kwargs), indent=indent)
 
     return factory
 
 
-def run_git(repo: Path, *args: str, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=repo, check=check, text=True, capture_output=True, **kwargs)
+def run_git(
+    repo: Path, *args: str, check: bool = True, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=check, text=True, capture_output=True, **kwargs
+    )
 
 
 @pytest.fixture
@@ -90,9 +102,19 @@ def git_repo(tmp_path: Path) -> Path:
     return repo
 
 
-def nbtools_cli(*args: str, cwd: Optional[Path] = None, input: Optional[bytes] = None, env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess[bytes]:
+def nbtools_cli(
+    *args: str,
+    cwd: Path | None = None,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
     """Run the real ``nbtools`` console entry in a subprocess (same interpreter)."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "nbtools", *args], cwd=cwd, input=input, capture_output=True, env=full_env, check=False
+        [sys.executable, "-m", "nbtools", *args],
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        env=full_env,
+        check=False,
     )

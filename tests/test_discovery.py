@@ -1,0 +1,62 @@
+"""Expanding paths: recursion, checkpoints, excludes and .gitignore."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_git
+
+from nbtools.discovery import collect_files, matches_any
+
+
+def touch(root: Path, *names: str) -> None:
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}")
+
+
+def test_recursion_skips_checkpoints_hidden_and_vendored(tmp_path: Path) -> None:
+    touch(
+        tmp_path,
+        "a.ipynb",
+        "b.py",
+        "s/c.ipynb",
+        ".ipynb_checkpoints/a-checkpoint.ipynb",
+        ".hidden/d.ipynb",
+        "node_modules/e.ipynb",
+    )
+    found = collect_files([str(tmp_path)])
+    assert [Path(p).relative_to(tmp_path).as_posix() for p in found] == ["a.ipynb", "s/c.ipynb"]
+    assert len(collect_files([str(tmp_path)], (".ipynb", ".py"))) == 3
+
+
+def test_explicit_files_are_kept_but_excludes_apply(tmp_path: Path) -> None:
+    touch(tmp_path, "keep.ipynb", "legacy/old.ipynb")
+    files = [str(tmp_path / "keep.ipynb"), str(tmp_path / "legacy/old.ipynb")]
+    assert collect_files(files, exclude=["legacy/**"], root=tmp_path) == files[:1]
+    assert collect_files([*files, files[0]]) == files  # duplicates once
+
+
+@pytest.mark.git
+def test_gitignored_files_are_skipped_when_recursing(git_repo: Path) -> None:
+    touch(git_repo, "a.ipynb", "build/b.ipynb")
+    (git_repo / ".gitignore").write_text("build/\n")
+    run_git(git_repo, "add", ".gitignore")
+    found = collect_files([str(git_repo)])
+    assert [Path(p).name for p in found] == ["a.ipynb"]
+    assert collect_files([str(git_repo / "build/b.ipynb")]) == [str(git_repo / "build/b.ipynb")]
+
+
+@pytest.mark.parametrize(
+    ("path", "patterns", "expected"),
+    [
+        ("nbs/a.ipynb", ["*.ipynb"], True),
+        ("nbs/a.ipynb", ["nbs/**"], True),
+        ("nbs/a.ipynb", ["other/**"], False),
+        ("a.ipynb", [], False),
+    ],
+)
+def test_matches_any(path: str, patterns: list, expected: bool) -> None:
+    assert matches_any(path, patterns) is expected
