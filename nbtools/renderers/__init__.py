@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 FORMATS = {
     "text": "nbtools.renderers.text",
     "json": "nbtools.renderers.json",
+    "sarif": "nbtools.renderers.sarif",
+    "junit": "nbtools.renderers.junit",
+    "github": "nbtools.renderers.github",
 }
 
 

@@ -1,0 +1,185 @@
+"""GitHub Actions: workflow-command annotations, log groups and a Markdown job summary.
+
+The runner shows at most 10 error and 10 warning annotations per step (and 10 notices),
+so the tenth of each kind says how many more there are; every finding still appears as
+a plain log line inside its notebook's ``::group::``. The job summary (a table of
+notebooks and verdicts) is appended to ``$GITHUB_STEP_SUMMARY`` when that is set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nbtools.findings import Severity, rule_for
+from nbtools.renderers.verdicts import ERROR, FAIL, PASS, SKIPPED, file_verdicts, headline
+
+if TYPE_CHECKING:
+    from nbtools.console import Console
+    from nbtools.findings import Finding
+    from nbtools.report import Report
+
+#: annotations the runner shows per step, per kind
+ANNOTATION_LIMIT = 10
+#: GitHub refuses a step summary over 1 MiB; stay well under it
+SUMMARY_LIMIT = 1024 * 1024 - 16 * 1024
+
+_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+_ICONS = {PASS: "✅ pass", FAIL: "❌ fail", ERROR: "⚠️ error", SKIPPED: "⏭️ skipped"}
+
+
+def escape_data(text: str) -> str:
+    """Escape a workflow command's message (as @actions/core's ``escapeData``)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a workflow command's property value (as @actions/core's ``escapeProperty``)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def workflow_command(command: str, message: str, **properties: object) -> str:
+    """``::command key=value,...::message`` with every part escaped."""
+    props = ",".join(
+        f"{key}={escape_property(str(value))}"
+        for key, value in properties.items()
+        if value is not None
+    )
+    return f"::{command}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def annotation_path(path: str) -> str:
+    """A path relative to the workspace (where GitHub resolves annotation files)."""
+    workspace = os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
+    if os.path.isabs(path):
+        try:
+            rel = os.path.relpath(path, workspace)
+        except ValueError:
+            return path
+        if not rel.startswith(".."):
+            path = rel
+    return path.replace(os.sep, "/")
+
+
+def annotation(finding: Finding) -> str:
+    """The annotation of one finding, on the finding's line of the file on disk."""
+    line = finding.json_line
+    if line is None and finding.cell_index is None:
+        line = finding.line
+    col = finding.column if finding.cell_index is None and line is not None else None
+    message = finding.message
+    if finding.cell_index is not None:
+        message = f"cell {finding.cell_index + 1}: {message}"
+    if finding.masked:
+        message += f" [{finding.masked}]"
+    return workflow_command(
+        _COMMANDS[finding.severity],
+        message,
+        file=annotation_path(finding.path),
+        line=line,
+        col=col,
+        title=f"{finding.rule}: {rule_for(finding.rule).summary}",
+    )
+
+
+def _log_line(finding: Finding) -> str:
+    text = f"{finding.location}: {finding.rule} [{finding.severity.value}] {finding.message}"
+    return text + (f" [{finding.masked}]" if finding.masked else "")
+
+
+def annotation_lines(report: Report) -> tuple[list[str], dict[str, list[str]]]:
+    """(annotations within the runner's limits, log lines per path)."""
+    shown: dict[Severity, int] = {}
+    total: dict[Severity, int] = {}
+    for finding in report.findings:
+        total[finding.severity] = total.get(finding.severity, 0) + 1
+    out: list[str] = []
+    logs: dict[str, list[str]] = {}
+    for finding in report.findings:
+        logs.setdefault(finding.path, []).append(_log_line(finding))
+        kind = finding.severity
+        count = shown.get(kind, 0)
+        if count < ANNOTATION_LIMIT - 1 or total[kind] <= ANNOTATION_LIMIT:
+            out.append(annotation(finding))
+        elif count == ANNOTATION_LIMIT - 1:
+            rest = total[kind] - count
+            out.append(
+                workflow_command(
+                    _COMMANDS[kind],
+                    f"{rest} more {kind.value} finding(s) not annotated; "
+                    "see the job log and summary",
+                    title=f"nbtools {report.command}: {rest} more",
+                )
+            )
+        shown[kind] = count + 1
+    return out, logs
+
+
+def render(report: Report, console: Console) -> str:
+    lines, logs = annotation_lines(report)
+    for error in report.errors:
+        lines.append(
+            workflow_command(
+                "error",
+                error.message,
+                file=annotation_path(error.path),
+                title=f"nbtools {report.command}: unreadable input",
+            )
+        )
+    for verdict in file_verdicts(report):
+        lines.append(f"::group::{escape_data(verdict.path)}: {verdict.verdict}")
+        lines.extend(logs.get(verdict.path, []) or [headline(verdict)])
+        lines.append("::endgroup::")
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        write_summary(report, summary_file)
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    text = " ".join(text.split())
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def job_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
+    """A Markdown summary: counts, then a table of notebooks and verdicts (cut at ``limit``)."""
+    verdicts = file_verdicts(report)
+    counts = {kind: sum(v.verdict == kind for v in verdicts) for kind in _ICONS}
+    head = [
+        f"## nbtools {report.command}",
+        "",
+        ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) or "no files",
+        "",
+        "| notebook | verdict | details |",
+        "| --- | --- | --- |",
+    ]
+    text = "\n".join(head) + "\n"
+    size = len(text.encode("utf-8"))
+    # failures first: they are what the reader came for
+    order = sorted(verdicts, key=lambda v: v.verdict == PASS)
+    for index, verdict in enumerate(order):
+        details = "" if verdict.verdict == PASS else _cell(headline(verdict))[:500]
+        row = f"| `{_cell(verdict.path)}` | {_ICONS[verdict.verdict]} | {details} |\n"
+        row_size = len(row.encode("utf-8"))
+        if size + row_size + 200 > limit:
+            text += f"\n_{len(order) - index} more file(s) not listed (summary size limit)._\n"
+            break
+        text += row
+        size += row_size
+    return text
+
+
+def write_summary(report: Report, path: str) -> None:
+    """Append the job summary to ``path``, keeping the file under GitHub's 1 MiB limit."""
+    target = Path(path)
+    try:
+        used = target.stat().st_size
+    except OSError:
+        used = 0
+    budget = SUMMARY_LIMIT - used
+    if budget < 1024:
+        return  # an earlier step filled the summary; the log still has everything
+    with target.open("a", encoding="utf-8") as handle:
+        handle.write(job_summary(report, budget) + "\n")

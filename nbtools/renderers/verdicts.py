@@ -1,0 +1,101 @@
+"""One verdict per input file, shared by the CI renderers (JUnit test cases, job summary)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from nbtools.report import CHANGED_STATUSES
+
+if TYPE_CHECKING:
+    from nbtools.findings import Finding
+    from nbtools.report import Report
+
+PASS = "pass"
+FAIL = "fail"
+ERROR = "error"
+SKIPPED = "skipped"
+
+
+@dataclass
+class FileVerdict:
+    """How one notebook (or file) fared, with the findings that point into it."""
+
+    path: str
+    verdict: str
+    status: str = ""
+    message: str = ""
+    findings: list[Finding] = field(default_factory=list)  # the failing ones
+    notes: list[Finding] = field(default_factory=list)  # findings that do not fail the run
+    duration_s: float | None = None
+
+    @property
+    def first(self) -> Finding | None:
+        """The finding to headline: the first one in a cell order (the failing cell)."""
+        if not self.findings:
+            return None
+        return min(
+            self.findings,
+            key=lambda f: (f.cell_index if f.cell_index is not None else -1, f.line or 0),
+        )
+
+
+def file_verdicts(report: Report) -> list[FileVerdict]:
+    """The files of ``report`` in order, then files known only from findings."""
+    failing = {id(f) for f in report.failing_findings()}
+    by_path: dict[str, FileVerdict] = {}
+    for result in report.files:
+        verdict = by_path.get(result.path)
+        if verdict is None:
+            verdict = by_path[result.path] = FileVerdict(result.path, PASS)
+        verdict.status = result.status
+        verdict.message = result.message
+        duration = result.details.get("duration_s")
+        if isinstance(duration, (int, float)):
+            verdict.duration_s = float(duration)
+    for finding in report.findings:
+        verdict = by_path.get(finding.path)
+        if verdict is None:
+            verdict = by_path[finding.path] = FileVerdict(finding.path, PASS, "findings")
+        (verdict.findings if id(finding) in failing else verdict.notes).append(finding)
+    for verdict in by_path.values():
+        verdict.verdict = _decide(verdict)
+    return list(by_path.values())
+
+
+def _decide(verdict: FileVerdict) -> str:
+    if verdict.status == "error":
+        return ERROR
+    if verdict.findings or verdict.status in CHANGED_STATUSES or verdict.status == "findings":
+        return FAIL
+    if verdict.status == "skipped":
+        return SKIPPED
+    return PASS
+
+
+def headline(verdict: FileVerdict) -> str:
+    """One line saying why a file failed: the failing cell and its finding."""
+    first = verdict.first
+    if first is None:
+        return verdict.message or verdict.status.replace("_", " ")
+    text = f"{first.location}: {first.rule} {first.message}"
+    if first.masked:
+        text += f" [{first.masked}]"
+    more = len(verdict.findings) - 1
+    return text + (f" (and {more} more)" if more > 0 else "")
+
+
+def shard_label(report: Report) -> str | None:
+    """``K/N`` when the report covers one shard of a split run, else None.
+
+    Taken from the report's ``shard`` section (set by ``--shard``), or from the
+    ``NBTOOLS_SHARD`` environment variable that a CI matrix can set for any command.
+    """
+    shard = report.sections.get("shard") or os.environ.get("NBTOOLS_SHARD")
+    if isinstance(shard, dict):
+        index, count = shard.get("index"), shard.get("count")
+        return f"{index}/{count}" if index is not None and count is not None else None
+    if isinstance(shard, (list, tuple)) and len(shard) == 2:
+        return f"{shard[0]}/{shard[1]}"
+    return str(shard) if shard else None

@@ -1,0 +1,147 @@
+"""SARIF output: valid against the official 2.1.0 schema, stable rule ids, disk lines, no secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import make_cell, shared_path
+
+from nbtools.cli import main
+from nbtools.findings import Finding, Rule, Severity, Where, register_rules
+from nbtools.renderers.sarif import FINGERPRINT_KEY, artifact_uri, to_sarif
+from nbtools.report import FileResult, Report
+
+SECRET = "AKIAIOSFODNN7EXAMPLE"
+register_rules(
+    Rule("test/planted", "planted", "A planted test finding", "Help text for the planted rule.")
+)
+
+
+def _validate(log: dict[str, Any]) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(shared_path("schemas", "sarif-2.1.0.json").read_text(encoding="utf-8"))
+    jsonschema.validate(log, schema)
+
+
+def _report() -> Report:
+    report = Report("scan")
+    report.add_file(FileResult("nb dir/a.ipynb", "findings"))
+    report.add_error("broken.ipynb", "invalid JSON: Expecting value at line 1 column 1")
+    report.add_findings(
+        [
+            Finding(
+                "nb dir/a.ipynb",
+                "test/planted",
+                "an AWS access key",
+                cell_index=2,
+                cell_id="abc",
+                where=Where.SOURCE,
+                line=3,
+                json_line=41,
+                masked="AKIA************MPLE",
+            ),
+            Finding(
+                "script.py", "test/unregistered", "plain file", Severity.WARNING, line=7, column=5
+            ),
+            Finding("c.ipynb", "test/planted", "no line known", Severity.NOTE, cell_index=0),
+        ]
+    )
+    return report
+
+
+def test_sarif_validates_against_the_official_schema() -> None:
+    _validate(to_sarif(_report()))
+
+
+def test_sarif_rules_results_and_locations() -> None:
+    log = to_sarif(_report())
+    run = log["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == ["test/planted", "test/unregistered"]
+    assert rules[0]["help"]["text"] == "Help text for the planted rule."
+    first, plain, noline = run["results"]
+    assert first["ruleId"] == "test/planted"
+    assert rules[first["ruleIndex"]]["id"] == "test/planted"
+    physical = first["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "nb%20dir/a.ipynb"
+    assert physical["region"] == {"startLine": 41}
+    assert first["properties"]["cell"] == 3
+    assert first["properties"]["cell_id"] == "abc"
+    assert first["properties"]["line_in_cell"] == 3
+    assert first["partialFingerprints"][FINGERPRINT_KEY]
+    # a plain file: its own line and column are the disk position
+    assert plain["level"] == "warning"
+    assert plain["locations"][0]["physicalLocation"]["region"] == {"startLine": 7, "startColumn": 5}
+    # no disk line: no invented region
+    assert noline["level"] == "note"
+    assert "region" not in noline["locations"][0]["physicalLocation"]
+    notifications = run["invocations"][0]["toolExecutionNotifications"]
+    assert "broken.ipynb" in notifications[0]["message"]["text"]
+    assert run["invocations"][0]["exitCode"] == 2
+
+
+def test_sarif_fingerprints_do_not_depend_on_lines() -> None:
+    a = Finding("a.ipynb", "test/planted", "m", cell_index=1, cell_id="x", line=2, json_line=10)
+    b = Finding("a.ipynb", "test/planted", "m", cell_index=1, cell_id="x", line=5, json_line=90)
+    report_a, report_b = Report("scan"), Report("scan")
+    report_a.add_findings([a])
+    report_b.add_findings([b])
+    fp_a = to_sarif(report_a)["runs"][0]["results"][0]["partialFingerprints"]
+    fp_b = to_sarif(report_b)["runs"][0]["results"][0]["partialFingerprints"]
+    assert fp_a == fp_b
+
+
+def test_sarif_carries_only_the_masked_secret() -> None:
+    text = json.dumps(to_sarif(_report()))
+    assert SECRET not in text
+    assert "AKIA************MPLE" in text
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("a.ipynb", "a.ipynb"),
+        ("sub/ü b.ipynb", "sub/%C3%BC%20b.ipynb"),
+        ("x#1.ipynb", "x%231.ipynb"),
+    ],
+)
+def test_artifact_uri_is_relative_and_encoded(tmp_path: Path, path: str, expected: str) -> None:
+    assert artifact_uri(str(tmp_path / path), str(tmp_path)) == expected
+
+
+def test_artifact_uri_outside_root_is_a_file_uri(tmp_path: Path) -> None:
+    assert artifact_uri("/elsewhere/a.ipynb", str(tmp_path)) == "file:///elsewhere/a.ipynb"
+
+
+def test_sarif_through_the_cli(
+    nb_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    nb_factory("dirty.ipynb", [make_cell(source="x = 1", execution_count=4)])
+    out = tmp_path / "out.sarif"
+    code = main(
+        ["strip", "--check", "-v", "--format", "sarif", "--output", str(out), "dirty.ipynb"]
+    )
+    assert code == 1
+    log = json.loads(out.read_text(encoding="utf-8"))
+    _validate(log)
+    results = log["runs"][0]["results"]
+    assert [r["ruleId"] for r in results] == ["strip/execution-count"]
+    assert (
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "dirty.ipynb"
+    )
+    assert capsys.readouterr().out == ""  # the report went to the file
+
+
+def test_sarif_of_a_clean_run_is_valid(
+    nb_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    nb_factory("clean.ipynb", [make_cell(source="x = 1")])
+    assert main(["strip", "--check", "--format", "sarif", "clean.ipynb"]) == 0
+    log = json.loads(capsys.readouterr().out)
+    assert log["runs"][0]["results"] == []
+    _validate(log)
