@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 #: command name -> (module, one-line help); the order is the order of ``nbtools --help``
 COMMANDS: dict[str, tuple[str, str]] = {
     "strip": ("nbtools.commands.strip", "remove outputs, execution counts and volatile metadata"),
+    "check": ("nbtools.commands.check", "run every static hygiene check without changing files"),
 }
 
 

@@ -1,0 +1,86 @@
+"""``nbtools check``: every static hygiene rule in one read-only pass (what CI calls first)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from nbtools.checks import CHECKS, CheckContext, check_notebook
+from nbtools.commands import strip as strip_command
+from nbtools.config import Option
+from nbtools.discovery import collect_files
+from nbtools.errors import InputError, UsageError
+from nbtools.notebook import read_notebook
+from nbtools.report import FileResult, Report
+
+if TYPE_CHECKING:
+    import argparse
+
+    from nbtools.commands import Request
+
+NAME = "check"
+HELP = "run every static hygiene check (strip-clean, ...) without changing files"
+
+#: strip's settings come from [tool.nbtools.strip] too, so check agrees with the strip hook
+INHERIT = ("strip",)
+
+OPTIONS: dict[str, Option] = {
+    **strip_command.OPTIONS,
+    "select": Option(tuple, (), list),
+    "skip": Option(tuple, (), list),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", default=["."], help="notebooks or directories")
+    parser.add_argument(
+        "--select",
+        type=_names,
+        action="extend",
+        metavar="CHECK,...",
+        default=None,
+        help=f"run only these checks (of: {', '.join(CHECKS)})",
+    )
+    parser.add_argument(
+        "--skip",
+        type=_names,
+        action="extend",
+        metavar="CHECK,...",
+        default=None,
+        help="do not run these checks",
+    )
+
+
+def _names(value: str) -> list[str]:
+    """Comma-separated names (as ruff's --select), so the option never swallows paths."""
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def enabled_checks(options: dict[str, Any]) -> list[str]:
+    """The checks to run, in :data:`CHECKS` order; unknown names are a usage error."""
+    select, skip = list(options["select"]), list(options["skip"])
+    unknown = [name for name in (*select, *skip) if name not in CHECKS]
+    if unknown:
+        raise UsageError(f"unknown check {', '.join(unknown)}; choose from {', '.join(CHECKS)}")
+    return [name for name in CHECKS if (not select or name in select) and name not in skip]
+
+
+def execute(request: Request) -> Report:
+    checks = enabled_checks(request.options)
+    context = CheckContext(strip_command.strip_options(request.options), request.options)
+    report = Report(NAME)
+    report.sections["checks"] = checks
+    files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root)
+    for path in request.console.progress(files, total=len(files), label="check"):
+        if path == "-":
+            report.add_error(path, "check reads files, not stdin")
+            continue
+        try:
+            nbfile = read_notebook(path)
+        except InputError as exc:
+            report.add_error(path, exc.reason)
+            continue
+        findings = check_notebook(nbfile, checks, context)
+        report.add_findings(findings)
+        status = "findings" if findings else "clean"
+        report.add_file(FileResult(path, status, f"{len(findings)} finding(s)" if findings else ""))
+    return report

@@ -1,0 +1,135 @@
+"""``nbtools check``: one read-only pass, combined findings, exit codes, strip config honoured."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import make_cell, make_nb, write_nb
+
+from nbtools.checks import CHECKS, CheckContext, check_notebook
+from nbtools.cli import main
+from nbtools.notebook import read_notebook
+
+STREAM = {"name": "stdout", "output_type": "stream", "text": ["hi\n"]}
+
+
+def _dirty(tmp_path: Path, name: str = "dirty.ipynb") -> Path:
+    return write_nb(
+        tmp_path / name,
+        make_nb([make_cell(source="print('hi')", execution_count=3, outputs=[STREAM])]),
+    )
+
+
+def _clean(tmp_path: Path, name: str = "clean.ipynb") -> Path:
+    return write_nb(tmp_path / name, make_nb([make_cell(source="x = 1")]))
+
+
+def test_check_notebook_is_read_only_and_locates_findings(tmp_path: Path) -> None:
+    path = _dirty(tmp_path)
+    before = path.read_bytes()
+    nbfile = read_notebook(path)
+    snapshot = json.dumps(nbfile.nb)
+    findings = check_notebook(nbfile, list(CHECKS), CheckContext())
+    assert path.read_bytes() == before
+    assert json.dumps(nbfile.nb) == snapshot  # the parsed notebook is untouched too
+    by_rule = {f.rule: f for f in findings}
+    assert set(by_rule) == {"strip/outputs", "strip/execution-count"}
+    lines = before.decode().splitlines()
+    # disk lines point at the outputs list and the execution count of the cell
+    assert '"execution_count": 3' in lines[by_rule["strip/execution-count"].json_line - 1]  # type: ignore[operator]
+    assert (
+        '"outputs": [' in lines[by_rule["strip/outputs"].json_line - 1]  # type: ignore[operator]
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "extra", "code", "expect_out"),
+    [
+        (["clean.ipynb"], [], 0, ""),
+        (["dirty.ipynb"], [], 1, "dirty.ipynb:cell 1: strip/outputs"),
+        (["clean.ipynb", "dirty.ipynb"], [], 1, "strip/execution-count"),
+        (["dirty.ipynb"], ["--skip", "strip"], 0, ""),
+        (["dirty.ipynb"], ["--select", "strip"], 1, "strip/outputs"),
+        (["dirty.ipynb"], ["--keep-output"], 2, ""),  # not a check option
+        (["dirty.ipynb"], ["--select", "nope"], 2, ""),
+        (["missing.ipynb"], [], 2, ""),
+    ],
+)
+def test_check_through_the_cli(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    files: list[str],
+    extra: list[str],
+    code: int,
+    expect_out: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _dirty(tmp_path)
+    _clean(tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("*.ipynb")}
+    assert main(["check", *extra, *files]) == code
+    out = capsys.readouterr().out
+    if expect_out:
+        assert expect_out in out
+    else:
+        assert "strip/" not in out
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*.ipynb")} == before  # nothing written
+
+
+def test_check_bad_file_does_not_stop_the_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "broken.ipynb").write_text("{not json", encoding="utf-8")
+    _dirty(tmp_path)
+    assert main(["check", "--format", "json", "."]) == 2
+    data = json.loads(capsys.readouterr().out)
+    statuses = {f["path"].split("/")[-1]: f["status"] for f in data["files"]}
+    assert statuses == {"broken.ipynb": "error", "dirty.ipynb": "findings"}
+    assert data["checks"] == list(CHECKS)
+    assert {f["rule"] for f in data["findings"]} == {"strip/outputs", "strip/execution-count"}
+
+
+def test_check_honours_the_strip_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.nbtools.strip]\nkeep_output = true\nkeep_count = true\n", encoding="utf-8"
+    )
+    _dirty(tmp_path)
+    assert main(["check", "dirty.ipynb"]) == 0
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.nbtools.check]\nskip = ['strip']\n", encoding="utf-8"
+    )
+    assert main(["check", "dirty.ipynb"]) == 0
+
+
+def test_check_agrees_with_strip_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A notebook that `strip --check` passes, `check` passes (and the other way round)."""
+    monkeypatch.chdir(tmp_path)
+    _dirty(tmp_path)
+    assert main(["strip", "--check", "dirty.ipynb"]) == 1
+    assert main(["check", "--select", "strip", "dirty.ipynb"]) == 1
+    assert main(["strip", "dirty.ipynb"]) == 1  # fixes it
+    assert main(["check", "--select", "strip", "dirty.ipynb"]) == 0
+
+
+def test_check_over_the_shared_corpus_writes_nothing(
+    shared: Any, tmp_path: Path, capsys: Any
+) -> None:
+    corpus = shared("corpus", "public")
+    before = {p: p.stat().st_mtime_ns for p in corpus.rglob("*.ipynb")}
+    code = main(
+        ["check", "--format", "sarif", "--output", str(tmp_path / "out.sarif"), str(corpus)]
+    )
+    assert code in (1, 2)  # the corpus has outputs (and a v3 file it may refuse)
+    assert {p: p.stat().st_mtime_ns for p in corpus.rglob("*.ipynb")} == before
+    log = json.loads((tmp_path / "out.sarif").read_text(encoding="utf-8"))
+    assert log["runs"][0]["results"]
