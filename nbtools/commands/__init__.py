@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 COMMANDS: dict[str, tuple[str, str]] = {
     "strip": ("nbtools.commands.strip", "remove outputs, execution counts and volatile metadata"),
     "check": ("nbtools.commands.check", "run every static hygiene check without changing files"),
+    "install": ("nbtools.commands.install", "set up the git filter and diff driver for notebooks"),
+    "filter": ("nbtools.commands.filter", "the git filter and diff driver that `install` sets up"),
 }
 
 

@@ -1,0 +1,178 @@
+"""``nbtools filter``: what git runs once ``nbtools install`` has set up a repository.
+
+``--process`` speaks git's long-running filter protocol (one process per ``git add``),
+``--clean`` strips one notebook from stdin to stdout (the fallback for old gits), and
+``--textconv FILE`` renders a notebook as text for ``git diff``. Notebooks are stripped
+with the same options as ``nbtools strip`` (``[tool.nbtools.filter]`` first, then
+``[tool.nbtools.strip]``). A file that is not a valid notebook goes through unchanged:
+a filter must never lose the user's data.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nbtools.commands.strip import OPTIONS as STRIP_OPTIONS
+from nbtools.commands.strip import strip_options
+from nbtools.config import load_config, resolve
+from nbtools.discovery import matches_any
+from nbtools.errors import InputError
+from nbtools.notebook import loads_notebook
+from nbtools.report import FileResult, Report
+from nbtools.strip import StripOptions, strip_notebook
+
+if TYPE_CHECKING:
+    import argparse
+
+    from nbtools.commands import Request
+
+NAME = "filter"
+HELP = "the git filter and diff driver that `install` sets up"
+OPTIONS = STRIP_OPTIONS
+INHERIT = ("strip",)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        default=[],
+        help="--clean: the file's path (git's %%f), for configuration and messages; "
+        "--textconv: the file to render",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--process",
+        dest="mode",
+        action="store_const",
+        const="process",
+        help="serve git's long-running filter protocol on stdin/stdout",
+    )
+    mode.add_argument(
+        "--clean",
+        dest="mode",
+        action="store_const",
+        const="clean",
+        help="strip one notebook from stdin to stdout (the default)",
+    )
+    mode.add_argument(
+        "--textconv",
+        dest="mode",
+        action="store_const",
+        const="textconv",
+        help="print FILE as readable text for git diff",
+    )
+
+
+def clean_bytes(raw: bytes, name: str, options: StripOptions) -> tuple[bytes, str | None]:
+    """The stripped notebook, or ``raw`` itself and the reason it could not be read."""
+    try:
+        nbfile = loads_notebook(raw, name)
+    except InputError as exc:
+        return raw, exc.reason
+    if not strip_notebook(nbfile.nb, options).changed:
+        return raw, None
+    return nbfile.render().encode("utf-8"), None
+
+
+class _Settings:
+    """Strip options per directory, from the nearest pyproject.toml as ``nbtools strip`` finds it.
+
+    A ``--config`` file given on the command line applies to every path.
+    """
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self._cache: dict[str, tuple[StripOptions, list[str], Path]] = {}
+
+    def _settings(self, path: str) -> tuple[StripOptions, list[str], Path]:
+        directory = os.path.dirname(path)
+        settings = self._cache.get(directory)
+        if settings is None:
+            request = self._request
+            if request.args.config is not None or not path:
+                config, options = request.config, request.options
+            else:
+                config = load_config([path])
+                options = resolve(vars(request.args), config, NAME, OPTIONS, INHERIT)
+            exclude = [
+                *(config.global_value("exclude") or []),
+                *(config.global_value("extend_exclude") or []),
+            ]
+            settings = self._cache[directory] = (strip_options(options), exclude, config.root)
+        return settings
+
+    def options_for(self, path: str) -> StripOptions | None:
+        """None when the configuration excludes ``path`` (it then goes through as it is)."""
+        options, exclude, root = self._settings(path)
+        return None if matches_any(path, exclude, root) else options
+
+
+def execute(request: Request) -> Report:
+    report = Report(NAME)
+    report.stdout_payload = b""  # stdout belongs to git: no report on it
+    settings = _Settings(request)
+    mode = request.args.mode or "clean"
+    if mode == "process":
+        _serve(request, report, settings)
+    elif mode == "textconv":
+        _textconv(request, report)
+    else:
+        name = request.paths[0] if request.paths else "-"
+        report.stdout_payload = _clean(request, report, settings, name, sys.stdin.buffer.read())
+    return report
+
+
+def _clean(request: Request, report: Report, settings: _Settings, name: str, raw: bytes) -> bytes:
+    options = settings.options_for(name)
+    if options is None:
+        report.add_file(FileResult(name, "skipped", "excluded by configuration"))
+        return raw
+    out, reason = clean_bytes(raw, name, options)
+    if reason is not None:
+        # a warning, not an error: git must still get the file, exactly as it is
+        request.console.warning(f"{name}: {reason}; passed to git unchanged")
+        report.add_file(FileResult(name, "skipped", reason))
+    else:
+        report.add_file(FileResult(name, "unchanged", details={"stripped": out is not raw}))
+    return out
+
+
+def _serve(request: Request, report: Report, settings: _Settings) -> None:
+    from nbtools.gitfilter import serve
+
+    def clean(command: str, pathname: str, content: bytes) -> bytes:
+        return _clean(request, report, settings, pathname, content)
+
+    def on_error(pathname: str, exc: BaseException) -> None:
+        request.console.error(f"{pathname}: internal error in the nbtools filter: {exc!r}")
+
+    def smudge(command: str, pathname: str, content: bytes) -> bytes:
+        return content  # checkouts get the blob as stored (see gitsetup.config_entries)
+
+    handlers = {"clean": clean, "smudge": smudge}
+    session = serve(sys.stdin.buffer, sys.stdout.buffer, handlers, on_error)
+    report.sections["filter"] = {"capabilities": session.capabilities, "served": session.served}
+
+
+def _textconv(request: Request, report: Report) -> None:
+    from nbtools.errors import UsageError
+    from nbtools.notebook import read_notebook
+    from nbtools.textconv import render_text
+
+    if len(request.paths) != 1:
+        raise UsageError("nbtools filter --textconv takes exactly one file")
+    path = request.paths[0]
+    try:
+        report.stdout_payload = render_text(read_notebook(path).nb).encode("utf-8")
+    except InputError as exc:
+        try:
+            # not a notebook: git diff shows the file as it is
+            report.stdout_payload = Path(path).read_bytes()
+        except OSError:
+            report.add_error(path, exc.reason)
+            return
+    report.add_file(FileResult(path, "unchanged"))

@@ -1,0 +1,116 @@
+"""``nbtools install``: strip notebooks as git stores them, and diff them as text.
+
+Sets up (or with ``--uninstall`` removes, with ``--status`` shows) the pieces in
+:mod:`nbtools.gitsetup`: the ``nbtools`` filter and diff driver in ``.git/config`` and
+the ``*.ipynb`` line in ``.gitattributes`` (or ``.git/info/attributes``). Each piece is
+a component; :func:`components` is where further ones (such as hooks) plug in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nbtools.config import Option
+from nbtools.errors import UsageError
+from nbtools.findings import Finding, Rule, Severity, register_rules
+from nbtools.gitsetup import DRIVER, Attributes, Component, GitConfig, find_repo
+from nbtools.report import FileResult, Report
+
+if TYPE_CHECKING:
+    import argparse
+
+    from nbtools.commands import Request
+
+NAME = "install"
+HELP = "set up the git filter and diff driver for notebooks (--status, --uninstall)"
+
+OPTIONS: dict[str, Option] = {
+    "attributes": Option(str, "repo", str),
+    "command": Option(str, DRIVER, str),
+}
+
+RULE_MISSING = Rule(
+    "install/missing",
+    "integration-missing",
+    "A piece of the git integration is not set up",
+    "Run `nbtools install` in the repository.",
+    Severity.WARNING,
+)
+RULE_CONFLICT = Rule(
+    "install/conflict",
+    "integration-conflict",
+    "The git integration is set up differently from what nbtools installs",
+    "Run `nbtools install` again, or remove the other tool's setting.",
+    Severity.WARNING,
+)
+register_rules(RULE_MISSING, RULE_CONFLICT)
+
+_VERBS = {
+    "added": "added",
+    "updated": "updated",
+    "removed": "removed",
+    "unchanged": "kept",
+    "installed": "installed",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="*", default=["."], help="a directory in the repository (default: .)"
+    )
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument(
+        "--status", action="store_true", help="show what is set up; exit 1 if anything is missing"
+    )
+    action.add_argument(
+        "--uninstall", action="store_true", help="remove the filter, diff driver and attributes"
+    )
+    parser.add_argument(
+        "--attributes",
+        choices=("repo", "local"),
+        default=None,
+        help="where the *.ipynb line goes: .gitattributes (repo, the default) or "
+        ".git/info/attributes (local: this clone only)",
+    )
+    parser.add_argument(
+        "--command",
+        default=None,
+        metavar="CMD",
+        help="how git runs nbtools (default: nbtools, found on PATH; e.g. 'python3 -m nbtools')",
+    )
+
+
+def components(request: Request) -> list[Component]:
+    """The pieces this run acts on, in order (extra actions are appended here)."""
+    return [GitConfig(request.options["command"]), Attributes(request.options["attributes"])]
+
+
+def execute(request: Request) -> Report:
+    if len(request.paths) > 1:
+        raise UsageError("nbtools install takes one repository directory")
+    repo = find_repo(request.paths[0] if request.paths else ".")
+    report = Report(NAME)
+    report.sections["repository"] = str(repo.root)
+    parts = components(request)
+    actions = []
+    for part in parts:
+        if request.args.status:
+            found = part.status(repo)
+        elif request.args.uninstall:
+            found = part.uninstall(repo)
+        else:
+            found = part.install(repo)
+        actions.extend(found)
+    report.sections["install"] = [vars(a) for a in actions]
+    for action in actions:
+        if action.state in ("missing", "conflict"):
+            rule = RULE_MISSING if action.state == "missing" else RULE_CONFLICT
+            message = f"{action.component}: {action.location} {action.detail or action.state}"
+            report.add_findings([Finding(action.location, rule.id, message, rule.severity)])
+            continue
+        verb = _VERBS.get(action.state, action.state)
+        detail = f"{action.component}: {action.detail}" if action.detail else action.component
+        report.add_file(FileResult(action.location, action.state, detail, {"verb": verb}))
+    if request.args.uninstall and not actions:
+        report.sections["summary_line"] = "nothing to remove"
+    return report

@@ -1,0 +1,243 @@
+"""Set up, inspect and remove nbtools' git integration in one repository.
+
+The pieces are independent :class:`Component` objects (git config entries, an
+attributes line), each able to report its state, install itself and remove itself;
+``nbtools install`` runs a list of them, so more (hooks) plug in without touching the
+others. Configuration goes into the repository's own ``.git/config`` and names the
+``nbtools`` command rather than an interpreter path, so it keeps working when the
+virtualenv moves or the team shares the repository.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from nbtools.errors import UsageError
+
+if TYPE_CHECKING:
+    import os
+
+DRIVER = "nbtools"
+PATTERN = "*.ipynb"
+ATTRIBUTES_LINE = f"{PATTERN} filter={DRIVER} diff={DRIVER}"
+
+
+@dataclass(frozen=True)
+class Repo:
+    """A git working tree: its top directory and where its local attributes live."""
+
+    root: Path
+    info_attributes: Path
+
+    @property
+    def gitattributes(self) -> Path:
+        return self.root / ".gitattributes"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One piece of state, or one change made to it.
+
+    ``state`` is ``installed``, ``missing`` or ``conflict`` for a status, and
+    ``added``, ``updated``, ``removed`` or ``unchanged`` for a change.
+    """
+
+    component: str
+    location: str
+    state: str
+    detail: str = ""
+
+
+def git(repo_dir: Path | str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run git in ``repo_dir``; a failure becomes a one-line :class:`UsageError`."""
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=repo_dir, capture_output=True, text=True, check=False
+        )
+    except OSError as exc:
+        raise UsageError(f"cannot run git: {exc.strerror or exc}") from None
+    if check and proc.returncode != 0:
+        message = proc.stderr.strip().splitlines()
+        raise UsageError(f"git {' '.join(args)}: {message[-1] if message else 'failed'}")
+    return proc
+
+
+def find_repo(start: str | os.PathLike[str] = ".") -> Repo:
+    """The repository that contains ``start``."""
+    where = Path(start)
+    if not where.is_dir():
+        where = where.parent
+    proc = git(where, "rev-parse", "--show-toplevel", "--git-path", "info/attributes", check=False)
+    lines = proc.stdout.splitlines()
+    if proc.returncode != 0 or len(lines) != 2:
+        raise UsageError(f"{start}: not inside a git working tree (run `git init` first)")
+    root = Path(lines[0])
+    info = Path(lines[1])
+    return Repo(root=root, info_attributes=info if info.is_absolute() else where / info)
+
+
+class Component(Protocol):
+    """One part of the integration."""
+
+    name: str
+
+    def status(self, repo: Repo) -> list[Action]: ...
+
+    def install(self, repo: Repo) -> list[Action]: ...
+
+    def uninstall(self, repo: Repo) -> list[Action]: ...
+
+
+def config_entries(command: str = DRIVER) -> dict[str, str]:
+    """The git config that runs nbtools: a long-running filter, its fallback, a diff driver.
+
+    ``required`` makes git fail rather than store a notebook unfiltered when nbtools
+    cannot run; the filter itself passes files it cannot read through unchanged. A
+    required filter must also smudge (git dies on checkout otherwise, even when the
+    process never offered smudging): the process smudges as a no-op, and old gits
+    without ``process`` support get ``cat``, as nbstripout does.
+    """
+    return {
+        f"filter.{DRIVER}.process": f"{command} filter --process",
+        f"filter.{DRIVER}.clean": f"{command} filter --clean %f",
+        f"filter.{DRIVER}.smudge": "cat",
+        f"filter.{DRIVER}.required": "true",
+        f"diff.{DRIVER}.textconv": f"{command} filter --textconv",
+    }
+
+
+def _get_config(repo: Repo, key: str) -> str | None:
+    proc = git(repo.root, "config", "--local", "--get", key, check=False)
+    return proc.stdout.rstrip("\n") if proc.returncode == 0 else None
+
+
+class GitConfig:
+    """``filter.nbtools.*`` and ``diff.nbtools.*`` in the repository's ``.git/config``."""
+
+    name = "git config"
+
+    def __init__(self, command: str = DRIVER) -> None:
+        self.entries = config_entries(command)
+
+    def status(self, repo: Repo) -> list[Action]:
+        actions = []
+        for key, wanted in self.entries.items():
+            value = _get_config(repo, key)
+            if value is None:
+                actions.append(Action(self.name, key, "missing"))
+            elif value != wanted:
+                actions.append(Action(self.name, key, "conflict", f"is {value!r}"))
+            else:
+                actions.append(Action(self.name, key, "installed", value))
+        actions.extend(self._executable(repo))
+        return actions
+
+    def _executable(self, repo: Repo) -> list[Action]:
+        program = shlex.split(self.entries[f"filter.{DRIVER}.process"])[0]
+        if shutil.which(program) is None:
+            return [Action(self.name, program, "conflict", "not found on PATH: git cannot run it")]
+        return []
+
+    def install(self, repo: Repo) -> list[Action]:
+        actions = []
+        for key, wanted in self.entries.items():
+            value = _get_config(repo, key)
+            if value == wanted:
+                actions.append(Action(self.name, key, "unchanged", value))
+                continue
+            git(repo.root, "config", "--local", key, wanted)
+            actions.append(Action(self.name, key, "added" if value is None else "updated", wanted))
+        return actions
+
+    def uninstall(self, repo: Repo) -> list[Action]:
+        actions = []
+        for section in sorted({key.rpartition(".")[0] for key in self.entries}):
+            proc = git(repo.root, "config", "--local", "--remove-section", section, check=False)
+            if proc.returncode == 0:
+                actions.append(Action(self.name, section, "removed"))
+        return actions
+
+
+def _is_ours(line: str) -> bool:
+    fields = line.split()
+    return bool(fields) and fields[0] == PATTERN and f"filter={DRIVER}" in fields[1:]
+
+
+class Attributes:
+    """The ``*.ipynb filter=nbtools diff=nbtools`` line.
+
+    ``where="repo"`` writes ``.gitattributes`` (committed: the team sees which files are
+    filtered); ``where="local"`` writes ``.git/info/attributes`` (this clone only).
+    Uninstall removes the line from both.
+    """
+
+    name = "attributes"
+
+    def __init__(self, where: str = "repo") -> None:
+        if where not in ("repo", "local"):
+            raise UsageError(f"attributes must be 'repo' or 'local', not {where!r}")
+        self.where = where
+
+    def _target(self, repo: Repo) -> Path:
+        return repo.gitattributes if self.where == "repo" else repo.info_attributes
+
+    def _display(self, repo: Repo, path: Path) -> str:
+        try:
+            return path.relative_to(repo.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def status(self, repo: Repo) -> list[Action]:
+        actions = []
+        for path in (repo.gitattributes, repo.info_attributes):
+            if any(_is_ours(line) for line in _read_lines(path)):
+                actions.append(Action(self.name, self._display(repo, path), "installed"))
+        if not actions:
+            actions.append(Action(self.name, self._display(repo, self._target(repo)), "missing"))
+        # what git will really do for notebooks (another filter may be set later in a file)
+        proc = git(repo.root, "check-attr", "filter", "diff", "--", "x.ipynb", check=False)
+        for line in proc.stdout.splitlines():
+            attr, _, value = line.partition(": ")[2].partition(": ")
+            if value.strip() not in (DRIVER, "unspecified"):
+                detail = f"notebooks get {attr}={value.strip()} (another tool's line wins)"
+                actions.append(Action(self.name, PATTERN, "conflict", detail))
+        return actions
+
+    def install(self, repo: Repo) -> list[Action]:
+        path = self._target(repo)
+        lines = _read_lines(path)
+        display = self._display(repo, path)
+        if any(_is_ours(line) for line in lines):
+            return [Action(self.name, display, "unchanged", ATTRIBUTES_LINE)]
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        if text and not text.endswith("\n"):
+            text += "\n"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + ATTRIBUTES_LINE + "\n", encoding="utf-8")
+        return [Action(self.name, display, "added", ATTRIBUTES_LINE)]
+
+    def uninstall(self, repo: Repo) -> list[Action]:
+        actions = []
+        for path in (repo.gitattributes, repo.info_attributes):
+            lines = _read_lines(path)
+            kept = [line for line in lines if not _is_ours(line)]
+            if len(kept) == len(lines):
+                continue
+            if any(line.strip() for line in kept):
+                path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+            else:
+                path.unlink()  # it only held our line
+            actions.append(Action(self.name, self._display(repo, path), "removed"))
+        return actions
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
