@@ -36,9 +36,17 @@ def check_strip(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
     return result.findings(nbfile.path)
 
 
+def check_hidden_state(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
+    """Static hidden state: cells run out of order, names used before (or without) a definition."""
+    from nbtools.hidden_state.static import analyze_notebook
+
+    return analyze_notebook(nbfile.nb, nbfile.path, nbfile.text).findings
+
+
 #: check name -> function, in report order; a check is listed once its core has landed
 CHECKS: dict[str, CheckFunction] = {
     "strip": check_strip,
+    "hidden-state": check_hidden_state,
 }
 
 

@@ -133,3 +133,39 @@ def test_check_over_the_shared_corpus_writes_nothing(
     assert {p: p.stat().st_mtime_ns for p in corpus.rglob("*.ipynb")} == before
     log = json.loads((tmp_path / "out.sarif").read_text(encoding="utf-8"))
     assert log["runs"][0]["results"]
+
+
+def test_check_reports_static_hidden_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_nb(
+        tmp_path / "order.ipynb",
+        make_nb([make_cell(source="print(total)"), make_cell(source="total = 1")]),
+    )
+    assert main(["check", "--format", "json", "order.ipynb"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    (finding,) = data["findings"]
+    assert finding["rule"] == "hidden-state/use-before-def"
+    assert finding["cell_index"] == 0
+    text = (tmp_path / "order.ipynb").read_text(encoding="utf-8").splitlines()
+    assert "print(total)" in text[finding["json_line"] - 1]
+    assert main(["check", "--skip", "hidden-state", "order.ipynb"]) == 0
+
+
+def test_check_combines_every_check_in_one_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_nb(
+        tmp_path / "both.ipynb",
+        make_nb(
+            [
+                make_cell(source="print(later)", execution_count=1, outputs=[STREAM]),
+                make_cell(source="later = 2"),
+            ]
+        ),
+    )
+    assert main(["check", "--format", "json", "both.ipynb"]) == 1
+    rules = {f["rule"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert {"strip/outputs", "strip/execution-count", "hidden-state/use-before-def"} <= rules
