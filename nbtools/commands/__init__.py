@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 #: command name -> (module, one-line help); the order is the order of ``nbtools --help``
 COMMANDS: dict[str, tuple[str, str]] = {
     "strip": ("nbtools.commands.strip", "remove outputs, execution counts and volatile metadata"),
+    "scan": ("nbtools.commands.scan", "find credentials in notebooks, scripts and env files"),
+    "pair": ("nbtools.commands.pair", "pair notebooks with scripts (jupytext formats)"),
+    "sync": ("nbtools.commands.sync", "bring paired notebooks and scripts in sync, by content"),
     "check": ("nbtools.commands.check", "run every static hygiene check without changing files"),
     "install": ("nbtools.commands.install", "set up the git filter and diff driver for notebooks"),
     "filter": ("nbtools.commands.filter", "the git filter and diff driver that `install` sets up"),

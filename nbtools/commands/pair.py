@@ -1,0 +1,223 @@
+"""``nbtools pair``: pair notebooks with scripts (jupytext formats), or ``--unpair`` them."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nbtools.commands.sync import make_state, save_state
+from nbtools.config import Option
+from nbtools.discovery import collect_files
+from nbtools.errors import InputError
+from nbtools.notebook import (
+    NBFORMAT_LAYOUT,
+    atomic_write,
+    decode,
+    dumps,
+    read_notebook,
+    require_v4,
+    write_notebook,
+)
+from nbtools.pairing import (
+    DEFAULT_FORMAT,
+    NOTEBOOK_SUFFIX,
+    PairFormat,
+    format_from_formats,
+    header_formats,
+    notebook_to_text,
+    pair_of_notebook,
+    parse_format,
+    roundtrip,
+    text_to_notebook,
+    with_pairing,
+)
+from nbtools.report import FileResult, Report
+from nbtools.syncstate import bytes_hash
+
+if TYPE_CHECKING:
+    import argparse
+
+    from nbtools.commands import Request
+    from nbtools.notebook import NotebookDict
+    from nbtools.syncstate import SyncState
+
+NAME = "pair"
+HELP = "pair notebooks with scripts (py:percent by default) the way jupytext does"
+INHERIT = ("sync",)  # state_file is shared with `nbtools sync`
+
+OPTIONS: dict[str, Option] = {
+    "formats": Option(str, DEFAULT_FORMAT, str),
+    "state_file": Option(str, "", str),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="*", default=["."], help="notebooks, scripts to pair, or directories"
+    )
+    parser.add_argument(
+        "--formats",
+        metavar="FORMAT",
+        default=None,
+        help="script format: py:percent (default), py:light or FOLDER//py:percent",
+    )
+    parser.add_argument(
+        "--unpair",
+        action="store_true",
+        help="remove the pairing metadata (the script is kept, its header no longer pairs it)",
+    )
+    parser.add_argument(
+        "--state-file",
+        metavar="PATH",
+        default=None,
+        help="the sync record (default: .nbtools-sync.json in the project root)",
+    )
+
+
+def execute(request: Request) -> Report:
+    report = Report(NAME)
+    spec = request.options["formats"]
+    fmt = format_from_formats(spec) if "ipynb" in spec else parse_format(spec)
+    if fmt is None:
+        fmt = parse_format(DEFAULT_FORMAT)
+    state = make_state(request)
+    files = collect_files(request.paths, (NOTEBOOK_SUFFIX,), request.exclude, request.config.root)
+    for extra in request.paths:  # scripts are paired only when named explicitly
+        if extra.endswith(".py") and os.path.isfile(extra) and extra not in files:
+            files.append(extra)
+    for path in files:
+        try:
+            if request.args.unpair:
+                result = _unpair(Path(path), state)
+            elif path.endswith(NOTEBOOK_SUFFIX):
+                result = _pair_notebook(Path(path), fmt, state)
+            else:
+                result = _pair_script(Path(path), fmt, state)
+        except InputError as exc:
+            report.add_error(exc.path, exc.reason)
+            continue
+        except OSError as exc:
+            report.add_error(path, f"cannot write: {exc.strerror or exc}")
+            continue
+        report.add_file(result)
+    save_state(state, report)
+    return report
+
+
+def _pair_notebook(path: Path, fmt: PairFormat, state: SyncState) -> FileResult:
+    nbfile = read_notebook(path)
+    require_v4(nbfile)
+    nb = with_pairing(nbfile.nb, fmt)
+    script = fmt.script_for(path)
+    text = notebook_to_text(nb, fmt, path)
+    details: dict[str, Any] = {"script": str(script)}
+    wrote_script = False
+    if script.is_file():
+        existing = script.read_bytes()
+        if existing != text.encode("utf-8"):
+            from nbtools.sync import compare
+
+            existing_text = decode(existing, script)
+            diffs = compare(
+                nb,
+                roundtrip(nb, fmt, path),
+                text_to_notebook(existing_text, fmt, script),
+                existing_text,
+            )
+            if diffs:
+                # never overwrite a script that says something else: pair, and let sync decide
+                written = write_notebook(nbfile, nb)
+                status = "changed" if written else "unchanged"
+                return FileResult(
+                    str(path),
+                    status,
+                    f"{script} already exists and differs ({len(diffs)} cells); keep one side "
+                    f"with `nbtools sync --prefer ipynb {path}` or `--prefer py`",
+                    {**details, "verb": "paired, not synced:"},
+                )
+            if header_formats(existing_text) != fmt.formats:
+                atomic_write(script, text.encode("utf-8"))
+                wrote_script = True
+    else:
+        script.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(script, text.encode("utf-8"))
+        wrote_script = True
+    wrote_nb = write_notebook(nbfile, nb)
+    new_nb_raw = nbfile.render(nb).encode("utf-8")
+    state.set(path, script, bytes_hash(new_nb_raw), bytes_hash(script.read_bytes()))
+    if wrote_nb or wrote_script:
+        return FileResult(
+            str(path), "changed", f"with {script} ({fmt.formats})", {**details, "verb": "paired"}
+        )
+    return FileResult(str(path), "unchanged", "already paired", details)
+
+
+def _pair_script(script: Path, fmt: PairFormat, state: SyncState) -> FileResult:
+    text = decode(script.read_bytes(), script)
+    declared = header_formats(text)
+    fmt = (format_from_formats(declared) if declared else None) or fmt
+    notebook = fmt.notebook_for(script)
+    if notebook is None or fmt.script_for(notebook) != script:
+        raise InputError(script, f"not in the folder that format {fmt.formats!r} pairs scripts in")
+    if notebook.is_file():
+        return _pair_notebook(notebook, fmt, state)
+    nb = _plain_notebook(text_to_notebook(text, fmt, script))
+    nb = with_pairing(nb, fmt)
+    new_text = notebook_to_text(nb, fmt, script)
+    nb_data = dumps(nb, NBFORMAT_LAYOUT).encode("utf-8")
+    atomic_write(notebook, nb_data)
+    if new_text != text:
+        atomic_write(script, new_text.encode("utf-8"))
+    state.set(notebook, script, bytes_hash(nb_data), bytes_hash(new_text.encode("utf-8")))
+    return FileResult(
+        str(notebook),
+        "changed",
+        f"created from {script} ({fmt.formats})",
+        {"script": str(script), "verb": "paired"},
+    )
+
+
+def _plain_notebook(nb: NotebookDict) -> NotebookDict:
+    """A notebook read from a script, as nbformat would save it (sorted keys)."""
+    jt = (nb.get("metadata") or {}).get("jupytext")
+    if isinstance(jt, dict):
+        jt.pop("text_representation", None)  # jupytext keeps this in the script only
+        if not jt:
+            nb["metadata"].pop("jupytext")
+    sorted_nb: NotebookDict = json.loads(json.dumps(nb, sort_keys=True))
+    return sorted_nb
+
+
+def _unpair(path: Path, state: SyncState) -> FileResult:
+    if path.suffix != NOTEBOOK_SUFFIX:
+        raise InputError(path, "name the notebook to unpair, not the script")
+    nbfile = read_notebook(path)
+    pair = pair_of_notebook(path, nbfile.nb)
+    if pair is None:
+        return FileResult(str(path), "unchanged", "not paired")
+    wrote = write_notebook(nbfile, with_pairing(nbfile.nb, None))
+    if pair.script.is_file():
+        raw = pair.script.read_bytes()
+        lines = decode(raw, pair.script).splitlines(keepends=True)
+        kept = _drop_header_formats(lines)
+        if kept != lines:
+            atomic_write(pair.script, "".join(kept).encode("utf-8"))
+            wrote = True
+    state.remove(path)
+    return FileResult(
+        str(path), "changed" if wrote else "unchanged", f"from {pair.script}", {"verb": "unpaired"}
+    )
+
+
+def _drop_header_formats(lines: list[str]) -> list[str]:
+    """The script without the ``formats:`` line of its header (nothing else changes)."""
+    if not lines or lines[0].rstrip() != "# ---":
+        return lines
+    for n, line in enumerate(lines[1:], start=1):
+        if line.rstrip() == "# ---":
+            break
+        if line.lstrip("#").strip().startswith("formats:"):
+            return lines[:n] + lines[n + 1 :]
+    return lines

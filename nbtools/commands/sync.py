@@ -1,0 +1,320 @@
+"""``nbtools sync``: bring paired notebooks and scripts in sync, deciding by content."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nbtools.config import Option, resolve
+from nbtools.discovery import collect_files
+from nbtools.errors import InputError
+from nbtools.findings import Finding, Rule, Severity, Where, register_rules
+from nbtools.notebook import atomic_write, read_notebook
+from nbtools.pairing import (
+    NOTEBOOK_SUFFIX,
+    Pair,
+    format_from_formats,
+    pair_of_notebook,
+    pair_of_script,
+)
+from nbtools.report import FileResult, Report
+from nbtools.syncstate import STATE_FILE, SyncState, bytes_hash
+
+if TYPE_CHECKING:
+    import argparse
+
+    from nbtools.commands import Request
+    from nbtools.strip import StripOptions
+    from nbtools.sync import SyncPlan
+
+NAME = "sync"
+HELP = "bring paired notebooks and scripts in sync (content-based, never loses an edit)"
+
+OPTIONS: dict[str, Option] = {
+    "strip": Option(bool, False, bool),
+    "state_file": Option(str, "", str),
+}
+
+RULE_CONFLICT = Rule(
+    "sync/conflict",
+    "sync-conflict",
+    "Both the notebook and its paired script changed since the last sync",
+    "Nothing was overwritten. Keep one side with `nbtools sync --prefer py PATH` or "
+    "`nbtools sync --prefer ipynb PATH`.",
+)
+register_rules(RULE_CONFLICT)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="*", default=["."], help="notebooks, paired scripts or directories"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 listing pairs out of sync or in conflict (for CI)",
+    )
+    parser.add_argument(
+        "--prefer",
+        choices=("py", "ipynb"),
+        default=None,
+        help="resolve differences (conflicts included) by keeping this side",
+    )
+    parser.add_argument(
+        "--strip",
+        action="store_const",
+        const=True,
+        default=None,
+        help="also strip the notebooks, with the [tool.nbtools.strip] settings",
+    )
+    parser.add_argument(
+        "--no-strip", dest="strip", action="store_const", const=False, help="do not strip"
+    )
+    parser.add_argument(
+        "--state-file",
+        metavar="PATH",
+        default=None,
+        help="the sync record (default: .nbtools-sync.json in the project root)",
+    )
+
+
+def execute(request: Request) -> Report:
+    report = Report(NAME)
+    state = make_state(request)
+    strip = strip_settings(request) if request.options["strip"] else None
+    pairs = collect_pairs(request, report, state)
+    check = bool(request.args.check)
+    for pair in pairs:
+        _sync_one(pair, state, report, request.args.prefer, strip, check)
+    if not check:
+        save_state(state, report)
+    report.sections["summary_line"] = _summary(report)
+    return report
+
+
+def save_state(state: SyncState, report: Report) -> None:
+    try:
+        state.save()
+    except OSError as exc:
+        report.add_error(
+            exc.filename or STATE_FILE, f"cannot write the sync record: {exc.strerror or exc}"
+        )
+
+
+def make_state(request: Request) -> SyncState:
+    state_file = request.options["state_file"]
+    if state_file and not os.path.isabs(state_file) and request.config.path is not None:
+        state_file = str(request.config.root / state_file)
+    return SyncState(state_file or None)
+
+
+def strip_settings(request: Request) -> StripOptions:
+    """Strip options from ``[tool.nbtools.strip]`` so sync and the strip hook agree."""
+    from nbtools.commands import strip as strip_command
+
+    values = resolve({}, request.config, "strip", strip_command.OPTIONS)
+    return strip_command.strip_options(values)
+
+
+def collect_pairs(request: Request, report: Report, state: SyncState) -> list[Pair]:
+    """The pairs behind the given paths; unpaired files get a message (explicit ones) or none."""
+    explicit = {p for p in request.paths if not os.path.isdir(p)}
+    files = collect_files(
+        request.paths, (NOTEBOOK_SUFFIX, ".py"), request.exclude, request.config.root
+    )
+    verbose = request.console.verbosity > 0
+    pairs: dict[Path, Pair] = {}
+    for path in files:
+        try:
+            pair = _pair_for(Path(path), state)
+        except InputError as exc:
+            report.add_error(path, exc.reason)
+            continue
+        if pair is None:
+            if path in explicit or verbose:
+                hint = "nbtools pair " + path
+                what = (
+                    "notebook is not paired (no jupytext formats metadata)"
+                    if path.endswith(NOTEBOOK_SUFFIX)
+                    else "no paired notebook (no jupytext header, no notebook claims it)"
+                )
+                report.add_file(
+                    FileResult(
+                        path, "skipped", f"{what}; pair it with `{hint}`", {"verb": "skipped"}
+                    )
+                )
+            elif path.endswith(NOTEBOOK_SUFFIX):
+                report.add_file(FileResult(path, "skipped", "not paired"))
+            continue
+        pairs.setdefault(pair.notebook.absolute(), pair)
+    return list(pairs.values())
+
+
+def _pair_for(path: Path, state: SyncState) -> Pair | None:
+    if path.suffix != NOTEBOOK_SUFFIX:
+        return pair_of_script(path)
+    entry = state.get(path)
+    if entry is not None:
+        # fast path: the notebook is byte-identical to the last sync, so is its pairing
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            raw = b""
+        if raw and bytes_hash(raw) == entry.notebook_hash:
+            script = state.script_path(path, entry)
+            fmt = _format_of_script(path, script)
+            if fmt is not None:
+                return Pair(path, script, fmt)
+    return pair_of_notebook(path, read_notebook(path).nb)
+
+
+def _format_of_script(notebook: Path, script: Path) -> Any:
+    """The recorded pair's format, read back from the script header (cheap, no jupytext)."""
+    try:
+        with script.open("r", encoding="utf-8", errors="replace") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return None
+    from nbtools.pairing import header_formats
+
+    formats = header_formats(head)
+    fmt = format_from_formats(formats) if formats else None
+    if fmt is None or fmt.script_for(notebook) != script:
+        return None
+    return fmt
+
+
+def _sync_one(
+    pair: Pair,
+    state: SyncState,
+    report: Report,
+    prefer: str | None,
+    strip: StripOptions | None,
+    check: bool,
+) -> None:
+    nb_path, py_path = str(pair.notebook), str(pair.script)
+    try:
+        nb_raw = pair.notebook.read_bytes()
+    except FileNotFoundError:
+        report.add_error(
+            nb_path,
+            f"paired notebook is missing; recreate it from the script with `nbtools pair {py_path}`",
+        )
+        return
+    except OSError as exc:
+        report.add_error(nb_path, f"cannot read: {exc.strerror or exc}")
+        return
+    try:
+        py_raw = pair.script.read_bytes()
+    except FileNotFoundError:
+        report.add_error(
+            nb_path,
+            f"paired script {py_path} is missing; recreate it with `nbtools pair {nb_path}`",
+        )
+        return
+    except OSError as exc:
+        report.add_error(py_path, f"cannot read: {exc.strerror or exc}")
+        return
+    from nbtools.sync import plan_sync
+
+    try:
+        plan = plan_sync(pair, nb_raw, py_raw, state.get(pair.notebook), prefer, strip)
+    except InputError as exc:
+        report.add_error(exc.path, exc.reason)
+        return
+    details: dict[str, Any] = {"script": py_path, "action": plan.action}
+    if plan.action == "conflict":
+        _report_conflict(pair, plan, report, details)
+        return
+    if not plan.writes:
+        report.add_file(FileResult(nb_path, "unchanged", "", details))
+        if not check:
+            state.set(pair.notebook, pair.script, plan.notebook_hash, plan.script_hash)
+        return
+    message = _describe(plan)
+    if check:
+        report.add_file(
+            FileResult(nb_path, "would_change", message, {**details, "verb": "out of sync:"})
+        )
+        return
+    try:
+        _apply(pair, plan)
+    except OSError as exc:
+        report.add_error(nb_path, f"cannot write: {exc.strerror or exc}")
+        return
+    nb_hash = bytes_hash(plan.notebook_out) if plan.notebook_out is not None else plan.notebook_hash
+    py_hash = bytes_hash(plan.script_out) if plan.script_out is not None else plan.script_hash
+    state.set(pair.notebook, pair.script, nb_hash, py_hash)
+    report.add_file(FileResult(nb_path, "changed", message, {**details, "verb": "synced"}))
+
+
+def _describe(plan: SyncPlan) -> str:
+    if plan.action == "update_script":
+        return f"script updated from the notebook ({plan.reason})"
+    if plan.reason == "stripped":
+        return "notebook stripped"
+    return f"notebook updated from the script ({plan.reason})"
+
+
+def _apply(pair: Pair, plan: SyncPlan) -> None:
+    if plan.script_out is not None:
+        atomic_write(pair.script, plan.script_out)
+    if plan.notebook_out is not None:
+        atomic_write(pair.notebook, plan.notebook_out)
+        # Jupyter's jupytext refuses to open a pair whose notebook is newer than its text
+        # file ("outdated text notebook"), so the script must not look older than the notebook.
+        nb_mtime = pair.notebook.stat().st_mtime_ns
+        st = pair.script.stat()
+        if st.st_mtime_ns < nb_mtime:
+            os.utime(pair.script, ns=(st.st_atime_ns, nb_mtime))
+
+
+def _report_conflict(pair: Pair, plan: SyncPlan, report: Report, details: dict[str, Any]) -> None:
+    nb_path = str(pair.notebook)
+    fix = f"keep one side with `nbtools sync --prefer py {nb_path}` or `--prefer ipynb`"
+    report.add_file(
+        FileResult(
+            nb_path,
+            "conflict",
+            f"{plan.reason}; nothing written; {fix}",
+            {**details, "verb": "conflict:"},
+        )
+    )
+    for diff in plan.diffs:
+        if diff.cell_index is None:
+            finding = Finding(
+                str(pair.script),
+                RULE_CONFLICT.id,
+                diff.message,
+                Severity.ERROR,
+                where=Where.FILE,
+                line=diff.script_line,
+                json_line=diff.script_line,
+            )
+        else:
+            finding = Finding(
+                nb_path,
+                RULE_CONFLICT.id,
+                diff.message,
+                Severity.ERROR,
+                cell_index=diff.cell_index,
+                where=Where.SOURCE,
+                line=diff.line,
+                extra={"script_line": diff.script_line},
+            )
+        report.add_findings([finding])
+
+
+def _summary(report: Report) -> str:
+    names = {
+        "unchanged": "in sync",
+        "changed": "synced",
+        "would_change": "out of sync",
+        "conflict": "in conflict",
+        "skipped": "not paired",
+        "error": "errors",
+    }
+    counts = report.counts()
+    parts = [f"{counts[k]} {label}" for k, label in names.items() if counts.get(k)]
+    return ", ".join(parts) if parts else "no pairs"

@@ -1,0 +1,278 @@
+"""Which notebook pairs with which script, and the conversions between them (via jupytext).
+
+Pairing is recorded the way jupytext records it, so Jupyter with jupytext keeps working:
+``metadata.jupytext.formats`` in the notebook (e.g. ``ipynb,py:percent`` or
+``ipynb,scripts//py:percent``) and the same ``formats`` line in the script's YAML header.
+Path arithmetic for these simple formats is done here without importing jupytext; anything
+fancier (root-relative ``///`` prefixes, several text formats) is left to jupytext itself.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nbtools.errors import InputError, UsageError
+from nbtools.notebook import NotebookDict, read_notebook
+
+NOTEBOOK_SUFFIX = ".ipynb"
+DEFAULT_FORMAT = "py:percent"
+FORMAT_NAMES = ("percent", "light")
+_SPEC_RE = re.compile(r"^(?:(?P<prefix>[^:,]*?)//)?(?P<ext>\.?[A-Za-z0-9]+):(?P<name>[a-z_]+)$")
+_HEADER_FORMATS_RE = re.compile(r"^#\s+formats:\s*['\"]?(?P<formats>[^'\"\n]+?)['\"]?\s*$")
+
+
+@dataclass(frozen=True)
+class PairFormat:
+    """A script format: extension, jupytext format name and an optional sub-folder."""
+
+    extension: str = ".py"
+    format_name: str = "percent"
+    prefix: str = ""  # folder of the script relative to the notebook's, e.g. "scripts"
+
+    @property
+    def jupytext_fmt(self) -> str:
+        """The format argument of ``jupytext.reads``/``writes`` (``py:percent``)."""
+        return f"{self.extension[1:]}:{self.format_name}"
+
+    @property
+    def formats(self) -> str:
+        """The ``jupytext.formats`` value jupytext writes for this pairing."""
+        prefix = f"{self.prefix}//" if self.prefix else ""
+        return f"ipynb,{prefix}{self.jupytext_fmt}"
+
+    def script_for(self, notebook: Path) -> Path:
+        folder = notebook.parent / self.prefix if self.prefix else notebook.parent
+        return folder / (notebook.stem + self.extension)
+
+    def notebook_for(self, script: Path) -> Path | None:
+        """The notebook a script pairs with, or None when the script is not in the sub-folder."""
+        folder = script.parent
+        if self.prefix:
+            parts = Path(self.prefix).parts
+            if folder.parts[-len(parts) :] != parts:
+                return None
+            for _ in parts:
+                folder = folder.parent
+        return folder / (script.stem + NOTEBOOK_SUFFIX)
+
+
+def parse_format(spec: str) -> PairFormat:
+    """``py:percent``, ``py:light`` or ``scripts//py:percent`` as a :class:`PairFormat`."""
+    match = _SPEC_RE.match(spec.strip())
+    if match is None or match.group("name") not in FORMAT_NAMES:
+        raise UsageError(
+            f"unsupported pairing format {spec!r}; use py:percent, py:light or FOLDER//py:percent"
+        )
+    ext = match.group("ext")
+    ext = ext if ext.startswith(".") else f".{ext}"
+    if ext == NOTEBOOK_SUFFIX:
+        raise UsageError(f"pairing format {spec!r} must name a script extension, not ipynb")
+    prefix = (match.group("prefix") or "").strip("/")
+    return PairFormat(ext, match.group("name"), prefix)
+
+
+def format_from_formats(formats: str) -> PairFormat | None:
+    """The script format of a jupytext ``formats`` value such as ``ipynb,py:percent``.
+
+    Returns None for values this module does not handle itself (no script, a prefixed
+    notebook, root-relative ``///`` prefixes).
+    """
+    entries = [e.strip() for e in formats.split(",") if e.strip()]
+    if "ipynb" not in entries and ".ipynb" not in entries:
+        return None
+    for entry in entries:
+        if entry in ("ipynb", ".ipynb") or "///" in entry:
+            continue
+        # a bare script extension means jupytext's default, the light format
+        spec = entry if ":" in entry else f"{entry}:light"
+        try:
+            return parse_format(spec)
+        except UsageError:
+            continue
+    return None
+
+
+def notebook_formats(nb: NotebookDict) -> str | None:
+    """``metadata.jupytext.formats`` of a notebook, if it is a string."""
+    jt = (nb.get("metadata") or {}).get("jupytext")
+    formats = jt.get("formats") if isinstance(jt, dict) else None
+    return formats if isinstance(formats, str) else None
+
+
+def header_formats(text: str) -> str | None:
+    """The ``formats`` line of a jupytext script header (read without YAML)."""
+    lines = text.lstrip("\ufeff").splitlines()[:60]
+    if not lines or lines[0].rstrip() != "# ---":
+        return None
+    for line in lines[1:]:
+        if line.rstrip() == "# ---":
+            return None
+        match = _HEADER_FORMATS_RE.match(line)
+        if match:
+            return match.group("formats")
+    return None
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A notebook and its paired script (either may be missing on disk)."""
+
+    notebook: Path
+    script: Path
+    fmt: PairFormat
+
+
+def pair_of_notebook(path: str | Path, nb: NotebookDict | None = None) -> Pair | None:
+    """The pair a notebook declares in its metadata, or None when it is not paired."""
+    notebook = Path(path)
+    if nb is None:
+        nb = read_notebook(notebook).nb
+    formats = notebook_formats(nb)
+    fmt = format_from_formats(formats) if formats else None
+    if fmt is None:
+        return None
+    return Pair(notebook, fmt.script_for(notebook), fmt)
+
+
+def pair_of_script(path: str | Path, text: str | None = None) -> Pair | None:
+    """The pair of a script: from its header, else a same-named notebook that claims it."""
+    script = Path(path)
+    if text is None:
+        try:
+            text = script.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise InputError(script, f"cannot read: {exc.strerror or exc}") from None
+    formats = header_formats(text)
+    fmt = format_from_formats(formats) if formats else None
+    if fmt is not None:
+        notebook = fmt.notebook_for(script)
+        if notebook is not None and fmt.script_for(notebook) == script:
+            return Pair(notebook, script, fmt)
+    # no usable header: a notebook beside it (or one folder up) may still claim this script
+    for candidate in (
+        script.with_suffix(NOTEBOOK_SUFFIX),
+        script.parent.parent / script.with_suffix(NOTEBOOK_SUFFIX).name,
+    ):
+        if candidate.is_file():
+            try:
+                pair = pair_of_notebook(candidate)
+            except InputError:
+                continue
+            if pair is not None and pair.script == script:
+                return pair
+    return None
+
+
+def find_pair(path: str | Path) -> Pair | None:
+    """The pair a notebook or script belongs to, or None."""
+    p = Path(path)
+    return pair_of_notebook(p) if p.suffix == NOTEBOOK_SUFFIX else pair_of_script(p)
+
+
+def paired_script(notebook_path: str | Path) -> Path | None:
+    """The existing script paired with a notebook, or None."""
+    pair = pair_of_notebook(notebook_path)
+    return pair.script if pair is not None and pair.script.is_file() else None
+
+
+def paired_notebook(script_path: str | Path) -> Path | None:
+    """The existing notebook paired with a script, or None."""
+    pair = pair_of_script(script_path)
+    return pair.notebook if pair is not None and pair.notebook.is_file() else None
+
+
+def source_of_truth(path: str | Path) -> Path:
+    """The file to execute or read for ``path``: the script when the pair has both files.
+
+    The script wins because it is what teams review, unless the sync record shows that
+    only the notebook changed since the last sync (then the script is stale).
+    """
+    p = Path(path)
+    try:
+        pair = find_pair(p)
+    except InputError:
+        return p
+    if pair is None or not (pair.notebook.is_file() and pair.script.is_file()):
+        return p
+    from nbtools.syncstate import SyncState, file_hash
+
+    entry = SyncState().get(pair.notebook)
+    if (
+        entry is not None
+        and entry.script_hash == file_hash(pair.script)
+        and entry.notebook_hash != file_hash(pair.notebook)
+    ):
+        return pair.notebook
+    return pair.script
+
+
+# --- conversions (jupytext is imported here only, when a conversion is needed) ---
+
+
+def with_pairing(nb: NotebookDict, fmt: PairFormat | None) -> NotebookDict:
+    """A copy of ``nb`` with ``metadata.jupytext.formats`` set (or removed for None)."""
+    out = dict(nb)
+    metadata = dict(nb.get("metadata") or {})
+    jt = dict(metadata.get("jupytext") or {})
+    if fmt is None:
+        jt.pop("formats", None)
+    else:
+        jt = _set_key(jt, "formats", fmt.formats)
+    if jt:
+        metadata = _set_key(metadata, "jupytext", jt)
+    else:
+        metadata.pop("jupytext", None)
+    out["metadata"] = metadata
+    return out
+
+
+def _set_key(mapping: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """Set ``key``; a new key goes where sorted order puts it when the keys were sorted
+    (nbformat sorts keys, so the next save in Jupyter does not move it again)."""
+    keys = list(mapping)
+    out = dict(mapping)
+    out[key] = value
+    if key not in keys and keys == sorted(keys):
+        return {k: out[k] for k in sorted(out)}
+    return out
+
+
+def notebook_to_text(nb: NotebookDict, fmt: PairFormat, path: object = "<notebook>") -> str:
+    """The script text jupytext writes for ``nb``."""
+    import jupytext
+    import nbformat
+    from nbformat.v4.rwbase import rejoin_lines
+
+    # jupytext expects what nbformat.read returns: multiline strings joined
+    node = rejoin_lines(nbformat.from_dict(copy.deepcopy(nb)))  # type: ignore[no-untyped-call]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "nbformat 4.x not tested with Jupytext"
+            return str(jupytext.writes(node, fmt=fmt.jupytext_fmt))
+    except Exception as exc:  # noqa: BLE001 - jupytext raises many types for odd notebooks
+        raise InputError(path, f"jupytext cannot convert it: {type(exc).__name__}: {exc}") from None
+
+
+def text_to_notebook(text: str, fmt: PairFormat, path: object = "<script>") -> NotebookDict:
+    """The notebook jupytext reads from a script, as plain dicts."""
+    import jupytext
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            node = jupytext.reads(text, fmt=fmt.jupytext_fmt)
+    except Exception as exc:  # noqa: BLE001 - jupytext raises many types for bad input
+        raise InputError(path, f"jupytext cannot parse it: {exc}") from None
+    data: NotebookDict = json.loads(json.dumps(node))
+    return data
+
+
+def roundtrip(nb: NotebookDict, fmt: PairFormat, path: object = "<notebook>") -> NotebookDict:
+    """``nb`` as it reads back from its script: what the script side is compared against."""
+    return text_to_notebook(notebook_to_text(nb, fmt, path), fmt, path)
