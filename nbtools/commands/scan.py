@@ -1,0 +1,150 @@
+"""``nbtools scan``: find credentials in notebooks, scripts and the env files beside them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nbtools.config import Option
+from nbtools.discovery import collect_files
+from nbtools.errors import InputError, UsageError
+from nbtools.notebook import write_notebook
+from nbtools.report import FileResult, Report
+from nbtools.secrets.baseline import load_baseline, write_baseline
+from nbtools.secrets.fix import fixable, leaking_outputs, remove_outputs
+from nbtools.secrets.scanner import TEXT_SUFFIXES, scan_paths
+
+if TYPE_CHECKING:
+    import argparse
+
+    from nbtools.commands import Request
+    from nbtools.findings import Finding
+    from nbtools.secrets.scanner import Outcome
+
+NAME = "scan"
+HELP = "find credentials in notebooks (sources, outputs, tracebacks, metadata) and env files"
+
+OPTIONS: dict[str, Option] = {
+    "baseline": Option(str, "", str),
+    "jobs": Option(int, 0, int),
+    "ignore_rules": Option(frozenset, frozenset(), list),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        default=["."],
+        help="notebooks, scripts, env files or directories (default: .)",
+    )
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="remove the outputs that contain a finding (sources are reported, not changed)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="FILE",
+        default=None,
+        help="accept the findings fingerprinted in FILE; only new ones fail",
+    )
+    parser.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="write every current finding into the --baseline file and exit 0",
+    )
+    parser.add_argument(
+        "--ignore-rules",
+        nargs="+",
+        metavar="RULE",
+        default=None,
+        help="rule ids to ignore, e.g. scan/high-entropy-string",
+    )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        default=None,
+        help="worker processes (default: decided by batch size and cores)",
+    )
+
+
+def execute(request: Request) -> Report:
+    args = request.args
+    options = request.options
+    report = Report(NAME)
+    baseline_path: str = options["baseline"]
+    if args.update_baseline and not baseline_path:
+        raise UsageError("--update-baseline needs --baseline FILE")
+    if args.fix and args.update_baseline:
+        raise UsageError("--fix and --update-baseline cannot be combined")
+    accepted = load_baseline(baseline_path) if baseline_path and not args.update_baseline else set()
+    files = collect_files(
+        request.paths, (".ipynb", *TEXT_SUFFIXES), request.exclude, request.config.root
+    )
+    if "-" in files:
+        raise UsageError("nbtools scan reads files, not stdin")
+    outcomes = scan_paths(files, options["jobs"]) if not args.fix else _scan_for_fix(files)
+    ignored: frozenset[str] = options["ignore_rules"]
+    everything: list[Finding] = []
+    baselined = 0
+    for outcome in outcomes:
+        if outcome.error is not None:
+            report.add_error(outcome.path, outcome.error)
+            continue
+        if outcome.skipped is not None:
+            report.add_file(FileResult(outcome.path, "skipped", outcome.skipped))
+            continue
+        found = [f for f in outcome.findings if f.rule not in ignored]
+        everything.extend(found)
+        new = [f for f in found if f.stable_fingerprint() not in accepted]
+        baselined += len(found) - len(new)
+        if args.update_baseline:
+            report.add_file(FileResult(outcome.path, "clean"))
+            continue
+        if args.fix and new:
+            _fix(report, outcome, new)
+            continue
+        report.add_findings(new)
+        report.add_file(FileResult(outcome.path, "findings" if new else "clean"))
+    if args.update_baseline:
+        written = write_baseline(baseline_path, everything)
+        report.sections["baseline"] = {"path": baseline_path, "findings": len(everything)}
+        verb = "wrote" if written else "unchanged"
+        report.sections["summary_line"] = f"baseline {verb}: {len(everything)} findings accepted"
+    elif accepted:
+        report.sections["baselined"] = baselined
+    return report
+
+
+def _scan_for_fix(files: list[str]) -> list[Outcome]:
+    from nbtools.secrets.scanner import scan_path
+
+    # in-process, keeping each parsed notebook so that it is not read twice
+    return [scan_path(path, keep=True) for path in files]
+
+
+def _fix(report: Report, outcome: Outcome, findings: list[Finding]) -> None:
+    """Remove the leaking outputs; source findings stay, marked as not auto-fixable."""
+    remaining = [f for f in findings if not fixable(f)]
+    for finding in remaining:
+        finding.extra["fixable"] = False
+        finding.message += " (not auto-fixable: remove it from the source)"
+    report.add_findings(remaining)
+    nbfile = outcome.nbfile
+    targets = leaking_outputs(findings)
+    if nbfile is None or not targets:
+        report.add_file(FileResult(outcome.path, "findings"))
+        return
+    removed = remove_outputs(nbfile.nb, targets)
+    try:
+        written = write_notebook(nbfile)
+    except OSError as exc:
+        report.add_error(outcome.path, f"cannot write: {exc.strerror or exc}")
+        return
+    except InputError as exc:  # pragma: no cover - write_notebook raises OSError only
+        report.add_error(outcome.path, exc.reason)
+        return
+    status = "changed" if written else ("findings" if remaining else "clean")
+    report.add_file(FileResult(outcome.path, status, f"removed {removed} leaking outputs"))

@@ -1,0 +1,1 @@
+"""The credential scanner core behind ``nbtools scan`` (pure: no printing, no exiting)."""

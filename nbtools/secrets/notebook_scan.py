@@ -1,0 +1,276 @@
+"""Walk a notebook's parts (sources, text outputs, tracebacks, metadata) with their locations.
+
+Everything works on the parsed strings, never on the JSON text, so an escaped quote or
+``\\n`` cannot hide a key; binary payloads (images, PDFs, widget state) are skipped without
+being decoded. Disk lines (``json_line``) are computed only for notebooks with findings.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Sequence, Tuple, Union
+
+from nbtools.findings import Finding, Where
+from nbtools.jsonpos import LineMap
+from nbtools.notebook import NotebookFile, cell_lists, multiline, tags_of
+from nbtools.secrets.engine import Engine, Hit, strip_ansi
+from nbtools.secrets.masking import fingerprint, mask
+
+#: a cell carrying this tag is exempt from ``nbtools scan`` (sources, outputs, markdown)
+ALLOW_TAG = "nbtools-allow"
+#: line comments that accept a finding on their line (ours, detect-secrets', gitleaks')
+ALLOW_COMMENTS = ("nbtools: allow", "nbtools:allow", "pragma: allowlist secret", "gitleaks:allow")
+
+_SKIP_MIME_PREFIXES = ("image/", "audio/", "video/", "application/vnd.jupyter.widget-")
+_SKIP_MIMES = frozenset({"application/pdf", "application/octet-stream", "image/svg+xml"})
+_SKIP_METADATA = frozenset({"widgets", "execution", "collapsed", "scrolled", "jupyter"})
+#: nbformat 3 display outputs keep mime data under short keys
+_V3_TEXT_KEYS = ("text", "html", "latex", "json", "javascript", "markdown")
+
+JsonPath = Tuple[Union[str, int], ...]
+
+
+@dataclass
+class Location:
+    """Where a part comes from; ``elements`` maps lines back to a JSON list on disk."""
+
+    where: Where
+    cell_index: int | None = None
+    cell_id: str | None = None
+    output_index: int | None = None
+    field: str | None = None
+    path: JsonPath = ()
+    elements: list[str] | None = None
+    joined: bool = False  # elements joined with newlines (tracebacks)
+    prefix: int = 0  # characters before the value ("key: " for metadata and JSON leaves)
+    allowed: Any = False  # cell-level suppression: True or a collection of rule ids
+    line_applies: bool = True
+
+
+def cell_allowance(cell: dict[str, Any]) -> Any:
+    """``True`` (whole cell), a set of rule ids, or ``False``."""
+    if ALLOW_TAG in tags_of(cell):
+        return True
+    meta = (cell.get("metadata") or {}).get("nbtools")
+    if isinstance(meta, dict):
+        allow = meta.get("allow")
+        if allow is True:
+            return True
+        if isinstance(allow, list):
+            return {a for a in allow if isinstance(a, str)}
+    return False
+
+
+def _leaves(value: Any, path: JsonPath, depth: int = 0) -> list[tuple[JsonPath, str]]:
+    """String leaves of a JSON value (bounded depth)."""
+    if isinstance(value, str):
+        return [(path, value)]
+    if depth > 12:
+        return []
+    out: list[tuple[JsonPath, str]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out.extend(_leaves(item, (*path, str(key)), depth + 1))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            out.extend(_leaves(item, (*path, index), depth + 1))
+    return out
+
+
+def _dotted(path: Sequence[str | int]) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _key_value_parts(
+    value: Any, base: Location, json_base: JsonPath, field_prefix: str, skip: frozenset[str]
+) -> list[tuple[str, Location]]:
+    """``key: value`` texts for the string leaves, so keyword rules see the key."""
+    parts: list[tuple[str, Location]] = []
+    for sub, leaf in _leaves(value, ()):
+        if sub and isinstance(sub[0], str) and sub[0] in skip:
+            continue
+        if len(leaf) < 8:
+            continue
+        key = next((str(p) for p in reversed(sub) if isinstance(p, str)), "value")
+        label = _dotted(sub)
+        loc = Location(
+            base.where,
+            base.cell_index,
+            base.cell_id,
+            base.output_index,
+            f"{field_prefix}{label}" if field_prefix else label,
+            (*json_base, *sub),
+            prefix=len(key) + 2,
+            allowed=base.allowed,
+            line_applies=base.where is Where.OUTPUT,
+        )
+        parts.append((f"{key}: {leaf}", loc))
+    return parts
+
+
+def notebook_parts(nb: dict[str, Any]) -> list[tuple[str, Location]]:
+    """Every scannable text of a notebook with its location."""
+    parts: list[tuple[str, Location]] = []
+    v3 = nb.get("nbformat") == 3
+    index = -1
+    for ws_index, cells in enumerate(cell_lists(nb)):
+        for in_list, cell in enumerate(cells):
+            index += 1
+            if not isinstance(cell, dict):
+                continue
+            base: JsonPath = (
+                ("worksheets", ws_index, "cells", in_list) if v3 else ("cells", in_list)
+            )
+            parts.extend(_cell_parts(cell, index, base, v3))
+    meta = nb.get("metadata")
+    if isinstance(meta, dict):
+        loc = Location(Where.METADATA)
+        parts.extend(_key_value_parts(meta, loc, ("metadata",), "", _SKIP_METADATA))
+    return parts
+
+
+def _cell_parts(
+    cell: dict[str, Any], index: int, base: JsonPath, v3: bool
+) -> list[tuple[str, Location]]:
+    parts: list[tuple[str, Location]] = []
+    cell_type = cell.get("cell_type")
+    cell_id = cell.get("id") if isinstance(cell.get("id"), str) else None
+    allowed = cell_allowance(cell)
+    where = {"code": Where.SOURCE, "markdown": Where.MARKDOWN}.get(str(cell_type), Where.RAW)
+    key = "input" if v3 and cell_type == "code" else "source"
+    src = cell.get(key)
+    if src:
+        elements = src if isinstance(src, list) else None
+        loc = Location(where, index, cell_id, path=(*base, key), elements=elements, allowed=allowed)
+        parts.append((multiline(src), loc))
+    attachments = cell.get("attachments")
+    if isinstance(attachments, dict):
+        for name in attachments:
+            loc = Location(
+                Where.ATTACHMENT,
+                index,
+                cell_id,
+                field=f"attachments.{name}",
+                path=(*base, "attachments", name),
+                allowed=allowed,
+            )
+            parts.append((str(name), loc))
+    meta = cell.get("metadata")
+    if isinstance(meta, dict) and meta:
+        loc = Location(Where.METADATA, index, cell_id, allowed=allowed)
+        parts.extend(_key_value_parts(meta, loc, (*base, "metadata"), "", _SKIP_METADATA))
+    outputs = cell.get("outputs")
+    if isinstance(outputs, list):
+        for out_index, output in enumerate(outputs):
+            if isinstance(output, dict):
+                parts.extend(_output_parts(output, index, cell_id, out_index, base, allowed))
+    return parts
+
+
+def _output_parts(
+    output: dict[str, Any], index: int, cell_id: str | None, k: int, base: JsonPath, allowed: Any
+) -> list[tuple[str, Location]]:
+    parts: list[tuple[str, Location]] = []
+    out_base: JsonPath = (*base, "outputs", k)
+
+    def text_part(value: Any, field_name: str, path: JsonPath, joined: bool = False) -> None:
+        if joined:
+            elements = [v for v in value if isinstance(v, str)] if isinstance(value, list) else None
+            text = "\n".join(elements) if elements is not None else str(value)
+        else:
+            elements = value if isinstance(value, list) else None
+            text = multiline(value)
+        if not text:
+            return
+        loc = Location(
+            Where.OUTPUT, index, cell_id, k, field_name, path, elements, joined, allowed=allowed
+        )
+        parts.append((strip_ansi(text), loc))
+
+    otype = output.get("output_type")
+    if otype == "stream":
+        text_part(output.get("text"), "text", (*out_base, "text"))
+    elif otype in ("error", "pyerr"):
+        if isinstance(output.get("evalue"), str):
+            text_part(output["evalue"], "evalue", (*out_base, "evalue"))
+        text_part(output.get("traceback") or [], "traceback", (*out_base, "traceback"), True)
+    data = output.get("data")
+    if isinstance(data, dict):
+        for mime, value in data.items():
+            if mime in _SKIP_MIMES or mime.startswith(_SKIP_MIME_PREFIXES):
+                continue
+            path: JsonPath = (*out_base, "data", mime)
+            if isinstance(value, (dict, list)) and "json" in mime:
+                loc = Location(Where.OUTPUT, index, cell_id, k, allowed=allowed)
+                parts.extend(_key_value_parts(value, loc, path, f"data.{mime}.", frozenset()))
+            else:
+                text_part(value, f"data.{mime}", path)
+    elif otype in ("pyout", "display_data"):  # nbformat 3
+        for key in _V3_TEXT_KEYS:
+            if key in output:
+                text_part(output[key], key, (*out_base, key))
+    return parts
+
+
+def _element_line(loc: Location, line: int) -> tuple[JsonPath, int | None]:
+    """The JSON path of the list element holding ``line`` of the joined text."""
+    if loc.elements is None:
+        return loc.path, None
+    current = 1
+    for element_index, element in enumerate(loc.elements):
+        span = element.count("\n") + (1 if loc.joined else 0)
+        if line < current + max(span, 1) or element_index == len(loc.elements) - 1:
+            return (*loc.path, element_index), element_index
+        current += span
+    return loc.path, None
+
+
+def _line_text(text: str, offset: int) -> str:
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return text[start : end if end != -1 else len(text)]
+
+
+def suppressed(hit: Hit, text: str, loc: Location) -> bool:
+    """An ``nbtools: allow`` comment on the line, or a cell-level allowance."""
+    if loc.allowed is True or (loc.allowed and hit.rule.id in loc.allowed):
+        return True
+    line = _line_text(text, hit.start)
+    return any(marker in line for marker in ALLOW_COMMENTS)
+
+
+def scan_notebook(nbfile: NotebookFile, engine: Engine) -> list[Finding]:
+    """Scan a parsed notebook; the notebook is not read again."""
+    parts = notebook_parts(nbfile.nb)
+    texts = [text for text, _ in parts]
+    result: list[Finding] = []
+    hits = engine.scan(texts)
+    if not hits:
+        return result
+    linemap = LineMap(nbfile.text)
+    path = os.path.normpath(nbfile.path)
+    for hit in hits:
+        text, loc = parts[hit.part]
+        if suppressed(hit, text, loc):
+            continue
+        line: int | None = hit.line if loc.where is not Where.METADATA else None
+        json_path, _ = _element_line(loc, hit.line)
+        json_line = linemap.line(*json_path) or linemap.line(*loc.path)
+        finding = Finding(
+            path=nbfile.path,
+            rule=hit.rule.id,
+            message=hit.rule.summary,
+            severity=hit.rule.severity,
+            cell_index=loc.cell_index,
+            cell_id=loc.cell_id,
+            where=loc.where,
+            output_index=loc.output_index,
+            field=loc.field,
+            line=line,
+            json_line=json_line,
+            masked=mask(hit.value),
+            fingerprint=fingerprint(path, hit.rule.id, hit.value),
+        )
+        result.append(finding)
+    return result

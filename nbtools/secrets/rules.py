@@ -1,0 +1,318 @@
+"""The credential rule table: well-known token formats first, keyword-anchored rules last.
+
+Every rule names the literal anchors (lower case) of which at least one must occur in the
+text before its regex runs at all: that prefilter is what keeps one pass cheap. The regex
+marks the secret itself with the group ``s``; validators reject placeholders, hashes and
+other look-alikes, so the rules stay general instead of knowing any particular corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Pattern
+
+from nbtools.findings import Rule, Severity, register_rules
+from nbtools.secrets.values import (
+    assignment_ok,
+    high_entropy_ok,
+    password_ok,
+    pem_ok,
+    token_ok,
+)
+
+Validator = Callable[["re.Match[str]", str], bool]
+
+
+@dataclass(frozen=True)
+class SecretRule:
+    """One detector: a regex whose group ``s`` is the secret, gated by literal anchors."""
+
+    id: str
+    summary: str
+    pattern: str
+    anchors: tuple[str, ...]
+    severity: Severity = Severity.ERROR
+    priority: int = 10  # lower wins when two rules match overlapping text
+    validate: Validator | None = None
+    flags: int = 0
+
+    def compile(self) -> Pattern[str]:
+        return re.compile(self.pattern, self.flags)
+
+
+def _body(min_len: int = 16) -> Validator:
+    def check(match: re.Match[str], _text: str) -> bool:
+        return token_ok(match.group("s"), min_len)
+
+    return check
+
+
+def _password_group(match: re.Match[str], _text: str) -> bool:
+    return password_ok(match.group("s"))
+
+
+def _pem(match: re.Match[str], _text: str) -> bool:
+    return pem_ok(match.group("body"))
+
+
+def _assignment(match: re.Match[str], text: str) -> bool:
+    return assignment_ok(match, text)
+
+
+def _entropy(match: re.Match[str], text: str) -> bool:
+    return high_entropy_ok(match, text)
+
+
+_END = r"(?![A-Za-z0-9_\-])"  # a token ends where its alphabet ends
+_Q = r"""['"]?"""
+
+SECRET_RULES: tuple[SecretRule, ...] = (
+    SecretRule(
+        "scan/private-key",
+        "private key block (RSA, EC, DSA, OpenSSH, PKCS8, PGP)",
+        r"(?P<s>-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----)"
+        r"(?P<body>(?:\s|\\[nr])*(?:[A-Za-z0-9+/=:\-]{8,}|Proc-Type:)[\s\S]{0,40})",
+        ("-----begin",),
+        priority=1,
+        validate=_pem,
+    ),
+    SecretRule(
+        "scan/aws-access-key-id",
+        "AWS access key ID",
+        r"(?<![A-Za-z0-9])(?P<s>(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z2-7]{16})"
+        r"(?![A-Za-z0-9])",
+        ("akia", "asia", "abia", "acca", "agpa", "aida", "aroa", "anpa", "anva", "apka"),
+        priority=2,
+        validate=_body(16),
+    ),
+    SecretRule(
+        "scan/aws-secret-access-key",
+        "AWS secret access key",
+        r"(?i:aws_?secret_?(?:access_?)?key)"
+        + _Q
+        + r"\s*(?:=|:|=>)\s*"
+        + _Q
+        + r"(?P<s>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+        ("aws_secret", "awssecret", "secret_access_key", "secretaccesskey"),
+        priority=2,
+        validate=_body(40),
+    ),
+    SecretRule(
+        "scan/github-token",
+        "GitHub token (classic personal access, OAuth, app or refresh token)",
+        r"(?<![A-Za-z0-9_])(?P<s>gh[pousr]_[A-Za-z0-9]{36,251})" + _END,
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+        priority=2,
+        validate=_body(36),
+    ),
+    SecretRule(
+        "scan/github-fine-grained-token",
+        "GitHub fine-grained personal access token",
+        r"(?<![A-Za-z0-9_])(?P<s>github_pat_[A-Za-z0-9_]{50,251})" + _END,
+        ("github_pat_",),
+        priority=2,
+        validate=_body(50),
+    ),
+    SecretRule(
+        "scan/gitlab-token",
+        "GitLab token (personal, deploy, runner, pipeline trigger)",
+        r"(?<![A-Za-z0-9_])(?P<s>gl(?:pat|dt|rt|ptt|cbt|oas|ft|imt|agent)-[A-Za-z0-9_\-]{20,64})"
+        + _END,
+        ("glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "gloas-", "glft-", "glimt-", "glagent-"),
+        priority=2,
+        validate=_body(20),
+    ),
+    SecretRule(
+        "scan/slack-token",
+        "Slack token",
+        r"(?<![A-Za-z0-9])(?P<s>xox[abposre]-(?:\d+-)+[A-Za-z0-9]{16,64}|xapp-\d-[A-Z0-9]+-\d+-[a-f0-9]{32,})"
+        + _END,
+        ("xox", "xapp-"),
+        priority=2,
+        validate=_body(20),
+    ),
+    SecretRule(
+        "scan/slack-webhook",
+        "Slack incoming webhook URL",
+        r"(?P<s>https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_]+/[A-Za-z0-9_]+"
+        r"/[A-Za-z0-9_/]+)",
+        ("hooks.slack.com",),
+        priority=2,
+        validate=_body(30),
+    ),
+    SecretRule(
+        "scan/stripe-key",
+        "Stripe secret or restricted key",
+        r"(?<![A-Za-z0-9_])(?P<s>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247})" + _END,
+        ("sk_live_", "sk_test_", "rk_live_", "rk_test_"),
+        priority=2,
+        validate=_body(16),
+    ),
+    SecretRule(
+        "scan/openai-key",
+        "OpenAI API key",
+        r"(?<![A-Za-z0-9_\-])(?P<s>sk-(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_\-]{16,200}"
+        r"T3BlbkFJ[A-Za-z0-9_\-]{16,200}|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,250})" + _END,
+        ("t3blbkfj", "sk-proj-", "sk-svcacct-", "sk-admin-"),
+        priority=2,
+        validate=_body(32),
+    ),
+    SecretRule(
+        "scan/anthropic-key",
+        "Anthropic API key",
+        r"(?<![A-Za-z0-9_\-])(?P<s>sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_\-]{80,120})" + _END,
+        ("sk-ant-",),
+        priority=2,
+        validate=_body(40),
+    ),
+    SecretRule(
+        "scan/huggingface-token",
+        "Hugging Face access token",
+        r"(?<![A-Za-z0-9_])(?P<s>(?:hf_|api_org_)[A-Za-z0-9]{30,40})" + _END,
+        ("hf_", "api_org_"),
+        priority=2,
+        validate=_body(30),
+    ),
+    SecretRule(
+        "scan/google-api-key",
+        "Google API key",
+        r"(?<![A-Za-z0-9_\-])(?P<s>AIza[A-Za-z0-9_\-]{35})" + _END,
+        ("aiza",),
+        priority=2,
+        validate=_body(35),
+    ),
+    SecretRule(
+        "scan/azure-storage-key",
+        "Azure storage account key (connection string)",
+        r"(?i:AccountKey)=(?P<s>[A-Za-z0-9+/]{40,100}={0,2})",
+        ("accountkey=",),
+        priority=2,
+        validate=_body(40),
+    ),
+    SecretRule(
+        "scan/azure-sas-token",
+        "Azure shared access signature",
+        r"(?i:SharedAccessSignature=|[?&]sig=)(?P<s>[A-Za-z0-9%+/]{30,120}(?:%3D|=){0,2})",
+        ("sharedaccesssignature=", "sig="),
+        priority=3,
+        validate=_body(30),
+    ),
+    SecretRule(
+        "scan/sendgrid-key",
+        "SendGrid API key",
+        r"(?<![A-Za-z0-9_])(?P<s>SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43})" + _END,
+        ("sg.",),
+        priority=2,
+        validate=_body(40),
+    ),
+    SecretRule(
+        "scan/npm-token",
+        "npm access token",
+        r"(?<![A-Za-z0-9_])(?P<s>npm_[A-Za-z0-9]{36})" + _END,
+        ("npm_",),
+        priority=2,
+        validate=_body(36),
+    ),
+    SecretRule(
+        "scan/pypi-token",
+        "PyPI upload token",
+        r"(?<![A-Za-z0-9_])(?P<s>pypi-AgE[A-Za-z0-9_\-]{50,})" + _END,
+        ("pypi-age",),
+        priority=2,
+        validate=_body(50),
+    ),
+    SecretRule(
+        "scan/databricks-token",
+        "Databricks personal access token",
+        r"(?<![A-Za-z0-9_])(?P<s>dapi[a-f0-9]{32}(?:-\d)?)" + _END,
+        ("dapi",),
+        priority=2,
+        validate=_body(32),
+    ),
+    SecretRule(
+        "scan/jwt",
+        "JSON Web Token",
+        r"(?<![A-Za-z0-9_\-])(?P<s>eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{16,})"
+        + _END,
+        ("eyj",),
+        priority=2,
+        validate=_body(40),
+    ),
+    SecretRule(
+        "scan/url-password",
+        "URL with an embedded password",
+        r"(?i:\b[a-z][a-z0-9+.\-]{1,24})://[^\s:/@'\"<>`]{1,64}:(?P<s>[^\s'\"<>`/]{3,128})"
+        r"@[A-Za-z0-9][A-Za-z0-9.\-_]*",
+        ("://",),
+        priority=4,
+        validate=_password_group,
+    ),
+    SecretRule(
+        "scan/netrc-password",
+        ".netrc entry with a password",
+        r"\bmachine\s+[\w.\-]+\s+(?:login\s+\S+\s+)?password\s+(?P<s>\S{3,128})",
+        ("machine",),
+        priority=3,
+        validate=_password_group,
+    ),
+    SecretRule(
+        "scan/jupyter-token-url",
+        "Jupyter server URL with its access token",
+        r"(?i:https?://[^\s?'\"<>]*\?(?:[^\s'\"<>]*&)?token=)(?P<s>[A-Za-z0-9]{24,128})" + _END,
+        ("token=",),
+        priority=3,
+        validate=_body(24),
+    ),
+    SecretRule(
+        "scan/auth-header",
+        "Authorization header with a bearer or basic credential",
+        r"(?i:\b(?:bearer|basic|token)\s+)(?P<s>[A-Za-z0-9_\-.~+/]{20,}={0,2})" + _END,
+        ("bearer", "basic", "token "),
+        priority=5,
+        validate=_body(20),
+    ),
+    SecretRule(
+        "scan/url-query-secret",
+        "secret passed as a URL query parameter",
+        r"(?i:[?&](?:access_token|api_key|apikey|key|token|secret|client_secret|password)=)"
+        r"(?P<s>[A-Za-z0-9_\-.~%]{16,200})" + _END,
+        ("key=", "token=", "secret=", "password="),
+        priority=6,
+        validate=_body(16),
+    ),
+    SecretRule(
+        "scan/secret-assignment",
+        "password, secret or token assigned a real-looking value",
+        r"(?i:password|passwd|passphrase|pwd|pass|secret|token|key|credentials?|apikey)"
+        r"""(?:['"]|\b)\s*(?:=|:=|:|=>)(?!=)[ \t]*(?:(?P<q>['"])(?P<qv>[^'"\n]{1,256})(?P=q)"""
+        r"""|(?P<uv>[^\s'"`,;#(){}\[\]<>]{1,256}))""",
+        ("pass", "pwd", "secret", "token", "key", "credential"),
+        priority=8,
+        validate=_assignment,
+    ),
+    SecretRule(
+        "scan/high-entropy-string",
+        "high-entropy string assigned in code (possible generic key)",
+        r"""(?:=|:|\()\s*(?P<q>['"])(?P<s>[A-Za-z0-9+/_\-=.]{32,200})(?P=q)""",
+        ("=", ":"),
+        severity=Severity.WARNING,
+        priority=9,
+        validate=_entropy,
+    ),
+    SecretRule(
+        "scan/jupyter-no-token-cli",
+        "Jupyter started with an empty token or password on the command line",
+        r"""(?P<s>--(?:NotebookApp|ServerApp|IdentityProvider|PasswordIdentityProvider)\."""
+        r"""(?:token|password)=(?:''|""|(?=\s|$)))""",
+        ("app.token=", "app.password=", "provider.token=", "provider.password="),
+        priority=3,
+    ),
+)
+
+register_rules(
+    *(
+        Rule(rule.id, rule.id.split("/", 1)[1], rule.summary, severity=rule.severity)
+        for rule in SECRET_RULES
+    )
+)

@@ -1,0 +1,91 @@
+"""Scan files (notebooks, scripts, env files) one by one or, for big batches, in processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from nbtools.errors import InputError
+from nbtools.notebook import NotebookFile, decode, loads_notebook
+from nbtools.secrets.engine import default_engine
+from nbtools.secrets.notebook_scan import scan_notebook
+from nbtools.secrets.text_scan import is_binary, scan_text
+
+if TYPE_CHECKING:
+    from nbtools.findings import Finding
+
+#: what a directory walk picks up besides notebooks (see README "nbtools scan")
+TEXT_SUFFIXES = (".py", ".sh", ".bash", ".env", "Dockerfile", "Containerfile", "sshd_config")
+#: below these a process pool costs more than it saves (fork, pickling findings back)
+PARALLEL_MIN_FILES = 200
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class Outcome:
+    """One file's result: findings, or the reason it could not be scanned."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    skipped: str | None = None
+    nbfile: NotebookFile | None = None  # kept for --fix (not sent between processes)
+
+
+def scan_path(path: str, keep: bool = False) -> Outcome:
+    """Read ``path`` once and scan it as a notebook (``.ipynb``) or as text."""
+    engine = default_engine()
+    try:
+        raw = Path(path).read_bytes()
+    except IsADirectoryError:
+        return Outcome(path, error="is a directory")
+    except FileNotFoundError:
+        return Outcome(path, error="no such file")
+    except OSError as exc:
+        return Outcome(path, error=f"cannot read: {exc.strerror or exc}")
+    try:
+        if path.endswith(".ipynb"):
+            nbfile = loads_notebook(raw, path)
+            return Outcome(path, scan_notebook(nbfile, engine), nbfile=nbfile if keep else None)
+        if is_binary(raw):
+            return Outcome(path, skipped="binary file")
+        text = decode(raw, path)
+        return Outcome(path, scan_text(path, text.lstrip("\ufeff"), engine))
+    except InputError as exc:
+        return Outcome(path, error=exc.reason)
+
+
+def _scan_many(paths: Sequence[str]) -> list[Outcome]:
+    return [scan_path(p) for p in paths]
+
+
+def _total_size(paths: Sequence[str]) -> int:
+    total = 0
+    for path in paths:
+        try:
+            total += os.path.getsize(path)
+        except OSError:
+            pass
+    return total
+
+
+def scan_paths(paths: Sequence[str], jobs: int = 0) -> list[Outcome]:
+    """Scan every path, in input order; ``jobs`` 0 means decide by batch size and cores."""
+    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+    if jobs == 0 and (len(paths) < PARALLEL_MIN_FILES and _total_size(paths) < PARALLEL_MIN_BYTES):
+        workers = 1
+    workers = min(workers, len(paths))
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return _scan_many(paths)
+    # a few chunks per worker balance uneven files without much pickling overhead
+    size = max(1, -(-len(paths) // (workers * 4)))
+    chunks = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
+    context = multiprocessing.get_context("fork")
+    default_engine()  # compile once; forked workers inherit it
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        results = list(pool.map(_scan_many, chunks))
+    return [outcome for chunk in results for outcome in chunk]

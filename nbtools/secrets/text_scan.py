@@ -1,0 +1,48 @@
+"""Scan plain text files: paired ``.py`` scripts, shell scripts, ``.env`` and env files."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from nbtools.findings import Finding, Where
+from nbtools.secrets.envfiles import scan_env_file
+from nbtools.secrets.masking import fingerprint, mask
+from nbtools.secrets.notebook_scan import ALLOW_COMMENTS
+
+if TYPE_CHECKING:
+    from nbtools.secrets.engine import Engine
+
+
+def is_binary(raw: bytes) -> bool:
+    """A NUL byte in the first 8 KiB: not text (git uses the same test)."""
+    return b"\0" in raw[:8192]
+
+
+def scan_text(path: str, text: str, engine: Engine) -> list[Finding]:
+    """Findings in one text file; lines are file lines (``line`` and ``json_line`` agree)."""
+    findings: list[Finding] = []
+    norm = os.path.normpath(path)
+    lines = text.splitlines()
+    for hit in engine.scan([text]):
+        line_text = lines[hit.line - 1] if hit.line <= len(lines) else ""
+        if any(marker in line_text for marker in ALLOW_COMMENTS):
+            continue
+        findings.append(
+            Finding(
+                path=path,
+                rule=hit.rule.id,
+                message=hit.rule.summary,
+                severity=hit.rule.severity,
+                where=Where.FILE,
+                line=hit.line,
+                json_line=hit.line,
+                masked=mask(hit.value),
+                fingerprint=fingerprint(norm, hit.rule.id, hit.value),
+            )
+        )
+    for finding in scan_env_file(path, text):
+        line_text = lines[finding.line - 1] if finding.line and finding.line <= len(lines) else ""
+        if not any(marker in line_text for marker in ALLOW_COMMENTS):
+            findings.append(finding)
+    return findings
