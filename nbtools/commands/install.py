@@ -73,6 +73,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ".git/info/attributes (local: this clone only)",
     )
     parser.add_argument(
+        "--hooks",
+        action="store_true",
+        help="also the plain git pre-commit and pre-push hooks (without the pre-commit framework)",
+    )
+    parser.add_argument(
         "--command",
         default=None,
         metavar="CMD",
@@ -82,7 +87,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def components(request: Request) -> list[Component]:
     """The pieces this run acts on, in order (extra actions are appended here)."""
-    return [GitConfig(request.options["command"]), Attributes(request.options["attributes"])]
+    parts: list[Component] = [
+        GitConfig(request.options["command"]),
+        Attributes(request.options["attributes"]),
+    ]
+    if request.args.hooks:
+        from nbtools.githooks import Hooks
+
+        parts.append(Hooks(request.options["command"]))
+    return parts
 
 
 def execute(request: Request) -> Report:

@@ -1,0 +1,121 @@
+"""Plain git hooks (pre-commit, pre-push) for teams that do not use the pre-commit framework.
+
+The hook scripts ship in ``nbtools/data/hook-<name>`` (POSIX sh); :class:`Hooks` is the
+``nbtools install --hooks`` component that writes them into the repository's hooks
+directory (``core.hooksPath`` honoured), reports their state and removes them. A hook
+that nbtools did not write is never overwritten or removed.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import stat
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nbtools.gitsetup import DRIVER, Action, git
+from nbtools.notebook import atomic_write
+
+if TYPE_CHECKING:
+    from nbtools.gitsetup import Repo
+
+HOOK_NAMES = ("pre-commit", "pre-push")
+#: the line that marks a hook as written by nbtools
+MARKER = "# nbtools-hook:"
+_DEFAULT_LINE = "NBTOOLS_DEFAULT=nbtools\n"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def template(name: str) -> str:
+    """The shipped script of hook ``name``."""
+    return (DATA / f"hook-{name}").read_text(encoding="utf-8")
+
+
+def render_hook(name: str, command: str = DRIVER) -> str:
+    """Hook ``name`` running nbtools as ``command`` (a shell command, e.g. ``python3 -m nbtools``)."""
+    text = template(name)
+    if command != DRIVER:
+        text = text.replace(_DEFAULT_LINE, f"NBTOOLS_DEFAULT={shlex.quote(command)}\n", 1)
+    return text
+
+
+def hooks_dir(repo: Repo) -> Path:
+    """Where git looks for hooks in ``repo`` (``core.hooksPath`` or ``.git/hooks``)."""
+    found = Path(git(repo.root, "rev-parse", "--git-path", "hooks").stdout.strip())
+    return found if found.is_absolute() else repo.root / found
+
+
+def is_ours(path: Path) -> bool:
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:400]
+    except OSError:
+        return False
+    return MARKER in head
+
+
+class Hooks:
+    """The ``pre-commit`` and ``pre-push`` scripts in the repository's hooks directory."""
+
+    name = "hooks"
+
+    def __init__(self, command: str = DRIVER, names: tuple[str, ...] = HOOK_NAMES) -> None:
+        self.command = command
+        self.names = names
+
+    def _display(self, repo: Repo, path: Path) -> str:
+        try:
+            return path.relative_to(repo.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def status(self, repo: Repo) -> list[Action]:
+        actions = []
+        directory = hooks_dir(repo)
+        for name in self.names:
+            path = directory / name
+            where = self._display(repo, path)
+            if not path.exists():
+                actions.append(Action(self.name, where, "missing"))
+            elif not is_ours(path):
+                actions.append(Action(self.name, where, "conflict", "another tool's hook"))
+            elif path.read_text(encoding="utf-8") != render_hook(name, self.command):
+                actions.append(Action(self.name, where, "conflict", "outdated nbtools hook"))
+            elif not os.access(path, os.X_OK):
+                actions.append(Action(self.name, where, "conflict", "not executable"))
+            else:
+                actions.append(Action(self.name, where, "installed"))
+        return actions
+
+    def install(self, repo: Repo) -> list[Action]:
+        actions = []
+        directory = hooks_dir(repo)
+        for name in self.names:
+            path = directory / name
+            where = self._display(repo, path)
+            wanted = render_hook(name, self.command)
+            if path.exists() and not is_ours(path):
+                detail = "another tool's hook is kept; call nbtools from it or remove it"
+                actions.append(Action(self.name, where, "conflict", detail))
+                continue
+            existed = path.exists()
+            if existed and path.read_text(encoding="utf-8") == wanted and os.access(path, os.X_OK):
+                actions.append(Action(self.name, where, "unchanged"))
+                continue
+            directory.mkdir(parents=True, exist_ok=True)
+            if not existed or path.read_text(encoding="utf-8") != wanted:
+                atomic_write(path, wanted.encode("utf-8"))
+            mode = path.stat().st_mode if existed else 0o644  # mkstemp made it 0600
+            path.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+            actions.append(Action(self.name, where, "updated" if existed else "added"))
+        return actions
+
+    def uninstall(self, repo: Repo) -> list[Action]:
+        actions = []
+        directory = hooks_dir(repo)
+        for name in self.names:
+            path = directory / name
+            if path.exists() and is_ours(path):
+                path.unlink()
+                actions.append(Action(self.name, self._display(repo, path), "removed"))
+        return actions

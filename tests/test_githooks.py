@@ -1,0 +1,160 @@
+"""Plain git hooks: shipped scripts, ``nbtools install --hooks``, and real commits and pushes."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, make_cell, make_nb, run_git, write_nb
+
+from nbtools.cli import main
+from nbtools.githooks import HOOK_NAMES, Hooks, hooks_dir, is_ours, render_hook, template
+from nbtools.gitsetup import find_repo
+
+pytestmark = pytest.mark.git
+
+NBTOOLS = f"{shlex.quote(sys.executable)} -m nbtools"
+STREAM = {"name": "stdout", "output_type": "stream", "text": ["hi\n"]}
+
+
+def _dirty(repo: Path, name: str = "nb.ipynb") -> Path:
+    return write_nb(
+        repo / name,
+        make_nb([make_cell(source="x = 1\nprint(x)", execution_count=1, outputs=[STREAM])]),
+    )
+
+
+@pytest.mark.parametrize("name", HOOK_NAMES)
+def test_repository_hooks_are_the_packaged_ones(name: str) -> None:
+    """hooks/ (for copying by hand) and nbtools/data (what install writes) never drift."""
+    assert (REPO / "hooks" / name).read_text(encoding="utf-8") == template(name)
+    assert os.access(REPO / "hooks" / name, os.X_OK)
+    assert template(name).startswith("#!/bin/sh\n")
+
+
+@pytest.mark.parametrize(
+    ("command", "line"),
+    [
+        ("nbtools", "NBTOOLS_DEFAULT=nbtools\n"),
+        ("python3 -m nbtools", "NBTOOLS_DEFAULT='python3 -m nbtools'\n"),
+        ("/opt/my env/bin/nbtools", "NBTOOLS_DEFAULT='/opt/my env/bin/nbtools'\n"),
+    ],
+)
+def test_render_hook_sets_the_command(command: str, line: str) -> None:
+    assert line in render_hook("pre-commit", command)
+
+
+def _install_hooks_only(repo: Path) -> None:
+    actions = Hooks(NBTOOLS).install(find_repo(repo))
+    assert [a.state for a in actions] == ["added", "added"]
+
+
+def test_hooks_component_install_status_uninstall(git_repo: Path) -> None:
+    repo = find_repo(git_repo)
+    hooks = Hooks(NBTOOLS)
+    assert [a.state for a in hooks.status(repo)] == ["missing", "missing"]
+    assert [a.state for a in hooks.install(repo)] == ["added", "added"]
+    for name in HOOK_NAMES:
+        path = git_repo / ".git" / "hooks" / name
+        assert os.access(path, os.X_OK) and is_ours(path)
+    assert [a.state for a in hooks.status(repo)] == ["installed", "installed"]
+    assert [a.state for a in hooks.install(repo)] == ["unchanged", "unchanged"]
+    assert [a.state for a in Hooks("other").status(repo)] == ["conflict", "conflict"]
+    assert [a.state for a in Hooks("other").install(repo)] == ["updated", "updated"]
+    assert [a.state for a in hooks.uninstall(repo)] == ["removed", "removed"]
+    assert not (git_repo / ".git" / "hooks" / "pre-commit").exists()
+
+
+def test_foreign_hooks_are_never_touched(git_repo: Path) -> None:
+    repo = find_repo(git_repo)
+    foreign = git_repo / ".git" / "hooks" / "pre-commit"
+    foreign.parent.mkdir(parents=True, exist_ok=True)
+    foreign.write_text("#!/bin/sh\necho mine\n", encoding="utf-8")
+    actions = Hooks().install(repo)
+    assert actions[0].state == "conflict"
+    assert actions[1].state == "added"
+    assert foreign.read_text(encoding="utf-8") == "#!/bin/sh\necho mine\n"
+    Hooks().uninstall(repo)
+    assert foreign.exists()
+
+
+def test_core_hooks_path_is_honoured(git_repo: Path) -> None:
+    run_git(git_repo, "config", "core.hooksPath", "githooks")
+    repo = find_repo(git_repo)
+    assert hooks_dir(repo) == git_repo / "githooks"
+    Hooks().install(repo)
+    assert (git_repo / "githooks" / "pre-commit").exists()
+
+
+def test_install_hooks_through_the_cli(git_repo: Path, capsys: Any) -> None:
+    assert main(["install", "--hooks", "--command", NBTOOLS, str(git_repo)]) == 0
+    out = capsys.readouterr().out
+    assert ".git/hooks/pre-commit" in out and ".git/hooks/pre-push" in out
+    assert main(["install", "--status", "--hooks", "--command", NBTOOLS, str(git_repo)]) == 0
+    assert main(["install", "--uninstall", "--hooks", str(git_repo)]) == 0
+    assert not (git_repo / ".git" / "hooks" / "pre-push").exists()
+
+
+def test_pre_commit_hook_strips_and_blocks_then_passes(git_repo: Path) -> None:
+    _install_hooks_only(git_repo)
+    nb = _dirty(git_repo, "my nb.ipynb")  # a space in the name goes through xargs -0
+    run_git(git_repo, "add", "my nb.ipynb")
+    first = run_git(git_repo, "commit", "-m", "add", check=False)
+    assert first.returncode != 0, first.stdout + first.stderr
+    assert "fixed my nb.ipynb" in first.stdout + first.stderr
+    assert '"outputs": []' in nb.read_text(encoding="utf-8")  # left stripped
+    run_git(git_repo, "add", "my nb.ipynb")
+    second = run_git(git_repo, "commit", "-m", "add", check=False)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert run_git(git_repo, "log", "--oneline").stdout.count("\n") == 1
+
+
+def test_pre_commit_hook_ignores_commits_without_notebooks(git_repo: Path) -> None:
+    _install_hooks_only(git_repo)
+    (git_repo / "README.md").write_text("hi\n", encoding="utf-8")
+    run_git(git_repo, "add", "README.md")
+    assert run_git(git_repo, "commit", "-m", "readme", check=False).returncode == 0
+
+
+def test_pre_commit_hook_with_the_filter_only_checks(git_repo: Path) -> None:
+    """With the nbtools filter, git stores notebooks stripped; the working copy keeps outputs."""
+    assert main(["install", "--hooks", "--command", NBTOOLS, str(git_repo)]) == 0
+    nb = _dirty(git_repo)
+    run_git(git_repo, "add", ".gitattributes", "nb.ipynb")
+    done = run_git(git_repo, "commit", "-m", "add", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert '"output_type"' in nb.read_text(encoding="utf-8")
+    assert '"output_type"' not in run_git(git_repo, "show", "HEAD:nb.ipynb").stdout
+    # a hidden-state problem still stops the commit
+    write_nb(
+        git_repo / "bad.ipynb", make_nb([make_cell(source="print(y)"), make_cell(source="y = 1")])
+    )
+    run_git(git_repo, "add", "bad.ipynb")
+    blocked = run_git(git_repo, "commit", "-m", "bad", check=False)
+    assert blocked.returncode != 0
+    assert "hidden-state/use-before-def" in blocked.stdout + blocked.stderr
+
+
+def test_pre_push_hook_checks_pushed_notebooks(git_repo: Path, tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    run_git(tmp_path, "init", "-q", "--bare", str(remote))
+    run_git(git_repo, "remote", "add", "origin", str(remote))
+    write_nb(git_repo / "ok.ipynb", make_nb([make_cell(source="x = 1")]))
+    run_git(git_repo, "add", "ok.ipynb")
+    run_git(git_repo, "commit", "-m", "ok")
+    _install_hooks_only(git_repo)
+    pushed = run_git(git_repo, "push", "-q", "origin", "main", check=False)
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    write_nb(
+        git_repo / "bad.ipynb", make_nb([make_cell(source="print(z)"), make_cell(source="z = 1")])
+    )
+    run_git(git_repo, "add", "bad.ipynb")
+    run_git(git_repo, "commit", "--no-verify", "-m", "bad")
+    blocked = run_git(git_repo, "push", "-q", "origin", "main", check=False)
+    assert blocked.returncode != 0
+    assert "bad.ipynb" in blocked.stdout + blocked.stderr
+    assert "ok.ipynb" not in blocked.stdout  # only what the push changes is checked
