@@ -106,6 +106,7 @@ class StaticAnalysis:
     defines: dict[int, set[str]] = field(default_factory=dict)
     mutates: dict[int, set[str]] = field(default_factory=dict)
     definers: dict[str, list[int]] = field(default_factory=dict)
+    rereads: dict[int, set[str]] = field(default_factory=dict)  # read, then updated by the cell
 
     @property
     def warnings(self) -> list[str]:
@@ -243,7 +244,11 @@ def _check_names(cells: list[dict[str, Any]], analysis: StaticAnalysis) -> None:
             analysis.unparsable.append(index)
             continue
         events[index] = found
+        first_kind: dict[str, str] = {}
         for event in found:
+            first = first_kind.setdefault(event.name, event.kind)
+            if event.kind in (DEF, MUTATE) and first == USE:
+                analysis.rereads.setdefault(index, set()).add(event.name)
             if event.kind == DEF:
                 analysis.defines.setdefault(index, set()).add(event.name)
                 defs = analysis.definers.setdefault(event.name, [])
@@ -270,7 +275,10 @@ class _Replay:
         self.reported: set[tuple[int, str]] = set()
 
     def run(self) -> None:
-        for index in sorted(self.events):
+        for index in sorted({*self.events, *self.analysis.unparsable}):
+            if index not in self.events:  # a cell we cannot read may define anything
+                self.gave_up = True
+                continue
             uses = self.analysis.uses.setdefault(index, set())
             for position, event in enumerate(self.events[index]):
                 if event.kind == USE:
@@ -288,8 +296,6 @@ class _Replay:
                     self.deleted[event.name] = index
                 elif event.kind == GIVE_UP:
                     self.gave_up = True
-            if index in self.analysis.unparsable:
-                self.gave_up = True
 
     def use(
         self,
@@ -331,8 +337,12 @@ class _Replay:
         for cell in self.analysis.definers.get(name, []):
             if cell > index:
                 return cell
-            if cell == index and any(
-                e.kind == DEF and e.name == name for e in self.events[index][position + 1 :]
+            if (
+                cell == index
+                and any(  # a later line (``x += 1`` reads before it binds)
+                    e.kind == DEF and e.name == name and e.line > self.events[index][position].line
+                    for e in self.events[index][position + 1 :]
+                )
             ):
                 return cell
         return None

@@ -1,0 +1,370 @@
+"""One verdict per notebook from its static analysis and one or two fresh runs.
+
+* ``fail_error``: a fresh run raised in a cell not tagged ``raises-exception`` (or
+  the kernel died or timed out);
+* ``fail_mismatch``: the run completed, but a cell's stored outputs are not
+  reproduced, and (with two runs) the fresh runs agree with each other;
+* ``nondeterministic``: the only cells that differ from the stored outputs also
+  differ between the two fresh runs, or differ only in addresses, timestamps or ids;
+* ``pass_with_warnings``: everything reproduced, but the stored execution counts
+  show cells run out of order or never run;
+* ``pass``: everything reproduced.
+
+With a single run a differing cell cannot be told apart from a nondeterministic
+one, so it counts as a mismatch; :func:`needs_second_run` says when a second
+fresh run would settle it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Sequence
+
+from nbtools.hidden_state.compare import (
+    Items,
+    Match,
+    OutputDiff,
+    compare_items,
+    has_reference,
+    output_items,
+)
+from nbtools.notebook import iter_cells, tags_of
+from nbtools.runs import CellRun, CellStatus, NotebookRun
+
+if TYPE_CHECKING:
+    from nbtools.hidden_state.static import StaticAnalysis
+
+PASS = "pass"
+PASS_WITH_WARNINGS = "pass_with_warnings"
+FAIL_ERROR = "fail_error"
+FAIL_MISMATCH = "fail_mismatch"
+NONDETERMINISTIC = "nondeterministic"
+VERDICTS = (PASS, PASS_WITH_WARNINGS, FAIL_ERROR, FAIL_MISMATCH, NONDETERMINISTIC)
+
+_FAILED = (CellStatus.ERROR, CellStatus.TIMEOUT, CellStatus.KERNEL_DIED)
+_COMPARED = (CellStatus.OK, CellStatus.EXPECTED_ERROR, CellStatus.ERROR)
+_NAME_ERROR_RE = re.compile(r"name '([^']+)' is not defined")
+
+
+@dataclass
+class CellVerdict:
+    """How one code cell fared against its stored outputs."""
+
+    index: int
+    cell_id: str | None
+    status: str
+    execution_count: int | None
+    reproduced: bool | None = None  # None: not compared (no reference, not run)
+    nondeterministic: bool = False
+    hidden_state: bool = False
+    stored: str | None = None  # the first differing item, shortened
+    fresh: str | None = None
+    ename: str | None = None
+    evalue: str | None = None
+    duration_s: float = 0.0
+
+    @property
+    def divergent(self) -> bool:
+        return self.reproduced is False or (self.reproduced is True and self.nondeterministic)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "index": self.index,
+            "cell_id": self.cell_id,
+            "status": self.status,
+            "execution_count": self.execution_count,
+            "reproduced": self.reproduced,
+            "nondeterministic": self.nondeterministic,
+            "hidden_state": self.hidden_state,
+            "duration_s": round(self.duration_s, 3),
+        }
+        if self.stored is not None:
+            data["stored"] = self.stored
+            data["fresh"] = self.fresh
+        if self.ename is not None:
+            data["ename"] = self.ename
+            data["evalue"] = self.evalue
+        return data
+
+
+@dataclass
+class NotebookVerdict:
+    """The verdict on one notebook, with the first cell that went wrong and why."""
+
+    path: str
+    verdict: str
+    first_divergent_cell: int | None
+    reason: str
+    first_hidden_state_cell: int | None = None
+    first_divergent_cell_id: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    runs: int = 1
+    cells: list[CellVerdict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict in (PASS, PASS_WITH_WARNINGS)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "verdict": self.verdict,
+            "first_divergent_cell": self.first_divergent_cell,
+            "first_divergent_cell_id": self.first_divergent_cell_id,
+            "first_hidden_state_cell": self.first_hidden_state_cell,
+            "reason": self.reason,
+            "warnings": self.warnings,
+            "runs": self.runs,
+            "cells": [cell.to_dict() for cell in self.cells],
+        }
+
+
+def _fresh_items(cell_run: CellRun | None) -> Items | None:
+    if cell_run is None or cell_run.status not in _COMPARED:
+        return None
+    return output_items(cell_run.outputs)
+
+
+def _judge_cell(index: int, cell: dict[str, Any], runs: Sequence[NotebookRun]) -> CellVerdict:
+    cell_runs = [run.cells.get(index) for run in runs]
+    first = next((c for c in cell_runs if c is not None and c.status in _FAILED), cell_runs[0])
+    count = cell.get("execution_count")
+    verdict = CellVerdict(
+        index=index,
+        cell_id=cell.get("id"),
+        status=(first.status.value if first is not None else CellStatus.NOT_RUN.value),
+        execution_count=count if isinstance(count, int) else None,
+        duration_s=first.duration_s if first is not None else 0.0,
+    )
+    if first is not None and first.status in (CellStatus.ERROR, CellStatus.EXPECTED_ERROR):
+        verdict.ename, verdict.evalue = first.ename, first.evalue
+    fresh = [items for items in map(_fresh_items, cell_runs) if items is not None]
+    if len(fresh) < len(cell_runs) or not fresh:
+        return verdict  # not run (or not comparable) in every run
+    runs_differ = any(compare_items(fresh[0], other) is not Match.SAME for other in fresh[1:])
+    verdict.nondeterministic = runs_differ
+    if not has_reference(cell):
+        return verdict
+    stored = output_items(cell.get("outputs") or [])
+    matches = [compare_items(stored, items) for items in fresh]
+    if Match.SAME in matches:
+        verdict.reproduced = True
+        return verdict
+    verdict.reproduced = Match.VOLATILE in matches
+    verdict.nondeterministic = runs_differ or verdict.reproduced
+    verdict.hidden_state = not verdict.reproduced and not runs_differ
+    diff = OutputDiff.between(stored, fresh[0])
+    verdict.stored, verdict.fresh = diff.stored, diff.fresh
+    return verdict
+
+
+def judge_cells(nb: dict[str, Any], runs: Sequence[NotebookRun]) -> list[CellVerdict]:
+    """Per code cell: run status, and whether the stored outputs were reproduced."""
+    return [
+        _judge_cell(index, cell, runs)
+        for index, cell in enumerate(iter_cells(nb))
+        if cell.get("cell_type") == "code"
+    ]
+
+
+def needs_second_run(nb: dict[str, Any], static: StaticAnalysis, run: NotebookRun) -> bool:
+    """Whether a second fresh run could change the verdict of this first run.
+
+    True when the run completed but some cell differs from its stored outputs in
+    a way a single run cannot tell from nondeterminism. (``static`` is accepted so
+    that callers need not care which evidence decides; counts do not matter here.)
+    """
+    del static
+    if run.failure is not None or run.first_error is not None:
+        return False
+    return any(cell.hidden_state for cell in judge_cells(nb, [run]))
+
+
+def decide(
+    nb: dict[str, Any], path: str, static: StaticAnalysis, runs: Sequence[NotebookRun]
+) -> NotebookVerdict:
+    """The verdict on a notebook from its static analysis and one or two fresh runs."""
+    if not runs:
+        raise ValueError("decide() needs at least one fresh run")
+    cells = list(iter_cells(nb))
+    judged = judge_cells(nb, runs)
+    divergent = [c for c in judged if c.divergent]
+    hidden = [c for c in judged if c.hidden_state]
+    failed_run = next((r for r in runs if r.failure is not None or r.first_error), None)
+
+    def result(verdict: str, first: CellVerdict | None, reason: str) -> NotebookVerdict:
+        index = first.index if first is not None else None
+        return NotebookVerdict(
+            path=path,
+            verdict=verdict,
+            first_divergent_cell=index,
+            first_divergent_cell_id=first.cell_id if first is not None else None,
+            first_hidden_state_cell=hidden[0].index if hidden else None,
+            reason=reason,
+            warnings=static.warnings,
+            runs=len(runs),
+            cells=judged,
+        )
+
+    if failed_run is not None:
+        error = failed_run.first_error
+        error_cell = next((c for c in judged if error and c.index == error.index), None)
+        first = error_cell
+        if divergent and (first is None or divergent[0].index < first.index):
+            first = divergent[0]
+        reason = _error_reason(failed_run, runs, error, cells, static)
+        if first is not None and error_cell is not None and first is not error_cell:
+            reason += f" (cell {first.index + 1} already differed from its stored output)"
+        return result(FAIL_ERROR, first, reason)
+    if hidden:
+        reason = _mismatch_reason(hidden[0], static, len(runs))
+        return result(FAIL_MISMATCH, divergent[0], reason)
+    if divergent:
+        return result(NONDETERMINISTIC, divergent[0], _nondeterministic_reason(divergent[0]))
+    if static.warnings:
+        what = []
+        if static.out_of_order:
+            what.append(f"cells ran out of order (counts {static.count_pattern()})")
+        if static.unexecuted:
+            listed = ", ".join(str(i + 1) for i in static.unexecuted)
+            what.append(f"cell {listed} never ran" if len(static.unexecuted) == 1 else "")
+            what[-1] = what[-1] or f"cells {listed} never ran"
+        reason = (
+            "every cell reproduced its stored output on a fresh kernel, but the stored "
+            f"notebook shows that {' and '.join(what)}"
+        )
+        return result(PASS_WITH_WARNINGS, None, reason)
+    if any(c.reproduced for c in judged):
+        return result(PASS, None, "every cell ran and reproduced its stored output")
+    return result(PASS, None, "every cell ran on a fresh kernel (no stored outputs to compare)")
+
+
+def _error_reason(
+    run: NotebookRun,
+    runs: Sequence[NotebookRun],
+    error: CellRun | None,
+    cells: list[dict[str, Any]],
+    static: StaticAnalysis,
+) -> str:
+    which = ""
+    if len(runs) > 1 and run is not runs[0]:
+        which = f" in fresh run {list(runs).index(run) + 1} only (flaky)"
+    if error is None:
+        return f"the notebook failed on a fresh kernel{which}: {run.failure}"
+    where = f"cell {error.index + 1}"
+    if error.status is CellStatus.KERNEL_DIED:
+        detail = f": {run.failure}" if run.failure else ""
+        return f"the kernel died while running {where}{which}{detail}"
+    if error.status is CellStatus.TIMEOUT:
+        return f"{where} timed out{which}"
+    evalue = " ".join((error.evalue or "").split())
+    evalue = evalue if len(evalue) <= 80 else evalue[:79] + "…"
+    base = (
+        f"{where} raised {error.ename}: {evalue}{which}"
+        if evalue
+        else f"{where} raised {error.ename}{which}"
+    )
+    match = _NAME_ERROR_RE.search(error.evalue or "")
+    if error.ename in ("NameError", "UnboundLocalError") and match:
+        return base + _name_reason(error.index, match.group(1), static)
+    cell = cells[error.index] if error.index < len(cells) else {}
+    stored = [o for o in cell.get("outputs") or [] if o.get("output_type") == "error"]
+    if any(o.get("ename") == error.ename for o in stored):
+        return (
+            base
+            + "; the stored output shows the same error: tag the cell `raises-exception` if it is expected"
+        )
+    if has_reference(cell):
+        return base + "; the stored outputs show no error (kernel state or the environment differ)"
+    return base
+
+
+def _name_reason(index: int, name: str, static: StaticAnalysis) -> str:
+    problem = static.problem_for(index, name)
+    via = ""
+    if problem is not None and problem.via:
+        via = f", needed by `{problem.via}` from cell {(problem.via_cell or 0) + 1}"
+    if problem is None:
+        return f": no cell above defines `{name}`; it came from the kernel's state"
+    if problem.defined_in is not None and problem.defined_in == index:
+        return f": `{name}` is defined later in the same cell, so it only worked when the cell ran twice"
+    if problem.defined_in is not None:
+        order = f" (counts {static.count_pattern()})" if static.counts else ""
+        return (
+            f": `{name}`{via} is only defined by cell {problem.defined_in + 1} below, "
+            f"which must have run first{order}"
+        )
+    if problem.deleted_in is not None:
+        return f": `{name}`{via} is deleted by cell {problem.deleted_in + 1} above"
+    return (
+        f": no cell defines `{name}`{via}; it lived in the kernel, "
+        "likely from a deleted, renamed or edited cell"
+    )
+
+
+def _mismatch_reason(cell: CellVerdict, static: StaticAnalysis, runs: int) -> str:
+    where = f"cell {cell.index + 1}"
+    base = f"{where} does not reproduce its stored output (stored `{cell.stored}`, fresh `{cell.fresh}`)"
+    explanation, certain = _explain(cell.index, static)
+    explanation = (
+        explanation or "the stored output came from kernel state the notebook no longer reproduces"
+    )
+    # one run cannot tell hidden state from nondeterminism unless the counts say so
+    tail = (
+        "" if runs > 1 or certain else " (one fresh run only: run twice to rule out nondeterminism)"
+    )
+    return f"{base}: {explanation}{tail}"
+
+
+def _explain(index: int, static: StaticAnalysis) -> tuple[str, bool]:
+    """Why a cell's stored output came from hidden state, from the static evidence,
+    and whether the execution counts make that explanation firm."""
+    uses = static.uses.get(index, set())
+    count = static.counts.get(index)
+    if count is not None:
+        for later in sorted(c for c in static.counts if c > index and static.counts[c] < count):
+            changed = uses & (static.defines.get(later, set()) | static.mutates.get(later, set()))
+            if changed:
+                name = sorted(changed)[0]
+                return (
+                    f"it last ran after cell {later + 1} below, which changes `{name}` "
+                    f"(counts {count} and {static.counts[later]})"
+                ), True
+        above = [static.counts[c] for c in static.counts if c < index and static.counts[c] < count]
+        if above and count > max(above) + 1:
+            jump = f"its execution count jumps from {max(above)} to {count}"
+            rereads = sorted(static.rereads.get(index, set()))
+            if rereads:
+                return (
+                    f"{jump} and it updates `{rereads[0]}`, which it also reads: it probably "
+                    "ran more than once, or a cell that ran in between is gone"
+                ), True
+            return f"{jump}: a cell that ran in between was deleted or edited", True
+    for name in sorted(uses):
+        sources = [c for c in static.definers.get(name, []) if c < index]
+        if sources:
+            return (
+                f"it reads `{name}` from cell {sources[-1] + 1}, which was probably edited "
+                f"after cell {index + 1} ran"
+            ), False
+    return "", False
+
+
+def _nondeterministic_reason(cell: CellVerdict) -> str:
+    where = f"cell {cell.index + 1}"
+    if cell.reproduced:
+        return (
+            f"{where} differs from its stored output only in memory addresses, timestamps or ids "
+            f"(stored `{cell.stored}`, fresh `{cell.fresh}`): nondeterministic, not hidden state"
+        )
+    return (
+        f"{where} differs from its stored output and between two fresh runs "
+        f"(stored `{cell.stored}`, fresh `{cell.fresh}`): nondeterministic "
+        "(randomness, time or hash order), not hidden state"
+    )
+
+
+def expects_error(cell: dict[str, Any]) -> bool:
+    """Whether a cell may raise (Jupyter's ``raises-exception`` tag)."""
+    return "raises-exception" in tags_of(cell)
