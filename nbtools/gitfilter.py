@@ -11,7 +11,7 @@ Pure: the streams are passed in, and the work for each file is a callable.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import IO, Callable
+from typing import IO, Callable, Mapping
 
 from nbtools.errors import NbtoolsError
 
@@ -124,7 +124,7 @@ def handshake(inp: IO[bytes], out: IO[bytes], capabilities: list[str]) -> list[s
 def serve(
     inp: IO[bytes],
     out: IO[bytes],
-    handlers: dict[str, Handler],
+    handlers: Mapping[str, Handler],
     on_error: Callable[[str, BaseException], None] | None = None,
 ) -> Session:
     """Answer git's requests until it closes our stdin.

@@ -69,9 +69,9 @@ def git(repo_dir: Path | str, *args: str, check: bool = True) -> subprocess.Comp
 
 def find_repo(start: str | os.PathLike[str] = ".") -> Repo:
     """The repository that contains ``start``."""
-    where = Path(start)
-    if not where.is_dir():
-        where = where.parent
+    where = Path(start).absolute()
+    while not where.is_dir() and where != where.parent:
+        where = where.parent  # a path that does not exist yet: its nearest existing parent
     proc = git(where, "rev-parse", "--show-toplevel", "--git-path", "info/attributes", check=False)
     lines = proc.stdout.splitlines()
     if proc.returncode != 0 or len(lines) != 2:

@@ -93,10 +93,11 @@ class _Settings:
         settings = self._cache.get(directory)
         if settings is None:
             request = self._request
-            if request.args.config is not None or not path:
+            if request.args.config is not None:
                 config, options = request.config, request.options
             else:
-                config = load_config([path])
+                # git runs filters at the top of the working tree
+                config = load_config([path or "."])
                 options = resolve(vars(request.args), config, NAME, OPTIONS, INHERIT)
             exclude = [
                 *(config.global_value("exclude") or []),
@@ -119,7 +120,7 @@ def execute(request: Request) -> Report:
     if mode == "process":
         _serve(request, report, settings)
     elif mode == "textconv":
-        _textconv(request, report)
+        _textconv(request, report, settings)
     else:
         name = request.paths[0] if request.paths else "-"
         report.stdout_payload = _clean(request, report, settings, name, sys.stdin.buffer.read())
@@ -158,7 +159,7 @@ def _serve(request: Request, report: Report, settings: _Settings) -> None:
     report.sections["filter"] = {"capabilities": session.capabilities, "served": session.served}
 
 
-def _textconv(request: Request, report: Report) -> None:
+def _textconv(request: Request, report: Report, settings: _Settings) -> None:
     from nbtools.errors import UsageError
     from nbtools.notebook import read_notebook
     from nbtools.textconv import render_text
@@ -167,7 +168,7 @@ def _textconv(request: Request, report: Report) -> None:
         raise UsageError("nbtools filter --textconv takes exactly one file")
     path = request.paths[0]
     try:
-        report.stdout_payload = render_text(read_notebook(path).nb).encode("utf-8")
+        nb = read_notebook(path).nb
     except InputError as exc:
         try:
             # not a notebook: git diff shows the file as it is
@@ -175,4 +176,14 @@ def _textconv(request: Request, report: Report) -> None:
         except OSError:
             report.add_error(path, exc.reason)
             return
+        report.add_file(FileResult(path, "skipped", exc.reason))
+        return
+    # git hands over the working file itself (unfiltered) but the other side as a stored,
+    # filtered blob in a temporary file: strip both, with the repository's options, so
+    # the diff shows what a commit would change
+    relative = os.path.relpath(path)
+    options = settings.options_for(relative if not relative.startswith("..") else "")
+    if options is not None:
+        strip_notebook(nb, options)
+    report.stdout_payload = render_text(nb).encode("utf-8")
     report.add_file(FileResult(path, "unchanged"))
