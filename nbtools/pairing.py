@@ -23,6 +23,8 @@ from nbtools.notebook import NotebookDict, read_notebook
 NOTEBOOK_SUFFIX = ".ipynb"
 DEFAULT_FORMAT = "py:percent"
 FORMAT_NAMES = ("percent", "light")
+#: jupytext text formats that are documents, not scripts (nbtools pairs scripts only)
+_NOT_SCRIPTS = frozenset({".ipynb", ".md", ".markdown", ".Rmd", ".qmd", ".myst", ".mystnb", ".mnb"})
 _SPEC_RE = re.compile(r"^(?:(?P<prefix>[^:,]*?)//)?(?P<ext>\.?[A-Za-z0-9]+):(?P<name>[a-z_]+)$")
 _HEADER_FORMATS_RE = re.compile(r"^#\s+formats:\s*['\"]?(?P<formats>[^'\"\n]+?)['\"]?\s*$")
 
@@ -71,8 +73,8 @@ def parse_format(spec: str) -> PairFormat:
         )
     ext = match.group("ext")
     ext = ext if ext.startswith(".") else f".{ext}"
-    if ext == NOTEBOOK_SUFFIX:
-        raise UsageError(f"pairing format {spec!r} must name a script extension, not ipynb")
+    if ext in _NOT_SCRIPTS:
+        raise UsageError(f"pairing format {spec!r} must name a script extension such as py")
     prefix = (match.group("prefix") or "").strip("/")
     return PairFormat(ext, match.group("name"), prefix)
 
@@ -268,7 +270,10 @@ def text_to_notebook(text: str, fmt: PairFormat, path: object = "<script>") -> N
             warnings.simplefilter("ignore")
             node = jupytext.reads(text, fmt=fmt.jupytext_fmt)
     except Exception as exc:  # noqa: BLE001 - jupytext raises many types for bad input
-        raise InputError(path, f"jupytext cannot parse it: {exc}") from None
+        detail = " ".join(str(exc).split())[:300]  # YAML errors span several lines
+        raise InputError(
+            path, f"jupytext cannot parse it: {type(exc).__name__}: {detail}"
+        ) from None
     data: NotebookDict = json.loads(json.dumps(node))
     return data
 
