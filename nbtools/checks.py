@@ -11,7 +11,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, List
 
-from nbtools.findings import Finding, Where
+from nbtools.errors import InputError, UsageError
+from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.jsonpos import LineMap
 from nbtools.strip import StripOptions, strip_notebook
 
@@ -19,12 +20,33 @@ if TYPE_CHECKING:
     from nbtools.notebook import NotebookFile
 
 
+RULE_OUT_OF_SYNC = Rule(
+    "sync/out-of-sync",
+    "pair-out-of-sync",
+    "A paired notebook and its script differ; one side changed since the last sync",
+    "Run `nbtools sync` to carry the change over (it decides by content and never loses an edit).",
+)
+register_rules(RULE_OUT_OF_SYNC)
+
+
 @dataclass
 class CheckContext:
-    """Settings every check may read (strip's options, so check agrees with the hook)."""
+    """What the checks share: the settings of the commands they mirror, so ``check``
+    agrees with the strip, scan and sync hooks, and the sync record (read once)."""
 
     strip: StripOptions = field(default_factory=StripOptions)
-    options: dict[str, Any] = field(default_factory=dict)
+    ignore_rules: frozenset[str] = frozenset()
+    accepted: frozenset[str] = frozenset()  # fingerprints from the scan baseline
+    state_file: str | None = None
+    _sync_state: Any = None
+
+    @property
+    def sync_state(self) -> Any:
+        if self._sync_state is None:
+            from nbtools.syncstate import SyncState
+
+            self._sync_state = SyncState(self.state_file or None)
+        return self._sync_state
 
 
 CheckFunction = Callable[["NotebookFile", CheckContext], List[Finding]]
@@ -43,9 +65,80 @@ def check_hidden_state(nbfile: NotebookFile, context: CheckContext) -> list[Find
     return analyze_notebook(nbfile.nb, nbfile.path, nbfile.text).findings
 
 
+def check_secrets(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
+    """Credentials in sources, outputs, tracebacks and metadata (``nbtools scan``'s engine)."""
+    from nbtools.secrets.engine import default_engine
+    from nbtools.secrets.notebook_scan import scan_notebook
+
+    return [
+        f
+        for f in scan_notebook(nbfile, default_engine())
+        if f.rule not in context.ignore_rules and f.stable_fingerprint() not in context.accepted
+    ]
+
+
+def check_sync(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
+    """A paired notebook and its script agree (``nbtools sync --check``'s plan, nothing written)."""
+    from nbtools.pairing import pair_of_notebook
+
+    try:
+        pair = pair_of_notebook(nbfile.path, nbfile.nb)
+    except UsageError as exc:  # a pairing nbtools cannot follow
+        return [_sync_finding(nbfile.path, str(exc))]
+    if pair is None:
+        return []
+    try:
+        script_raw = pair.script.read_bytes()
+    except OSError:
+        return [
+            _sync_finding(
+                nbfile.path,
+                f"paired script {pair.script} is missing; recreate it with "
+                f"`nbtools pair {nbfile.path}`",
+            )
+        ]
+    from nbtools.sync import plan_sync
+
+    try:
+        plan = plan_sync(pair, nbfile.raw, script_raw, context.sync_state.get(pair.notebook))
+    except InputError as exc:
+        return [_sync_finding(nbfile.path, f"{exc.path}: {exc.reason}")]
+    if plan.action == "conflict":
+        return [_conflict_finding(nbfile.path, str(pair.script), diff) for diff in plan.diffs] or [
+            _sync_finding(nbfile.path, plan.reason, "sync/conflict")
+        ]
+    if plan.writes:
+        return [_sync_finding(nbfile.path, f"{plan.reason}; run `nbtools sync {nbfile.path}`")]
+    return []
+
+
+def _sync_finding(path: str, message: str, rule: str = RULE_OUT_OF_SYNC.id) -> Finding:
+    return Finding(path, rule, message, Severity.ERROR, where=Where.NOTEBOOK)
+
+
+def _conflict_finding(path: str, script: str, diff: Any) -> Finding:
+    message = f"both sides changed: {diff.message}"
+    if diff.cell_index is None:
+        line = diff.script_line
+        return Finding(
+            script, "sync/conflict", message, where=Where.FILE, line=line, json_line=line
+        )
+    return Finding(
+        path,
+        "sync/conflict",
+        message,
+        cell_index=diff.cell_index,
+        where=Where.SOURCE,
+        line=diff.line,
+        extra={"script": script, "script_line": diff.script_line},
+    )
+
+
 #: check name -> function, in report order; a check is listed once its core has landed
 CHECKS: dict[str, CheckFunction] = {
     "strip": check_strip,
+    "secrets": check_secrets,
+    "sync": check_sync,
     "hidden-state": check_hidden_state,
 }
 

@@ -169,3 +169,84 @@ def test_check_combines_every_check_in_one_report(
     assert main(["check", "--format", "json", "both.ipynb"]) == 1
     rules = {f["rule"] for f in json.loads(capsys.readouterr().out)["findings"]}
     assert {"strip/outputs", "strip/execution-count", "hidden-state/use-before-def"} <= rules
+
+
+TOKEN = "ghp_R8x2Kq9LmZ4vT7bN1cW5yH3jD6fG0sAeP2uX"  # a made-up token of the right shape
+
+
+def test_check_finds_secrets_and_honours_the_scan_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_nb(tmp_path / "s.ipynb", make_nb([make_cell(source=f'token = "{TOKEN}"')]))
+    assert main(["check", "--format", "json", "s.ipynb"]) == 1
+    out = capsys.readouterr().out
+    assert TOKEN not in out
+    (finding,) = json.loads(out)["findings"]
+    assert finding["rule"] == "scan/github-token"
+    assert finding["json_line"] is not None
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.nbtools.scan]\nignore_rules = ['scan/github-token']\n", encoding="utf-8"
+    )
+    assert main(["check", "s.ipynb"]) == 0
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github"])
+def test_no_secret_value_in_any_format(
+    shared: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    corpus = shared("corpus", "secrets")
+    labels = json.loads((corpus / "labels.json").read_text(encoding="utf-8"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    out = tmp_path / f"report.{fmt}"
+    assert (
+        main(["check", "--select", "secrets", "--format", fmt, "--output", str(out), str(corpus)])
+        == 1
+    )
+    text = out.read_text(encoding="utf-8")
+    if fmt == "github":
+        text += (tmp_path / "summary.md").read_text(encoding="utf-8")
+    leaked = [s["id"] for s in labels["secrets"] if len(s["value"]) >= 8 and s["value"] in text]
+    assert leaked == []
+
+
+def _paired(tmp_path: Path) -> Path:
+    nb = write_nb(tmp_path / "p.ipynb", make_nb([make_cell(source="x = 1\ny = x")]))
+    assert main(["pair", str(nb)]) == 1  # writes p.py and the sync record
+    assert (tmp_path / "p.py").exists()
+    return nb
+
+
+def test_check_reports_pairs_out_of_sync_and_in_conflict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    nb = _paired(tmp_path)
+    assert main(["check", "p.ipynb"]) == 0
+    script = tmp_path / "p.py"
+    script.write_text(
+        script.read_text(encoding="utf-8").replace("y = x", "y = x + 1"), encoding="utf-8"
+    )
+    capsys.readouterr()
+    assert main(["check", "--select", "sync", "p.ipynb"]) == 1
+    assert "p.ipynb:" in capsys.readouterr().out
+    assert main(["check", "--format", "json", "--select", "sync", "p.ipynb"]) == 1
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert finding["rule"] == "sync/out-of-sync"
+    nb.write_text(nb.read_text(encoding="utf-8").replace("y = x", "y = 2 * x"), encoding="utf-8")
+    assert main(["check", "--format", "json", "--select", "sync", "p.ipynb"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert {f["rule"] for f in findings} == {"sync/conflict"}
+    assert findings[0]["cell_index"] == 0
+    # nothing was written: still in conflict, the script keeps its edit
+    assert "y = x + 1" in script.read_text(encoding="utf-8")
+
+
+def test_check_reports_a_missing_paired_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _paired(tmp_path)
+    (tmp_path / "p.py").unlink()
+    assert main(["check", "--select", "sync", "p.ipynb"]) == 1
+    assert "paired script p.py is missing" in capsys.readouterr().out

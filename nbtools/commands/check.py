@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from nbtools.checks import CHECKS, CheckContext, check_notebook
@@ -20,11 +21,14 @@ if TYPE_CHECKING:
 NAME = "check"
 HELP = "run every static hygiene check (strip-clean, ...) without changing files"
 
-#: strip's settings come from [tool.nbtools.strip] too, so check agrees with the strip hook
-INHERIT = ("strip",)
+#: the strip, scan and sync tables apply too, so check agrees with those hooks
+INHERIT = ("strip", "scan", "sync")
 
 OPTIONS: dict[str, Option] = {
     **strip_command.OPTIONS,
+    "ignore_rules": Option(frozenset, frozenset(), list),
+    "baseline": Option(str, "", str),
+    "state_file": Option(str, "", str),
     "select": Option(tuple, (), list),
     "skip": Option(tuple, (), list),
 }
@@ -64,9 +68,27 @@ def enabled_checks(options: dict[str, Any]) -> list[str]:
     return [name for name in CHECKS if (not select or name in select) and name not in skip]
 
 
+def make_context(request: Request) -> CheckContext:
+    options = request.options
+    accepted: frozenset[str] = frozenset()
+    if options["baseline"] and "secrets" in enabled_checks(options):
+        from nbtools.secrets.baseline import load_baseline
+
+        accepted = frozenset(load_baseline(options["baseline"]))
+    state_file = options["state_file"]
+    if state_file and not os.path.isabs(state_file) and request.config.path is not None:
+        state_file = str(request.config.root / state_file)  # as `nbtools sync` resolves it
+    return CheckContext(
+        strip=strip_command.strip_options(options),
+        ignore_rules=frozenset(options["ignore_rules"]),
+        accepted=accepted,
+        state_file=state_file or None,
+    )
+
+
 def execute(request: Request) -> Report:
     checks = enabled_checks(request.options)
-    context = CheckContext(strip_command.strip_options(request.options), request.options)
+    context = make_context(request)
     report = Report(NAME)
     report.sections["checks"] = checks
     files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root)
