@@ -1,0 +1,468 @@
+"""``nbtools run``: execute notebooks top to bottom on fresh kernels and say why they fail."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING, Any, Iterator
+
+from nbtools.config import Option
+from nbtools.discovery import collect_files
+from nbtools.errors import InputError, UsageError
+from nbtools.execute.executor import ExecOptions
+from nbtools.execute.kernels import KernelStartError, kernel_environment
+from nbtools.execute.scheduler import Job, default_jobs, run_jobs
+from nbtools.execute.source import Source, load_source
+from nbtools.findings import Finding, Rule, Severity, Where, register_rules
+from nbtools.report import FileResult, Report
+from nbtools.runs import CellRun, CellStatus, NotebookRun
+
+if TYPE_CHECKING:
+    import argparse
+
+    from nbtools.commands import Request
+    from nbtools.console import Console
+    from nbtools.execute.kernels import KernelFactory
+
+NAME = "run"
+HELP = "execute notebooks on fresh kernels and say why they fail"
+
+OPTIONS: dict[str, Option] = {
+    "jobs": Option(int, 0, int),
+    "kernel": Option(str, None, str),
+    "timeout": Option(float, 600.0, float),
+    "notebook_timeout": Option(float, 0.0, float),
+    "max_output_bytes": Option(int, 20_000_000, int),
+    "keep_going": Option(bool, False, bool),
+    "env": Option(list, [], list),
+    "repeat": Option(int, 1, int),
+    "fork": Option(bool, True, bool),
+}
+
+register_rules(
+    Rule("run/error", "cell-error", "a cell raised an exception on a fresh kernel"),
+    Rule("run/timeout", "timeout", "a cell or the notebook ran out of time"),
+    Rule("run/kernel-died", "kernel-died", "the kernel died (crash, os._exit, out of memory)"),
+    Rule("run/output-limit", "output-limit", "the outputs exceeded the size cap"),
+    Rule("run/start-failed", "start-failed", "the kernel could not be started"),
+    Rule("run/mismatch", "mismatch", "stored outputs are not reproduced by a fresh run"),
+    Rule(
+        "run/nondeterministic",
+        "nondeterministic",
+        "outputs differ between two fresh runs",
+        severity=Severity.WARNING,
+    ),
+)
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_CELL_LINE = re.compile(
+    r"(?:Cell In\s*\[[^\]]*\],\s*line|<ipython-input-[^>]*> in <module>\(\)\s*\n\s*-*>\s*)\s*(\d+)"
+)
+PASSING = ("pass", "pass_with_warnings")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="*", default=["."], help="notebooks, paired scripts or directories"
+    )
+    parser.add_argument(
+        "-j", "--jobs", type=int, default=None, help="notebooks in parallel (default: cores)"
+    )
+    parser.add_argument(
+        "--kernel",
+        default=None,
+        metavar="NAME|PYTHON",
+        help="kernelspec name, or a Python interpreter to run ipykernel with "
+        "(default: the notebook's kernelspec)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=None, metavar="S", help="per-cell limit (default: 600)"
+    )
+    parser.add_argument(
+        "--notebook-timeout", type=float, default=None, metavar="S", help="whole-notebook limit"
+    )
+    parser.add_argument(
+        "--max-output-bytes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stop a notebook whose outputs exceed N bytes (default: 20000000)",
+    )
+    parser.add_argument(
+        "--keep-going",
+        action="store_const",
+        const=True,
+        default=None,
+        help="run every cell after an error and report every failure",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=None,
+        metavar="KEY=VALUE",
+        help="environment variable for the kernels (repeatable); kernels inherit only "
+        "PATH, HOME, locale and a few Python/Jupyter variables",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        choices=(1, 2),
+        help="2: run twice on fresh kernels to tell nondeterminism from hidden state",
+    )
+    parser.add_argument(
+        "--no-fork",
+        dest="fork",
+        action="store_const",
+        const=False,
+        default=None,
+        help="launch every kernel as a new process (no fork server)",
+    )
+    parser.add_argument(
+        "--write", action="store_true", help="store the executed notebooks (default: no writes)"
+    )
+    parser.add_argument(
+        "--html", metavar="DIR", default=None, help="write executed notebooks as HTML"
+    )
+    parser.add_argument("--shard", metavar="K/N", default=None, help="run only shard K of N")
+    parser.add_argument(
+        "--durations",
+        metavar="FILE",
+        default=None,
+        help="timings for --shard: {path: seconds} or a previous --format json report",
+    )
+
+
+def _parse_env(items: list[str]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for item in items:
+        key, sep, value = str(item).partition("=")
+        if not sep or not key:
+            raise UsageError(f"--env {item!r}: expected KEY=VALUE")
+        env[key] = value
+    return env
+
+
+def exec_options(options: dict[str, Any]) -> ExecOptions:
+    return ExecOptions(
+        cell_timeout=options["timeout"] or None,
+        notebook_timeout=options["notebook_timeout"] or None,
+        max_output_bytes=options["max_output_bytes"],
+        keep_going=options["keep_going"],
+    )
+
+
+def execute(request: Request, factory: KernelFactory | None = None) -> Report:
+    """Run the notebooks of ``request``; ``factory`` replaces the local kernel factory."""
+    options = request.options
+    args = request.args
+    report = Report(NAME)
+    env = kernel_environment(_parse_env(options["env"]))
+    files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root)
+    if args.shard:
+        from nbtools.execute.shard import load_durations, parse_shard, select
+
+        k, n = parse_shard(args.shard)
+        durations = load_durations(args.durations) if args.durations else {}
+        files = select(files, k, n, durations)
+        report.sections["shard"] = {"index": k, "count": n}
+    sources = _load(files, report)
+    repeat = max(1, options["repeat"])
+    jobs = [
+        Job((i, r), s.nb, s.kernel_name, s.folder, env, fresh_parent=r > 0)
+        for i, s in enumerate(sources)
+        for r in range(repeat)
+    ]
+    workers = options["jobs"] or default_jobs()
+    owned = None
+    if factory is None:
+        from nbtools.execute.kernels import LocalKernelFactory
+
+        factory = owned = LocalKernelFactory(options["kernel"], use_forkserver=options["fork"])
+    started = time.monotonic()
+    runs: dict[int, list[NotebookRun]] = {}
+    entries: dict[int, dict[str, Any]] = {}
+    try:
+        if owned is not None and options["kernel"]:
+            try:
+                owned.spec_for("")
+            except KernelStartError as exc:
+                raise UsageError(str(exc)) from None
+        results = _progress(
+            request.console, run_jobs(jobs, factory, exec_options(options), workers), len(jobs)
+        )
+        for job, run in results:
+            index, _ = job.key
+            runs.setdefault(index, []).append(run)
+            if len(runs[index]) == repeat:
+                entry = _finish(sources[index], runs[index], request, report)
+                entries[index] = entry
+                _log_line(request.console, entry)
+    finally:
+        if owned is not None:
+            owned.close()
+    report.sections["notebooks"] = [entries[i] for i in sorted(entries)]
+    report.sections["summary_line"] = _summary(
+        report.sections["notebooks"], time.monotonic() - started
+    )
+    return report
+
+
+def _load(files: list[str], report: Report) -> list[Source]:
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for path in files:
+        try:
+            source = load_source(path)
+        except InputError as exc:
+            report.add_error(path, exc.reason)
+            continue
+        if source.identity() in seen:
+            continue
+        seen.add(source.identity())
+        sources.append(source)
+    return sources
+
+
+def _progress(
+    console: Console, results: Iterator[tuple[Job, NotebookRun]], total: int
+) -> Iterator[tuple[Job, NotebookRun]]:
+    return console.progress(results, total=total, label="run")
+
+
+def _log_line(console: Console, entry: dict[str, Any]) -> None:
+    """One line per notebook in logs (a progress bar shows on a terminal instead)."""
+    from nbtools.console import interactive
+
+    if interactive(console.err) or console.verbosity < 0:
+        return
+    verdict = entry["verdict"]
+    colour = "green" if verdict in PASSING else "red"
+    text = f"{console.style(verdict, colour, stream='err')} {entry['path']} ({entry['duration_s']:.2f} s)"
+    if verdict not in PASSING and entry.get("reason"):
+        text += f": {entry['reason'].splitlines()[0]}"
+    console.info(text)
+
+
+def _verdict(source: Source, runs: list[NotebookRun]) -> tuple[str, int | None, str | None, Any]:
+    """verdict, first divergent cell, reason and the analysis details, from hidden_state."""
+    try:
+        from nbtools.hidden_state.static import analyze_notebook
+        from nbtools.hidden_state.verdict import decide
+    except ImportError:
+        return _execution_outcome(runs[0])
+    static = analyze_notebook(source.nb, source.path)
+    decided = decide(source.nb, source.path, static, runs)
+    return decided.verdict, decided.first_divergent_cell, decided.reason, decided
+
+
+def _execution_outcome(run: NotebookRun) -> tuple[str, int | None, str | None, Any]:
+    """Without the hidden-state analysis: only whether the notebook ran."""
+    first = run.first_error
+    if first is None and run.failure is None:
+        return "pass", None, None, None
+    index = first.index if first is not None else None
+    return "fail_error", index, run.failure or _error_text(first), None
+
+
+def _error_text(cell: CellRun | None) -> str | None:
+    if cell is None:
+        return None
+    return f"cell {cell.index + 1} raised {cell.ename}: {cell.evalue}"
+
+
+def _finish(
+    source: Source, runs: list[NotebookRun], request: Request, report: Report
+) -> dict[str, Any]:
+    run = runs[0]
+    verdict, divergent, reason, decided = _verdict(source, runs)
+    findings = _findings(source, run, verdict, divergent, reason)
+    report.add_findings(findings)
+    entry: dict[str, Any] = {
+        "path": source.path,
+        "verdict": verdict,
+        "first_divergent_cell": divergent,
+        "reason": reason,
+        "duration_s": run.duration_s,
+        "failure": run.failure,
+        "cells": [_cell_entry(source, c) for _, c in sorted(run.cells.items())],
+    }
+    if source.script:
+        entry["script"] = source.script
+        entry["script_line"] = source.script_lines.get(divergent) if divergent is not None else None
+    if decided is not None and hasattr(decided, "to_dict"):
+        entry["analysis"] = decided.to_dict()
+    if len(runs) > 1:
+        entry["repeat_durations_s"] = [r.duration_s for r in runs]
+    _store(source, run, verdict, divergent, reason, request, report, entry)
+    ok = verdict in PASSING
+    report.add_file(
+        FileResult(
+            source.path,
+            "clean" if ok else "findings",
+            "" if ok else verdict,
+            {"duration_s": run.duration_s},
+        )
+    )
+    if not ok:
+        report.sections.setdefault("text_lines", []).extend(
+            _explain(source, run, divergent, reason)
+        )
+    return entry
+
+
+def _cell_entry(source: Source, cell: CellRun) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "index": cell.index,
+        "status": cell.status.value,
+        "duration_s": cell.duration_s,
+    }
+    if cell.ename is not None:
+        entry["ename"] = cell.ename
+        entry["evalue"] = cell.evalue
+        entry["line"] = _line_in_cell(cell)
+    if source.script and cell.index in source.script_lines:
+        entry["script_line"] = source.script_lines[cell.index]
+    return entry
+
+
+def _line_in_cell(cell: CellRun) -> int | None:
+    text = _ANSI.sub("", "\n".join(cell.traceback))
+    found = _CELL_LINE.findall(text)
+    return int(found[-1]) if found else None
+
+
+_STATUS_RULES = {
+    CellStatus.ERROR: "run/error",
+    CellStatus.TIMEOUT: "run/timeout",
+    CellStatus.KERNEL_DIED: "run/kernel-died",
+}
+
+
+def _findings(
+    source: Source, run: NotebookRun, verdict: str, divergent: int | None, reason: str | None
+) -> list[Finding]:
+    findings: list[Finding] = []
+    for index, cell in sorted(run.cells.items()):
+        rule = _STATUS_RULES.get(cell.status)
+        if rule is None:
+            continue
+        if rule == "run/kernel-died" and run.failure and "flooded" in run.failure:
+            rule = "run/output-limit"
+        message = (
+            f"{cell.ename}: {cell.evalue}"
+            if cell.status is CellStatus.ERROR
+            else run.failure or rule
+        )
+        findings.append(_finding(source, rule, message.splitlines()[0], index, _line_in_cell(cell)))
+    if not findings and run.failure:
+        rule = "run/start-failed" if "start" in run.failure else "run/timeout"
+        findings.append(_finding(source, rule, run.failure.splitlines()[0], None, None))
+    if verdict == "fail_mismatch":
+        findings.append(
+            _finding(source, "run/mismatch", reason or "outputs differ", divergent, None)
+        )
+    elif verdict == "nondeterministic":
+        findings.append(
+            _finding(
+                source,
+                "run/nondeterministic",
+                reason or "outputs differ",
+                divergent,
+                None,
+                Severity.WARNING,
+            )
+        )
+    return findings
+
+
+def _finding(
+    source: Source,
+    rule: str,
+    message: str,
+    index: int | None,
+    line: int | None,
+    severity: Severity = Severity.ERROR,
+) -> Finding:
+    cells = source.nb.get("cells") or []
+    cell = cells[index] if index is not None and index < len(cells) else {}
+    json_line = None
+    path = source.path
+    if source.script and index is not None and index in source.script_lines:
+        path = source.script
+        json_line = source.script_lines[index] + (line - 1 if line else 0)
+    elif source.nbfile is not None and index is not None and source.script is None:
+        from nbtools.jsonpos import LineMap
+
+        json_line = LineMap(source.nbfile.text).source_line(index, line or 1)
+    return Finding(
+        path=path,
+        rule=rule,
+        message=message,
+        severity=severity,
+        cell_index=index,
+        cell_id=cell.get("id") if isinstance(cell, dict) else None,
+        where=Where.SOURCE if index is not None else Where.NOTEBOOK,
+        line=line,
+        json_line=json_line,
+    )
+
+
+def _explain(
+    source: Source, run: NotebookRun, divergent: int | None, reason: str | None
+) -> list[str]:
+    """The failing cell's source and traceback, for the text report."""
+    lines = [f"--- {source.path}: {reason or run.failure or 'failed'}"]
+    first = run.first_error
+    index = first.index if first is not None else divergent
+    cells = source.nb.get("cells") or []
+    if index is None or index >= len(cells):
+        return lines
+    where = f"cell {index + 1}"
+    if source.script and index in source.script_lines:
+        where += f" ({source.script}:{source.script_lines[index]})"
+    lines.append(f"{where}:")
+    from nbtools.notebook import source_text
+
+    lines.extend(f"    {line}" for line in source_text(cells[index]).splitlines())
+    if first is not None and first.traceback:
+        lines.extend(_ANSI.sub("", "\n".join(first.traceback)).splitlines())
+    return lines
+
+
+def _store(
+    source: Source,
+    run: NotebookRun,
+    verdict: str,
+    divergent: int | None,
+    reason: str | None,
+    request: Request,
+    report: Report,
+    entry: dict[str, Any],
+) -> None:
+    """--write and --html: outputs of the run, never the user's files unless asked."""
+    executed = run.executed_nb
+    if executed is None:
+        return
+    args = request.args
+    if args.write and source.nbfile is not None:
+        from nbtools.notebook import write_notebook
+
+        try:
+            entry["written"] = write_notebook(source.nbfile, executed)
+        except OSError as exc:
+            report.add_error(source.nbfile.path, f"cannot write: {exc.strerror or exc}")
+    if args.html:
+        from nbtools.execute.html import write_html
+
+        failing = None if verdict in PASSING else divergent
+        entry["html"] = write_html(executed, args.html, source.path, failing, reason or "")
+
+
+def _summary(entries: list[dict[str, Any]], elapsed: float) -> str:
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry["verdict"]] = counts.get(entry["verdict"], 0) + 1
+    parts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
+    noun = "notebook" if len(entries) == 1 else "notebooks"
+    return f"{len(entries)} {noun}: {parts or 'nothing run'} in {elapsed:.1f} s"

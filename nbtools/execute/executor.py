@@ -1,0 +1,197 @@
+"""Run one notebook top to bottom on one fresh, already started kernel (with nbclient).
+
+The kernel is always killed at the end, whatever happened; every way a run can go wrong
+(an error, a timeout, a dead kernel, an output flood, a kernel that never answered) ends
+as data in the :class:`~nbtools.runs.NotebookRun`, never as an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from nbtools.execute.client import ManagerShim
+from nbtools.runs import CellRun, CellStatus, NotebookRun
+
+if TYPE_CHECKING:
+    from nbtools.execute.kernels import StartedKernel
+
+SKIP_TAG = "skip-execution"
+RAISES_TAG = "raises-exception"
+
+
+@dataclass
+class ExecOptions:
+    """Limits and behaviour of one execution."""
+
+    cell_timeout: float | None = 600.0  # seconds per cell; None: no limit
+    notebook_timeout: float | None = None  # seconds for the whole notebook
+    max_output_bytes: int = 20_000_000  # all outputs of the notebook together
+    keep_going: bool = False  # run every cell, report every failure
+    startup_timeout: float = 60.0  # until the kernel answers
+
+
+class _Stop(Exception):
+    """Internal: the run cannot go on (the reason is in the NotebookRun)."""
+
+
+def execute_notebook(
+    nb: dict[str, Any], kernel: StartedKernel, options: ExecOptions | None = None
+) -> NotebookRun:
+    """Execute a copy of ``nb`` on ``kernel`` (which this kills at the end)."""
+    options = options or ExecOptions()
+    run = NotebookRun()
+    started = time.monotonic()
+    try:
+        asyncio.run(_execute(nb, kernel, options, run))
+    except Exception as exc:  # noqa: BLE001 - a failure of this notebook, never of the batch
+        run.failure = run.failure or f"execution failed: {type(exc).__name__}: {exc}"
+    finally:
+        kernel.kill()
+        run.duration_s = round(time.monotonic() - started, 3)
+    return run
+
+
+def _client_class() -> Any:
+    from nbclient import NotebookClient
+
+    class _Client(NotebookClient):  # type: ignore[misc]
+        """nbclient with a cap on the total size of outputs."""
+
+        nbtools_cap = 0
+        nbtools_bytes = 0
+        nbtools_flooded = False
+        nbtools_kernel: StartedKernel | None = None
+
+        def output(self, outs: Any, msg: Any, display_id: Any, cell_index: int) -> Any:
+            self.nbtools_bytes += _size(msg.get("content"))
+            if self.nbtools_cap and self.nbtools_bytes > self.nbtools_cap:
+                if not self.nbtools_flooded and self.nbtools_kernel is not None:
+                    self.nbtools_flooded = True
+                    # stop the flood at its source; the dead kernel ends the cell
+                    self.nbtools_kernel.abort()
+                return None
+            return super().output(outs, msg, display_id, cell_index)
+
+    return _Client
+
+
+def _size(content: Any) -> int:
+    if not isinstance(content, dict):
+        return 0
+    total = len(content.get("text") or "")
+    for value in (content.get("data") or {}).values():
+        total += len(value) if isinstance(value, str) else len(json.dumps(value))
+    return total + sum(len(line) for line in content.get("traceback") or [])
+
+
+async def _execute(
+    nb: dict[str, Any], kernel: StartedKernel, options: ExecOptions, run: NotebookRun
+) -> None:
+    nbformat: Any = importlib.import_module("nbformat")
+
+    # reads() joins multiline strings (lists) and upgrades nbformat 3, as Jupyter does
+    node = nbformat.reads(json.dumps(nb), as_version=4)
+    client = _client_class()(
+        node,
+        km=ManagerShim(kernel),
+        timeout=int(options.cell_timeout) if options.cell_timeout else None,
+        allow_errors=False,
+        record_timing=False,
+        skip_cells_with_tag=SKIP_TAG,
+        startup_timeout=int(options.startup_timeout),
+    )
+    client.nbtools_cap = options.max_output_bytes
+    client.nbtools_kernel = kernel
+    client.kc = kc = client.km.client()
+    kc.start_channels()
+    try:
+        try:
+            await kc.wait_for_ready(timeout=options.startup_timeout)
+        except RuntimeError as exc:
+            tail = kernel.stderr_tail()
+            run.failure = f"the kernel failed to start: {exc}" + (f"\n{tail}" if tail else "")
+            return
+        client.reset_execution_trackers()
+        current: list[int] = []  # the cell executing now, for a notebook timeout
+        try:
+            await asyncio.wait_for(
+                _cells(client, node, kernel, options, run, current), options.notebook_timeout
+            )
+        except asyncio.TimeoutError:
+            run.failure = f"the notebook timed out after {options.notebook_timeout:g} s"
+            if current:
+                run.cells[current[0]].status = CellStatus.TIMEOUT
+        run.executed_nb = json.loads(json.dumps(node))
+    finally:
+        kc.stop_channels()
+
+
+async def _cells(
+    client: Any,
+    node: Any,
+    kernel: StartedKernel,
+    options: ExecOptions,
+    run: NotebookRun,
+    current: list[int],
+) -> None:
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    stopped = False
+    for index, cell in enumerate(node.cells):
+        if cell.cell_type != "code":
+            continue
+        tags = cell.get("metadata", {}).get("tags", []) or []
+        cell_run = CellRun(index=index, status=CellStatus.NOT_RUN)
+        run.cells[index] = cell_run
+        if stopped:
+            continue
+        if SKIP_TAG in tags or not str(cell.source).strip():
+            cell_run.status = CellStatus.SKIPPED
+            continue
+        current[:] = [index]
+        started = time.monotonic()
+        try:
+            await client.async_execute_cell(cell, index)
+            error = _error_output(cell)
+            cell_run.status = CellStatus.OK if error is None else CellStatus.EXPECTED_ERROR
+        except CellExecutionError:
+            cell_run.status = CellStatus.ERROR
+            stopped = not options.keep_going
+        except CellTimeoutError:
+            cell_run.status = CellStatus.TIMEOUT
+            run.failure = f"cell {index + 1} timed out after {options.cell_timeout:g} s"
+            stopped = True
+        except DeadKernelError:
+            cell_run.status = CellStatus.KERNEL_DIED
+            if client.nbtools_flooded:
+                run.failure = (
+                    f"cell {index + 1} flooded the output (over "
+                    f"{options.max_output_bytes} bytes); the kernel was stopped"
+                )
+            else:
+                tail = kernel.stderr_tail()
+                run.failure = f"the kernel died while running cell {index + 1}" + (
+                    f"\n{tail}" if tail else ""
+                )
+            stopped = True
+        current.clear()
+        cell_run.duration_s = round(time.monotonic() - started, 3)
+        cell_run.outputs = json.loads(json.dumps(cell.get("outputs", [])))
+        error = _error_output(cell)
+        if error is not None:
+            cell_run.ename = error.get("ename")
+            cell_run.evalue = error.get("evalue")
+            cell_run.traceback = list(error.get("traceback") or [])
+    current.clear()
+
+
+def _error_output(cell: Any) -> dict[str, Any] | None:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return dict(output)
+    return None
