@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("nbtools.commands.scan", "find credentials in notebooks, scripts and env files"),
     "pair": ("nbtools.commands.pair", "pair notebooks with scripts (jupytext formats)"),
     "sync": ("nbtools.commands.sync", "bring paired notebooks and scripts in sync, by content"),
+    "run": ("nbtools.commands.run", "execute notebooks on fresh kernels and say why they fail"),
     "check": ("nbtools.commands.check", "run every static hygiene check without changing files"),
     "install": ("nbtools.commands.install", "set up the git filter and diff driver for notebooks"),
     "filter": ("nbtools.commands.filter", "the git filter and diff driver that `install` sets up"),
