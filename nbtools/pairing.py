@@ -26,6 +26,7 @@ FORMAT_NAMES = ("percent", "light")
 #: jupytext text formats that are documents, not scripts (nbtools pairs scripts only)
 _NOT_SCRIPTS = frozenset({".ipynb", ".md", ".markdown", ".Rmd", ".qmd", ".myst", ".mystnb", ".mnb"})
 _SPEC_RE = re.compile(r"^(?:(?P<prefix>[^:,]*?)//)?(?P<ext>\.?[A-Za-z0-9]+):(?P<name>[a-z_]+)$")
+_CODING_RE = re.compile(r"^#.*coding[:=]")
 _HEADER_FORMATS_RE = re.compile(r"^#\s+formats:\s*['\"]?(?P<formats>[^'\"\n]+?)['\"]?\s*$")
 
 
@@ -110,6 +111,9 @@ def notebook_formats(nb: NotebookDict) -> str | None:
 def header_formats(text: str) -> str | None:
     """The ``formats`` line of a jupytext script header (read without YAML)."""
     lines = text.lstrip("\ufeff").splitlines()[:60]
+    # jupytext keeps a shebang and an encoding line above the header
+    while lines and (lines[0].startswith("#!") or _CODING_RE.match(lines[0])):
+        lines = lines[1:]
     if not lines or lines[0].rstrip() != "# ---":
         return None
     for line in lines[1:]:

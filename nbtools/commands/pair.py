@@ -184,6 +184,11 @@ def _plain_notebook(nb: NotebookDict) -> NotebookDict:
     jt = (nb.get("metadata") or {}).get("jupytext")
     if isinstance(jt, dict):
         jt.pop("text_representation", None)  # jupytext keeps this in the script only
+        # a script without a header reads back with "-all" filters, which would keep the
+        # pairing out of the header jupytext looks for
+        for key in ("notebook_metadata_filter", "cell_metadata_filter"):
+            if jt.get(key) == "-all":
+                del jt[key]
         if not jt:
             nb["metadata"].pop("jupytext")
     sorted_nb: NotebookDict = json.loads(json.dumps(nb, sort_keys=True))
@@ -213,9 +218,10 @@ def _unpair(path: Path, state: SyncState) -> FileResult:
 
 def _drop_header_formats(lines: list[str]) -> list[str]:
     """The script without the ``formats:`` line of its header (nothing else changes)."""
-    if not lines or lines[0].rstrip() != "# ---":
+    start = next((n for n, line in enumerate(lines[:3]) if line.rstrip() == "# ---"), None)
+    if start is None:
         return lines
-    for n, line in enumerate(lines[1:], start=1):
+    for n, line in enumerate(lines[start + 1 :], start=start + 1):
         if line.rstrip() == "# ---":
             break
         if line.lstrip("#").strip().startswith("formats:"):
