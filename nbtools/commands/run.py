@@ -188,16 +188,23 @@ def execute(request: Request, factory: KernelFactory | None = None) -> Report:
                 owned.spec_for("")
             except KernelStartError as exc:
                 raise UsageError(str(exc)) from None
-        results = _progress(
-            request.console, run_jobs(jobs, factory, exec_options(options), workers), len(jobs)
-        )
-        for job, run in results:
-            index, _ = job.key
-            runs.setdefault(index, []).append(run)
-            if len(runs[index]) == repeat:
-                entry = _finish(sources[index], runs[index], request, report)
-                entries[index] = entry
-                _log_line(request.console, entry)
+        batch = jobs
+        while batch:
+            results = run_jobs(batch, factory, exec_options(options), workers)
+            again: list[Job] = []
+            for job, run in _progress(request.console, results, len(batch)):
+                index, _ = job.key
+                runs.setdefault(index, []).append(run)
+                if len(runs[index]) < repeat:
+                    continue
+                if repeat == 1 and len(runs[index]) == 1 and _needs_second_run(sources[index], run):
+                    # a single run cannot tell hidden state from nondeterminism: ask again,
+                    # from a different parent (hash seed, address layout)
+                    again.append(Job((index, 1), job.nb, job.kernel_name, job.cwd, env, True))
+                    continue
+                entries[index] = _finish(sources[index], runs[index], request, report)
+                _log_line(request.console, entries[index])
+            batch = again
     finally:
         if owned is not None:
             owned.close()
@@ -244,38 +251,29 @@ def _log_line(console: Console, entry: dict[str, Any]) -> None:
     console.info(text)
 
 
-def _verdict(source: Source, runs: list[NotebookRun]) -> tuple[str, int | None, str | None, Any]:
-    """verdict, first divergent cell, reason and the analysis details, from hidden_state."""
-    try:
-        from nbtools.hidden_state.static import analyze_notebook
-        from nbtools.hidden_state.verdict import decide
-    except ImportError:
-        return _execution_outcome(runs[0])
-    static = analyze_notebook(source.nb, source.path)
-    decided = decide(source.nb, source.path, static, runs)
-    return decided.verdict, decided.first_divergent_cell, decided.reason, decided
+def _needs_second_run(source: Source, run: NotebookRun) -> bool:
+    from nbtools.hidden_state.static import analyze_notebook
+    from nbtools.hidden_state.verdict import needs_second_run
+
+    return needs_second_run(source.nb, analyze_notebook(source.nb, source.path), run)
 
 
-def _execution_outcome(run: NotebookRun) -> tuple[str, int | None, str | None, Any]:
-    """Without the hidden-state analysis: only whether the notebook ran."""
-    first = run.first_error
-    if first is None and run.failure is None:
-        return "pass", None, None, None
-    index = first.index if first is not None else None
-    return "fail_error", index, run.failure or _error_text(first), None
+def _verdict(source: Source, runs: list[NotebookRun]) -> Any:
+    """The hidden-state analysis's verdict (the only source of verdicts)."""
+    from nbtools.hidden_state.static import analyze_notebook
+    from nbtools.hidden_state.verdict import decide
 
-
-def _error_text(cell: CellRun | None) -> str | None:
-    if cell is None:
-        return None
-    return f"cell {cell.index + 1} raised {cell.ename}: {cell.evalue}"
+    text = source.nbfile.text if source.nbfile is not None and not source.script else None
+    static = analyze_notebook(source.nb, source.path, text)
+    return decide(source.nb, source.path, static, runs)
 
 
 def _finish(
     source: Source, runs: list[NotebookRun], request: Request, report: Report
 ) -> dict[str, Any]:
     run = runs[0]
-    verdict, divergent, reason, decided = _verdict(source, runs)
+    decided = _verdict(source, runs)
+    verdict, divergent, reason = decided.verdict, decided.first_divergent_cell, decided.reason
     findings = _findings(source, run, verdict, divergent, reason)
     report.add_findings(findings)
     entry: dict[str, Any] = {
@@ -290,8 +288,10 @@ def _finish(
     if source.script:
         entry["script"] = source.script
         entry["script_line"] = source.script_lines.get(divergent) if divergent is not None else None
-    if decided is not None and hasattr(decided, "to_dict"):
-        entry["analysis"] = decided.to_dict()
+    analysis = decided.to_dict()
+    entry["cells"] = _merge_cells(entry["cells"], analysis.pop("cells", []))
+    for key in ("first_divergent_cell_id", "first_hidden_state_cell", "warnings", "runs"):
+        entry[key] = analysis.get(key)
     if len(runs) > 1:
         entry["repeat_durations_s"] = [r.duration_s for r in runs]
     _store(source, run, verdict, divergent, reason, request, report, entry)
@@ -309,6 +309,18 @@ def _finish(
             _explain(source, run, divergent, reason)
         )
     return entry
+
+
+def _merge_cells(
+    executed: list[dict[str, Any]], judged: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per code cell: how it ran (executor) and whether it reproduced (hidden_state)."""
+    by_index = {cell.get("index"): dict(cell) for cell in judged}
+    merged = []
+    for cell in executed:
+        extra = by_index.get(cell["index"], {})
+        merged.append({**extra, **cell})
+    return merged
 
 
 def _cell_entry(source: Source, cell: CellRun) -> dict[str, Any]:
