@@ -1,0 +1,217 @@
+"""How a kernel container is started: the settings and the ``docker|podman run`` argv."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nbtools.config import Option
+from nbtools.errors import UsageError
+
+if TYPE_CHECKING:
+    import argparse
+
+#: where the official image keeps notebooks (``-v $PWD:/tf/notebooks``)
+TF_NOTEBOOKS = "/tf/notebooks"
+#: a HOME inside the container's own writable layer, never the mounted work tree
+#: (podman gives an unknown uid HOME=<workdir>, and .keras/.ipython would land there)
+CONTAINER_HOME = "/tmp"
+LABEL = "nbtools.owner"
+
+#: settings shared by ``nbtools run`` and ``nbtools doctor`` (also ``[tool.nbtools.run]``)
+OPTIONS: dict[str, Option] = {
+    "image": Option(str, None, str),
+    "engine": Option(str, None, str),
+    "mount_at": Option(str, "same", str),
+    "container_user": Option(str, None, str),
+    "memory": Option(str, None, str),
+    "gpus": Option(str, None, str),
+    "container_volumes": Option(tuple, (), list),
+    "network": Option(str, "none", str),
+    "container_timeout": Option(int, 3600, int),
+}
+
+_MEMORY = re.compile(r"^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_memory(value: str) -> int:
+    """``"4g"`` -> bytes, as docker/podman read ``--memory``."""
+    match = _MEMORY.match(value.strip())
+    if not match:
+        raise UsageError(f"--memory {value!r}: expected a size such as 512m or 4g")
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Everything needed to start one kernel container (one per notebook run)."""
+
+    image: str
+    engine: str  # the engine's executable, e.g. "podman" or "/usr/bin/docker"
+    work_tree: str  # host folder mounted into the container
+    mount_at: str = "same"  # "same" (same path inside) or a container path
+    user: str | None = None  # "uid:gid"; None = the caller's; "image" = the image's own
+    memory: str | None = None
+    gpus: str | None = None
+    env: tuple[str, ...] = ()  # KEY=VALUE for every kernel (``--env`` goes per kernel)
+    volumes: tuple[str, ...] = ()
+    network: str = "none"  # "none" (ipc transport) or "host" (tcp transport)
+    timeout: int = 3600  # backstop: podman kills the container after this many seconds
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def engine_name(self) -> str:
+        return "podman" if "podman" in os.path.basename(self.engine) else "docker"
+
+    @property
+    def transport(self) -> str:
+        # no network namespace shared with the host: talk over unix sockets instead
+        return "ipc" if self.network == "none" else "tcp"
+
+    @property
+    def mount_target(self) -> str:
+        return self.work_tree if self.mount_at == "same" else self.mount_at
+
+    def container_path(self, host_path: str) -> str:
+        """Where a host path inside the work tree appears in the container."""
+        rel = os.path.relpath(os.path.abspath(host_path), self.work_tree)
+        if rel == ".":
+            return self.mount_target
+        if rel.startswith(".."):
+            raise UsageError(
+                f"{host_path} is outside the mounted work tree {self.work_tree}; "
+                "run nbtools from a folder that contains the notebooks"
+            )
+        return f"{self.mount_target.rstrip('/')}/{Path(rel).as_posix()}"
+
+    def resolved_user(self) -> str | None:
+        if self.user == "image":
+            return None
+        if self.user:
+            return self.user
+        return f"{os.getuid()}:{os.getgid()}" if hasattr(os, "getuid") else None
+
+
+def run_argv(
+    spec: ContainerSpec,
+    name: str,
+    command: list[str],
+    *,
+    cwd: str | None = None,
+    runtime_dir: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> list[str]:
+    """The ``docker|podman run`` command line that runs ``command`` in a fresh container.
+
+    ``runtime_dir`` (connection file and ipc sockets) is mounted at the same path so
+    the host and the kernel see the same socket files.
+    """
+    argv = [spec.engine, "run", "--rm", "-i", "--init", "--name", name]
+    if spec.engine_name == "podman":
+        # reaps the container if everything above it is gone (SIGKILL of podman itself)
+        argv += ["--timeout", str(spec.timeout)]
+    for key, value in sorted(spec.labels.items()):
+        argv += ["--label", f"{key}={value}"]
+    argv += ["--network", spec.network]
+    user = spec.resolved_user()
+    if user:
+        argv += ["--user", user]
+        if spec.engine_name == "podman" and spec.user is None and os.getuid() != 0:
+            # rootless podman maps container uids to sub-uids; keep-id maps ours to ours
+            argv += ["--userns=keep-id"]
+    argv += ["-e", f"HOME={CONTAINER_HOME}"]
+    for key, value in sorted((extra_env or {}).items()):
+        argv += ["-e", f"{key}={value}"]
+    for item in spec.env:
+        argv += ["-e", item]
+    if spec.memory:
+        argv += ["--memory", spec.memory]
+    if spec.gpus:
+        argv += ["--gpus", spec.gpus]
+    argv += ["-v", f"{spec.work_tree}:{spec.mount_target}"]
+    if runtime_dir:
+        argv += ["-v", f"{runtime_dir}:{runtime_dir}"]
+    for volume in spec.volumes:
+        argv += ["-v", volume]
+    argv += ["-w", spec.container_path(cwd) if cwd else spec.mount_target]
+    return [*argv, spec.image, *command]
+
+
+def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """The container flags, for ``nbtools run`` and ``nbtools doctor`` (all default None)."""
+    parser.add_argument(
+        "--image",
+        default=None,
+        help="run each kernel in a container of IMAGE, e.g. tensorflow/tensorflow:2.9.0-jupyter",
+    )
+    parser.add_argument(
+        "--engine", default=None, help="docker or podman (or a path); default: detected"
+    )
+    parser.add_argument(
+        "--mount-at",
+        default=None,
+        metavar="PATH",
+        help=f"mount the work tree at PATH in the container, e.g. {TF_NOTEBOOKS} "
+        "(default: the same path as on the host)",
+    )
+    parser.add_argument(
+        "--container-user",
+        default=None,
+        metavar="UID:GID",
+        help="user inside the container (default: yours, so files stay yours; "
+        "'image' keeps the image's)",
+    )
+    parser.add_argument("--memory", default=None, help="container memory limit, e.g. 4g")
+    parser.add_argument("--gpus", default=None, metavar="GPUS", help="pass GPUs through, e.g. all")
+    parser.add_argument(
+        "--container-volume",
+        dest="container_volumes",
+        action="append",
+        default=None,
+        metavar="SRC:DST[:OPTS]",
+        help="extra volume for the container (repeatable)",
+    )
+    parser.add_argument(
+        "--network",
+        choices=("none", "host"),
+        default=None,
+        help="none (default; unix-socket transport) or host (tcp transport)",
+    )
+    parser.add_argument(
+        "--container-timeout",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="backstop: the engine removes a kernel container after this long (default 3600)",
+    )
+
+
+def spec_from_options(
+    options: dict[str, Any], engine: str, work_tree: str, labels: dict[str, str] | None = None
+) -> ContainerSpec:
+    """A ContainerSpec from resolved command options (CLI + config + defaults)."""
+    if options.get("memory"):
+        parse_memory(options["memory"])  # reject nonsense before starting anything
+    mount_at = options.get("mount_at") or "same"
+    if mount_at != "same" and not mount_at.startswith("/"):
+        raise UsageError(f"--mount-at {mount_at!r}: expected an absolute container path")
+    network = options.get("network") or "none"
+    if network not in ("none", "host"):
+        raise UsageError(f"network {network!r}: expected none or host")
+    return ContainerSpec(
+        image=options["image"],
+        engine=engine,
+        work_tree=os.path.abspath(work_tree),
+        mount_at=mount_at,
+        user=options.get("container_user"),
+        memory=options.get("memory"),
+        gpus=options.get("gpus"),
+        volumes=tuple(options.get("container_volumes") or ()),
+        network=network,
+        timeout=int(options.get("container_timeout") or 3600),
+        labels=dict(labels or {}),
+    )

@@ -1,0 +1,77 @@
+"""Helpers for the container tests: the engines and the TF 2.9 image, skipped when absent.
+
+``NBTOOLS_TEST_IMAGE`` names the image (default: the local stand-in built by
+``../shared/tools/build-tf29-image.sh``); the docker CLI is tested against whatever
+``DOCKER_HOST`` points at (in CI: podman's API service, see .ci/setup-container).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from nbtools.container import cleanup
+
+IMAGE = os.environ.get("NBTOOLS_TEST_IMAGE", "localhost/tensorflow:2.9.0-jupyter-local")
+ENGINES = ("podman", "docker")
+
+
+def _ok(argv: list[str]) -> bool:
+    try:
+        return subprocess.run(argv, capture_output=True, timeout=60, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+_usable: dict = {}
+
+
+def usable(engine: str) -> str:
+    """Why ``engine`` cannot run the test image, or '' when it can."""
+    if engine not in _usable:
+        if shutil.which(engine) is None:
+            _usable[engine] = f"{engine} not installed"
+        elif not _ok([engine, "version"]):
+            _usable[engine] = (
+                f"{engine} not running (docker: set DOCKER_HOST, see .ci/setup-container)"
+            )
+        elif not _ok([engine, "image", "inspect", IMAGE]):
+            _usable[engine] = f"image {IMAGE} missing (../shared/tools/build-tf29-image.sh all)"
+        else:
+            _usable[engine] = ""
+    return _usable[engine]
+
+
+def require(engine: str) -> str:
+    reason = usable(engine)
+    if reason:
+        pytest.skip(reason)
+    return engine
+
+
+def leftovers(engine: str) -> list[str]:
+    """nbtools containers owned by this process, or by a process that is gone."""
+    mine = str(os.getpid())
+    return [
+        name
+        for name, labels in cleanup.list_containers(engine)
+        if labels.get(cleanup.LABEL_PID) == mine or not cleanup.owner_alive(labels)
+    ]
+
+
+@pytest.fixture(params=ENGINES, name="engine")
+def container_engine(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Each container test runs with the podman and the docker CLI, and must leave nothing."""
+    name = require(request.param)
+    yield name
+    left = leftovers(name)
+    cleanup.remove(name, *left)
+    assert left == [], f"containers left behind: {left}"
+
+
+@pytest.fixture(name="podman")
+def podman_engine() -> str:
+    return require("podman")
