@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import math
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -99,7 +100,6 @@ async def _execute(
     client = _client_class()(
         node,
         km=ManagerShim(kernel),
-        timeout=int(options.cell_timeout) if options.cell_timeout else None,
         allow_errors=False,
         record_timing=False,
         skip_cells_with_tag=SKIP_TAG,
@@ -117,15 +117,7 @@ async def _execute(
             run.failure = f"the kernel failed to start: {exc}" + (f"\n{tail}" if tail else "")
             return
         client.reset_execution_trackers()
-        current: list[int] = []  # the cell executing now, for a notebook timeout
-        try:
-            await asyncio.wait_for(
-                _cells(client, node, kernel, options, run, current), options.notebook_timeout
-            )
-        except asyncio.TimeoutError:
-            run.failure = f"the notebook timed out after {options.notebook_timeout:g} s"
-            if current:
-                run.cells[current[0]].status = CellStatus.TIMEOUT
+        await _cells(client, node, kernel, options, run)
         run.executed_nb = json.loads(json.dumps(node))
     finally:
         kc.stop_channels()
@@ -137,11 +129,13 @@ async def _cells(
     kernel: StartedKernel,
     options: ExecOptions,
     run: NotebookRun,
-    current: list[int],
 ) -> None:
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     stopped = False
+    # the notebook limit works through nbclient's cell timeout: each cell gets at most
+    # what is left of it (cancelling nbclient from outside would read as a dead kernel)
+    deadline = time.monotonic() + options.notebook_timeout if options.notebook_timeout else None
     for index, cell in enumerate(node.cells):
         if cell.cell_type != "code":
             continue
@@ -153,7 +147,8 @@ async def _cells(
         if SKIP_TAG in tags or not str(cell.source).strip():
             cell_run.status = CellStatus.SKIPPED
             continue
-        current[:] = [index]
+        limit, by_notebook = _cell_limit(options, deadline)
+        client.timeout = limit
         started = time.monotonic()
         try:
             await client.async_execute_cell(cell, index)
@@ -164,7 +159,13 @@ async def _cells(
             stopped = not options.keep_going
         except CellTimeoutError:
             cell_run.status = CellStatus.TIMEOUT
-            run.failure = f"cell {index + 1} timed out after {options.cell_timeout:g} s"
+            if by_notebook:
+                run.failure = (
+                    f"the notebook timed out after {options.notebook_timeout:g} s "
+                    f"(in cell {index + 1})"
+                )
+            else:
+                run.failure = f"cell {index + 1} timed out after {options.cell_timeout:g} s"
             stopped = True
         except DeadKernelError:
             cell_run.status = CellStatus.KERNEL_DIED
@@ -179,7 +180,6 @@ async def _cells(
                     f"\n{tail}" if tail else ""
                 )
             stopped = True
-        current.clear()
         cell_run.duration_s = round(time.monotonic() - started, 3)
         cell_run.outputs = json.loads(json.dumps(cell.get("outputs", [])))
         error = _error_output(cell)
@@ -187,7 +187,17 @@ async def _cells(
             cell_run.ename = error.get("ename")
             cell_run.evalue = error.get("evalue")
             cell_run.traceback = list(error.get("traceback") or [])
-    current.clear()
+
+
+def _cell_limit(options: ExecOptions, deadline: float | None) -> tuple[int | None, bool]:
+    """nbclient's whole-second timeout for the next cell, and whether the notebook set it."""
+    cell = options.cell_timeout
+    if deadline is None:
+        return (max(1, math.ceil(cell)) if cell else None), False
+    left = max(1, math.ceil(deadline - time.monotonic()))
+    if cell and cell <= left:
+        return max(1, math.ceil(cell)), False
+    return left, True
 
 
 def _error_output(cell: Any) -> dict[str, Any] | None:
