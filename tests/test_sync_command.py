@@ -1,0 +1,283 @@
+"""``nbtools sync`` end to end: edits survive, conflicts stop, CI checks, batches go on."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import make_cell, make_nb, nbtools_cli, shared_path, write_nb
+
+from nbtools.cli import main
+
+pytestmark = pytest.mark.git
+
+# markdown, raw cells of every flavour, magics, cell metadata and tags, outputs, and the
+# notebooks whose cell sources jupytext's round trip would change
+CORPUS_SAMPLE = (
+    "jupytext__The flavors of raw cells.ipynb",
+    "jupytext__Notebook with metadata and long cells.ipynb",
+    "jupytext__Notebook_with_R_magic.ipynb",
+    "jupytext__notebook_with_complex_metadata.ipynb",
+    "notebook__Working With Markdown Cells.ipynb",
+    "handsonml2__tools_matplotlib.ipynb",
+    "tfdocs__unicode.ipynb",
+    "nbconvert__attachment.ipynb",
+)
+
+
+def paired_sample(git_repo: Path) -> list[Path]:
+    corpus = shared_path("corpus", "public")
+    work = git_repo / "nbs"
+    work.mkdir()
+    for name in CORPUS_SAMPLE:
+        shutil.copy(corpus / name, work / name)
+    assert main(["pair", str(work)]) == 1
+    return sorted(work.glob("*.ipynb"))
+
+
+def first_code_line(script: Path) -> str | None:
+    """The first line of code after a `# %%` marker (a line of a code cell)."""
+    lines = script.read_text(encoding="utf-8").splitlines()
+    for n, line in enumerate(lines):
+        is_code_marker = line.startswith("# %%") and "[" not in line.split("%%", 1)[1][:3]
+        if (
+            is_code_marker
+            and n + 1 < len(lines)
+            and lines[n + 1].strip()
+            and not lines[n + 1].startswith("#")
+        ):
+            return lines[n + 1]
+    for n, line in enumerate(lines):  # only cell magics (commented out in the script)
+        if line.startswith("# %% language=") and lines[n + 1].startswith("# "):
+            return lines[n + 1]
+    return None
+
+
+def edit_script(script: Path, old: str, new: str) -> None:
+    text = script.read_text(encoding="utf-8")
+    assert old in text
+    script.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def bump_mtime(path: Path) -> None:
+    """Make a file look newer than everything else, without changing a byte."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+
+
+def cells_by_source(nb_path: Path) -> list[dict[str, object]]:
+    return json.loads(nb_path.read_bytes())["cells"]
+
+
+@pytest.mark.shared
+def test_script_edit_survives_a_touched_notebook(git_repo: Path) -> None:
+    notebooks = paired_sample(git_repo)
+    assert main(["sync", str(git_repo / "nbs")]) == 0
+    edited = 0
+    for nb_path in notebooks:
+        script = nb_path.with_suffix(".py")
+        line = first_code_line(script)
+        if line is None:
+            continue  # no code cell to edit
+        edited += 1
+        before = cells_by_source(nb_path)
+        edit_script(script, line, f"{line}  # edited in the script")
+        bump_mtime(nb_path)  # jupytext --sync would now take the notebook and lose the edit
+        assert main(["sync", str(nb_path)]) == 1
+        nb = nbformat.read(str(nb_path), as_version=4)
+        nbformat.validate(nb)
+        after = cells_by_source(nb_path)
+        changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+        assert len(after) == len(before) and len(changed) == 1, nb_path.name
+        assert "# edited in the script" in "".join(after[changed[0]]["source"])
+        assert after[changed[0]].get("outputs", []) == []
+        assert main(["sync", "--check", str(nb_path)]) == 0
+    assert edited >= 4
+
+
+@pytest.mark.shared
+def test_editing_both_sides_is_a_conflict(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nb_path = paired_sample(git_repo)[0]
+    script = nb_path.with_suffix(".py")
+    line = first_code_line(script)
+    assert line is not None
+    edit_script(script, line, f"{line}  # script side")
+    nb = json.loads(nb_path.read_bytes())
+    code = next(i for i, c in enumerate(nb["cells"]) if "".join(c["source"]).startswith(line))
+    nb["cells"][code]["source"] = [f"{line}  # notebook side"]
+    nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    files = {p: p.read_bytes() for p in (nb_path, script)}
+    capsys.readouterr()
+    assert main(["sync", str(nb_path)]) == 1
+    out = capsys.readouterr().out
+    assert {p: p.read_bytes() for p in files} == files  # nothing overwritten
+    assert f"cell {code + 1}, line 1" in out and "script side" in out and "notebook side" in out
+    assert f"nbtools sync --prefer py {nb_path}" in out
+    assert main(["sync", "--check", str(nb_path)]) == 1
+    assert main(["sync", "--prefer", "py", str(nb_path)]) == 1
+    assert "script side" in "".join(json.loads(nb_path.read_bytes())["cells"][code]["source"])
+    assert script.read_bytes() == files[script]
+    assert main(["sync", str(nb_path)]) == 0
+
+
+@pytest.mark.shared
+def test_round_trip_keeps_markdown_raw_magics_metadata_and_tags(git_repo: Path) -> None:
+    notebooks = paired_sample(git_repo)
+    originals = {p: cells_by_source(p) for p in notebooks}
+    for nb_path in notebooks:
+        script = nb_path.with_suffix(".py")
+        # a new cell at the end of the script: every existing cell must come back untouched
+        script.write_text(
+            script.read_text(encoding="utf-8") + "\n# %%\nadded = True\n", encoding="utf-8"
+        )
+        assert main(["sync", str(nb_path)]) == 1
+        cells = cells_by_source(nb_path)
+        assert cells[:-1] == originals[nb_path], nb_path.name
+        assert cells[-1]["source"] in (["added = True"], "added = True")
+
+
+def test_check_lists_pairs_out_of_sync_and_writes_nothing(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nb_path = write_nb(git_repo / "nb.ipynb", make_nb([make_cell("code", "x = 1")]))
+    assert main(["pair", str(nb_path)]) == 1
+    script = git_repo / "nb.py"
+    edit_script(script, "x = 1", "x = 2")
+    state = git_repo / ".nbtools-sync.json"
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (nb_path, script, state)}
+    capsys.readouterr()
+    assert main(["sync", "--check", str(git_repo)]) == 1
+    captured = capsys.readouterr()
+    assert f"out of sync: {nb_path}" in captured.out and "1 out of sync" in captured.err
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in before} == before
+    assert main(["sync", str(git_repo)]) == 1
+    assert main(["sync", "--check", str(git_repo)]) == 0
+
+
+def test_batch_goes_on_with_a_message_per_file(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write_nb(git_repo / "good.ipynb", make_nb([make_cell("code", "x = 1")]))
+    lonely = write_nb(git_repo / "lonely.ipynb", make_nb([make_cell("code", "y = 1")]))
+    plain = write_nb(git_repo / "plain.ipynb", make_nb([make_cell("code", "z = 1")]))
+    assert main(["pair", str(good), str(lonely)]) == 1
+    (git_repo / "lonely.py").unlink()  # a notebook whose pair is missing
+    edit_script(git_repo / "good.py", "x = 1", "x = 2")
+    module = git_repo / "module.py"  # a script without a notebook
+    module.write_text("import os\n", encoding="utf-8")
+    bad = git_repo / "bad.py"  # a script jupytext cannot parse
+    bad.write_text(
+        "# ---\n# jupyter:\n#   jupytext: [oops\n#   formats: ipynb,py:percent\n# ---\nx = 1\n",
+        encoding="utf-8",
+    )
+    write_nb(git_repo / "bad.ipynb", make_nb([make_cell("code", "x = 1")]))
+    orphan = git_repo / "orphan.py"  # paired by its header, but the notebook is gone
+    orphan.write_text(
+        "# ---\n# jupyter:\n#   jupytext:\n#     formats: ipynb,py:percent\n# ---\n\n# %%\nx = 1\n",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    paths = [str(p) for p in (lonely, module, bad, orphan, plain, good)]
+    assert main(["sync", *paths]) == 2
+    captured = capsys.readouterr()
+    assert f"{lonely}: paired script {git_repo / 'lonely.py'} is missing" in captured.err
+    assert f"skipped {module} (no paired notebook" in captured.out
+    assert f"skipped {plain} (notebook is not paired" in captured.out
+    assert f"{bad}: jupytext cannot parse it" in captured.err
+    assert f"{git_repo / 'orphan.ipynb'}: paired notebook is missing" in captured.err
+    assert f"synced {good}" in captured.out  # the rest of the batch was synced
+    assert "x = 2" in "".join(json.loads(good.read_bytes())["cells"][0]["source"])
+
+
+def test_not_utf8_script_is_reported(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    nb_path = write_nb(git_repo / "nb.ipynb", make_nb([make_cell("code", "x = 1")]))
+    assert main(["pair", str(nb_path)]) == 1
+    (git_repo / "nb.py").write_bytes(b"# %%\nx = '\xff'\n")
+    assert main(["sync", str(nb_path)]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+
+
+def test_sync_and_strip_agree_in_one_pass(git_repo: Path) -> None:
+    (git_repo / "pyproject.toml").write_text(
+        "[tool.nbtools.sync]\nstrip = true\n\n[tool.nbtools.strip]\nextra_keys = ['metadata.celltoolbar']\n",
+        encoding="utf-8",
+    )
+    output = {"name": "stdout", "output_type": "stream", "text": ["1\n"]}
+    nb = make_nb(
+        [
+            make_cell("code", "x = 1", execution_count=1, outputs=[output]),
+            make_cell("code", "y = 2"),
+        ]
+    )
+    nb["metadata"]["celltoolbar"] = "Tags"
+    nb_path = write_nb(git_repo / "nb.ipynb", nb)
+    assert main(["pair", str(nb_path)]) == 1
+    edit_script(git_repo / "nb.py", "y = 2", "y = 3")
+    assert main(["sync", str(nb_path)]) == 1
+    synced = json.loads(nb_path.read_bytes())
+    assert synced["cells"][0]["outputs"] == [] and "celltoolbar" not in synced["metadata"]
+    # the strip hook has nothing left to do, and sync has nothing either: no fight
+    assert main(["strip", "--check", str(nb_path)]) == 0
+    assert main(["sync", "--check", str(nb_path)]) == 0
+    assert main(["sync", "--no-strip", "--check", str(nb_path)]) == 0
+
+
+def test_outputs_kept_without_strip_and_notebook_change_updates_script(git_repo: Path) -> None:
+    output = {"name": "stdout", "output_type": "stream", "text": ["1\n"]}
+    nb = make_nb(
+        [
+            make_cell("code", "x = 1", execution_count=1, outputs=[output]),
+            make_cell("code", "y = 2"),
+        ]
+    )
+    nb_path = write_nb(git_repo / "nb.ipynb", nb)
+    assert main(["pair", str(nb_path)]) == 1
+    edit_script(git_repo / "nb.py", "y = 2", "y = 3")
+    assert main(["sync", str(nb_path)]) == 1
+    assert json.loads(nb_path.read_bytes())["cells"][0]["outputs"] == [output]
+    script_mtime = (git_repo / "nb.py").stat().st_mtime_ns
+    assert script_mtime >= nb_path.stat().st_mtime_ns  # jupytext opens pairs whose text is newest
+    nb = json.loads(nb_path.read_bytes())
+    nb["cells"][1]["source"] = ["y = 4"]
+    nb_path.write_text(json.dumps(nb, indent=1) + "\n", encoding="utf-8")
+    assert main(["sync", str(git_repo / "nb.py")]) == 1  # named by its script
+    assert "y = 4" in (git_repo / "nb.py").read_text(encoding="utf-8")
+
+
+def test_scripts_folder_and_json_report(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    nb_path = write_nb(git_repo / "nb.ipynb", make_nb([make_cell("code", "x = 1")]))
+    assert main(["pair", "--formats", "scripts//py:percent", str(nb_path)]) == 1
+    script = git_repo / "scripts" / "nb.py"
+    edit_script(script, "x = 1", "x = 5")
+    capsys.readouterr()
+    assert main(["sync", "--format", "json", str(script)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    [entry] = report["files"]
+    assert entry["status"] == "changed" and entry["action"] == "update_notebook"
+    assert entry["script"] == str(script)
+
+
+def test_state_file_option(git_repo: Path) -> None:
+    nb_path = write_nb(git_repo / "nb.ipynb", make_nb([make_cell("code", "x = 1")]))
+    state = git_repo / "ci" / "sync.json"
+    state.parent.mkdir()
+    assert main(["pair", "--state-file", str(state), str(nb_path)]) == 1
+    assert state.is_file() and not (git_repo / ".nbtools-sync.json").exists()
+    assert "../nb.ipynb" in json.loads(state.read_text(encoding="utf-8"))["pairs"]
+    edit_script(git_repo / "nb.py", "x = 1", "x = 2")
+    bump_mtime(nb_path)
+    assert main(["sync", "--state-file", str(state), str(nb_path)]) == 1
+    assert "x = 2" in nb_path.read_text(encoding="utf-8")
+
+
+def test_real_entry_point(git_repo: Path) -> None:
+    nb_path = write_nb(git_repo / "nb.ipynb", make_nb([make_cell("code", "x = 1")]))
+    assert nbtools_cli("pair", str(nb_path)).returncode == 1
+    proc = nbtools_cli("sync", "--check", str(git_repo))
+    assert proc.returncode == 0 and b"1 in sync" in proc.stderr
