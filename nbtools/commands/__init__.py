@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("nbtools.commands.run", "execute notebooks on fresh kernels and say why they fail"),
     "check": ("nbtools.commands.check", "run every static hygiene check without changing files"),
     "install": ("nbtools.commands.install", "set up the git filter and diff driver for notebooks"),
+    "doctor": ("nbtools.commands.doctor", "check the container engine and image for run --image"),
     "filter": ("nbtools.commands.filter", "the git filter and diff driver that `install` sets up"),
 }
 

@@ -1,0 +1,56 @@
+"""``nbtools doctor``: check that notebooks can run in the container image, and say how to fix it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nbtools.container import options as container_options
+from nbtools.findings import Finding, Rule, Severity, Where, register_rules
+from nbtools.report import Report
+
+if TYPE_CHECKING:
+    import argparse
+
+    from nbtools.commands import Request
+
+NAME = "doctor"
+HELP = "check the container engine, the image and its limits for nbtools run --image"
+#: the same keys as ``[tool.nbtools.run]``, so doctor checks what run would use
+OPTIONS = container_options.OPTIONS
+INHERIT = ("run",)
+
+CHECKS = ("engine", "image", "container", "ipykernel", "tensorflow", "gpus", "mount", "memory")
+register_rules(*(Rule(f"doctor/{name}", name, f"container check: {name}") for name in CHECKS))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="*", default=[], help="the folder to mount (default: the current one)"
+    )
+    container_options.add_arguments(parser)
+
+
+def execute(request: Request) -> Report:
+    from nbtools.container.doctor import default_work_tree, run_checks
+
+    report = Report(NAME)
+    report.fail_on_warnings = False  # exit 1 only when something is broken
+    checks = run_checks(request.options, default_work_tree(request.paths))
+    subject = request.options.get("image") or "container"
+    lines = []
+    for check in checks:
+        if check.status == "ok":
+            lines.append(f"ok       {check.name:<11} {check.message}")
+            continue
+        message = f"{check.message}; fix: {check.fix}" if check.fix else check.message
+        severity = Severity.ERROR if check.status == "error" else Severity.WARNING
+        report.add_findings(
+            [Finding(subject, f"doctor/{check.name}", message, severity, where=Where.FILE)]
+        )
+    report.sections["text_lines"] = lines
+    report.sections["checks"] = [check.to_dict() for check in checks]
+    broken = sum(check.status == "error" for check in checks)
+    warned = sum(check.status == "warning" for check in checks)
+    ok = len(checks) - broken - warned
+    report.sections["summary_line"] = f"{ok} ok, {warned} warning(s), {broken} broken"
+    return report
