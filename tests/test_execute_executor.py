@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Set
+from typing import Any, Iterator
 
 import pytest
 from conftest import make_cell, make_nb
@@ -17,9 +17,9 @@ from nbtools.runs import CellStatus
 pytestmark = pytest.mark.kernel
 
 
-def descendants(root: int) -> Set[int]:
+def descendants(root: int) -> set[int]:
     """Live (non-zombie) processes below ``root``, from /proc (no psutil needed)."""
-    children: Dict[int, List[int]] = {}
+    children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -32,7 +32,7 @@ def descendants(root: int) -> Set[int]:
         if fields[0] in (b"Z", b"X"):
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
-    found: Set[int] = set()
+    found: set[int] = set()
     todo = [root]
     while todo:
         for child in children.get(todo.pop(), []):
@@ -48,7 +48,7 @@ def factory(request: Any) -> Iterator[LocalKernelFactory]:
         yield made
 
 
-def run(factory: LocalKernelFactory, cells: List[Dict[str, Any]], cwd: str = "/", **options: Any):  # type: ignore[no-untyped-def]
+def run(factory: LocalKernelFactory, cells: list[dict[str, Any]], cwd: str = "/", **options: Any):  # type: ignore[no-untyped-def]
     env = kernel_environment({"NBTOOLS_TEST": "yes"})
     kernel = factory(KernelRequest("python3", cwd, env))
     result = execute_notebook(make_nb(cells), kernel, ExecOptions(**options))
@@ -56,7 +56,7 @@ def run(factory: LocalKernelFactory, cells: List[Dict[str, Any]], cwd: str = "/"
     return result
 
 
-def statuses(result: Any) -> List[str]:
+def statuses(result: Any) -> list[str]:
     return [result.cells[i].status.value for i in sorted(result.cells)]
 
 
@@ -125,9 +125,9 @@ CASES = [
 @pytest.mark.parametrize(("cells", "options", "expected", "failure"), CASES)
 def test_every_way_a_run_ends(
     factory: LocalKernelFactory,
-    cells: List[Dict[str, Any]],
-    options: Dict[str, Any],
-    expected: List[str],
+    cells: list[dict[str, Any]],
+    options: dict[str, Any],
+    expected: list[str],
     failure: str | None,
 ) -> None:
     before = descendants(os.getpid())
@@ -141,7 +141,7 @@ def test_every_way_a_run_ends(
     assert descendants(os.getpid()) <= before | _servers(factory)
 
 
-def _servers(factory: LocalKernelFactory) -> Set[int]:
+def _servers(factory: LocalKernelFactory) -> set[int]:
     return {server.proc.pid for server in factory._servers.values()}
 
 

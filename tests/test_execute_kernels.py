@@ -1,0 +1,131 @@
+"""Kernel factories: kernelspecs, interpreter paths, the fork server and its isolation."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import make_cell, make_nb
+from test_execute_executor import descendants
+
+from nbtools.execute.executor import execute_notebook
+from nbtools.execute.forkserver import ForkServer
+from nbtools.execute.kernels import (
+    KernelRequest,
+    KernelStartError,
+    LocalKernelFactory,
+    ManagedKernel,
+    forkable,
+    interpreter_spec,
+    is_python_path,
+    kernel_environment,
+    pid_alive,
+)
+
+SPEC_CASES = [
+    # (argv, language, env, forkable?)
+    ([sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "python", {}, True),
+    (["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "python", {}, True),
+    (["/usr/bin/python2", "-m", "ipykernel_launcher", "-f", "{c}"], "python", {}, False),
+    ([sys.executable, "-m", "ipykernel_launcher", "-f", "{c}"], "python", {"A": "1"}, False),
+    (["julia", "-i", "kernel.jl", "{connection_file}"], "julia", {}, False),
+    ([sys.executable, "-m", "other_kernel", "-f", "{c}"], "python", {}, False),
+]
+
+
+@pytest.mark.parametrize(("argv", "language", "env", "expected"), SPEC_CASES)
+def test_only_this_interpreters_ipykernel_is_forked(
+    argv: list[str], language: str, env: dict[str, str], expected: bool
+) -> None:
+    from jupyter_client.kernelspec import KernelSpec
+
+    spec = KernelSpec(argv=argv, language=language, env=env, display_name="x")
+    assert forkable(spec) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("python3", False), ("/usr/bin/python3", True), ("./py", True)]
+)
+def test_kernel_option_is_a_name_or_a_path(value: str, expected: bool) -> None:
+    assert is_python_path(value) is expected
+
+
+def test_unknown_kernel_names_say_what_to_do() -> None:
+    with pytest.raises(KernelStartError, match="jupyter kernelspec list"):
+        LocalKernelFactory("no-such-kernel-xyz").spec_for("python3")
+    with pytest.raises(KernelStartError, match="no executable interpreter"):
+        LocalKernelFactory("/nonexistent/python").spec_for("python3")
+
+
+def _one_cell(factory: LocalKernelFactory, source: str, fresh: bool = False) -> Any:
+    env = kernel_environment()
+    kernel = factory(KernelRequest("python3", "/", env, fresh_parent=fresh))
+    result = execute_notebook(make_nb([make_cell(source=source)]), kernel)
+    return kernel, result
+
+
+@pytest.mark.kernel
+def test_interpreter_path_kernel_launches_that_interpreter(tmp_path: Path) -> None:
+    wrapper = tmp_path / "python-wrapper"
+    wrapper.write_text(f'#!/bin/sh\nexport VIA_WRAPPER=1\nexec {sys.executable} "$@"\n')
+    wrapper.chmod(0o755)
+    assert interpreter_spec(str(wrapper)).argv[:3] == [str(wrapper), "-m", "ipykernel_launcher"]
+    with LocalKernelFactory(str(wrapper)) as factory:
+        kernel, result = _one_cell(factory, "import os; print(os.environ.get('VIA_WRAPPER'))")
+    # a different interpreter is never forked from this one: it is launched
+    assert isinstance(kernel, ManagedKernel)
+    assert result.cells[0].outputs[0]["text"] == "1\n"
+
+
+@pytest.mark.kernel
+def test_interpreter_without_ipykernel_fails_with_its_own_words(tmp_path: Path) -> None:
+    bare = tmp_path / "bare-python"
+    bare.write_text("#!/bin/sh\necho 'No module named ipykernel_launcher' >&2\nexit 1\n")
+    bare.chmod(0o755)
+    with LocalKernelFactory(str(bare), startup_timeout=20) as factory:
+        _, result = _one_cell(factory, "1")
+    assert result.cells == {}
+    assert result.failure is not None
+    assert "failed to start" in result.failure
+    assert "No module named ipykernel_launcher" in result.failure
+
+
+@pytest.mark.kernel
+def test_forked_kernels_are_new_processes_with_their_own_group() -> None:
+    with LocalKernelFactory() as factory:
+        code = "import os; print(os.getpid(), os.getpgid(0), os.getsid(0))"
+        first, run1 = _one_cell(factory, code)
+        second, run2 = _one_cell(factory, code)
+        pid1, pgid1, sid1 = map(int, run1.cells[0].outputs[0]["text"].split())
+        pid2, _, _ = map(int, run2.cells[0].outputs[0]["text"].split())
+        assert first.label.endswith("(forked)")
+        assert pid1 == first.pid and pid2 == second.pid and pid1 != pid2
+        assert pgid1 == pid1 == sid1  # its own session: killed as a group
+        assert not pid_alive(pid1) and not pid_alive(pid2)
+        server_pids = {s.proc.pid for s in factory._servers.values()}
+    assert not any(pid_alive(pid) for pid in server_pids)
+
+
+@pytest.mark.kernel
+def test_repeat_runs_come_from_parents_with_different_hash_seeds() -> None:
+    code = "print(hash('nbtools'))"
+    with LocalKernelFactory() as factory:
+        same = {_one_cell(factory, code)[1].cells[0].outputs[0]["text"] for _ in range(2)}
+        fresh = _one_cell(factory, code, fresh=True)[1].cells[0].outputs[0]["text"]
+    assert len(same) == 1  # forks of one parent share its hash seed ...
+    assert fresh not in same  # ... so the repeat run forks from another parent
+
+
+@pytest.mark.kernel
+def test_fork_server_close_kills_the_kernels_it_forked() -> None:
+    before = descendants(os.getpid())
+    server = ForkServer(hash_seed=1)
+    kernel = server.fork_kernel("/", kernel_environment())
+    assert kernel.pid is not None and pid_alive(kernel.pid)
+    server.close()
+    assert not pid_alive(kernel.pid)
+    assert descendants(os.getpid()) <= before
+    assert not os.path.exists(server.tmpdir)
