@@ -25,7 +25,7 @@ yaml = pytest.importorskip("yaml")
 pytestmark = [pytest.mark.precommit, pytest.mark.git]
 
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
-TOKEN = "ghp_R8x2Kq9LmZ4vT7bN1cW5yH3jD6fG0sAeP2uX"  # made up, the right shape
+TOKEN = "ghp_R8x2Kq9LmZ4vT7bN1cW5yH3jD6fG0sAeP2uX"  # made up; nbtools: allow
 STREAM = {"name": "stdout", "output_type": "stream", "text": ["hi\n"]}
 
 
