@@ -73,5 +73,29 @@ def container_engine(request: pytest.FixtureRequest):  # type: ignore[no-untyped
 
 
 @pytest.fixture(name="podman")
-def podman_engine() -> str:
-    return require("podman")
+def podman_engine():  # type: ignore[no-untyped-def]
+    """podman alone (for engine-independent checks); must leave nothing behind either."""
+    name = require("podman")
+    yield name
+    left = leftovers(name)
+    cleanup.remove(name, *left)
+    assert left == [], f"containers left behind: {left}"
+
+
+NO_IPYKERNEL = "localhost/nbtools-test-no-ipykernel"
+
+
+@pytest.fixture(scope="session", name="image_without_ipykernel")
+def image_without_ipykernel_fixture() -> str:
+    """The test image with ipykernel uninstalled (built once with podman, a few seconds)."""
+    require("podman")
+    if not _ok(["podman", "image", "inspect", NO_IPYKERNEL]):
+        containerfile = f"FROM {IMAGE}\nRUN python3 -m pip uninstall -y -q ipykernel\n"
+        subprocess.run(
+            ["podman", "build", "-q", "-t", NO_IPYKERNEL, "-f", "-", os.devnull.rsplit("/", 1)[0]],
+            input=containerfile.encode(),
+            capture_output=True,
+            check=True,
+            timeout=600,
+        )
+    return NO_IPYKERNEL
