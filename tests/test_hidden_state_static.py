@@ -10,7 +10,8 @@ import pytest
 from conftest import make_cell, make_nb, shared_path, write_nb
 
 from nbtools.findings import Severity, known_rules
-from nbtools.hidden_state.defuse import DEF, GIVE_UP, USE, cell_events, to_python
+from nbtools.hidden_state.defuse import DEF, GIVE_UP, USE, cell_events
+from nbtools.hidden_state.magics import to_python
 from nbtools.hidden_state.static import (
     COUNT_GAP,
     OUT_OF_ORDER,
@@ -255,13 +256,6 @@ def test_events_and_fallback_transform() -> None:
     star = cell_events("from os import *")
     assert star is not None and star[0].kind == GIVE_UP
     assert "get_ipython()" in to_python("!ls\n")
-
-
-def test_fallback_blanks_magics() -> None:
-    from nbtools.hidden_state.defuse import _blank_magics
-
-    assert _blank_magics("%%bash\necho hi\n") == ""
-    assert _blank_magics("%matplotlib inline\n!ls\nx = 1\n") == "\n\nx = 1\n"
 
 
 def test_nbformat3_notebook() -> None:

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
+from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.hidden_state.compare import (
     Items,
     Match,
@@ -41,6 +42,31 @@ FAIL_ERROR = "fail_error"
 FAIL_MISMATCH = "fail_mismatch"
 NONDETERMINISTIC = "nondeterministic"
 VERDICTS = (PASS, PASS_WITH_WARNINGS, FAIL_ERROR, FAIL_MISMATCH, NONDETERMINISTIC)
+
+_VERDICT_RULES = {
+    FAIL_ERROR: Rule(
+        "hidden-state/fresh-run-error",
+        "fails on a fresh kernel",
+        "A cell raised when the notebook ran top to bottom on a fresh kernel.",
+        "Fix the cell, or tag it `raises-exception` if the error is intended.",
+        Severity.ERROR,
+    ),
+    FAIL_MISMATCH: Rule(
+        "hidden-state/not-reproduced",
+        "stored outputs not reproduced",
+        "A fresh top-to-bottom run gives other outputs than the stored ones: hidden state.",
+        "Restart the kernel, run all cells and save; fix cells that depend on run order.",
+        Severity.ERROR,
+    ),
+    NONDETERMINISTIC: Rule(
+        "hidden-state/nondeterministic",
+        "nondeterministic output",
+        "A cell's output changes from run to run (randomness, time, addresses, hash order).",
+        "Seed random generators or avoid printing volatile values if outputs should reproduce.",
+        Severity.NOTE,
+    ),
+}
+register_rules(*_VERDICT_RULES.values())
 
 _FAILED = (CellStatus.ERROR, CellStatus.TIMEOUT, CellStatus.KERNEL_DIED)
 _COMPARED = (CellStatus.OK, CellStatus.EXPECTED_ERROR, CellStatus.ERROR)
@@ -105,6 +131,24 @@ class NotebookVerdict:
     @property
     def ok(self) -> bool:
         return self.verdict in (PASS, PASS_WITH_WARNINGS)
+
+    def to_finding(self) -> Finding | None:
+        """The verdict as a finding on its first divergent cell (None for a pass)."""
+        rule = _VERDICT_RULES.get(self.verdict)
+        if rule is None:
+            return None
+        index = self.first_divergent_cell
+        return Finding(
+            self.path,
+            rule.id,
+            self.reason,
+            rule.severity,
+            cell_index=index,
+            cell_id=self.first_divergent_cell_id,
+            where=Where.OUTPUT if self.verdict != FAIL_ERROR else Where.SOURCE,
+            line=1 if index is not None and self.verdict == FAIL_ERROR else None,
+            extra={"verdict": self.verdict},
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -261,7 +305,7 @@ def _error_reason(
     evalue = " ".join((error.evalue or "").split())
     evalue = evalue if len(evalue) <= 80 else evalue[:79] + "…"
     base = (
-        f"{where} raised {error.ename}: {evalue}{which}"
+        f"{where} raised {error.ename} ({evalue}){which}"
         if evalue
         else f"{where} raised {error.ename}{which}"
     )
