@@ -341,7 +341,7 @@ def _cell_entry(source: Source, cell: CellRun) -> dict[str, Any]:
 def _line_in_cell(cell: CellRun) -> int | None:
     text = _ANSI.sub("", "\n".join(cell.traceback))
     found = _CELL_LINE.findall(text)
-    return int(found[-1]) if found else None
+    return int(found[0]) if found else None  # the top frame is always this cell's
 
 
 _STATUS_RULES = {

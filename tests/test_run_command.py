@@ -1,0 +1,215 @@
+"""``nbtools run`` end to end through ``main([...])`` on real kernels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import make_cell, make_nb, shared_path, write_nb
+
+from nbtools.cli import main
+from nbtools.execute.source import load_source, script_lines
+
+pytestmark = pytest.mark.kernel
+
+OUT = {"name": "stdout", "output_type": "stream", "text": ["3\n"]}
+
+
+def _nb(tmp_path: Path, name: str, *sources: str, **kwargs: Any) -> Path:
+    cells = [make_cell(source=s) for s in sources]
+    return write_nb(tmp_path / name, make_nb(cells, **kwargs))
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    code = main(["run", "--format", "json", *args])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_json_report_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = _nb(tmp_path, "good.ipynb", "x = 1", "print(x + 2)")
+    bad = _nb(tmp_path, "bad.ipynb", "import math", "y = 1\nmath.sqrt(-1)")
+    before = {p: p.read_bytes() for p in (good, bad)}
+    code, report = run_json(capsys, "-j", "2", str(tmp_path))
+    assert code == 1
+    entries = {Path(n["path"]).name: n for n in report["notebooks"]}
+    assert set(entries) == {"good.ipynb", "bad.ipynb"}
+    for entry in entries.values():
+        assert {"path", "verdict", "first_divergent_cell", "reason", "duration_s", "cells"} <= set(
+            entry
+        )
+    assert entries["good.ipynb"]["verdict"] == "pass"
+    assert entries["bad.ipynb"]["verdict"] == "fail_error"
+    assert entries["bad.ipynb"]["first_divergent_cell"] == 1
+    cell = entries["bad.ipynb"]["cells"][1]
+    assert (cell["status"], cell["ename"], cell["line"]) == ("error", "ValueError", 2)
+    [finding] = report["findings"]
+    assert finding["rule"] == "run/error" and finding["cell_index"] == 1
+    assert finding["line"] == 2 and finding["json_line"] is not None
+    disk_line = bad.read_text().splitlines()[finding["json_line"] - 1]
+    assert "math.sqrt(-1)" in disk_line
+    # the user's files are untouched by default
+    assert {p: p.read_bytes() for p in (good, bad)} == before
+    assert main(["run", "-q", str(good)]) == 0
+
+
+def test_write_stores_the_executed_notebook(tmp_path: Path) -> None:
+    import nbformat
+
+    path = _nb(tmp_path, "a.ipynb", "print(1 + 2)")
+    assert main(["run", "-q", "--write", str(path)]) == 0
+    nb = json.loads(path.read_text())
+    assert nb["cells"][0]["outputs"] == [OUT | {"text": "3\n"}]
+    nbformat.validate(nbformat.reads(path.read_text(), as_version=4))
+    mtime = path.stat().st_mtime_ns
+    assert main(["run", "-q", "--write", str(path)]) == 0
+    assert path.stat().st_mtime_ns == mtime  # same bytes: not rewritten
+
+
+def test_text_report_shows_the_failing_cell_and_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _nb(tmp_path, "t.ipynb", "a = 1", "def f():\n    return undefined_thing\nf()")
+    assert main(["run", "--color", "never", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert f"{path}:cell 2:3: run/error NameError" in captured.out
+    assert "    def f():" in captured.out and "undefined_thing" in captured.out
+    assert "\x1b[" not in captured.out
+    # not a terminal: one line per notebook in the log, then the summary
+    assert f"fail_error {path}" in captured.err
+    assert "nbtools run: 1 notebook: 1 fail_error" in captured.err
+
+
+def test_keep_going_env_and_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.nbtools.run]\nkeep_going = true\n")
+    path = _nb(tmp_path, "k.ipynb", "1/0", "import os; print(os.environ['GREETING'])", "x")
+    code, report = run_json(capsys, "--env", "GREETING=hi", str(path))
+    assert code == 1
+    statuses = [c["status"] for c in report["notebooks"][0]["cells"]]
+    assert statuses == ["error", "ok", "error"]
+    assert len(report["findings"]) == 2
+    assert main(["run", "--env", "NOEQUALS", str(path)]) == 2
+
+
+def test_unknown_kernel_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _nb(tmp_path, "a.ipynb", "1")
+    assert main(["run", "--kernel", "no-such-kernel-xyz", str(path)]) == 2
+    assert "jupyter kernelspec list" in capsys.readouterr().err
+
+
+def test_kernel_death_and_timeout_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _nb(tmp_path, "die.ipynb", "import os; os._exit(1)")
+    _nb(tmp_path, "hang.ipynb", "import time; time.sleep(1e6)")
+    _nb(tmp_path, "ok.ipynb", "1")
+    code, report = run_json(capsys, "--timeout", "1", str(tmp_path))
+    assert code == 1
+    rules = {Path(f["path"]).name: f["rule"] for f in report["findings"]}
+    assert rules == {"die.ipynb": "run/kernel-died", "hang.ipynb": "run/timeout"}
+    verdicts = {Path(n["path"]).name: n["verdict"] for n in report["notebooks"]}
+    assert verdicts == {"die.ipynb": "fail_error", "hang.ipynb": "fail_error", "ok.ipynb": "pass"}
+
+
+def test_html_and_shards(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notebooks = tmp_path / "nbs"
+    for i in range(3):
+        _nb(notebooks, f"n{i}.ipynb", f"print({i})")
+    _nb(notebooks, "fails.ipynb", "raise RuntimeError('boom')")
+    html = tmp_path / "html"
+    seen: list[str] = []
+    for k in (1, 2):
+        _, report = run_json(capsys, "--shard", f"{k}/2", "--html", str(html), str(notebooks))
+        seen += [Path(n["path"]).name for n in report["notebooks"]]
+        assert report["shard"] == {"index": k, "count": 2}
+    assert sorted(seen) == ["fails.ipynb", "n0.ipynb", "n1.ipynb", "n2.ipynb"]
+    page = (html / html_file(notebooks / "fails.ipynb")).read_text()
+    assert 'id="nbtools-failure"' in page and "boom" in page
+
+
+def html_file(path: Path) -> str:
+    from nbtools.execute.html import html_name
+
+    return html_name(str(path))
+
+
+SCRIPT = """# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+# ---
+
+# %%
+a = 1
+
+# %%
+b = a + 1
+print(b)
+
+# %%
+c = 3
+raise KeyError('from the script')
+"""
+
+
+def test_paired_script_is_the_source_of_truth(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    metadata = {
+        "jupytext": {"formats": "ipynb,py:percent"},
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+    }
+    notebook = _nb(tmp_path, "p.ipynb", "a = 1", "b = a + 1\nprint(b)", "c = 3", metadata=metadata)
+    script = tmp_path / "p.py"
+    script.write_text(SCRIPT)
+    source = load_source(str(notebook))
+    assert source.script == str(script)
+    assert source.script_lines == {0: 8, 1: 11, 2: 15}
+    code, report = run_json(capsys, str(notebook))
+    assert code == 1
+    [entry] = report["notebooks"]
+    assert entry["script"] == str(script) and entry["script_line"] == 15
+    error = next(f for f in report["findings"] if f["rule"] == "run/error")
+    assert error["path"] == str(script) and error["json_line"] == 16
+    assert SCRIPT.splitlines()[error["json_line"] - 1].startswith("raise KeyError")
+    # naming the script and the notebook runs the pair once
+    _, again = run_json(capsys, str(notebook), str(script))
+    assert len(again["notebooks"]) == 1
+
+
+def test_script_lines_follow_commented_magics() -> None:
+    nb = make_nb([make_cell(source="%time x = 1"), make_cell(source="\ny = 2")])
+    text = "# %%\n# %time x = 1\n\n# %%\ny = 2\n"
+    assert script_lines(nb, text) == {0: 2, 1: 4}
+
+
+def test_repeat_two_runs_each_notebook_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _nb(tmp_path, "r.ipynb", "print(1)")
+    code, report = run_json(capsys, "--repeat", "2", str(path))
+    assert code == 0
+    assert report["notebooks"][0]["runs"] == 2
+    assert len(report["notebooks"][0]["repeat_durations_s"]) == 2
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_hidden_state_corpus_verdicts(capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = shared_path("corpus", "hidden-state")
+    labels = json.loads((corpus / "labels.json").read_text())
+    labels = labels.get("notebooks", labels)
+    _, report = run_json(capsys, "-j", "2", str(corpus))
+    got = {
+        Path(n["path"]).name: (n["verdict"], n["first_divergent_cell"]) for n in report["notebooks"]
+    }
+    expected = {
+        name: (label["expected_verdict"], label["first_divergent_cell"])
+        for name, label in labels.items()
+        if name.endswith(".ipynb")
+    }
+    assert got == expected
