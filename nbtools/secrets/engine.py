@@ -1,9 +1,10 @@
-"""One pass over all the text of a file: anchors decide which rules run, each runs once.
+"""One pass over all the text of a file, driven by literal anchors.
 
 The texts of one file (cell sources, output texts, metadata values) are joined into a
-single buffer with a separator no rule crosses; the literal anchors of every rule are
-looked up in it (fast substring search in C), and only the rules whose anchor occurs run
-their regex, once, over the whole buffer. Hits are mapped back to their part with bisect.
+single buffer with a separator no rule crosses. Each rule's anchors are found with plain
+substring search (C speed) and its regex is tried only at those places, so the cost grows
+with the number of candidate places, not with rules times bytes. Hits are mapped back to
+their part with bisect.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Pattern, Sequence
+from typing import Any, Iterable, Iterator, Pattern, Sequence
 
 from nbtools.secrets.rules import SECRET_RULES, SecretRule
 from nbtools.secrets.values import secret_value
@@ -46,54 +47,178 @@ class Hit:
     line: int
 
 
+class AnchorFinder:
+    """Every occurrence of every rule's anchors, in one pass.
+
+    Anchors are literals or (for the entropy rule) a small regex; both report the start of
+    every occurrence, overlapping ones too. With the optional ``hyperscan`` package all of
+    them are matched in a single scan of the UTF-8 bytes (anchors are ASCII, so a match
+    never starts inside a multi-byte character); without it each literal is looked up with
+    ``str.find`` and each regex with a look-ahead ``finditer``. The results are identical.
+    """
+
+    def __init__(self, rules: Sequence[SecretRule], accelerate: bool = True) -> None:
+        self.literals: list[tuple[int, str, bool, bool]] = []  # rule, anchor, caseless, regex
+        self._regexes: dict[int, Pattern[str]] = {}
+        for index, rule in enumerate(rules):
+            for anchor in rule.anchors:
+                self.literals.append((index, anchor, rule.ignore_case, False))
+            if rule.anchor_regex:
+                self._regexes[len(self.literals)] = re.compile(f"(?=(?:{rule.anchor_regex}))")
+                self.literals.append((index, rule.anchor_regex, False, True))
+        self._database: Any = None
+        if accelerate:
+            hyperscan = _optional_hyperscan()
+            if hyperscan is not None:
+                self._database = self._compile(hyperscan)
+
+    @property
+    def accelerated(self) -> bool:
+        return self._database is not None
+
+    def _compile(self, hs: Any) -> Any:
+        expressions = [
+            (text if regex else re.escape(text)).encode("ascii")
+            for _, text, _, regex in self.literals
+        ]
+        flags = [
+            (hs.HS_FLAG_CASELESS if caseless else 0) | (hs.HS_FLAG_SOM_LEFTMOST if regex else 0)
+            for _, _, caseless, regex in self.literals
+        ]
+        database = hs.Database(mode=hs.HS_MODE_BLOCK)
+        database.compile(
+            expressions=expressions,
+            ids=list(range(len(expressions))),
+            elements=len(expressions),
+            flags=flags,
+        )
+        return database
+
+    def find(self, buffer: str, lowered: str) -> dict[int, list[int]]:
+        """Rule index -> character offsets where one of its anchors starts."""
+        if self._database is not None:
+            return self._find_accelerated(buffer)
+        found: dict[int, list[int]] = {}
+        for ident, (index, anchor, caseless, regex) in enumerate(self.literals):
+            if regex:
+                hits = [m.start() for m in self._regexes[ident].finditer(buffer)]
+                if hits:
+                    found.setdefault(index, []).extend(hits)
+                continue
+            hay = lowered if caseless else buffer
+            pos = hay.find(anchor)
+            while pos != -1:
+                found.setdefault(index, []).append(pos)
+                pos = hay.find(anchor, pos + 1)
+        return found
+
+    def _find_accelerated(self, buffer: str) -> dict[int, list[int]]:
+        literals = self.literals
+        ascii_only = buffer.isascii()
+        data = buffer.encode("ascii" if ascii_only else "utf-8")
+        events: list[tuple[int, int]] = []
+
+        def on_match(ident: int, start: int, end: int, _flags: int, _ctx: Any) -> None:
+            # literals carry no start of match: a literal starts len(anchor) before its end
+            events.append((ident, start if literals[ident][3] else end - len(literals[ident][1])))
+
+        self._database.scan(data, match_event_handler=on_match)
+        found: dict[int, list[int]] = {}
+        if not ascii_only and events:
+            offsets = _char_offsets(data, sorted({pos for _, pos in events}))
+            events = [(ident, offsets[pos]) for ident, pos in events]
+        for ident, pos in events:
+            found.setdefault(literals[ident][0], []).append(pos)
+        return found
+
+
+def _optional_hyperscan() -> Any:
+    try:
+        import hyperscan
+    except ImportError:  # the pure path gives the same results, only slower
+        return None
+    return hyperscan
+
+
+def _char_offsets(data: bytes, positions: list[int]) -> dict[int, int]:
+    """Map sorted UTF-8 byte offsets (at character starts) to character offsets."""
+    out: dict[int, int] = {}
+    chars = 0
+    last = 0
+    for pos in positions:
+        chars += len(data[last:pos].decode("utf-8", "replace"))
+        out[pos] = chars
+        last = pos
+    return out
+
+
 class Engine:
     """The compiled rule table; build it once per process with :func:`default_engine`."""
 
-    def __init__(self, rules: Sequence[SecretRule]) -> None:
+    def __init__(self, rules: Sequence[SecretRule], accelerate: bool = True) -> None:
         self.rules = list(rules)
         self._compiled: list[Pattern[str]] = [rule.compile() for rule in self.rules]
-        anchors: dict[str, list[int]] = {}
-        for index, rule in enumerate(self.rules):
-            for anchor in rule.anchors:
-                anchors.setdefault(anchor, []).append(index)
-        self._anchors = sorted(anchors.items())
+        self.anchors = AnchorFinder(self.rules, accelerate)
 
-    def active_rules(self, lowered: str) -> list[int]:
-        """Indexes of the rules with at least one anchor in the (lower-cased) text."""
-        active: set[int] = set()
-        for anchor, indexes in self._anchors:
-            if anchor in lowered:
-                active.update(indexes)
-        return sorted(active)
+    def _starts(
+        self, rule: SecretRule, positions: list[int], buffer: str, lowered: str
+    ) -> set[int]:
+        """Where the rule's regex may match: at each anchor, or walked back from it."""
+        if not rule.back:
+            return set(positions)
+        hay = lowered if rule.ignore_case else buffer
+        starts: set[int] = set()
+        for pos in positions:
+            start = pos
+            while start > 0 and buffer[start - 1] in rule.back:
+                start -= 1
+            if rule.start:
+                found = hay.rfind(rule.start, start, pos)
+                start = found if found != -1 else pos
+            starts.add(start)
+        return starts
+
+    def _matches(self, buffer: str, lowered: str) -> Iterator[tuple[int, re.Match[str]]]:
+        """(rule index, match) for every rule, in rule order."""
+        anchored = self.anchors.find(buffer, lowered)
+        for index, rule in enumerate(self.rules):
+            pattern = self._compiled[index]
+            positions = anchored.get(index)
+            if not positions:
+                continue
+            for start in sorted(self._starts(rule, positions, buffer, lowered)):
+                match = pattern.match(buffer, start)
+                if match is not None:
+                    yield index, match
 
     def scan(self, texts: Sequence[str]) -> list[Hit]:
         """All hits in ``texts`` (overlaps resolved in favour of the more specific rule)."""
         if not texts:
             return []
         buffer = SEPARATOR.join(texts)
-        active = self.active_rules(buffer.lower())
-        if not active:
-            return []
+        lowered = buffer.lower()
+        if len(lowered) != len(buffer):
+            # a few non-ASCII letters change length when lower-cased; keep offsets aligned
+            lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in buffer)
         starts: list[int] = []
         pos = 0
         for text in texts:
             starts.append(pos)
             pos += len(text) + len(SEPARATOR)
         raw: list[Hit] = []
-        for index in active:
+        for index, match in self._matches(buffer, lowered):
             rule = self.rules[index]
-            for match in self._compiled[index].finditer(buffer):
-                if rule.validate is not None and not rule.validate(match, buffer):
-                    continue
-                value, begin = secret_value(match)
-                if value is None:
-                    continue
-                part = bisect.bisect_right(starts, begin) - 1
-                offset = begin - starts[part]
-                line = texts[part].count("\n", 0, offset) + 1
-                # a span covers the whole match (a key block's body too) for overlaps
-                end = max(begin + len(value), match.end()) - starts[part]
-                raw.append(Hit(part, rule, value, offset, end, line))
+            if rule.validate is not None and not rule.validate(match, buffer):
+                continue
+            value, begin = secret_value(match)
+            if value is None:
+                continue
+            part = bisect.bisect_right(starts, begin) - 1
+            offset = begin - starts[part]
+            line = texts[part].count("\n", 0, offset) + 1
+            # a span covers the whole match (a key block's body too) for overlaps
+            end = max(begin + len(value), match.end()) - starts[part]
+            raw.append(Hit(part, rule, value, offset, end, line))
         return _resolve_overlaps(raw)
 
 

@@ -28,6 +28,8 @@ _SKIP_METADATA = frozenset({"widgets", "execution", "collapsed", "scrolled", "ju
 #: nbformat 3 display outputs keep mime data under short keys
 _V3_TEXT_KEYS = ("text", "html", "latex", "json", "javascript", "markdown")
 
+_WHERE = {"code": Where.SOURCE, "markdown": Where.MARKDOWN}
+
 JsonPath = Tuple[Union[str, int], ...]
 
 
@@ -76,6 +78,16 @@ def _leaves(value: Any, path: JsonPath, depth: int = 0) -> list[tuple[JsonPath, 
         for index, item in enumerate(value):
             out.extend(_leaves(item, (*path, index), depth + 1))
     return out
+
+
+def _join(value: Any) -> str:
+    """nbformat's multiline string (a string or a list of strings) as one string."""
+    if isinstance(value, str):
+        return value
+    try:
+        return "".join(value)
+    except TypeError:  # a list with non-strings in a malformed notebook
+        return multiline(value)
 
 
 def _dotted(path: Sequence[str | int]) -> str:
@@ -136,14 +148,14 @@ def _cell_parts(
     parts: list[tuple[str, Location]] = []
     cell_type = cell.get("cell_type")
     cell_id = cell.get("id") if isinstance(cell.get("id"), str) else None
-    allowed = cell_allowance(cell)
-    where = {"code": Where.SOURCE, "markdown": Where.MARKDOWN}.get(str(cell_type), Where.RAW)
+    allowed = cell_allowance(cell) if cell.get("metadata") else False
+    where = _WHERE.get(str(cell_type), Where.RAW)
     key = "input" if v3 and cell_type == "code" else "source"
     src = cell.get(key)
     if src:
         elements = src if isinstance(src, list) else None
         loc = Location(where, index, cell_id, path=(*base, key), elements=elements, allowed=allowed)
-        parts.append((multiline(src), loc))
+        parts.append((_join(src), loc))
     attachments = cell.get("attachments")
     if isinstance(attachments, dict):
         for name in attachments:
@@ -180,7 +192,7 @@ def _output_parts(
             text = "\n".join(elements) if elements is not None else str(value)
         else:
             elements = value if isinstance(value, list) else None
-            text = multiline(value)
+            text = _join(value)
         if not text:
             return
         loc = Location(

@@ -1,9 +1,11 @@
 """The credential rule table: well-known token formats first, keyword-anchored rules last.
 
-Every rule names the literal anchors (lower case) of which at least one must occur in the
-text before its regex runs at all: that prefilter is what keeps one pass cheap. The regex
-marks the secret itself with the group ``s``; validators reject placeholders, hashes and
-other look-alikes, so the rules stay general instead of knowing any particular corpus.
+Every rule names literal anchors (a token's prefix, a keyword). The engine finds them
+with plain substring search and tries the rule's regex only where one occurs (walking
+back over ``back`` characters when the match starts before the anchor, e.g. the scheme
+before ``://``); that is what keeps one pass cheap. The regex marks the secret with the
+group ``s``; validators reject placeholders, hashes and other look-alikes, so the rules
+stay general instead of knowing any particular corpus.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ class SecretRule:
     severity: Severity = Severity.ERROR
     priority: int = 10  # lower wins when two rules match overlapping text
     validate: Validator | None = None
+    ignore_case: bool = False  # anchors are lower case and looked up case-insensitively
+    back: str = ""  # characters to walk back over from an anchor to the match start
+    start: str = ""  # after walking back, the match starts at the last ``start`` literal
+    anchor_regex: str = ""  # a regex anchor (ASCII, hyperscan-compatible) besides literals
     flags: int = 0
 
     def compile(self) -> Pattern[str]:
@@ -67,13 +73,17 @@ def _entropy(match: re.Match[str], text: str) -> bool:
 _END = r"(?![A-Za-z0-9_\-])"  # a token ends where its alphabet ends
 _Q = r"""['"]?"""
 
+_SCHEME = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-"
+_IDENT = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+_URL = _SCHEME + "_:/@%=&~!$*,;[]"
+
 SECRET_RULES: tuple[SecretRule, ...] = (
     SecretRule(
         "scan/private-key",
         "private key block (RSA, EC, DSA, OpenSSH, PKCS8, PGP)",
         r"(?P<s>-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----)"
         r"(?P<body>(?:\s|\\[nr])*(?:[A-Za-z0-9+/=:\-]{8,}|Proc-Type:)[\s\S]{0,40})",
-        ("-----begin",),
+        ("-----BEGIN ",),
         priority=1,
         validate=_pem,
     ),
@@ -82,7 +92,7 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         "AWS access key ID",
         r"(?<![A-Za-z0-9])(?P<s>(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z2-7]{16})"
         r"(?![A-Za-z0-9])",
-        ("akia", "asia", "abia", "acca", "agpa", "aida", "aroa", "anpa", "anva", "apka"),
+        ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "APKA"),
         priority=2,
         validate=_body(16),
     ),
@@ -94,9 +104,10 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         + r"\s*(?:=|:|=>)\s*"
         + _Q
         + r"(?P<s>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
-        ("aws_secret", "awssecret", "secret_access_key", "secretaccesskey"),
+        ("aws_secret", "awssecret"),
         priority=2,
         validate=_body(40),
+        ignore_case=True,
     ),
     SecretRule(
         "scan/github-token",
@@ -126,8 +137,8 @@ SECRET_RULES: tuple[SecretRule, ...] = (
     SecretRule(
         "scan/slack-token",
         "Slack token",
-        r"(?<![A-Za-z0-9])(?P<s>xox[abposre]-(?:\d+-)+[A-Za-z0-9]{16,64}|xapp-\d-[A-Z0-9]+-\d+-[a-f0-9]{32,})"
-        + _END,
+        r"(?<![A-Za-z0-9])(?P<s>xox[abposre]-(?:\d+-)+[A-Za-z0-9]{16,64}"
+        r"|xapp-\d-[A-Z0-9]+-\d+-[a-f0-9]{32,})" + _END,
         ("xox", "xapp-"),
         priority=2,
         validate=_body(20),
@@ -135,11 +146,13 @@ SECRET_RULES: tuple[SecretRule, ...] = (
     SecretRule(
         "scan/slack-webhook",
         "Slack incoming webhook URL",
-        r"(?P<s>https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_]+/[A-Za-z0-9_]+"
-        r"/[A-Za-z0-9_/]+)",
+        r"(?P<s>https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_]+"
+        r"/[A-Za-z0-9_]+/[A-Za-z0-9_/]+)",
         ("hooks.slack.com",),
         priority=2,
         validate=_body(30),
+        back=_SCHEME + ":/",
+        start="http",
     ),
     SecretRule(
         "scan/stripe-key",
@@ -154,7 +167,7 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         "OpenAI API key",
         r"(?<![A-Za-z0-9_\-])(?P<s>sk-(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_\-]{16,200}"
         r"T3BlbkFJ[A-Za-z0-9_\-]{16,200}|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,250})" + _END,
-        ("t3blbkfj", "sk-proj-", "sk-svcacct-", "sk-admin-"),
+        ("sk-",),
         priority=2,
         validate=_body(32),
     ),
@@ -163,7 +176,7 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         "Anthropic API key",
         r"(?<![A-Za-z0-9_\-])(?P<s>sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_\-]{80,120})" + _END,
         ("sk-ant-",),
-        priority=2,
+        priority=1,
         validate=_body(40),
     ),
     SecretRule(
@@ -178,7 +191,7 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         "scan/google-api-key",
         "Google API key",
         r"(?<![A-Za-z0-9_\-])(?P<s>AIza[A-Za-z0-9_\-]{35})" + _END,
-        ("aiza",),
+        ("AIza",),
         priority=2,
         validate=_body(35),
     ),
@@ -189,12 +202,13 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         ("accountkey=",),
         priority=2,
         validate=_body(40),
+        ignore_case=True,
     ),
     SecretRule(
         "scan/azure-sas-token",
         "Azure shared access signature",
-        r"(?i:SharedAccessSignature=|[?&]sig=)(?P<s>[A-Za-z0-9%+/]{30,120}(?:%3D|=){0,2})",
-        ("sharedaccesssignature=", "sig="),
+        r"(?:SharedAccessSignature=|(?<=[?&;])sig=)(?P<s>[A-Za-z0-9%+/]{30,120}(?:%3D|=){0,2})",
+        ("SharedAccessSignature=", "sig="),
         priority=3,
         validate=_body(30),
     ),
@@ -202,7 +216,7 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         "scan/sendgrid-key",
         "SendGrid API key",
         r"(?<![A-Za-z0-9_])(?P<s>SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43})" + _END,
-        ("sg.",),
+        ("SG.",),
         priority=2,
         validate=_body(40),
     ),
@@ -218,7 +232,7 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         "scan/pypi-token",
         "PyPI upload token",
         r"(?<![A-Za-z0-9_])(?P<s>pypi-AgE[A-Za-z0-9_\-]{50,})" + _END,
-        ("pypi-age",),
+        ("pypi-AgE",),
         priority=2,
         validate=_body(50),
     ),
@@ -233,20 +247,21 @@ SECRET_RULES: tuple[SecretRule, ...] = (
     SecretRule(
         "scan/jwt",
         "JSON Web Token",
-        r"(?<![A-Za-z0-9_\-])(?P<s>eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{16,})"
-        + _END,
-        ("eyj",),
+        r"(?<![A-Za-z0-9_\-])(?P<s>eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}"
+        r"\.[A-Za-z0-9_\-]{16,})" + _END,
+        ("eyJ",),
         priority=2,
         validate=_body(40),
     ),
     SecretRule(
         "scan/url-password",
         "URL with an embedded password",
-        r"(?i:\b[a-z][a-z0-9+.\-]{1,24})://[^\s:/@'\"<>`]{1,64}:(?P<s>[^\s'\"<>`/]{3,128})"
-        r"@[A-Za-z0-9][A-Za-z0-9.\-_]*",
+        r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{1,24}://[^\s:/@'\"<>`]{1,64}:"
+        r"(?P<s>[^\s'\"<>`/]{3,128})@[A-Za-z0-9][A-Za-z0-9.\-_]*",
         ("://",),
         priority=4,
         validate=_password_group,
+        back=_SCHEME,
     ),
     SecretRule(
         "scan/netrc-password",
@@ -263,6 +278,9 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         ("token=",),
         priority=3,
         validate=_body(24),
+        ignore_case=True,
+        back=_URL + "?",
+        start="http",
     ),
     SecretRule(
         "scan/auth-header",
@@ -271,42 +289,48 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         ("bearer", "basic", "token "),
         priority=5,
         validate=_body(20),
+        ignore_case=True,
     ),
     SecretRule(
         "scan/url-query-secret",
         "secret passed as a URL query parameter",
-        r"(?i:[?&](?:access_token|api_key|apikey|key|token|secret|client_secret|password)=)"
+        r"(?<=[?&])(?i:access_token|api_key|apikey|key|token|secret|client_secret|password)="
         r"(?P<s>[A-Za-z0-9_\-.~%]{16,200})" + _END,
         ("key=", "token=", "secret=", "password="),
         priority=6,
         validate=_body(16),
+        ignore_case=True,
+        back=_IDENT,
     ),
     SecretRule(
         "scan/secret-assignment",
         "password, secret or token assigned a real-looking value",
-        r"(?i:password|passwd|passphrase|pwd|pass|secret|token|key|credentials?|apikey)"
+        r"(?i:password|passwd|passphrase|pwd|pass|secret|token|key|credentials?)"
         r"""(?:['"]|\b)\s*(?:=|:=|:|=>)(?!=)[ \t]*(?:(?P<q>['"])(?P<qv>[^'"\n]{1,256})(?P=q)"""
         r"""|(?P<uv>[^\s'"`,;#(){}\[\]<>]{1,256}))""",
         ("pass", "pwd", "secret", "token", "key", "credential"),
         priority=8,
         validate=_assignment,
+        ignore_case=True,
     ),
     SecretRule(
         "scan/high-entropy-string",
         "high-entropy string assigned in code (possible generic key)",
-        r"""(?:=|:|\()\s*(?P<q>['"])(?P<s>[A-Za-z0-9+/_\-=.]{32,200})(?P=q)""",
-        ("=", ":"),
+        r"""(?P<q>['"])(?P<s>[A-Za-z0-9+/_\-=.]{32,200})(?P=q)""",
+        (),
         severity=Severity.WARNING,
         priority=9,
         validate=_entropy,
+        anchor_regex=r"""['"][A-Za-z0-9+/_\-=.]{32}""",
     ),
     SecretRule(
         "scan/jupyter-no-token-cli",
         "Jupyter started with an empty token or password on the command line",
         r"""(?P<s>--(?:NotebookApp|ServerApp|IdentityProvider|PasswordIdentityProvider)\."""
         r"""(?:token|password)=(?:''|""|(?=\s|$)))""",
-        ("app.token=", "app.password=", "provider.token=", "provider.password="),
+        ("App.token=", "App.password=", "Provider.token=", "Provider.password="),
         priority=3,
+        back=_IDENT + "-",
     ),
 )
 

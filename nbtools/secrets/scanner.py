@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from nbtools.errors import InputError
-from nbtools.notebook import NotebookFile, decode, loads_notebook
+from nbtools.notebook import (
+    BOM,
+    NBFORMAT_LAYOUT,
+    NotebookFile,
+    check_structure,
+    decode,
+    loads_notebook,
+    parse_json,
+)
 from nbtools.secrets.engine import default_engine
 from nbtools.secrets.notebook_scan import scan_notebook
 from nbtools.secrets.text_scan import is_binary, scan_text
@@ -49,7 +57,7 @@ def scan_path(path: str, keep: bool = False) -> Outcome:
         return Outcome(path, error=f"cannot read: {exc.strerror or exc}")
     try:
         if path.endswith(".ipynb"):
-            nbfile = loads_notebook(raw, path)
+            nbfile = loads_notebook(raw, path) if keep else _parse_only(raw, path)
             return Outcome(path, scan_notebook(nbfile, engine), nbfile=nbfile if keep else None)
         if is_binary(raw):
             return Outcome(path, skipped="binary file")
@@ -57,6 +65,17 @@ def scan_path(path: str, keep: bool = False) -> Outcome:
         return Outcome(path, scan_text(path, text.lstrip("\ufeff"), engine))
     except InputError as exc:
         return Outcome(path, error=exc.reason)
+
+
+def _parse_only(raw: bytes, path: str) -> NotebookFile:
+    """Parse without detecting the file's layout: a scan never writes the notebook back."""
+    text = decode(raw, path)
+    if text.startswith(BOM):
+        text = text[1:]
+    if not text.strip():
+        raise InputError(path, "empty file, not a notebook")
+    nb = check_structure(parse_json(text, path), path)
+    return NotebookFile(path=path, raw=raw, text=text, nb=nb, layout=NBFORMAT_LAYOUT)
 
 
 def _scan_many(paths: Sequence[str]) -> list[Outcome]:

@@ -326,7 +326,13 @@ def high_entropy_ok(match: re.Match[str], text: str) -> bool:
         return False
     if sum(ch.isdigit() for ch in value) < 2:
         return False  # CamelCaseIdentifiersAndWords are not keys
-    name = _name_before(text, _assign_start(text, match.start()))
+    # only literals that are assigned, passed or used as a mapping value
+    before = match.start() - 1
+    while before >= 0 and text[before] in " \t":
+        before -= 1
+    if before < 0 or text[before] not in "=:(":
+        return False
+    name = _name_before(text, _assign_start(text, before))
     parts = name_parts(name)
     if any(p in _NOT_SECRET_PARTS for p in parts):
         return False
