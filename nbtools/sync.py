@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, Sequence, Tuple
 
 from nbtools.notebook import NotebookDict, decode, loads_notebook, require_v4, source_text
-from nbtools.pairing import notebook_to_text, roundtrip, text_to_notebook
+from nbtools.pairing import notebook_to_text, text_to_notebook
 from nbtools.syncstate import bytes_hash
 
 if TYPE_CHECKING:
@@ -71,10 +71,13 @@ def plan_sync(
     nbfile = loads_notebook(notebook_raw, str(pair.notebook))
     require_v4(nbfile)
     script_text = decode(script_raw, pair.script)
-    from_script = text_to_notebook(script_text, pair.fmt, pair.script)
     nb = nbfile.nb
-    rt = roundtrip(nb, pair.fmt, pair.notebook)
-    diffs = compare(nb, rt, from_script, script_text)
+    text = notebook_to_text(nb, pair.fmt, pair.notebook)
+    diffs: list[CellDiff] = []
+    if text != script_text:  # identical text: in sync without parsing the script
+        from_script = text_to_notebook(script_text, pair.fmt, pair.script)
+        rt = text_to_notebook(text, pair.fmt, pair.notebook)
+        diffs = compare(nb, rt, from_script, script_text)
     plan = SyncPlan("in_sync", nb_hash, py_hash)
     side = None
     if diffs:
@@ -108,8 +111,10 @@ def plan_sync(
             plan.action, plan.reason = "update_notebook", "stripped"
     if side == "ipynb":
         plan.action, plan.reason = "update_script", "the notebook changed"
-        text = notebook_to_text(nb, pair.fmt, pair.notebook).encode("utf-8")
-        plan.script_out = text if text != script_raw else None
+        if strip is not None:
+            text = notebook_to_text(nb, pair.fmt, pair.notebook)
+        data = text.encode("utf-8")
+        plan.script_out = data if data != script_raw else None
     if prefer is not None and side is not None:
         plan.reason = f"--prefer {prefer}"
     return plan
