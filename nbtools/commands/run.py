@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any, Iterator
 
 from nbtools.config import Option
+from nbtools.container import options as container_options
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
 from nbtools.execute.executor import ExecOptions
@@ -37,6 +38,7 @@ OPTIONS: dict[str, Option] = {
     "env": Option(list, [], list),
     "repeat": Option(int, 1, int),
     "fork": Option(bool, True, bool),
+    **container_options.OPTIONS,  # --image and friends: kernels in docker/podman
 }
 
 register_rules(
@@ -131,6 +133,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="timings for --shard: {path: seconds} or a previous --format json report",
     )
+    container_options.add_arguments(parser.add_argument_group("container (kernels in docker)"))
 
 
 def _parse_env(items: list[str]) -> dict[str, str]:
@@ -174,7 +177,11 @@ def execute(request: Request, factory: KernelFactory | None = None) -> Report:
         for r in range(repeat)
     ]
     workers = options["jobs"] or default_jobs()
-    owned = None
+    owned: Any = None
+    if factory is None and options["image"]:
+        from nbtools.container.factory import ContainerKernelFactory
+
+        factory = owned = ContainerKernelFactory.from_options(options, [s.folder for s in sources])
     if factory is None:
         from nbtools.execute.kernels import LocalKernelFactory
 
@@ -190,6 +197,10 @@ def execute(request: Request, factory: KernelFactory | None = None) -> Report:
                 raise UsageError(str(exc)) from None
         batch = jobs
         while batch:
+            if owned is not None:
+                owned.expect(
+                    sum(not j.fresh_parent for j in batch), sum(j.fresh_parent for j in batch)
+                )
             results = run_jobs(batch, factory, exec_options(options), workers)
             again: list[Job] = []
             for job, run in _progress(request.console, results, len(batch)):

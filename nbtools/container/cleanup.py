@@ -31,7 +31,7 @@ LABEL_START = "nbtools.pid-start"
 
 _lock = threading.Lock()
 _live: dict[str, str] = {}  # container name -> engine executable
-_hooks = {"installed": False}
+_hooks = {"atexit": False, "sigterm": False}
 
 
 def new_name() -> str:
@@ -75,13 +75,21 @@ def owner_alive(labels: dict[str, str]) -> bool:
     return not start or start == _process_start(pid)
 
 
+def install() -> None:
+    """Register the atexit handler, and the SIGTERM one when called on the main thread."""
+    with _lock:
+        if not _hooks["atexit"]:
+            _hooks["atexit"] = True
+            atexit.register(remove_all)
+        if not _hooks["sigterm"] and threading.current_thread() is threading.main_thread():
+            _hooks["sigterm"] = True
+            _exit_on_sigterm()
+
+
 def track(name: str, engine: str) -> None:
+    install()
     with _lock:
         _live[name] = engine
-        if not _hooks["installed"]:
-            _hooks["installed"] = True
-            atexit.register(remove_all)
-            _exit_on_sigterm()
 
 
 def untrack(name: str) -> None:
@@ -131,8 +139,6 @@ def remove_all() -> None:
 def _exit_on_sigterm() -> None:
     # SIGTERM's default action skips atexit; turn it into SystemExit, unless someone
     # (the user's code, a test runner) already handles it
-    if threading.current_thread() is not threading.main_thread():
-        return
     if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         return
 

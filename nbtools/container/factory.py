@@ -1,0 +1,101 @@
+"""The kernel factory ``nbtools run --image`` plugs into the executor.
+
+Every call starts a new, uniquely named container (``-j N``: N at a time, each its
+own), and the executor's usual kill at the end of a notebook removes it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Sequence
+
+from nbtools.container import cleanup
+from nbtools.container.engine import detect_engine, explain_run_failure
+from nbtools.container.kernel import ContainerKernelManager
+from nbtools.container.options import ContainerSpec, spec_from_options
+from nbtools.container.probe import preflight
+from nbtools.errors import UsageError
+from nbtools.execute.kernels import (
+    KERNEL_ARGUMENTS,
+    KernelRequest,
+    KernelStartError,
+    ManagedKernel,
+    StartedKernel,
+)
+
+
+class ContainerKernel(ManagedKernel):
+    """A kernel in a container; a failed start is explained from the engine's stderr."""
+
+    def __init__(self, km: ContainerKernelManager, stderr: Any) -> None:
+        super().__init__(km, stderr)
+        self.spec: ContainerSpec = km.container
+        self.label = f"python3 in {self.spec.image}"
+
+    def stderr_tail(self) -> str:
+        tail = super().stderr_tail()
+        reason = explain_run_failure(tail, self.spec.image, self.spec.work_tree)
+        return f"{reason}\n{tail}" if reason else tail
+
+
+class ContainerKernelFactory:
+    """``factory(request) -> StartedKernel`` starting each kernel in a fresh container."""
+
+    def __init__(self, spec: ContainerSpec) -> None:
+        self.spec = spec
+        cleanup.install()  # here, on the main thread: kernels start on worker threads
+
+    @classmethod
+    def from_options(
+        cls, options: dict[str, Any], folders: Sequence[str], *, check: bool = True
+    ) -> ContainerKernelFactory:
+        """Detect the engine, mount the work tree holding ``folders``, check the image."""
+        if options.get("kernel"):
+            raise UsageError(
+                "--kernel cannot be combined with --image: the kernel is the image's python3"
+            )
+        engine = detect_engine(options.get("engine"))
+        spec = spec_from_options(
+            options, engine.path, work_tree(folders), labels=cleanup.owner_labels()
+        )
+        if check:
+            preflight(spec)
+        return cls(spec)
+
+    def __call__(self, request: KernelRequest) -> StartedKernel:
+        km = ContainerKernelManager(self.spec)
+        stderr = tempfile.TemporaryFile()  # noqa: SIM115 - ContainerKernel.kill closes it
+        try:
+            km.start_kernel(
+                cwd=request.cwd,
+                env=dict(request.env),
+                extra_arguments=[*KERNEL_ARGUMENTS, *request.extra_arguments],
+                stdout=stderr,
+                stderr=stderr,
+            )
+        except Exception as exc:
+            stderr.close()
+            try:
+                km.cleanup_resources()
+            except Exception:  # noqa: BLE001 - best effort, the start already failed
+                cleanup.remove(self.spec.engine, km.container_name)
+            raise KernelStartError(f"cannot start a kernel in {self.spec.image}: {exc}") from exc
+        return ContainerKernel(km, stderr)
+
+    def close(self) -> None:
+        """Nothing shared to stop: each kernel's container goes with its kernel."""
+
+
+def work_tree(folders: Sequence[str]) -> str:
+    """The folder to mount: the git work tree holding every notebook, else their common folder."""
+    paths = [os.path.abspath(f) for f in folders] or [os.getcwd()]
+    common = os.path.commonpath(paths)
+    probe = common
+    while True:
+        if os.path.exists(os.path.join(probe, ".git")):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return common
+        probe = parent
