@@ -83,6 +83,10 @@ class ContainerKernelFactory:
             raise KernelStartError(f"cannot start a kernel in {self.spec.image}: {exc}") from exc
         return ContainerKernel(km, stderr)
 
+    def expect(self, main: int, fresh: int = 0) -> None:
+        """The executor's hint of how many kernels are coming: unused, as every
+        container starts the same way (there is no fork server to pay for)."""
+
     def close(self) -> None:
         """Nothing shared to stop: each kernel's container goes with its kernel."""
 
