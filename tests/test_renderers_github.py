@@ -159,3 +159,37 @@ def test_github_format_through_the_cli(
     assert out.startswith("::error file=dirty.ipynb,")
     assert "::group::dirty.ipynb: fail" in out
     assert "| `dirty.ipynb` | ❌ fail |" in summary.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "flag", "written"),
+    [
+        ("github", None, True),
+        ("github", "0", False),
+        ("sarif", None, False),
+        ("sarif", "1", True),
+        ("junit", "1", True),
+        ("json", "0", False),
+    ],
+)
+def test_job_summary_switch(
+    nb_factory: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    fmt: str,
+    flag: str | None,
+    written: bool,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    if flag is None:
+        monkeypatch.delenv("NBTOOLS_JOB_SUMMARY", raising=False)
+    else:
+        monkeypatch.setenv("NBTOOLS_JOB_SUMMARY", flag)
+    nb_factory("a.ipynb", [make_cell(source="x = 1")])
+    assert main(["check", "--format", fmt, "--output", str(tmp_path / "out"), "a.ipynb"]) == 0
+    assert summary.exists() is written
+    if written:
+        assert "| `a.ipynb` | ✅ pass |" in summary.read_text(encoding="utf-8")

@@ -3,7 +3,8 @@
 The runner shows at most 10 error and 10 warning annotations per step (and 10 notices),
 so the tenth of each kind says how many more there are; every finding still appears as
 a plain log line inside its notebook's ``::group::``. The job summary (a table of
-notebooks and verdicts) is appended to ``$GITHUB_STEP_SUMMARY`` when that is set.
+notebooks and verdicts) is appended to ``$GITHUB_STEP_SUMMARY`` when that is set
+(``NBTOOLS_JOB_SUMMARY=0`` turns it off).
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def render(report: Report, console: Console) -> str:
         lines.extend(logs.get(verdict.path, []) or [headline(verdict)])
         lines.append("::endgroup::")
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary_file:
+    if summary_file and os.environ.get("NBTOOLS_JOB_SUMMARY") != "0":
         write_summary(report, summary_file)
     return "\n".join(lines) + ("\n" if lines else "")
 
