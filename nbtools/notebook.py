@@ -169,7 +169,7 @@ def loads_notebook(raw: bytes, path: str) -> NotebookFile:
     text = decode(raw, path)
     layout = detect_layout(text)
     body = text[1:] if layout.bom else text
-    if not body.strip():
+    if not body or body.isspace():  # (strip() would copy the whole text)
         raise InputError(path, "empty file, not a notebook")
     nb = check_structure(parse_json(body, path), path)
     return NotebookFile(path=path, raw=raw, text=body, nb=nb, layout=layout)
