@@ -256,7 +256,7 @@ SECRET_RULES: tuple[SecretRule, ...] = (
     SecretRule(
         "scan/url-password",
         "URL with an embedded password",
-        r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{1,24}://[^\s:/@'\"<>`]{1,64}:"
+        r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{1,24}://[^\s:/@'\"<>`]{0,64}:"
         r"(?P<s>[^\s'\"<>`/]{3,128})@[A-Za-z0-9][A-Za-z0-9.\-_]*",
         ("://",),
         priority=4,

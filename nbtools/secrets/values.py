@@ -66,7 +66,10 @@ _HEX_RE = re.compile(r"[0-9a-fA-F]+")
 _UUID_RE = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
-_HASH_PREFIX_RE = re.compile(r"(?i)^(?:sha\d*|md5|blake2\w*|sha3\w*|crc32|xxh\w*)[:=\-]")
+# digests and password hashes (Jupyter's hashed_password is "argon2:..." or "sha1:...")
+_HASH_PREFIX_RE = re.compile(
+    r"(?i)^(?:sha\d*|md5|blake2\w*|sha3\w*|crc32|xxh\w*|argon2\w*|pbkdf2\w*|bcrypt|scrypt)[:=\-$]"
+)
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _NUMBER_RE = re.compile(r"[-+0-9.eE_,x]+")
 _IMAGE_MAGIC = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UklGR", "PD94bWwg", "JVBERi0")

@@ -1,0 +1,247 @@
+"""``nbtools scan`` through ``main([...])``: exit codes, JSON keys, baseline, --fix, inputs."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from conftest import make_cell, make_nb, nbtools_cli, write_nb
+
+from nbtools.cli import main
+from nbtools.notebook import read_notebook
+
+RNG = random.Random(5)
+GHP = "ghp_" + "".join(RNG.choice(string.ascii_letters + string.digits) for _ in range(36))
+STRIPE = "sk_live_" + "".join(RNG.choice(string.ascii_letters + string.digits) for _ in range(24))
+FINDING_KEYS = {
+    "path",
+    "cell_index",
+    "cell_id",
+    "where",
+    "output_index",
+    "field",
+    "line",
+    "json_line",
+    "rule",
+    "severity",
+    "masked",
+}
+
+
+def leaky(nb_factory: Callable[..., Path], name: str = "leak.ipynb") -> Path:
+    return nb_factory(
+        name,
+        [
+            make_cell("code", f"stripe.api_key = '{STRIPE}'"),
+            make_cell(
+                "code",
+                "!env",
+                outputs=[
+                    {"output_type": "stream", "name": "stdout", "text": [f"GITHUB_TOKEN={GHP}\n"]}
+                ],
+            ),
+            make_cell(
+                "code",
+                "print(1)",
+                outputs=[{"output_type": "stream", "name": "stdout", "text": ["1\n"]}],
+            ),
+        ],
+    )
+
+
+def run_json(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    code = main(["scan", "--format", "json", *args])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_clean_notebook_exits_0(
+    nb_factory: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = nb_factory("clean.ipynb", [make_cell("code", "x = 1")])
+    code, data = run_json([str(path)], capsys)
+    assert (code, data["findings"]) == (0, [])
+
+
+def test_findings_json_shape_and_exit_1(
+    nb_factory: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = leaky(nb_factory)
+    code, data = run_json([str(path)], capsys)
+    assert code == 1
+    assert [
+        (f["where"], f["cell_index"], f["output_index"], f["field"], f["line"], f["rule"])
+        for f in data["findings"]
+    ] == [
+        ("source", 0, None, None, 1, "scan/stripe-key"),
+        ("output", 1, 0, "text", 1, "scan/github-token"),
+    ]
+    for finding in data["findings"]:
+        assert set(finding) >= FINDING_KEYS
+        assert finding["json_line"] is not None
+    text = json.dumps(data)
+    assert GHP not in text and STRIPE not in text
+
+
+def test_text_output_never_shows_the_value(
+    nb_factory: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = leaky(nb_factory)
+    assert main(["scan", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert f"{path}:cell 1:1: scan/stripe-key" in captured.out
+    assert f"{path}:cell 2:output 1:1: scan/github-token" in captured.out
+    assert GHP not in captured.out + captured.err and STRIPE not in captured.out + captured.err
+
+
+def test_unreadable_input_exits_2_and_batch_goes_on(
+    tmp_path: Path, nb_factory: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json", encoding="utf-8")
+    good = leaky(nb_factory)
+    code, data = run_json([str(broken), str(good), str(tmp_path / "missing.ipynb")], capsys)
+    assert code == 2
+    statuses = {Path(f["path"]).name: f["status"] for f in data["files"]}
+    assert statuses == {"broken.ipynb": "error", "leak.ipynb": "findings", "missing.ipynb": "error"}
+    assert len(data["findings"]) == 2
+
+
+def test_directory_walk_picks_notebooks_scripts_and_env_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_nb(tmp_path / "nb.ipynb", make_nb([make_cell("code", f"k = '{STRIPE}'")]))
+    (tmp_path / "train.py").write_text(f"TOKEN = '{GHP}'\n", encoding="utf-8")
+    (tmp_path / "sshd_config").write_text("PermitRootLogin yes\nAllowUsers a\n", encoding="utf-8")
+    (tmp_path / "Dockerfile").write_text("COPY id_rsa /root/.ssh/\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text(f"{GHP}\n", encoding="utf-8")  # not walked into
+    (tmp_path / "image.py").write_bytes(b"\x89PNG\x00\x00" + GHP.encode())
+    code, data = run_json([str(tmp_path)], capsys)
+    assert code == 1
+    found = sorted((Path(f["path"]).name, f["rule"], f["line"]) for f in data["findings"])
+    assert found == [
+        ("Dockerfile", "scan/dockerfile-key-copy", 1),
+        ("nb.ipynb", "scan/stripe-key", 1),
+        ("sshd_config", "scan/sshd-root-login", 1),
+        ("train.py", "scan/github-token", 1),
+    ]
+    assert {Path(f["path"]).name: f["status"] for f in data["files"]}["image.py"] == "skipped"
+
+
+def test_explicit_text_file_is_scanned(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text(f"line one\ntoken {GHP}\n", encoding="utf-8")
+    code, data = run_json([str(notes)], capsys)
+    assert code == 1
+    assert [(f["where"], f["line"], f["json_line"]) for f in data["findings"]] == [("file", 2, 2)]
+
+
+def test_baseline_accepts_existing_and_fails_on_new(
+    nb_factory: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = leaky(nb_factory)
+    baseline = tmp_path / "baseline.json"
+    assert main(["scan", "--baseline", str(baseline), "--update-baseline", str(path)]) == 0
+    capsys.readouterr()
+    stored = baseline.read_text(encoding="utf-8")
+    assert GHP not in stored and STRIPE not in stored
+    assert len(json.loads(stored)["findings"]) == 2
+    code, data = run_json(["--baseline", str(baseline), str(path)], capsys)
+    assert (code, data["findings"], data["baselined"]) == (0, [], 2)
+    # moving the cell around keeps the fingerprint (content, not line numbers)
+    nbfile = read_notebook(path)
+    nbfile.nb["cells"].insert(0, make_cell("markdown", "# new intro", id="intro"))
+    nbfile.nb["cells"].append(make_cell("code", f"backup = '{GHP[:-4]}ZZZZ'", id="new"))
+    path.write_text(nbfile.render(), encoding="utf-8")
+    code, data = run_json(["--baseline", str(baseline), str(path)], capsys)
+    assert code == 1
+    assert [(f["cell_index"], f["rule"]) for f in data["findings"]] == [(4, "scan/github-token")]
+
+
+def test_baseline_from_config_and_bad_baseline(
+    nb_factory: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = leaky(nb_factory)
+    bad = tmp_path / "bad.json"
+    bad.write_text("[]", encoding="utf-8")
+    assert main(["scan", "--baseline", str(bad), str(path)]) == 2
+    assert main(["scan", "--update-baseline", str(path)]) == 2
+    capsys.readouterr()
+
+
+def test_fix_removes_leaking_outputs_only(
+    nb_factory: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = leaky(nb_factory)
+    code, data = run_json(["--fix", str(path)], capsys)
+    assert code == 1
+    assert [(f["where"], f["rule"], f["fixable"]) for f in data["findings"]] == [
+        ("source", "scan/stripe-key", False)
+    ]
+    assert data["files"][0]["status"] == "changed"
+    nb = read_notebook(path).nb
+    assert nb["cells"][1]["outputs"] == []
+    assert nb["cells"][2]["outputs"][0]["text"] == ["1\n"]
+    assert STRIPE in nb["cells"][0]["source"]
+    import nbformat
+
+    nbformat.validate(nbformat.read(str(path), as_version=4))
+    # a second run changes nothing more and still reports the source finding
+    before = path.read_bytes()
+    code, data = run_json(["--fix", str(path)], capsys)
+    assert code == 1 and path.read_bytes() == before
+
+
+def test_fix_on_output_only_notebook_becomes_clean(
+    nb_factory: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = [{"output_type": "stream", "name": "stdout", "text": [f"{GHP}\n"]}]
+    path = nb_factory("o.ipynb", [make_cell("code", "print(tok)", outputs=out)])
+    assert main(["scan", "--fix", str(path)]) == 1  # changed
+    capsys.readouterr()
+    assert main(["scan", str(path)]) == 0
+    capsys.readouterr()
+
+
+def test_ignore_rules_option(
+    nb_factory: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = leaky(nb_factory)
+    code, data = run_json(
+        ["--ignore-rules", "scan/stripe-key", "scan/github-token", "--", str(path)], capsys
+    )
+    assert (code, data["findings"]) == (0, [])
+
+
+def test_config_table(
+    nb_factory: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = leaky(nb_factory)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.nbtools.scan]\nignore_rules = ["scan/stripe-key"]\njobs = 1\n', encoding="utf-8"
+    )
+    code, data = run_json([str(path)], capsys)
+    assert code == 1
+    assert [f["rule"] for f in data["findings"]] == ["scan/github-token"]
+
+
+def test_parallel_and_serial_agree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for index in range(12):
+        cells = [make_cell("code", f"k{index} = '{STRIPE}'" if index % 3 == 0 else "x = 1")]
+        write_nb(tmp_path / f"n{index:02d}.ipynb", make_nb(cells))
+    serial = run_json(["-j", "1", str(tmp_path)], capsys)
+    parallel = run_json(["-j", "2", str(tmp_path)], capsys)
+    assert serial == parallel
+    assert len(serial[1]["findings"]) == 4
+
+
+def test_real_process(nb_factory: Callable[..., Path]) -> None:
+    path = leaky(nb_factory)
+    proc = nbtools_cli("scan", "--format", "json", str(path))
+    assert proc.returncode == 1
+    assert len(json.loads(proc.stdout)["findings"]) == 2
+    assert GHP.encode() not in proc.stdout + proc.stderr
