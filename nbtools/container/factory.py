@@ -17,6 +17,7 @@ from nbtools.container.options import ContainerSpec, spec_from_options
 from nbtools.container.probe import preflight
 from nbtools.errors import UsageError
 from nbtools.execute.kernels import (
+    INHERITED_ENV,
     KERNEL_ARGUMENTS,
     KernelRequest,
     KernelStartError,
@@ -65,6 +66,12 @@ class ContainerKernelFactory:
 
     def __call__(self, request: KernelRequest) -> StartedKernel:
         km = ContainerKernelManager(self.spec)
+        # the image brings its own PATH, locale and HOME: only what the user asked for
+        km.container_env = {
+            k: v
+            for k, v in request.env.items()
+            if k not in INHERITED_ENV and not k.startswith("LC_")
+        }
         stderr = tempfile.TemporaryFile()  # noqa: SIM115 - ContainerKernel.kill closes it
         try:
             km.start_kernel(

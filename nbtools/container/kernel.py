@@ -92,6 +92,9 @@ class _ContainerKernel(_Base):
             self.ip = f"{stem}-ipc"
         self._cwd: str | None = None
         self._extra_env: dict[str, str] = {}
+        #: exactly the variables to set in the container; None: those of start_kernel's
+        #: ``env`` that differ from nbtools' own environment
+        self.container_env: dict[str, str] | None = None
         self._lifeline: int | None = None  # write end of the guard's stdin
 
     @property
@@ -108,10 +111,15 @@ class _ContainerKernel(_Base):
     async def _async_pre_start_kernel(self, **kw: Any) -> Any:
         self._cwd = kw.get("cwd")
         env = kw.get("env")
-        if isinstance(env, dict):
+        if self.container_env is not None:
+            self._extra_env = dict(self.container_env)
+        elif isinstance(env, dict):
+            # the kernel's environment goes into the container as -e flags; the engine's
+            # CLI itself needs nbtools' own (DOCKER_HOST, XDG_RUNTIME_DIR, ...)
             self._extra_env = {
                 k: str(v) for k, v in env.items() if k not in _HOST_ONLY and os.environ.get(k) != v
             }
+        kw["env"] = dict(os.environ)
         # jupyter_client closes the kernel's stdin pipe at once; the guard needs one
         # that stays open exactly as long as this process (see GUARD)
         read_end, self._lifeline = os.pipe()
