@@ -1,0 +1,325 @@
+"""The composite action and the workflows: they parse, reference what exists, and the
+action's own shell steps run here on a real notebook (as the runner would run them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from conftest import REPO, make_cell, make_nb, write_nb
+
+from nbtools.cli import build_parser
+from nbtools.commands import COMMANDS
+from nbtools.errors import UsageError
+
+yaml = pytest.importorskip("yaml")
+
+ACTION = REPO / "action.yml"
+WORKFLOWS = REPO / ".github" / "workflows"
+EXPR_RE = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+STREAM = {"name": "stdout", "output_type": "stream", "text": ["hi\n"]}
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+def action() -> dict[str, Any]:
+    return load(ACTION)
+
+
+def workflow(name: str) -> dict[str, Any]:
+    data = load(WORKFLOWS / name)
+    # YAML 1.1 reads the key `on` as True
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def expressions(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from expressions(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from expressions(item)
+    elif isinstance(value, str):
+        yield from EXPR_RE.findall(value)
+
+
+def local_action_steps() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for job_id, job in workflow(path.name)["jobs"].items():
+            for step in job.get("steps", []):
+                if step.get("uses") == "./":
+                    yield path.name, job_id, step
+
+
+# --- parsing and references -------------------------------------------------------------
+
+
+def test_action_is_a_composite_action_with_documented_inputs() -> None:
+    data = action()
+    assert data["runs"]["using"] == "composite"
+    inputs = data["inputs"]
+    assert {"command", "paths", "args", "image", "format", "output", "summary"} <= set(inputs)
+    for name, spec in inputs.items():
+        assert spec.get("description"), name
+        assert "default" in spec, name
+    from nbtools.renderers import FORMATS
+
+    assert inputs["format"]["default"] in FORMATS
+    assert inputs["command"]["default"] in COMMANDS
+    for step in data["runs"]["steps"]:
+        assert step.get("shell") == "bash"  # composite run steps must name their shell
+
+
+def test_action_references_only_its_own_inputs_and_steps() -> None:
+    data = action()
+    step_ids = {s["id"] for s in data["runs"]["steps"] if "id" in s}
+    for expr in expressions(data):
+        for name in re.findall(r"\binputs\.([\w-]+)", expr):
+            assert name in data["inputs"], expr
+        for name in re.findall(r"\bsteps\.([\w-]+)", expr):
+            assert name in step_ids, expr
+
+
+def test_action_never_splices_inputs_into_scripts() -> None:
+    """Inputs go through env: a path like `$(rm -rf ~)` stays a path."""
+    for step in action()["runs"]["steps"]:
+        assert "${{" not in step.get("run", ""), step.get("name")
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "notebooks.yml"])
+def test_workflows_parse_and_have_triggers_and_jobs(name: str) -> None:
+    data = workflow(name)
+    assert data["on"]
+    assert data["jobs"]
+    assert data.get("permissions", {}).get("contents") == "read"  # least privilege
+    for job in data["jobs"].values():
+        assert job["runs-on"] == "ubuntu-latest"
+        assert job["steps"][0]["uses"].startswith("actions/checkout@")
+
+
+def test_ci_runs_lint_and_the_test_script() -> None:
+    jobs = workflow("ci.yml")["jobs"]
+    runs = "\n".join(s.get("run", "") for job in jobs.values() for s in job["steps"])
+    assert "bash .ci/test" in runs
+    assert "ruff check" in runs and "mypy" in runs
+    assert (REPO / ".ci" / "test").exists()
+    pythons = jobs["tests"]["strategy"]["matrix"]["python"]
+    assert pythons[0] == "3.8" and pythons[-1] == "3.13"
+
+
+def test_notebooks_workflow_runs_in_the_image_and_with_image_sharded() -> None:
+    jobs = workflow("notebooks.yml")["jobs"]
+    container = jobs["run-in-container"]
+    assert container["container"] == "tensorflow/tensorflow:2.9.0-jupyter"
+    host = jobs["run-with-image"]
+    assert "container" not in host
+    for job in (container, host):
+        assert job["strategy"]["matrix"]["shard"] == [1, 2, 3, 4]
+        uses = [s.get("uses", "") for s in job["steps"]]
+        assert any(u.startswith("actions/upload-artifact@") for u in uses)
+        (step,) = [s for s in job["steps"] if s.get("uses") == "./"]
+        assert step["with"]["command"] == "run"
+        assert "--shard ${{ matrix.shard }}/4" in step["with"]["args"]
+        assert "--html" in step["with"]["args"]
+    image_step = next(s for s in host["steps"] if s.get("uses") == "./")
+    assert image_step["with"]["image"] == "${{ env.IMAGE }}"
+    assert workflow("notebooks.yml")["env"]["IMAGE"] == "tensorflow/tensorflow:2.9.0-jupyter"
+    for job_id in ("check", "run-with-image"):
+        steps = jobs[job_id]["steps"]
+        upload = next(
+            s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")
+        )
+        sarif = next(s for s in steps if s.get("uses") == "./")["with"]["output"]
+        assert upload["with"]["sarif_file"] == sarif
+        assert jobs[job_id]["permissions"]["security-events"] == "write"
+
+
+def _substitute(text: str, matrix: dict[str, str], env: dict[str, str]) -> str:
+    def one(match: re.Match[str]) -> str:
+        expr = match.group(1)
+        if expr.startswith("matrix."):
+            return matrix[expr.split(".", 1)[1]]
+        if expr.startswith("env."):
+            return env[expr.split(".", 1)[1]]
+        raise AssertionError(f"unexpected expression {expr}")
+
+    return EXPR_RE.sub(one, text)
+
+
+def _accepts(command: str, argv: list[str]) -> str | None:
+    """None if ``nbtools command argv`` parses, else the parser's complaint."""
+    parser, _ = build_parser(command)
+    try:
+        parser.parse_args([command, *argv])
+    except UsageError as exc:
+        return str(exc)
+    return None
+
+
+@pytest.mark.parametrize(
+    ("name", "job", "step"),
+    list(local_action_steps()),
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_workflow_uses_of_the_action_pass_valid_inputs(
+    name: str, job: str, step: dict[str, Any]
+) -> None:
+    inputs = action()["inputs"]
+    given = step.get("with", {})
+    assert set(given) <= set(inputs), set(given) - set(inputs)
+    env = workflow(name).get("env", {})
+    values = {k: _substitute(str(v), {"shard": "2"}, env) for k, v in given.items()}
+    command = values.get("command", inputs["command"]["default"])
+    assert command in COMMANDS
+    fmt = values.get("format", inputs["format"]["default"])
+    argv = ["--format", fmt, *shlex.split(values.get("args", ""))]
+    if values.get("image"):
+        if _accepts(command, ["--image", values["image"]]) is not None:
+            pytest.skip(f"`nbtools {command} --image` has not landed yet")
+        argv += ["--image", values["image"]]
+    if values.get("output"):
+        argv += ["--output", values["output"]]
+    assert _accepts(command, [*argv, "--", *values.get("paths", ".").split()]) is None
+
+
+# --- running the action's steps here ----------------------------------------------------
+
+
+def _evaluate(expr: str, inputs: dict[str, str]) -> str:
+    """The few expression shapes the action uses."""
+    ternary = re.fullmatch(r"inputs\.([\w-]+) == '(.*?)' && '(.*?)' \|\| '(.*?)'", expr)
+    if ternary:
+        name, wanted, yes, no = ternary.groups()
+        return yes if inputs[name] == wanted else no
+    if expr.startswith("inputs."):
+        return inputs[expr.split(".", 1)[1]]
+    if expr == "github.action_path":
+        return str(REPO)
+    raise AssertionError(f"unexpected expression {expr}")
+
+
+def run_step(
+    step: dict[str, Any], inputs: dict[str, str], cwd: Path, extra_env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run one composite step as the runner does: env from the step, then `bash -e script`."""
+    env = {**os.environ, **extra_env}
+    for key, value in step.get("env", {}).items():
+        env[key] = EXPR_RE.sub(lambda m: _evaluate(m.group(1), inputs), str(value))
+    script = cwd / f"step-{step.get('id', 'x')}.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    # GitHub runs `shell: bash` steps as `bash --noprofile --norc -eo pipefail {0}`
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=cwd,
+        env=env,
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+
+
+def _inputs(**overrides: str) -> dict[str, str]:
+    values = {name: str(spec.get("default", "")) for name, spec in action()["inputs"].items()}
+    values["python"] = sys.executable
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    work = tmp_path / "work"
+    write_nb(
+        work / "notebooks" / "dirty nb.ipynb",
+        make_nb([make_cell(source="print('hi')", execution_count=2, outputs=[STREAM])]),
+    )
+    write_nb(work / "notebooks" / "clean.ipynb", make_nb([make_cell(source="x = 1")]))
+    return work
+
+
+def _runner_env(tmp_path: Path, workspace: Path) -> dict[str, str]:
+    return {
+        "GITHUB_OUTPUT": str(tmp_path / "github_output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "step_summary.md"),
+        "GITHUB_WORKSPACE": str(workspace),
+        "PYTHONPATH": str(REPO),
+    }
+
+
+def _main_step() -> dict[str, Any]:
+    return next(s for s in action()["runs"]["steps"] if s.get("id") == "nbtools")
+
+
+def test_install_step_runs(tmp_path: Path, workspace: Path) -> None:
+    step = action()["runs"]["steps"][0]
+    # `nbtools` is already installed (editable) here: pip must find it and change nothing
+    env = {**_runner_env(tmp_path, workspace), "PIP_NO_INDEX": "1"}
+    done = run_step(step, _inputs(install="nbtools"), workspace, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("nbtools ")
+    from nbtools import __version__
+
+    assert __version__ in done.stdout
+
+
+def test_main_step_annotates_and_summarises(tmp_path: Path, workspace: Path) -> None:
+    done = run_step(
+        _main_step(), _inputs(paths="notebooks"), workspace, _runner_env(tmp_path, workspace)
+    )
+    assert done.returncode == 1, done.stderr
+    assert "::error file=notebooks/dirty nb.ipynb,line=" in done.stdout
+    assert "::group::notebooks/clean.ipynb: pass" in done.stdout
+    assert (tmp_path / "github_output").read_text(encoding="utf-8") == "exit-code=1\n"
+    summary = (tmp_path / "step_summary.md").read_text(encoding="utf-8")
+    assert "| `notebooks/dirty nb.ipynb` | ❌ fail |" in summary
+
+
+def test_main_step_writes_sarif_with_a_summary(tmp_path: Path, workspace: Path) -> None:
+    inputs = _inputs(
+        paths="notebooks/clean.ipynb\nnotebooks/dirty nb.ipynb",
+        format="sarif",
+        output="reports/check.sarif",
+        args="--select strip",
+    )
+    done = run_step(_main_step(), inputs, workspace, _runner_env(tmp_path, workspace))
+    # "dirty nb.ipynb" is split at the space: paths are whitespace-separated, so the
+    # two halves are missing files (exit 2) and the run still reports the rest
+    assert done.returncode == 2
+    log = json.loads((workspace / "reports" / "check.sarif").read_text(encoding="utf-8"))
+    assert log["version"] == "2.1.0"
+    assert "## nbtools check" in (tmp_path / "step_summary.md").read_text(encoding="utf-8")
+
+
+def test_main_step_passes_on_clean_notebooks_and_honours_summary_false(
+    tmp_path: Path, workspace: Path
+) -> None:
+    inputs = _inputs(
+        paths="notebooks/clean.ipynb", summary="false", format="junit", output="out/junit.xml"
+    )
+    done = run_step(_main_step(), inputs, workspace, _runner_env(tmp_path, workspace))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "github_output").read_text(encoding="utf-8") == "exit-code=0\n"
+    assert not (tmp_path / "step_summary.md").exists()
+    assert "<testsuite " in (workspace / "out" / "junit.xml").read_text(encoding="utf-8")
+
+
+def test_main_step_does_not_expand_globs_or_run_injected_code(
+    tmp_path: Path, workspace: Path
+) -> None:
+    marker = tmp_path / "pwned"
+    inputs = _inputs(paths=f"notebooks/*.ipynb $(touch {marker})", args="--select strip")
+    done = run_step(_main_step(), inputs, workspace, _runner_env(tmp_path, workspace))
+    assert not marker.exists()
+    assert done.returncode == 2  # the literal names do not exist
+    assert "notebooks/*.ipynb" in done.stderr
