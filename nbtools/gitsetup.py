@@ -122,7 +122,14 @@ class GitConfig:
     name = "git config"
 
     def __init__(self, command: str = DRIVER) -> None:
+        self.command = command
         self.entries = config_entries(command)
+
+    def _same_tool(self, wanted: str, value: str) -> bool:
+        """``value`` runs nbtools the same way, through another command (``--command``)."""
+        if not wanted.startswith(self.command + " "):
+            return False
+        return value.endswith(wanted[len(self.command) :])
 
     def status(self, repo: Repo) -> list[Action]:
         actions = []
@@ -130,17 +137,21 @@ class GitConfig:
             value = _get_config(repo, key)
             if value is None:
                 actions.append(Action(self.name, key, "missing"))
-            elif value != wanted:
-                actions.append(Action(self.name, key, "conflict", f"is {value!r}"))
-            else:
+            elif value == wanted or self._same_tool(wanted, value):
                 actions.append(Action(self.name, key, "installed", value))
-        actions.extend(self._executable(repo))
+                if key == f"filter.{DRIVER}.process":
+                    actions.extend(self._executable(value))
+            else:
+                actions.append(Action(self.name, key, "conflict", f"is {value!r}"))
         return actions
 
-    def _executable(self, repo: Repo) -> list[Action]:
-        program = shlex.split(self.entries[f"filter.{DRIVER}.process"])[0]
+    def _executable(self, command: str) -> list[Action]:
+        try:
+            program = shlex.split(command)[0]
+        except (ValueError, IndexError):
+            program = command
         if shutil.which(program) is None:
-            return [Action(self.name, program, "conflict", "not found on PATH: git cannot run it")]
+            return [Action(self.name, program, "conflict", "not found: git cannot run it")]
         return []
 
     def install(self, repo: Repo) -> list[Action]:

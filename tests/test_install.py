@@ -201,7 +201,16 @@ def test_status_flags_another_tools_filter(
     out = capsys.readouterr().out
     assert "install/conflict" in out
     assert "notebooks get filter=nbstripout" in out
-    assert "is '/old/venv/bin/python -m nbtools filter --process'" in out
+    assert "/old/venv/bin/python not found: git cannot run it" in out  # a stale venv path
+
+
+def test_status_accepts_another_command_that_runs_nbtools(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["install", "--command", f"{sys.executable} -m nbtools"]) == 0
+    capsys.readouterr()
+    assert main(["install", "--status"]) == 0
+    assert "installed filter.nbtools.process" in capsys.readouterr().out
 
 
 def test_uninstall_removes_everything_it_added(
