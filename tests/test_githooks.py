@@ -139,6 +139,8 @@ def test_pre_commit_hook_with_the_filter_only_checks(git_repo: Path) -> None:
     assert "hidden-state/use-before-def" in blocked.stdout + blocked.stderr
 
 
+@pytest.mark.kernel  # the hook runs `nbtools run` too
+@pytest.mark.slow
 def test_pre_push_hook_checks_pushed_notebooks(git_repo: Path, tmp_path: Path) -> None:
     remote = tmp_path / "remote.git"
     run_git(tmp_path, "init", "-q", "--bare", str(remote))
@@ -158,3 +160,15 @@ def test_pre_push_hook_checks_pushed_notebooks(git_repo: Path, tmp_path: Path) -
     assert blocked.returncode != 0
     assert "bad.ipynb" in blocked.stdout + blocked.stderr
     assert "ok.ipynb" not in blocked.stdout  # only what the push changes is checked
+
+
+def test_hook_scripts_ship_as_package_data() -> None:
+    """An installed nbtools (no checkout) can still install its hooks."""
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["nbtools"]
+    for name in HOOK_NAMES:
+        assert any(fnmatch.fnmatch(f"data/hook-{name}", p) for p in patterns)
+        assert (REPO / "nbtools" / "data" / f"hook-{name}").is_file()
