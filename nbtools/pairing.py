@@ -151,7 +151,8 @@ def pair_of_script(path: str | Path, text: str | None = None) -> Pair | None:
     script = Path(path)
     if text is None:
         try:
-            text = script.read_text(encoding="utf-8", errors="replace")
+            with script.open(encoding="utf-8", errors="replace") as handle:
+                text = handle.read(8192)  # the header is at the top
         except OSError as exc:
             raise InputError(script, f"cannot read: {exc.strerror or exc}") from None
     formats = header_formats(text)
