@@ -52,6 +52,9 @@ INHERITED_ENV = (
     "SYSTEMROOT",
 )
 
+#: the fewest kernels worth a fork server (it costs about one kernel's imports to start)
+FORK_MIN = 3
+
 #: arguments every IPython kernel gets: no shared history database between parallel kernels
 KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)
 
@@ -227,6 +230,12 @@ class LocalKernelFactory:
         self._specs: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._fork_roles = {"main": True, "fresh": True}
+
+    def expect(self, main: int, fresh: int = 0) -> None:
+        """How many kernels of each kind are coming: a fork server pays for its own
+        imports once, so it is used only when it serves at least :data:`FORK_MIN` kernels."""
+        self._fork_roles = {"main": main >= FORK_MIN, "fresh": fresh >= FORK_MIN}
 
     def __enter__(self) -> LocalKernelFactory:
         return self
@@ -259,8 +268,9 @@ class LocalKernelFactory:
 
     def __call__(self, request: KernelRequest) -> StartedKernel:
         spec = self.spec_for(request.kernel_name)
-        if self.use_forkserver and forkable(spec):
-            server = self._server("fresh" if request.fresh_parent else "main")
+        role = "fresh" if request.fresh_parent else "main"
+        if self.use_forkserver and self._fork_roles[role] and forkable(spec):
+            server = self._server(role)
             if server is not None:
                 return server.fork_kernel(request.cwd, request.env, request.extra_arguments)
         return self._launch(spec, request)
