@@ -307,3 +307,21 @@ def test_static_import_is_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code_], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("source", "rereads"),
+    [
+        ("balance += 100", {"balance"}),
+        ("for _ in range(2):\n    n += 1", {"n"}),
+        ("words = sorted(words) + ['c']", {"words"}),
+        ("sample = [random.randint(1, 6) for _ in range(5)]", {"random"}),
+        ("import statistics\nstatistics.mean(times)", set()),
+        ("x = 1\nx += 1", set()),
+        ("print(items)", set()),
+    ],
+)
+def test_cells_that_update_what_they_read(source: str, rereads: set[str]) -> None:
+    """Such a cell gives another result when run twice (with a count gap, a likely cause)."""
+    analysis = analyze_notebook(code(source), "nb.ipynb")
+    assert analysis.rereads.get(0, set()) == rereads

@@ -54,6 +54,7 @@ class Event:
     line: int
     deferred: Deferred | None = None  # DEF of a function/class
     guarded: bool = False  # USE inside ``try: ... except NameError``
+    hoisted: bool = False  # DEF a loop body makes, seen from its next pass
 
 
 def cell_events(source: str) -> list[Event] | None:
@@ -87,7 +88,7 @@ class _Walker:
     def loop_body(self, body: Sequence[ast.stmt]) -> None:
         # a loop's second pass sees its first pass's bindings
         for name, line in bound_names(body):
-            self.emit(DEF, name, line)
+            self.emit(DEF, name, line, hoisted=True)
         self.block(body)
 
     def stmt(self, node: ast.stmt) -> None:

@@ -246,6 +246,8 @@ def _check_names(cells: list[dict[str, Any]], analysis: StaticAnalysis) -> None:
         events[index] = found
         first_kind: dict[str, str] = {}
         for event in found:
+            if event.hoisted:
+                continue  # the real binding follows inside the loop
             first = first_kind.setdefault(event.name, event.kind)
             if event.kind in (DEF, MUTATE) and first == USE:
                 analysis.rereads.setdefault(index, set()).add(event.name)
