@@ -148,3 +148,55 @@ def test_unpair(git_repo: Path) -> None:
     assert script.is_file() and header_formats(script.read_text(encoding="utf-8")) is None
     assert paired_notebook(script) is None
     assert main(["pair", "--unpair", str(nb_path)]) == 0
+
+
+def test_existing_matching_script_gets_the_pairing_header(git_repo: Path) -> None:
+    nb_path = write_nb(
+        git_repo / "nb.ipynb", make_nb([make_cell("code", "x = 1"), make_cell("markdown", "Hi")])
+    )
+    script = git_repo / "nb.py"
+    script.write_text(
+        "# %%\nx = 1\n\n# %% [markdown]\n# Hi\n", encoding="utf-8"
+    )  # same cells, no header
+    assert main(["pair", str(nb_path)]) == 1
+    text = script.read_text(encoding="utf-8")
+    assert header_formats(text) == "ipynb,py:percent" and text.endswith(
+        "# %%\nx = 1\n\n# %% [markdown]\n# Hi\n"
+    )
+    assert main(["sync", "--check", str(nb_path)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "expected_exit", "message"),
+    [
+        (["pair", "--unpair", "nb.py"], 2, "name the notebook to unpair, not the script"),
+        (["pair", "--unpair", "plain.ipynb"], 0, ""),
+        (["pair", "--formats", "scripts//py:percent", "elsewhere/nb2.py"], 2, "not in the folder"),
+        (["pair", "broken.ipynb", "plain.ipynb"], 2, "broken.ipynb: invalid JSON"),
+    ],
+)
+def test_pair_refusals(
+    git_repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    expected_exit: int,
+    message: str,
+) -> None:
+    monkeypatch.chdir(git_repo)
+    write_nb(git_repo / "plain.ipynb", make_nb([make_cell("code", "x = 1")]))
+    (git_repo / "nb.py").write_text("# %%\nx = 1\n", encoding="utf-8")
+    (git_repo / "elsewhere").mkdir()
+    (git_repo / "elsewhere" / "nb2.py").write_text("x = 1\n", encoding="utf-8")
+    (git_repo / "broken.ipynb").write_text("{", encoding="utf-8")
+    assert main(args) == expected_exit
+    assert message in capsys.readouterr().err
+
+
+def test_pair_a_script_whose_notebook_exists_pairs_that_notebook(git_repo: Path) -> None:
+    nb_path = write_nb(git_repo / "nb.ipynb", make_nb([make_cell("code", "x = 1")]))
+    (git_repo / "nb.py").write_text("# %%\nx = 1\n", encoding="utf-8")
+    assert main(["pair", str(git_repo / "nb.py")]) == 1  # the notebook gains its pairing
+    assert main(["pair", str(git_repo / "nb.py")]) == 0  # already paired
+    assert paired_script(nb_path) == git_repo / "nb.py"
+    assert main(["pair", str(git_repo / "missing.py")]) == 2

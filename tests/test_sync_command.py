@@ -281,3 +281,32 @@ def test_real_entry_point(git_repo: Path) -> None:
     assert nbtools_cli("pair", str(nb_path)).returncode == 1
     proc = nbtools_cli("sync", "--check", str(git_repo))
     assert proc.returncode == 0 and b"1 in sync" in proc.stderr
+
+
+def test_conflict_on_a_cell_only_in_the_script_points_at_the_script(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nb_path = write_nb(git_repo / "nb.ipynb", make_nb([make_cell("code", "x = 1")]))
+    script = git_repo / "nb.py"
+    script.write_text("# %%\nx = 1\n\n# %%\ny = 2\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["pair", str(nb_path)]) == 1  # paired, the differing script is kept
+    assert main(["sync", str(nb_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{script}:5: sync/conflict a code cell (script line 5) is only in the script" in out
+    assert "there is no sync record" in out
+
+
+def test_unreadable_notebook_and_verbose_skips(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (git_repo / "broken.ipynb").write_text("{", encoding="utf-8")
+    write_nb(git_repo / "plain.ipynb", make_nb([make_cell("code", "x = 1")]))
+    (git_repo / "module.py").write_text("import os\n", encoding="utf-8")
+    assert main(["sync", str(git_repo)]) == 2
+    captured = capsys.readouterr()
+    assert "broken.ipynb: invalid JSON" in captured.err
+    assert "skipped" not in captured.out  # found by recursion: no noise about ordinary files
+    assert main(["sync", "-v", str(git_repo)]) == 2
+    out = capsys.readouterr().out
+    assert "plain.ipynb (notebook is not paired" in out and "module.py (no paired notebook" in out

@@ -155,7 +155,11 @@ def _pair_notebook(path: Path, fmt: PairFormat, state: SyncState) -> FileResult:
 
 
 def _pair_script(script: Path, fmt: PairFormat, state: SyncState) -> FileResult:
-    text = decode(script.read_bytes(), script)
+    try:
+        raw = script.read_bytes()
+    except FileNotFoundError:
+        raise InputError(script, "no such file") from None
+    text = decode(raw, script)
     declared = header_formats(text)
     fmt = (format_from_formats(declared) if declared else None) or fmt
     notebook = fmt.notebook_for(script)
