@@ -140,6 +140,8 @@ NAME_CASES: list[tuple[str, list[str], list[tuple[int, str, str]]]] = [
     ("shell escape assignment", ["files = !ls", "len(files)"], []),
     ("run magic gives up", ["%run setup.py", "from_setup"], []),
     ("exec gives up", ["exec('q = 1')", "q"], []),
+    ("pylab gives up", ["%pylab inline", "plot(arange(3))"], []),
+    ("IPython history names", ["print(_5, _i5, _ii)"], []),
     ("attribute assignment needs the base", ["cfg.x = 1"], [(0, "cfg", UND)]),
     ("one finding per name and cell", ["print(a, a)\nprint(a)"], [(0, "a", UND)]),
     ("syntax error cell makes undefined names uncertain", ["def broken(:", "anything"], []),
@@ -325,3 +327,21 @@ def test_cells_that_update_what_they_read(source: str, rereads: set[str]) -> Non
     """Such a cell gives another result when run twice (with a count gap, a likely cause)."""
     analysis = analyze_notebook(code(source), "nb.ipynb")
     assert analysis.rereads.get(0, set()) == rereads
+
+
+def test_only_python_notebooks_get_the_def_use_analysis() -> None:
+    r_nb = make_nb(
+        [make_cell(source="x <- 5", execution_count=2), make_cell(source="x", execution_count=1)],
+        metadata={"kernelspec": {"name": "ir", "language": "R", "display_name": "R"}},
+    )
+    analysis = analyze_notebook(r_nb, "r.ipynb")
+    assert analysis.out_of_order  # the counts mean the same in any language
+    assert not [f for f in analysis.findings if f.rule in (USE_BEFORE_DEF, UNDEFINED_NAME)]
+    py_nb = make_nb([make_cell(source="x")], metadata={"language_info": {"name": "python"}})
+    assert analyze_notebook(py_nb, "p.ipynb").problems
+
+
+def test_known_names_from_the_kernel() -> None:
+    nb = code("spark.range(3).count()", "dbutils.fs.ls('/')")
+    assert len(analyze_notebook(nb, "nb.ipynb").problems) == 2
+    assert not analyze_notebook(nb, "nb.ipynb", known_names=["spark", "dbutils"]).problems

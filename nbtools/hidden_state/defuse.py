@@ -38,7 +38,9 @@ _PY_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "memit", "debu
 # line magics whose argument is a Python statement run in the user namespace
 _PY_LINE_MAGICS = frozenset({"time", "timeit", "prun", "memit", "debug"})
 # magics that bind names nobody can see statically
-_OPAQUE_MAGICS = frozenset({"run", "store", "load", "reset", "macro", "env", "sx"})
+_OPAQUE_MAGICS = frozenset(
+    {"run", "store", "load", "reset", "macro", "env", "sx", "pylab", "sql", "R", "Rpull"}
+)
 _GUARD_EXCEPTIONS = frozenset({"NameError", "Exception", "BaseException", "UnboundLocalError"})
 _TRY_NODES: tuple[type, ...] = tuple(
     t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if t is not None

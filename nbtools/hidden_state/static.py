@@ -9,8 +9,9 @@ cell defines, or no cell defines at all.
 from __future__ import annotations
 
 import builtins
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.hidden_state.defuse import DEF, DEL, GIVE_UP, MUTATE, USE, Event, cell_events
@@ -75,6 +76,12 @@ _IPYTHON_NAMES = frozenset(
     | {"_dh", "exit", "quit", "__builtins__", "__name__", "__file__", "__session__"}
 )
 BUILTIN_NAMES = frozenset(dir(builtins)) | _IPYTHON_NAMES
+_HISTORY_RE = re.compile(r"_i{0,3}\d+")  # IPython's output and input history: _5, _i5
+
+
+def is_builtin(name: str) -> bool:
+    """Whether a fresh kernel provides ``name`` without any cell defining it."""
+    return name in BUILTIN_NAMES or bool(_HISTORY_RE.fullmatch(name))
 
 
 @dataclass
@@ -138,16 +145,24 @@ class StaticAnalysis:
         }
 
 
-def analyze_notebook(nb: dict[str, Any], path: str, text: str | None = None) -> StaticAnalysis:
+def analyze_notebook(
+    nb: dict[str, Any],
+    path: str,
+    text: str | None = None,
+    known_names: Iterable[str] = (),
+) -> StaticAnalysis:
     """Analyse a notebook's stored counts and its def-use order.
 
     ``text`` is the file's JSON text; when given, findings carry ``json_line``.
+    ``known_names`` are globals the kernel provides (``spark``, ``dbutils``, ...).
+    The def-use analysis runs only on Python notebooks.
     """
     analysis = StaticAnalysis(path)
     cells = list(iter_cells(nb))
     lines = LineMap(text) if text is not None and nb.get("nbformat") == 4 else None
     _check_counts(cells, analysis)
-    _check_names(cells, analysis)
+    if is_python(nb):
+        _check_names(cells, analysis, frozenset(known_names))
     for finding in analysis.findings:
         if lines is not None and finding.cell_index is not None:
             finding.json_line = lines.source_line(finding.cell_index, finding.line or 1)
@@ -155,6 +170,18 @@ def analyze_notebook(nb: dict[str, Any], path: str, text: str | None = None) -> 
                 finding.json_line = lines.line("cells", finding.cell_index, "outputs")
     analysis.findings.sort(key=lambda f: (f.cell_index or 0, f.line or 0))
     return analysis
+
+
+def is_python(nb: dict[str, Any]) -> bool:
+    """Whether the notebook's kernel runs Python (assumed when nothing says otherwise)."""
+    metadata = nb.get("metadata") or {}
+    for language in (
+        (metadata.get("kernelspec") or {}).get("language"),
+        (metadata.get("language_info") or {}).get("name"),
+    ):
+        if isinstance(language, str) and language:
+            return language.lower().startswith(("python", "ipython"))
+    return True
 
 
 def _count_of(cell: dict[str, Any]) -> int | None:
@@ -234,7 +261,9 @@ def _check_counts(cells: list[dict[str, Any]], analysis: StaticAnalysis) -> None
             )
 
 
-def _check_names(cells: list[dict[str, Any]], analysis: StaticAnalysis) -> None:
+def _check_names(
+    cells: list[dict[str, Any]], analysis: StaticAnalysis, known: frozenset[str]
+) -> None:
     events: dict[int, list[Event]] = {}
     for index, cell in enumerate(cells):
         if cell.get("cell_type") != "code":
@@ -258,16 +287,21 @@ def _check_names(cells: list[dict[str, Any]], analysis: StaticAnalysis) -> None:
                     defs.append(index)
             elif event.kind == MUTATE:
                 analysis.mutates.setdefault(index, set()).add(event.name)
-    _Replay(analysis, events, cells).run()
+    _Replay(analysis, events, cells, known).run()
 
 
 class _Replay:
     """Replays the cells' events in document order, as a fresh kernel would run them."""
 
     def __init__(
-        self, analysis: StaticAnalysis, events: dict[int, list[Event]], cells: list[dict[str, Any]]
+        self,
+        analysis: StaticAnalysis,
+        events: dict[int, list[Event]],
+        cells: list[dict[str, Any]],
+        known: frozenset[str],
     ) -> None:
         self.analysis = analysis
+        self.known = known
         self.events = events
         self.cells = cells
         self.defined: dict[str, int] = {}
@@ -317,7 +351,7 @@ class _Replay:
                 for inner, _ in needed:
                     self.use(index, position, event, inner, (name, def_cell), uses, seen)
             return
-        if name in BUILTIN_NAMES or event.guarded or self.gave_up:
+        if is_builtin(name) or name in self.known or event.guarded or self.gave_up:
             return
         if (index, name) in self.reported:
             return
