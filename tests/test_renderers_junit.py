@@ -59,6 +59,7 @@ def test_one_testcase_per_notebook_with_verdicts() -> None:
     ) == ("4", "1", "1", "1")
     assert root.get("tests") == "4"
     bad = cases["bad.ipynb"]
+    assert bad.get("classname") == "nbtools.run"
     assert bad.get("file") == "bad.ipynb"
     assert bad.get("line") == "57"
     assert bad.get("time") == "2.250"

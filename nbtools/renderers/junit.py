@@ -91,7 +91,7 @@ def to_element(report: Report) -> ET.Element:
     suite = ET.SubElement(root, "testsuite", name=name)
     verdicts = file_verdicts(report)
     for verdict in verdicts:
-        _testcase(suite, verdict, name.replace(" ", "."))
+        _testcase(suite, verdict, f"nbtools.{report.command}")
     counts = {
         "tests": len(verdicts),
         "failures": sum(v.verdict == FAIL for v in verdicts),
