@@ -107,13 +107,13 @@ def test_render_groups_per_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_job_summary_table_and_escaping() -> None:
     report = Report("run")
     report.add_file(FileResult("ok.ipynb", "clean"))
-    report.add_file(FileResult("we|ird.ipynb", "findings"))
+    report.add_file(FileResult("we|ird.ipynb", "findings", details={"verdict": "fail_error"}))
     report.add_findings(
         [Finding("we|ird.ipynb", "run/error", "ValueError: <bad> | pipe", cell_index=3)]
     )
     text = job_summary(report)
     assert "| notebook | verdict | details |" in text
-    assert "| `we\\|ird.ipynb` | ❌ fail |" in text
+    assert "| `we\\|ird.ipynb` | ❌ fail `fail_error` |" in text
     assert "&lt;bad&gt; \\| pipe" in text
     assert "| `ok.ipynb` | ✅ pass |" in text
     # failures come first

@@ -162,7 +162,8 @@ def job_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
     order = sorted(verdicts, key=lambda v: v.verdict == PASS)
     for index, verdict in enumerate(order):
         details = "" if verdict.verdict == PASS else _cell(headline(verdict))[:500]
-        row = f"| `{_cell(verdict.path)}` | {_ICONS[verdict.verdict]} | {details} |\n"
+        shown = _ICONS[verdict.verdict] + (f" `{_cell(verdict.label)}`" if verdict.label else "")
+        row = f"| `{_cell(verdict.path)}` | {shown} | {details} |\n"
         row_size = len(row.encode("utf-8"))
         if size + row_size + 200 > limit:
             text += f"\n_{len(order) - index} more file(s) not listed (summary size limit)._\n"
