@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -310,3 +312,29 @@ def test_unreadable_notebook_and_verbose_skips(
     assert main(["sync", "-v", str(git_repo)]) == 2
     out = capsys.readouterr().out
     assert "plain.ipynb (notebook is not paired" in out and "module.py (no paired notebook" in out
+
+
+def test_jupytext_agrees_after_a_sync(git_repo: Path) -> None:
+    """After nbtools updated the notebook, jupytext's own mtime-based --sync keeps the edit."""
+    jupytext_cli = Path(sys.executable).with_name("jupytext")
+    if not jupytext_cli.exists():
+        pytest.skip("jupytext command not installed")
+    output = {"name": "stdout", "output_type": "stream", "text": ["1\n"]}
+    nb = make_nb(
+        [
+            make_cell("code", "x = 1", execution_count=1, outputs=[output]),
+            make_cell("code", "y = 2"),
+        ]
+    )
+    nb_path = write_nb(git_repo / "nb.ipynb", nb)
+    assert main(["pair", str(nb_path)]) == 1
+    edit_script(git_repo / "nb.py", "y = 2", "y = 3")
+    bump_mtime(nb_path)
+    assert main(["sync", str(nb_path)]) == 1
+    proc = subprocess.run(
+        [str(jupytext_cli), "--sync", str(nb_path)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    nb_after = nbformat.read(str(nb_path), as_version=4)
+    assert nb_after.cells[1].source == "y = 3" and nb_after.cells[0].outputs[0]["text"] == "1\n"
+    assert "y = 3" in (git_repo / "nb.py").read_text(encoding="utf-8")
