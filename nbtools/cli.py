@@ -10,7 +10,6 @@ import argparse
 import importlib
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -121,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return ExitCode.OK
     except Exception:  # noqa: BLE001 - the one place that turns bugs into exit code 3
+        import traceback  # only now: start-up stays lean
+
         traceback.print_exc()
         console.error(
             "internal error (a bug in nbtools); please report it with the traceback above"

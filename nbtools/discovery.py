@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import subprocess
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -46,6 +45,8 @@ def git_ignored(paths: Sequence[str], cwd: str | None = None) -> set[str]:
     """The subset of ``paths`` that git ignores (empty outside a repository or without git)."""
     if not paths:
         return set()
+    import subprocess  # only when recursing: start-up stays lean
+
     try:
         proc = subprocess.run(
             ["git", "check-ignore", "--stdin", "-z"],

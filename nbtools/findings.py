@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +79,8 @@ class Finding:
         """A fingerprint independent of line numbers (baselines, SARIF)."""
         if self.fingerprint:
             return self.fingerprint
+        import hashlib  # lazily: most runs never fingerprint, and it loads OpenSSL
+
         key = "\0".join(
             str(part)
             for part in (

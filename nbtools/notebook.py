@@ -11,7 +11,6 @@ import json
 import os
 import re
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator
@@ -204,6 +203,8 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     The data goes to a temporary file in the same directory which is then renamed
     over the target, so a reader (or a crash) never sees a half-written notebook.
     """
+    import tempfile  # only when writing: start-up stays lean
+
     target = Path(path)
     try:
         st: os.stat_result | None = target.stat()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -172,6 +171,8 @@ def _summary(changes: list[Any]) -> str:
 
 
 def _diff(path: str, before: str, after: str) -> str:
+    import difflib  # only for --diff
+
     lines = difflib.unified_diff(
         before.splitlines(keepends=True),
         after.splitlines(keepends=True),
