@@ -238,3 +238,25 @@ def test_run_hook_is_manual_and_pre_push_only(pc_repo: Path, tmp_path: Path) -> 
     )
     assert "nbtools run" in manual.stdout
     assert manual.returncode == 0, manual.stdout + manual.stderr
+
+
+def test_script_edited_alone_is_synced_and_reported(pc_repo: Path, tmp_path: Path) -> None:
+    """One side of a pair changed: the sync hook carries it over and stops the commit once."""
+    nb = write_nb(pc_repo / "q.ipynb", make_nb([make_cell(source="a = 1")]))
+    from nbtools.cli import main
+
+    main(["pair", str(nb)])
+    run_git(pc_repo, "add", "-A")
+    assert commit(pc_repo, tmp_path, "pair").returncode == 0
+    script = pc_repo / "q.py"
+    script.write_text(
+        script.read_text(encoding="utf-8").replace("a = 1", "a = 2"), encoding="utf-8"
+    )
+    run_git(pc_repo, "add", "q.py")
+    first = commit(pc_repo, tmp_path)
+    assert first.returncode != 0
+    assert "nbtools sync" in first.stdout and "q.ipynb" in first.stdout
+    assert "a = 2" in nb.read_text(encoding="utf-8")  # the notebook follows the script
+    run_git(pc_repo, "add", "-A")
+    second = commit(pc_repo, tmp_path)
+    assert second.returncode == 0, second.stdout
