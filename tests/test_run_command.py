@@ -187,6 +187,42 @@ def test_script_lines_follow_commented_magics() -> None:
     assert script_lines(nb, text) == {0: 2, 1: 4}
 
 
+def test_differing_outputs_get_a_second_run_and_nondeterminism_does_not_fail(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stored = {"name": "stdout", "output_type": "stream", "text": "0.5\n"}
+    cells = [
+        make_cell(source="import random", execution_count=1),
+        make_cell(source="print(random.random())", execution_count=2, outputs=[stored]),
+        make_cell(
+            source="print('fixed')", execution_count=3, outputs=[{**stored, "text": "old\n"}]
+        ),
+    ]
+    write_nb(tmp_path / "nd.ipynb", make_nb(cells))
+    code, report = run_json(capsys, str(tmp_path / "nd.ipynb"))
+    [entry] = report["notebooks"]
+    # cell 3 is stable across two fresh runs, so its stale output is real hidden state
+    assert (entry["verdict"], entry["first_hidden_state_cell"], entry["runs"]) == (
+        "fail_mismatch",
+        2,
+        2,
+    )
+    assert entry["first_divergent_cell"] == 1  # the random cell diverged first
+    assert code == 1
+    cells[2]["outputs"] = [{**stored, "text": "fixed\n"}]
+    write_nb(tmp_path / "nd.ipynb", make_nb(cells))
+    code, report = run_json(capsys, str(tmp_path / "nd.ipynb"))
+    [entry] = report["notebooks"]
+    assert (entry["verdict"], entry["first_divergent_cell"], entry["runs"]) == (
+        "nondeterministic",
+        1,
+        2,
+    )
+    assert code == 0
+    assert [f["rule"] for f in report["findings"]] == ["run/nondeterministic"]
+    assert report["findings"][0]["severity"] == "warning"
+
+
 def test_repeat_two_runs_each_notebook_twice(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -61,6 +61,8 @@ _CELL_LINE = re.compile(
     r"(?:Cell In\s*\[[^\]]*\],\s*line|<ipython-input-[^>]*> in <module>\(\)\s*\n\s*-*>\s*)\s*(\d+)"
 )
 PASSING = ("pass", "pass_with_warnings")
+#: verdicts that do not fail the run (nondeterminism is reported as a warning)
+NOT_FAILING = (*PASSING, "nondeterministic")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -160,6 +162,7 @@ def execute(request: Request, factory: KernelFactory | None = None) -> Report:
     options = request.options
     args = request.args
     report = Report(NAME)
+    report.fail_on_warnings = False  # only fail_* verdicts fail the run
     env = kernel_environment(_parse_env(options["env"]))
     files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root)
     if args.shard:
@@ -255,7 +258,7 @@ def _log_line(console: Console, entry: dict[str, Any]) -> None:
     if interactive(console.err) or console.verbosity < 0:
         return
     verdict = entry["verdict"]
-    colour = "green" if verdict in PASSING else "red"
+    colour = "green" if verdict in PASSING else "yellow" if verdict in NOT_FAILING else "red"
     text = f"{console.style(verdict, colour, stream='err')} {entry['path']} ({entry['duration_s']:.2f} s)"
     if verdict not in PASSING and entry.get("reason"):
         text += f": {entry['reason'].splitlines()[0]}"
@@ -306,7 +309,7 @@ def _finish(
     if len(runs) > 1:
         entry["repeat_durations_s"] = [r.duration_s for r in runs]
     _store(source, run, verdict, divergent, reason, request, report, entry)
-    ok = verdict in PASSING
+    ok = verdict in NOT_FAILING
     report.add_file(
         FileResult(
             source.path,
@@ -317,7 +320,7 @@ def _finish(
     )
     if not ok:
         report.sections.setdefault("text_lines", []).extend(
-            _explain(source, run, divergent, reason)
+            _explain(source, run, divergent, reason, entry["cells"])
         )
     return entry
 
@@ -432,7 +435,11 @@ def _finding(
 
 
 def _explain(
-    source: Source, run: NotebookRun, divergent: int | None, reason: str | None
+    source: Source,
+    run: NotebookRun,
+    divergent: int | None,
+    reason: str | None,
+    cell_entries: list[dict[str, Any]],
 ) -> list[str]:
     """The failing cell's source and traceback, for the text report."""
     lines = [f"--- {source.path}: {reason or run.failure or 'failed'}"]
@@ -450,6 +457,12 @@ def _explain(
     lines.extend(f"    {line}" for line in source_text(cells[index]).splitlines())
     if first is not None and first.traceback:
         lines.extend(_ANSI.sub("", "\n".join(first.traceback)).splitlines())
+    elif first is None:
+        # a mismatch: what the notebook stored against what the fresh run printed
+        judged = next((c for c in cell_entries if c.get("index") == index), {})
+        for key in ("stored", "fresh"):
+            if judged.get(key) is not None:
+                lines.append(f"  {key}: {judged[key]}")
     return lines
 
 
