@@ -261,14 +261,17 @@ def table(results: dict[str, dict[str, object]], ours: str) -> list[str]:
     base = float(results[ours]["median"])  # type: ignore[arg-type]
     base_cpu = float(results[ours]["cpu"])  # type: ignore[arg-type]
     lines = [
-        "| tool | runs | wall (median) | ratio nbtools/tool | CPU (median) | CPU ratio |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| tool | runs | exit | wall (median) | ratio nbtools/tool | CPU (median) | CPU ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, r in results.items():
         wall, cpu = float(r["median"]), float(r["cpu"])  # type: ignore[arg-type]
         ratio = "" if name == ours else f"{base / wall:.2f}"
         cpu_ratio = "" if name == ours or not cpu else f"{base_cpu / cpu:.2f}"
-        lines.append(f"| {name} | {r['runs']} | {ms(wall)} | {ratio} | {ms(cpu)} | {cpu_ratio} |")
+        codes = ",".join(str(c) for c in r["codes"])  # type: ignore[attr-defined]
+        lines.append(
+            f"| {name} | {r['runs']} | {codes} | {ms(wall)} | {ratio} | {ms(cpu)} | {cpu_ratio} |"
+        )
     return lines
 
 
@@ -300,7 +303,11 @@ def section(res: dict[str, dict[str, dict[str, object]]], repeat: int, load: lis
         f"({repeat * 3} for d), each on a fresh copy, tools interleaved. The 1-minute load "
         f"average was {min(load):.1f} to {max(load):.1f} on 2 cores shared with other work, so "
         "wall times are inflated; the CPU columns (user + system of the process and its "
-        "children) are steadier. nbstripout-fast and nb-clean 5 are native (Rust) binaries.",
+        "children) are steadier. nbstripout-fast and nb-clean 5 are native (Rust) binaries. "
+        "Exit codes: nbtools strip exits 1 when it changed files; nb-clean exits 65 on the "
+        "corpus because it cannot read its nbformat 3 notebook and one unusual cell source "
+        "(the rest is still cleaned); nbstripout --verify exits 1 because it also wants cell "
+        "ids removed.",
         "",
         "**(a) Batch strip of the whole corpus, one process** (target: ratio <= 1.0 vs nbstripout-fast)",
         "",
