@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,3 +120,15 @@ def test_usage_errors(
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_filter_and_install_start_lean() -> None:
+    """git starts the filter on every add: none of the heavy Jupyter modules may load."""
+    code = (
+        "import sys, nbtools.cli, nbtools.commands.filter, nbtools.commands.install, "
+        "nbtools.gitfilter, nbtools.textconv; "
+        "print(sorted(m for m in ('nbclient', 'jupytext', 'nbconvert', 'nbformat', "
+        "'jupyter_client', 'tqdm', 'yaml') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
