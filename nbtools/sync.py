@@ -49,7 +49,7 @@ class SyncPlan:
     notebook_out: bytes | None = None
     script_out: bytes | None = None
     reason: str = ""
-    diffs: list[CellDiff] = field(default_factory=list)
+    diffs: list[CellDiff] = field(default_factory=list)  # what differs (a conflict, or the update)
 
     @property
     def writes(self) -> bool:
@@ -78,7 +78,7 @@ def plan_sync(
         from_script = text_to_notebook(script_text, pair.fmt, pair.script)
         rt = text_to_notebook(text, pair.fmt, pair.notebook)
         diffs = compare(nb, rt, from_script, script_text)
-    plan = SyncPlan("in_sync", nb_hash, py_hash)
+    plan = SyncPlan("in_sync", nb_hash, py_hash, diffs=diffs)
     side = None
     if diffs:
         nb_changed = entry is None or entry.notebook_hash != nb_hash
@@ -90,7 +90,7 @@ def plan_sync(
         elif not py_changed:
             side = "ipynb"
         else:
-            plan.action, plan.diffs = "conflict", diffs
+            plan.action = "conflict"
             plan.reason = (
                 "both sides changed since the last sync"
                 if entry is not None

@@ -156,7 +156,11 @@ def test_check_lists_pairs_out_of_sync_and_writes_nothing(
     capsys.readouterr()
     assert main(["sync", "--check", str(git_repo)]) == 1
     captured = capsys.readouterr()
-    assert f"out of sync: {nb_path}" in captured.out and "1 out of sync" in captured.err
+    assert (
+        f"out of sync: {nb_path} (notebook updated from the script (the script changed: cell 1))"
+        in captured.out
+    )
+    assert "1 out of sync" in captured.err
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in before} == before
     assert main(["sync", str(git_repo)]) == 1
     assert main(["sync", "--check", str(git_repo)]) == 0

@@ -250,11 +250,21 @@ def _sync_one(
 
 
 def _describe(plan: SyncPlan) -> str:
+    cells = sorted({d.cell_index + 1 for d in plan.diffs if d.cell_index is not None})
+    added = sum(1 for d in plan.diffs if d.cell_index is None)
+    parts = (
+        [f"cell{'s' if len(cells) > 1 else ''} {', '.join(map(str, cells[:8]))}"] if cells else []
+    )
+    if len(cells) > 8:
+        parts[0] += ", ..."
+    if added:
+        parts.append(f"{added} cell{'s' if added > 1 else ''} only in the script")
+    what = f": {'; '.join(parts)}" if parts else ""
     if plan.action == "update_script":
-        return f"script updated from the notebook ({plan.reason})"
+        return f"script updated from the notebook ({plan.reason}{what})"
     if plan.reason == "stripped":
         return "notebook stripped"
-    return f"notebook updated from the script ({plan.reason})"
+    return f"notebook updated from the script ({plan.reason}{what})"
 
 
 def _apply(pair: Pair, plan: SyncPlan) -> None:
