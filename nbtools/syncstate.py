@@ -5,7 +5,8 @@ folder above the notebook that holds that file, a ``.git`` or a ``pyproject.toml
 the path configured as ``[tool.nbtools.sync] state_file``). Teams may commit it (a fresh
 clone then knows which side a teammate edited) or ignore it (a pair without a record is
 still compared by content; only a real difference needs ``--prefer``). Hashes are of the
-bytes on disk, so a pair in sync is confirmed without parsing anything.
+bytes on disk, so a pair in sync is confirmed without parsing anything. Paths in the file
+are relative to its folder (sorted keys, one entry per pair: small, mergeable diffs).
 """
 
 from __future__ import annotations
