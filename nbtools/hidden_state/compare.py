@@ -30,19 +30,28 @@ Items = List[Item]
 _IGNORED_MIME_PREFIXES = ("image/", "application/vnd.jupyter.widget")
 
 _WARNING_RE = re.compile(r"^\S.*:\d+: \w*Warning: .*\n(?:[ \t]+.*\n)?", re.MULTILINE)
+# (line pattern, quick probe): the probe has no leading ``.*`` and rules out most outputs
 _PROGRESS_RES = [
-    re.compile(r"^.*\d+%\|.*\|.*$", re.MULTILINE),  # tqdm
-    re.compile(r"^.*\d+/\d+ \[[=>.\s]*\].*$", re.MULTILINE),  # Keras 2
-    re.compile(r"^.*\d+/\d+ [━─]+.*$", re.MULTILINE),  # Keras 3
+    (re.compile(r"^[^\n]*\d+%\|[^\n]*$", re.MULTILINE), re.compile(r"\d%\|")),  # tqdm
+    (
+        re.compile(r"^[^\n]*\d+/\d+ \[[=>.\s]*\][^\n]*$", re.MULTILINE),
+        re.compile(r"\d/\d+ \[[=>.]"),
+    ),  # Keras 2
+    (re.compile(r"^[^\n]*\d+/\d+ [━─]+[^\n]*$", re.MULTILINE), re.compile(r"\d/\d+ [━─]")),
 ]
+# (pattern, a substring it needs)
 _TIMING_RES = [
-    re.compile(r"(?m)^(?:CPU times|Wall time): .*$"),  # %time
-    re.compile(r"(?m)^.* per loop \(mean ± std\. dev\. of .*\)$"),  # %timeit
-    re.compile(
-        r"(?i)\b\d+(?:\.\d+)?\s*(?:ns|µs|us|ms|s|sec|secs|seconds|min|minutes)(?:/(?:step|it|epoch|sample|batch))?\b"
+    (re.compile(r"(?m)^(?:CPU times|Wall time): .*$"), " time"),  # %time
+    (re.compile(r"(?m)^.* per loop \(mean ± std\. dev\. of .*\)$"), " per loop"),  # %timeit
+    (
+        re.compile(
+            r"(?i)\b\d+(?:\.\d+)?\s*(?:ns|µs|us|ms|s|sec|secs|seconds|min|minutes)"
+            r"(?:/(?:step|it|epoch|sample|batch))?\b"
+        ),
+        "",
     ),
-    re.compile(r"(?i)\b\d+(?:\.\d+)?\s*(?:it|its|samples|steps)/s\b"),
-    re.compile(r"(?i)\bETA:?\s*[\d:]+"),
+    (re.compile(r"(?i)\b\d+(?:\.\d+)?\s*(?:it|its|samples|steps)/s\b"), "/s"),
+    (re.compile(r"(?i)\bETA:?\s*[\d:]+"), "ETA"),
 ]
 _VOLATILE_RES = [
     re.compile(r"\b0x[0-9a-fA-F]{6,16}\b"),  # memory addresses
@@ -74,10 +83,12 @@ def _collapse_carriage_returns(text: str) -> str:
 def strip_noise(text: str) -> str:
     """Remove what varies between any two runs and says nothing about the state."""
     text = _collapse_carriage_returns(text.replace("\r\n", "\n"))
-    for pattern in _PROGRESS_RES:
-        text = pattern.sub("<progress>", text)
-    for pattern in _TIMING_RES:
-        text = pattern.sub("<time>", text)
+    for pattern, probe in _PROGRESS_RES:
+        if probe.search(text):
+            text = pattern.sub("<progress>", text)
+    for pattern, needed in _TIMING_RES:
+        if needed in text:
+            text = pattern.sub("<time>", text)
     lines = [line.rstrip() for line in text.split("\n")]
     return "\n".join(lines).strip("\n")
 
