@@ -121,7 +121,14 @@ def test_editing_both_sides_is_a_conflict(
     assert {p: p.read_bytes() for p in files} == files  # nothing overwritten
     assert f"cell {code + 1}, line 1" in out and "script side" in out and "notebook side" in out
     assert f"nbtools sync --prefer py {nb_path}" in out
-    assert main(["sync", "--check", str(nb_path)]) == 1
+    assert main(["sync", "--check", "--format", "json", str(nb_path)]) == 1
+    [finding] = json.loads(capsys.readouterr().out)["findings"]
+    assert finding["rule"] == "sync/conflict" and finding["cell_index"] == code
+    disk_line = nb_path.read_text(encoding="utf-8").splitlines()[finding["json_line"] - 1]
+    assert "notebook side" in disk_line
+    assert (
+        "script side" in script.read_text(encoding="utf-8").splitlines()[finding["script_line"] - 1]
+    )
     assert main(["sync", "--prefer", "py", str(nb_path)]) == 1
     assert "script side" in "".join(json.loads(nb_path.read_bytes())["cells"][code]["source"])
     assert script.read_bytes() == files[script]

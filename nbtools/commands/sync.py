@@ -10,6 +10,7 @@ from nbtools.config import Option, resolve
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
+from nbtools.jsonpos import LineMap
 from nbtools.notebook import atomic_write, read_notebook
 from nbtools.pairing import (
     NOTEBOOK_SUFFIX,
@@ -225,7 +226,7 @@ def _sync_one(
         return
     details: dict[str, Any] = {"script": py_path, "action": plan.action}
     if plan.action == "conflict":
-        _report_conflict(pair, plan, report, details)
+        _report_conflict(pair, plan, report, details, nb_raw)
         return
     if not plan.writes:
         report.add_file(FileResult(nb_path, "unchanged", "", details))
@@ -280,8 +281,11 @@ def _apply(pair: Pair, plan: SyncPlan) -> None:
             os.utime(pair.script, ns=(st.st_atime_ns, nb_mtime))
 
 
-def _report_conflict(pair: Pair, plan: SyncPlan, report: Report, details: dict[str, Any]) -> None:
+def _report_conflict(
+    pair: Pair, plan: SyncPlan, report: Report, details: dict[str, Any], nb_raw: bytes
+) -> None:
     nb_path = str(pair.notebook)
+    lines = LineMap(nb_raw.decode("utf-8", errors="replace"))
     fix = f"keep one side with `nbtools sync --prefer py {nb_path}` or `--prefer ipynb`"
     report.add_file(
         FileResult(
@@ -311,6 +315,7 @@ def _report_conflict(pair: Pair, plan: SyncPlan, report: Report, details: dict[s
                 cell_index=diff.cell_index,
                 where=Where.SOURCE,
                 line=diff.line,
+                json_line=lines.source_line(diff.cell_index, diff.line or 1),
                 extra={"script_line": diff.script_line},
             )
         report.add_findings([finding])
