@@ -67,3 +67,27 @@ def test_public_corpus_has_no_findings() -> None:
     files = sorted(str(p) for p in corpus.rglob("*.ipynb"))
     findings = [f.location + " " + f.rule for o in scan_paths(files, jobs=1) for f in o.findings]
     assert findings == []
+
+
+def test_accelerated_path_with_prefilter_finds_exactly_what_the_pure_path_finds() -> None:
+    """hyperscan anchors plus the raw-file prefilter change speed, never results."""
+    pytest.importorskip("hyperscan")
+    from nbtools.notebook import read_notebook
+    from nbtools.secrets.engine import Engine
+    from nbtools.secrets.notebook_scan import scan_notebook
+    from nbtools.secrets.rules import SECRET_RULES
+
+    pure, fast = Engine(SECRET_RULES, accelerate=False), Engine(SECRET_RULES, accelerate=True)
+    files = [
+        p for name in ("secrets", "public") for p in shared_path("corpus", name).rglob("*.ipynb")
+    ]
+    skipped = 0
+    for path in sorted(files):
+        nbfile = read_notebook(path)
+        expected = [f.to_dict() for f in scan_notebook(nbfile, pure)]
+        if not fast.may_match(nbfile.raw):
+            skipped += 1
+            assert expected == [], path
+            continue
+        assert [f.to_dict() for f in scan_notebook(nbfile, fast)] == expected, path
+    assert skipped > 0  # the prefilter does skip clean notebooks

@@ -152,6 +152,49 @@ def _char_offsets(data: bytes, positions: list[int]) -> dict[int, int]:
     return out
 
 
+class RawPrefilter:
+    """Can any rule match anywhere in this notebook? Asked of the raw JSON bytes.
+
+    Each rule's ``raw_anchor`` (or its literal anchors) matches the JSON text wherever the
+    rule could match a part, so a notebook without any is clean and is not walked at all.
+    Only with hyperscan (one scan at memory speed); without it every notebook is walked.
+    """
+
+    def __init__(self, rules: Sequence[SecretRule], hs: Any) -> None:
+        expressions: list[bytes] = []
+        flags: list[int] = []
+        for rule in rules:
+            if rule.raw_anchor:
+                expressions.append(rule.raw_anchor.encode("ascii"))
+                flags.append(hs.HS_FLAG_SINGLEMATCH)
+                continue
+            for anchor in rule.anchors:
+                expressions.append(re.escape(anchor).encode("ascii"))
+                caseless = hs.HS_FLAG_CASELESS if rule.ignore_case else 0
+                flags.append(caseless | hs.HS_FLAG_SINGLEMATCH)
+        self._database = hs.Database(mode=hs.HS_MODE_BLOCK)
+        self._database.compile(
+            expressions=expressions,
+            ids=list(range(len(expressions))),
+            elements=len(expressions),
+            flags=flags,
+        )
+
+    def may_match(self, raw: bytes) -> bool:
+        hit = False
+
+        def on_match(*_args: Any) -> bool:
+            nonlocal hit
+            hit = True
+            return True  # stop the scan: one is enough
+
+        try:
+            self._database.scan(raw, match_event_handler=on_match)
+        except Exception:  # noqa: BLE001 - hyperscan raises its own error when halted
+            pass
+        return hit
+
+
 class Engine:
     """The compiled rule table; build it once per process with :func:`default_engine`."""
 
@@ -159,6 +202,12 @@ class Engine:
         self.rules = list(rules)
         self._compiled: list[Pattern[str]] = [rule.compile() for rule in self.rules]
         self.anchors = AnchorFinder(self.rules, accelerate)
+        hs = _optional_hyperscan() if accelerate else None
+        self.prefilter = RawPrefilter(self.rules, hs) if hs is not None else None
+
+    def may_match(self, raw: bytes) -> bool:
+        """False only when no rule can match anything in this notebook's JSON text."""
+        return self.prefilter is None or self.prefilter.may_match(raw)
 
     def _starts(
         self, rule: SecretRule, positions: list[int], buffer: str, lowered: str

@@ -95,16 +95,19 @@ def _dotted(path: Sequence[str | int]) -> str:
 
 
 def _key_value_parts(
-    value: Any, base: Location, json_base: JsonPath, field_prefix: str, skip: frozenset[str]
-) -> list[tuple[str, Location]]:
+    value: Any, base: Location | None, json_base: JsonPath, field_prefix: str, skip: frozenset[str]
+) -> list[tuple[str, Location | None]]:
     """``key: value`` texts for the string leaves, so keyword rules see the key."""
-    parts: list[tuple[str, Location]] = []
+    parts: list[tuple[str, Location | None]] = []
     for sub, leaf in _leaves(value, ()):
         if sub and isinstance(sub[0], str) and sub[0] in skip:
             continue
         if len(leaf) < 8:
             continue
         key = next((str(p) for p in reversed(sub) if isinstance(p, str)), "value")
+        if base is None:
+            parts.append((f"{key}: {leaf}", None))
+            continue
         label = _dotted(sub)
         loc = Location(
             base.where,
@@ -121,9 +124,14 @@ def _key_value_parts(
     return parts
 
 
-def notebook_parts(nb: dict[str, Any]) -> list[tuple[str, Location]]:
-    """Every scannable text of a notebook with its location."""
-    parts: list[tuple[str, Location]] = []
+def notebook_parts(nb: dict[str, Any], locate: bool = True) -> list[tuple[str, Location | None]]:
+    """Every scannable text of a notebook, with its location unless ``locate`` is False.
+
+    A scan first collects the texts alone (most notebooks have no finding) and walks
+    again with locations only when there is a hit; both walks are this one function,
+    so the parts come in the same order.
+    """
+    parts: list[tuple[str, Location | None]] = []
     v3 = nb.get("nbformat") == 3
     index = -1
     for ws_index, cells in enumerate(cell_lists(nb)):
@@ -134,18 +142,18 @@ def notebook_parts(nb: dict[str, Any]) -> list[tuple[str, Location]]:
             base: JsonPath = (
                 ("worksheets", ws_index, "cells", in_list) if v3 else ("cells", in_list)
             )
-            parts.extend(_cell_parts(cell, index, base, v3))
+            parts.extend(_cell_parts(cell, index, base, v3, locate))
     meta = nb.get("metadata")
     if isinstance(meta, dict):
-        loc = Location(Where.METADATA)
+        loc = Location(Where.METADATA) if locate else None
         parts.extend(_key_value_parts(meta, loc, ("metadata",), "", _SKIP_METADATA))
     return parts
 
 
 def _cell_parts(
-    cell: dict[str, Any], index: int, base: JsonPath, v3: bool
-) -> list[tuple[str, Location]]:
-    parts: list[tuple[str, Location]] = []
+    cell: dict[str, Any], index: int, base: JsonPath, v3: bool, locate: bool
+) -> list[tuple[str, Location | None]]:
+    parts: list[tuple[str, Location | None]] = []
     cell_type = cell.get("cell_type")
     cell_id = cell.get("id") if isinstance(cell.get("id"), str) else None
     allowed = cell_allowance(cell) if cell.get("metadata") else False
@@ -154,37 +162,53 @@ def _cell_parts(
     src = cell.get(key)
     if src:
         elements = src if isinstance(src, list) else None
-        loc = Location(where, index, cell_id, path=(*base, key), elements=elements, allowed=allowed)
+        loc = (
+            Location(where, index, cell_id, path=(*base, key), elements=elements, allowed=allowed)
+            if locate
+            else None
+        )
         parts.append((_join(src), loc))
     attachments = cell.get("attachments")
     if isinstance(attachments, dict):
         for name in attachments:
-            loc = Location(
-                Where.ATTACHMENT,
-                index,
-                cell_id,
-                field=f"attachments.{name}",
-                path=(*base, "attachments", name),
-                allowed=allowed,
+            loc = (
+                Location(
+                    Where.ATTACHMENT,
+                    index,
+                    cell_id,
+                    field=f"attachments.{name}",
+                    path=(*base, "attachments", name),
+                    allowed=allowed,
+                )
+                if locate
+                else None
             )
             parts.append((str(name), loc))
     meta = cell.get("metadata")
     if isinstance(meta, dict) and meta:
-        loc = Location(Where.METADATA, index, cell_id, allowed=allowed)
+        loc = Location(Where.METADATA, index, cell_id, allowed=allowed) if locate else None
         parts.extend(_key_value_parts(meta, loc, (*base, "metadata"), "", _SKIP_METADATA))
     outputs = cell.get("outputs")
     if isinstance(outputs, list):
         for out_index, output in enumerate(outputs):
             if isinstance(output, dict):
-                parts.extend(_output_parts(output, index, cell_id, out_index, base, allowed))
+                parts.extend(
+                    _output_parts(output, index, cell_id, out_index, base, allowed, locate)
+                )
     return parts
 
 
 def _output_parts(
-    output: dict[str, Any], index: int, cell_id: str | None, k: int, base: JsonPath, allowed: Any
-) -> list[tuple[str, Location]]:
-    parts: list[tuple[str, Location]] = []
-    out_base: JsonPath = (*base, "outputs", k)
+    output: dict[str, Any],
+    index: int,
+    cell_id: str | None,
+    k: int,
+    base: JsonPath,
+    allowed: Any,
+    locate: bool,
+) -> list[tuple[str, Location | None]]:
+    parts: list[tuple[str, Location | None]] = []
+    out_base: JsonPath = (*base, "outputs", k) if locate else ()
 
     def text_part(value: Any, field_name: str, path: JsonPath, joined: bool = False) -> None:
         if joined:
@@ -195,8 +219,12 @@ def _output_parts(
             text = _join(value)
         if not text:
             return
-        loc = Location(
-            Where.OUTPUT, index, cell_id, k, field_name, path, elements, joined, allowed=allowed
+        loc = (
+            Location(
+                Where.OUTPUT, index, cell_id, k, field_name, path, elements, joined, allowed=allowed
+            )
+            if locate
+            else None
         )
         parts.append((strip_ansi(text), loc))
 
@@ -214,7 +242,7 @@ def _output_parts(
                 continue
             path: JsonPath = (*out_base, "data", mime)
             if isinstance(value, (dict, list)) and "json" in mime:
-                loc = Location(Where.OUTPUT, index, cell_id, k, allowed=allowed)
+                loc = Location(Where.OUTPUT, index, cell_id, k, allowed=allowed) if locate else None
                 parts.extend(_key_value_parts(value, loc, path, f"data.{mime}.", frozenset()))
             else:
                 text_part(value, f"data.{mime}", path)
@@ -254,16 +282,17 @@ def suppressed(hit: Hit, text: str, loc: Location) -> bool:
 
 def scan_notebook(nbfile: NotebookFile, engine: Engine) -> list[Finding]:
     """Scan a parsed notebook; the notebook is not read again."""
-    parts = notebook_parts(nbfile.nb)
-    texts = [text for text, _ in parts]
+    texts = [text for text, _ in notebook_parts(nbfile.nb, locate=False)]
     result: list[Finding] = []
     hits = engine.scan(texts)
     if not hits:
         return result
+    parts = notebook_parts(nbfile.nb)
     linemap = LineMap(nbfile.text)
     path = os.path.normpath(nbfile.path)
     for hit in hits:
         text, loc = parts[hit.part]
+        assert loc is not None  # the located walk builds every location
         if suppressed(hit, text, loc):
             continue
         line: int | None = hit.line if loc.where is not Where.METADATA else None

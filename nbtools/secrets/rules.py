@@ -41,6 +41,9 @@ class SecretRule:
     back: str = ""  # characters to walk back over from an anchor to the match start
     start: str = ""  # after walking back, the match starts at the last ``start`` literal
     anchor_regex: str = ""  # a regex anchor (ASCII, hyperscan-compatible) besides literals
+    #: for the raw-file prefilter: a regex that matches the notebook's JSON text wherever the
+    #: rule can match one of its parts (escapes and list breaks included); default: anchors
+    raw_anchor: str = ""
     flags: int = 0
 
     def compile(self) -> Pattern[str]:
@@ -281,6 +284,7 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         ignore_case=True,
         back=_URL + "?",
         start="http",
+        raw_anchor=r"(?i)token=[A-Za-z0-9]{24}",
     ),
     SecretRule(
         "scan/auth-header",
@@ -290,6 +294,7 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         priority=5,
         validate=_body(20),
         ignore_case=True,
+        raw_anchor=r"""(?i)(?:bearer|basic|token)(?:\s|\\[nrt]|",\s*")+[A-Za-z0-9_\-.~+/]{20}""",
     ),
     SecretRule(
         "scan/url-query-secret",
@@ -301,6 +306,7 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         validate=_body(16),
         ignore_case=True,
         back=_IDENT,
+        raw_anchor=r"(?i)(?:key|token|secret|password)=[A-Za-z0-9_\-.~%]{16}",
     ),
     SecretRule(
         "scan/secret-assignment",
@@ -312,6 +318,8 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         priority=8,
         validate=_assignment,
         ignore_case=True,
+        raw_anchor=r"(?i)(?:password|passwd|passphrase|pwd|pass|secret|token|key|credentials?)"
+        r"""(?:\\"|['"])?(?:[ \t]|\\[nrt]|",\s*")*[:=]""",
     ),
     SecretRule(
         "scan/high-entropy-string",
@@ -322,6 +330,7 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         priority=9,
         validate=_entropy,
         anchor_regex=r"""['"][A-Za-z0-9+/_\-=.]{32}""",
+        raw_anchor=r"""(?:\\"|')[A-Za-z0-9+/_\-=.]{32}""",
     ),
     SecretRule(
         "scan/jupyter-no-token-cli",

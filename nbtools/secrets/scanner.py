@@ -58,6 +58,8 @@ def scan_path(path: str, keep: bool = False) -> Outcome:
     try:
         if path.endswith(".ipynb"):
             nbfile = loads_notebook(raw, path) if keep else _parse_only(raw, path)
+            if not engine.may_match(raw):  # parsed all the same: a broken file is an error
+                return Outcome(path, nbfile=nbfile if keep else None)
             return Outcome(path, scan_notebook(nbfile, engine), nbfile=nbfile if keep else None)
         if is_binary(raw):
             return Outcome(path, skipped="binary file")
