@@ -272,8 +272,8 @@ def decide(
             what.append(f"cells ran out of order (counts {static.count_pattern()})")
         if static.unexecuted:
             listed = ", ".join(str(i + 1) for i in static.unexecuted)
-            what.append(f"cell {listed} never ran" if len(static.unexecuted) == 1 else "")
-            what[-1] = what[-1] or f"cells {listed} never ran"
+            plural = "s" if len(static.unexecuted) > 1 else ""
+            what.append(f"cell{plural} {listed} never ran")
         reason = (
             "every cell reproduced its stored output on a fresh kernel, but the stored "
             f"notebook shows that {' and '.join(what)}"
