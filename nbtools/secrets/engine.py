@@ -286,12 +286,17 @@ def _resolve_overlaps(hits: Iterable[Hit]) -> list[Hit]:
     return kept
 
 
-_ENGINE: Engine | None = None
+_ENGINES: dict[bool, Engine] = {}
 
 
-def default_engine() -> Engine:
-    """The engine for the built-in rule table (compiled on first use)."""
-    global _ENGINE  # noqa: PLW0603 - one compiled table per process
-    if _ENGINE is None:
-        _ENGINE = Engine(SECRET_RULES)
-    return _ENGINE
+def default_engine(accelerate: bool = True) -> Engine:
+    """The engine for the built-in rule table (compiled on first use, once per process).
+
+    Compiling the hyperscan databases takes a few hundred milliseconds, which only pays
+    off on large batches; small ones (a pre-commit call) use the pure path, which finds
+    exactly the same.
+    """
+    engine = _ENGINES.get(accelerate)
+    if engine is None:
+        engine = _ENGINES[accelerate] = Engine(SECRET_RULES, accelerate)
+    return engine

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -31,6 +29,8 @@ TEXT_SUFFIXES = (".py", ".sh", ".bash", ".env", "Dockerfile", "Containerfile", "
 #: below these a process pool costs more than it saves (fork, pickling findings back)
 PARALLEL_MIN_FILES = 200
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+#: below this many files compiling the hyperscan databases costs more than it saves
+ACCELERATE_MIN_FILES = 100
 
 
 @dataclass
@@ -44,9 +44,9 @@ class Outcome:
     nbfile: NotebookFile | None = None  # kept for --fix (not sent between processes)
 
 
-def scan_path(path: str, keep: bool = False) -> Outcome:
+def scan_path(path: str, keep: bool = False, accelerate: bool = False) -> Outcome:
     """Read ``path`` once and scan it as a notebook (``.ipynb``) or as text."""
-    engine = default_engine()
+    engine = default_engine(accelerate)
     try:
         raw = Path(path).read_bytes()
     except IsADirectoryError:
@@ -80,8 +80,12 @@ def _parse_only(raw: bytes, path: str) -> NotebookFile:
     return NotebookFile(path=path, raw=raw, text=text, nb=nb, layout=NBFORMAT_LAYOUT)
 
 
-def _scan_many(paths: Sequence[str]) -> list[Outcome]:
-    return [scan_path(p) for p in paths]
+def _scan_many(paths: Sequence[str], accelerate: bool = False) -> list[Outcome]:
+    return [scan_path(p, accelerate=accelerate) for p in paths]
+
+
+def _scan_many_accelerated(paths: Sequence[str]) -> list[Outcome]:
+    return _scan_many(paths, accelerate=True)
 
 
 def _total_size(paths: Sequence[str]) -> int:
@@ -100,13 +104,21 @@ def scan_paths(paths: Sequence[str], jobs: int = 0) -> list[Outcome]:
     if jobs == 0 and (len(paths) < PARALLEL_MIN_FILES and _total_size(paths) < PARALLEL_MIN_BYTES):
         workers = 1
     workers = min(workers, len(paths))
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return _scan_many(paths)
+    accelerate = len(paths) >= ACCELERATE_MIN_FILES
+    if workers <= 1:
+        return _scan_many(paths, accelerate)
+    # imported here: a small batch (a pre-commit call) never pays for them
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _scan_many(paths, accelerate)
     # a few chunks per worker balance uneven files without much pickling overhead
     size = max(1, -(-len(paths) // (workers * 4)))
     chunks = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
     context = multiprocessing.get_context("fork")
-    default_engine()  # compile once; forked workers inherit it
+    default_engine(accelerate)  # compile once; forked workers inherit it
+    task = _scan_many_accelerated if accelerate else _scan_many
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        results = list(pool.map(_scan_many, chunks))
+        results = list(pool.map(task, chunks))
     return [outcome for chunk in results for outcome in chunk]
