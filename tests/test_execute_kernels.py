@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from conftest import make_cell, make_nb
 from test_execute_executor import descendants
 
+from nbtools.execute.direct import DirectKernel
 from nbtools.execute.executor import execute_notebook
 from nbtools.execute.forkserver import ForkServer
 from nbtools.execute.kernels import (
@@ -18,8 +20,8 @@ from nbtools.execute.kernels import (
     KernelStartError,
     LocalKernelFactory,
     ManagedKernel,
+    find_spec_lite,
     forkable,
-    interpreter_spec,
     is_python_path,
     kernel_environment,
     pid_alive,
@@ -72,11 +74,12 @@ def test_interpreter_path_kernel_launches_that_interpreter(tmp_path: Path) -> No
     wrapper = tmp_path / "python-wrapper"
     wrapper.write_text(f'#!/bin/sh\nexport VIA_WRAPPER=1\nexec {sys.executable} "$@"\n')
     wrapper.chmod(0o755)
-    assert interpreter_spec(str(wrapper)).argv[:3] == [str(wrapper), "-m", "ipykernel_launcher"]
+    spec = LocalKernelFactory(str(wrapper)).spec_for("python3")
+    assert spec.argv[:3] == [str(wrapper), "-m", "ipykernel_launcher"]
     with LocalKernelFactory(str(wrapper)) as factory:
         kernel, result = _one_cell(factory, "import os; print(os.environ.get('VIA_WRAPPER'))")
     # a different interpreter is never forked from this one: it is launched
-    assert isinstance(kernel, ManagedKernel)
+    assert isinstance(kernel, DirectKernel)
     assert result.cells[0].outputs[0]["text"] == "1\n"
 
 
@@ -91,6 +94,32 @@ def test_interpreter_without_ipykernel_fails_with_its_own_words(tmp_path: Path) 
     assert result.failure is not None
     assert "failed to start" in result.failure
     assert "No module named ipykernel_launcher" in result.failure
+
+
+@pytest.mark.kernel
+def test_other_kernelspecs_go_through_jupyter_client(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "kernels" / "py-with-env"
+    folder.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "language": "python",
+        "display_name": "with env",
+        "env": {"FROM_SPEC": "yes"},
+    }
+    (folder / "kernel.json").write_text(json.dumps(spec))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    lite = find_spec_lite("py-with-env")
+    assert lite is not None and lite.env == {"FROM_SPEC": "yes"}
+    with LocalKernelFactory() as factory:
+        kernel = factory(KernelRequest("py-with-env", "/", kernel_environment()))
+        result = execute_notebook(
+            make_nb([make_cell(source="import os; print(os.environ['FROM_SPEC'])")]), kernel
+        )
+    assert isinstance(kernel, ManagedKernel)
+    assert result.cells[0].outputs[0]["text"] == "yes\n"
+    assert kernel.pid is not None and not pid_alive(kernel.pid)
 
 
 @pytest.mark.kernel

@@ -159,14 +159,12 @@ class ForkServer:
         self, cwd: str, env: dict[str, str], extra_arguments: list[str] | None = None
     ) -> ForkedKernel:
         """Fork a new kernel running in ``cwd`` with exactly ``env``."""
-        from jupyter_client.connect import write_connection_file
+        from nbtools.execute.direct import write_connection_file
 
         name = uuid.uuid4().hex
         connection_file = os.path.join(self.tmpdir, f"kernel-{name}.json")
         log = os.path.join(self.tmpdir, f"kernel-{name}.log")
-        _, written = write_connection_file(
-            connection_file, key=uuid.uuid4().hex.encode("ascii"), kernel_name="python3"
-        )
+        info = write_connection_file(connection_file)
         request = {
             "connection_file": connection_file,
             "cwd": cwd,
@@ -184,9 +182,6 @@ class ForkServer:
             answer = self._read(30.0)
         if "pid" not in answer:
             raise ForkServerError(f"fork failed: {answer.get('error')}")
-        info: dict[str, Any] = dict(written)
-        if isinstance(info.get("key"), bytes):
-            info["key"] = info["key"].decode("ascii")
         return ForkedKernel(info, int(answer["pid"]), connection_file, log)
 
     def close(self) -> None:

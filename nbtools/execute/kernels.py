@@ -177,17 +177,6 @@ def is_python_path(value: str) -> bool:
     return os.sep in value or (os.altsep is not None and os.altsep in value)
 
 
-def interpreter_spec(python: str) -> Any:
-    """A kernelspec running ``python -m ipykernel_launcher``."""
-    from jupyter_client.kernelspec import KernelSpec
-
-    return KernelSpec(
-        argv=[python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        display_name=f"Python ({python})",
-        language="python",
-    )
-
-
 def _same_interpreter(python: str) -> bool:
     if python in ("python", "python3", "{sys_executable}"):
         return True
@@ -197,15 +186,69 @@ def _same_interpreter(python: str) -> bool:
         return False
 
 
-def forkable(spec: Any) -> bool:
-    """A spec whose kernel is this interpreter's ipykernel (so a fork gives the same kernel)."""
+def ipykernel_python(spec: Any) -> str | None:
+    """The interpreter of a plain ``PYTHON -m ipykernel_launcher -f FILE`` spec, else None."""
     argv = list(getattr(spec, "argv", []) or [])
     if getattr(spec, "language", "").lower() != "python" or len(argv) < 3:
-        return False
-    if getattr(spec, "env", None):
-        return False  # the spec wants its own environment at interpreter start
-    module = argv[2] if argv[1] == "-m" else ""
-    return _same_interpreter(argv[0]) and module in ("ipykernel_launcher", "ipykernel")
+        return None
+    if getattr(spec, "env", None) or (getattr(spec, "metadata", None) or {}).get(
+        "kernel_provisioner"
+    ):
+        return None  # the spec wants its own environment or launcher
+    if argv[1] != "-m" or argv[2] not in ("ipykernel_launcher", "ipykernel"):
+        return None
+    if argv[3:] not in (["-f", "{connection_file}"], ["kernel", "-f", "{connection_file}"]):
+        return None
+    return sys.executable if _same_interpreter(argv[0]) else str(argv[0])
+
+
+def forkable(spec: Any) -> bool:
+    """A spec whose kernel is this interpreter's ipykernel (so a fork gives the same kernel)."""
+    return ipykernel_python(spec) == sys.executable
+
+
+@dataclass
+class LiteSpec:
+    """The parts of a kernelspec nbtools needs, read without importing jupyter_client."""
+
+    argv: list[str]
+    language: str
+    env: dict[str, str] = field(default_factory=dict)
+    display_name: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    resource_dir: str = ""
+
+
+def find_spec_lite(name: str) -> LiteSpec | None:
+    """A kernelspec by name from the Jupyter paths, or the native python3; None: ask
+    jupyter_client (which knows more places and conventions)."""
+    import json
+
+    try:
+        from jupyter_core.paths import jupyter_path
+    except ImportError:
+        return None
+    for folder in jupyter_path("kernels"):
+        path = os.path.join(folder, name.lower(), "kernel.json")
+        if not os.path.isfile(path):
+            continue
+        try:
+            with open(path, encoding="utf-8") as handle:
+                data = json.load(handle)
+            return LiteSpec(
+                argv=list(data["argv"]),
+                language=str(data.get("language", "")),
+                env=dict(data.get("env") or {}),
+                display_name=str(data.get("display_name", name)),
+                metadata=dict(data.get("metadata") or {}),
+                resource_dir=os.path.dirname(path),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+    if name == "python3":  # ipykernel's built-in spec, which jupyter_client adds itself
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        return LiteSpec(argv, "python", display_name="Python 3 (ipykernel)")
+    return None
 
 
 class LocalKernelFactory:
@@ -255,7 +298,10 @@ class LocalKernelFactory:
         if is_python_path(name):
             if not os.access(name, os.X_OK):
                 raise KernelStartError(f"--kernel {name}: no executable interpreter there")
-            return interpreter_spec(name)
+            return LiteSpec([name, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "python")
+        lite = find_spec_lite(name)
+        if lite is not None:
+            return lite
         from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
         try:
@@ -269,11 +315,34 @@ class LocalKernelFactory:
     def __call__(self, request: KernelRequest) -> StartedKernel:
         spec = self.spec_for(request.kernel_name)
         role = "fresh" if request.fresh_parent else "main"
-        if self.use_forkserver and self._fork_roles[role] and forkable(spec):
+        python = ipykernel_python(spec)
+        if self.use_forkserver and self._fork_roles[role] and python == sys.executable:
             server = self._server(role)
             if server is not None:
                 return server.fork_kernel(request.cwd, request.env, request.extra_arguments)
-        return self._launch(spec, request)
+        if python is not None:
+            from nbtools.execute.direct import launch
+
+            try:
+                return launch(request.cwd, dict(request.env), request.extra_arguments, python)
+            except OSError as exc:
+                raise KernelStartError(f"cannot start {python}: {exc}") from exc
+        return self._launch(self._full_spec(spec), request)
+
+    def _full_spec(self, spec: Any) -> Any:
+        """A jupyter_client KernelSpec for a spec read by :func:`find_spec_lite`."""
+        if not isinstance(spec, LiteSpec):
+            return spec
+        from jupyter_client.kernelspec import KernelSpec
+
+        return KernelSpec(
+            argv=spec.argv,
+            language=spec.language,
+            env=spec.env,
+            display_name=spec.display_name,
+            metadata=spec.metadata,
+            resource_dir=spec.resource_dir,
+        )
 
     def _server(self, role: str) -> ForkServer | None:
         from nbtools.execute.forkserver import ForkServer, ForkServerError

@@ -1,0 +1,121 @@
+"""Launching an ipykernel process directly, without importing jupyter_client first.
+
+Importing jupyter_client (zmq, its async client, traitlets) takes a noticeable part of
+a one-notebook run (a pre-commit hook); the kernel process could be booting meanwhile.
+For this interpreter's own ipykernel the launch needs nothing from jupyter_client: a
+connection file and a ``python -m ipykernel_launcher`` process in its own session. The
+fork server uses the same connection files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import uuid
+from typing import Any
+
+from nbtools.execute.kernels import KERNEL_ARGUMENTS, StartedKernel, kill_group
+
+PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+
+
+def write_connection_file(path: str, ip: str = "127.0.0.1") -> dict[str, Any]:
+    """Write a kernel connection file with free TCP ports and a fresh key (mode 0600)."""
+    sockets = []
+    try:
+        for _ in PORT_NAMES:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((ip, 0))
+            sockets.append(sock)
+        ports = [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+    info: dict[str, Any] = dict(zip(PORT_NAMES, ports))
+    info.update(
+        ip=ip,
+        key=uuid.uuid4().hex,
+        transport="tcp",
+        signature_scheme="hmac-sha256",
+        kernel_name="python3",
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(info, handle)
+    return info
+
+
+class DirectKernel(StartedKernel):
+    """``python -m ipykernel_launcher`` started by nbtools, leading its own process group."""
+
+    label = "python3"
+
+    def __init__(
+        self, proc: subprocess.Popen[bytes], info: dict[str, Any], tmpdir: str, log: Any
+    ) -> None:
+        super().__init__(info, proc.pid)
+        self.proc = proc
+        self.tmpdir = tmpdir
+        self.log = log
+        self._lock = threading.Lock()
+        self._killed = False
+
+    def is_alive(self) -> bool:
+        return not self._killed and self.proc.poll() is None
+
+    def interrupt(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+
+    def kill(self) -> None:
+        with self._lock:
+            if self._killed:
+                return
+            self._killed = True
+        kill_group(self.proc.pid)
+        self.proc.wait()
+        self.log.close()
+        for entry in os.listdir(self.tmpdir):
+            try:
+                os.unlink(os.path.join(self.tmpdir, entry))
+            except OSError:
+                pass
+        try:
+            os.rmdir(self.tmpdir)
+        except OSError:
+            pass
+
+    def stderr_tail(self) -> str:
+        try:
+            self.log.seek(0)
+            text = self.log.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+        return "\n".join(text.strip().splitlines()[-8:])
+
+
+def launch(
+    cwd: str, env: dict[str, str], extra_arguments: list[str], python: str | None = None
+) -> DirectKernel:
+    """Start a kernel of ``python`` (default: this interpreter) in ``cwd`` with ``env``."""
+    tmpdir = tempfile.mkdtemp(prefix="nbtools-kernel-")
+    connection_file = os.path.join(tmpdir, "kernel.json")
+    info = write_connection_file(connection_file)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the kernel
+    argv = [python or sys.executable, "-m", "ipykernel_launcher", "-f", connection_file]
+    proc = subprocess.Popen(
+        [*argv, *KERNEL_ARGUMENTS, *extra_arguments],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,  # its own group: killed with everything it starts
+    )
+    return DirectKernel(proc, info, tmpdir, log)
