@@ -8,8 +8,10 @@ way of starting kernels (a container, a remote machine) plugs in by providing su
 factory; :class:`ManagedKernel` adapts any started ``jupyter_client.KernelManager``.
 
 The local default, :class:`LocalKernelFactory`, starts kernels from kernelspecs (or from
-a Python interpreter path given with ``--kernel``) and forks them from a pre-imported
-:mod:`~nbtools.execute.forkserver` when the kernel is this interpreter's ipykernel.
+a Python interpreter path given with ``--kernel``): a plain ``PYTHON -m ipykernel_launcher``
+spec is forked from a pre-imported :mod:`~nbtools.execute.forkserver` when PYTHON is this
+interpreter and enough notebooks come, else launched directly (:mod:`~nbtools.execute.direct`);
+any other spec goes through jupyter_client's ``KernelManager``.
 """
 
 from __future__ import annotations
