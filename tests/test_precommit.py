@@ -260,3 +260,27 @@ def test_script_edited_alone_is_synced_and_reported(pc_repo: Path, tmp_path: Pat
     run_git(pc_repo, "add", "-A")
     second = commit(pc_repo, tmp_path)
     assert second.returncode == 0, second.stdout
+
+
+@pytest.mark.slow
+def test_try_repo_installs_and_runs_the_published_hook(git_repo: Path, tmp_path: Path) -> None:
+    """`pre-commit try-repo <checkout>`: the manifest as users get it (language: python, pip
+    installs nbtools from the checkout into pre-commit's own environment; needs PyPI)."""
+    if not PRE_COMMIT.exists():
+        pytest.skip("pre-commit not installed in the dev venv")
+    write_nb(git_repo / "a.ipynb", make_nb([make_cell(source="x = 1", execution_count=3)]))
+    run_git(git_repo, "add", "a.ipynb")
+    done = pre_commit(
+        git_repo, tmp_path, "try-repo", str(REPO), "nbtools-strip", "--files", "a.ipynb"
+    )
+    output = done.stdout + done.stderr
+    if "fixed a.ipynb" not in output and ("Could not" in output or "NewConnectionError" in output):
+        pytest.skip("no package index reachable for pre-commit's environment")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "fixed a.ipynb (counts: 1)" in done.stdout
+    assert (
+        json.loads((git_repo / "a.ipynb").read_text(encoding="utf-8"))["cells"][0][
+            "execution_count"
+        ]
+        is None
+    )
