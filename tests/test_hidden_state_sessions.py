@@ -16,7 +16,6 @@ from nbtools.hidden_state.verdict import (
     FAIL_ERROR,
     FAIL_MISMATCH,
     NONDETERMINISTIC,
-    PASS,
     PASS_WITH_WARNINGS,
 )
 
@@ -96,8 +95,8 @@ CASES: list[tuple[str, list[str], list[Step], str, int | None]] = [
             "from tqdm import tqdm\nfor _ in tqdm(range(3)):\n    time.sleep(0.01)\nprint('done')",
         ],
         [0, 1, 2],
-        PASS,
-        None,
+        NONDETERMINISTIC,  # timings and rates differ between any two runs
+        1,
     ),
     (
         "wall clock printed as a number",

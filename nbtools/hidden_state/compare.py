@@ -8,11 +8,12 @@ execution counts, images and widgets are ignored.
 
 Two levels of normalisation:
 
-* noise, always removed: trailing whitespace, carriage-return progress redraws,
-  progress bars, timings and rates (``1.23s``, ``12ms/step``, ``Wall time: ...``);
-* volatile values, reported separately: memory addresses, timestamps and dates,
-  UUIDs. Outputs that differ only in these reproduce, but the cell is
-  nondeterministic by nature.
+* noise, always removed: trailing whitespace and carriage-return redraws (what a
+  terminal would no longer show);
+* volatile values, masked separately: memory addresses, timestamps and dates,
+  UUIDs, durations and rates (``1.23s``, ``12ms/step``, ``Wall time: ...``) and
+  progress bars. Outputs that differ only in these reproduce, but the cell is
+  nondeterministic by nature: its output differs between any two runs.
 """
 
 from __future__ import annotations
@@ -81,20 +82,21 @@ def _collapse_carriage_returns(text: str) -> str:
 
 
 def strip_noise(text: str) -> str:
-    """Remove what varies between any two runs and says nothing about the state."""
+    """Remove what a terminal would not show: trailing blanks and overwritten text."""
     text = _collapse_carriage_returns(text.replace("\r\n", "\n"))
+    lines = [line.rstrip() for line in text.split("\n")]
+    return "\n".join(lines).strip("\n")
+
+
+def mask_volatile(text: str) -> str:
+    """Mask what legitimately differs between two runs: progress bars, timings,
+    memory addresses, timestamps and ids."""
     for pattern, probe in _PROGRESS_RES:
         if probe.search(text):
             text = pattern.sub("<progress>", text)
     for pattern, needed in _TIMING_RES:
         if needed in text:
             text = pattern.sub("<time>", text)
-    lines = [line.rstrip() for line in text.split("\n")]
-    return "\n".join(lines).strip("\n")
-
-
-def mask_volatile(text: str) -> str:
-    """Mask values that legitimately differ between processes."""
     for pattern in _VOLATILE_RES:
         text = pattern.sub("<volatile>", text)
     return text
@@ -126,7 +128,7 @@ def output_items(outputs: list[dict[str, Any]]) -> Items:
         text = _WARNING_RE.sub("", raw) if kind == "stream" and name == "stderr" else raw
         text = strip_noise(text)
         if kind == "stream" and not text:
-            continue  # a stream left empty (only progress bars or warnings)
+            continue  # a stream left empty (only warnings)
         cleaned.append((kind, name, text))
     return cleaned
 
