@@ -249,3 +249,34 @@ def test_hidden_state_corpus_verdicts(capsys: pytest.CaptureFixture[str]) -> Non
         if name.endswith(".ipynb")
     }
     assert got == expected
+
+
+def test_ctrl_c_stops_the_run_and_every_kernel(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_execute_executor import descendants
+
+    from nbtools.execute.kernels import pid_alive
+
+    for i in range(4):
+        _nb(tmp_path, f"s{i}.ipynb", "import time; time.sleep(1e6)")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nbtools", "run", "-j", "2", str(tmp_path)],
+        stderr=subprocess.PIPE,
+        # a background job inherits an ignored SIGINT; a terminal's Ctrl-C does not
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(descendants(proc.pid)) < 3:
+        time.sleep(0.2)  # the fork server and two kernels are up
+    started = descendants(proc.pid)
+    assert len(started) >= 3
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert b"interrupted" in err
+    time.sleep(0.5)  # orphans would have been re-parented by now, not gone
+    assert not [pid for pid in started if pid_alive(pid)]
