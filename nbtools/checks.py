@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, List
 
 from nbtools.errors import InputError, UsageError
@@ -70,11 +71,7 @@ def check_secrets(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
     from nbtools.secrets.engine import default_engine
     from nbtools.secrets.notebook_scan import scan_notebook
 
-    return [
-        f
-        for f in scan_notebook(nbfile, default_engine())
-        if f.rule not in context.ignore_rules and f.stable_fingerprint() not in context.accepted
-    ]
+    return [f for f in scan_notebook(nbfile, default_engine()) if _kept(f, context)]
 
 
 def check_sync(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
@@ -173,6 +170,43 @@ def _cell_line(lines: LineMap, finding: Finding) -> int | None:
     if finding.line is not None and finding.where in (Where.SOURCE, Where.MARKDOWN, Where.RAW):
         return lines.source_line(index, finding.line)
     return lines.line("cells", index)
+
+
+SCRIPT_SUFFIXES = (".py",)
+
+
+def check_script(
+    path: str, checks: list[str], context: CheckContext
+) -> tuple[list[Finding], Path | None]:
+    """A (paired) script named on the command line: its credentials, and the notebook it
+    pairs with (for the caller to check that pair in sync). Raises :class:`InputError`."""
+    from nbtools.notebook import decode
+
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    text = decode(raw, path).lstrip("\ufeff")
+    findings: list[Finding] = []
+    if "secrets" in checks:
+        from nbtools.secrets.engine import default_engine
+        from nbtools.secrets.text_scan import scan_text
+
+        findings = [f for f in scan_text(path, text, default_engine()) if _kept(f, context)]
+    notebook = None
+    if "sync" in checks:
+        from nbtools.pairing import pair_of_script
+
+        pair = pair_of_script(path, text[:8192])
+        notebook = pair.notebook if pair is not None else None
+    return findings, notebook
+
+
+def _kept(finding: Finding, context: CheckContext) -> bool:
+    return (
+        finding.rule not in context.ignore_rules
+        and finding.stable_fingerprint() not in context.accepted
+    )
 
 
 def check_notebook(nbfile: NotebookFile, checks: list[str], context: CheckContext) -> list[Finding]:

@@ -250,3 +250,31 @@ def test_check_reports_a_missing_paired_script(
     (tmp_path / "p.py").unlink()
     assert main(["check", "--select", "sync", "p.ipynb"]) == 1
     assert "paired script p.py is missing" in capsys.readouterr().out
+
+
+def test_check_named_scripts_for_secrets_and_their_pair(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _paired(tmp_path)
+    (tmp_path / "job.py").write_text(f'TOKEN = "{TOKEN}"\n', encoding="utf-8")
+    (tmp_path / "data.csv").write_text("a,b\n", encoding="utf-8")
+    assert main(["check", "p.py", "data.csv"]) == 0  # the pair is in sync; csv skipped
+    capsys.readouterr()
+    assert main(["check", "--format", "json", "job.py"]) == 1
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert (finding["rule"], finding["path"], finding["json_line"]) == (
+        "scan/github-token",
+        "job.py",
+        1,
+    )
+    script = tmp_path / "p.py"
+    script.write_text(
+        script.read_text(encoding="utf-8").replace("y = x", "y = x + 1"), encoding="utf-8"
+    )
+    assert main(["check", "--format", "json", "p.py"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [(f["rule"], f["path"]) for f in data["findings"]] == [("sync/out-of-sync", "p.ipynb")]
+    # named together, the pair is checked once
+    assert main(["check", "--format", "json", "p.py", "p.ipynb"]) == 1
+    assert len(json.loads(capsys.readouterr().out)["findings"]) == 1

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nbtools.checks import CHECKS, CheckContext, check_notebook
+from nbtools.checks import CHECKS, SCRIPT_SUFFIXES, CheckContext, check_notebook, check_script
 from nbtools.commands import strip as strip_command
 from nbtools.config import Option
 from nbtools.discovery import collect_files
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     import argparse
 
     from nbtools.commands import Request
+    from nbtools.findings import Finding
 
 NAME = "check"
 HELP = "run every static hygiene check (strip-clean, ...) without changing files"
@@ -35,7 +37,9 @@ OPTIONS: dict[str, Option] = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", default=["."], help="notebooks or directories")
+    parser.add_argument(
+        "paths", nargs="*", default=["."], help="notebooks, paired scripts or directories"
+    )
     parser.add_argument(
         "--select",
         type=_names,
@@ -92,17 +96,39 @@ def execute(request: Request) -> Report:
     report = Report(NAME)
     report.sections["checks"] = checks
     files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root)
+    notebooks = [f for f in files if f.endswith(".ipynb")]
+    seen = {Path(f).resolve() for f in notebooks}
     for path in request.console.progress(files, total=len(files), label="check"):
         if path == "-":
             report.add_error(path, "check reads files, not stdin")
-            continue
-        try:
-            nbfile = read_notebook(path)
-        except InputError as exc:
-            report.add_error(path, exc.reason)
-            continue
-        findings = check_notebook(nbfile, checks, context)
-        report.add_findings(findings)
-        status = "findings" if findings else "clean"
-        report.add_file(FileResult(path, status, f"{len(findings)} finding(s)" if findings else ""))
+        elif path.endswith(".ipynb"):
+            _check_notebook(report, path, checks, context)
+        elif path.endswith(SCRIPT_SUFFIXES):
+            try:
+                findings, notebook = check_script(path, checks, context)
+            except InputError as exc:
+                report.add_error(path, exc.reason)
+                continue
+            _add(report, path, findings)
+            # a script's pair is checked from its notebook, once
+            if notebook is not None and notebook.resolve() not in seen and notebook.is_file():
+                seen.add(notebook.resolve())
+                _check_notebook(report, str(notebook), ["sync"], context)
+        else:
+            report.add_file(FileResult(path, "skipped", "not a notebook or a Python script"))
     return report
+
+
+def _check_notebook(report: Report, path: str, checks: list[str], context: CheckContext) -> None:
+    try:
+        nbfile = read_notebook(path)
+    except InputError as exc:
+        report.add_error(path, exc.reason)
+        return
+    _add(report, path, check_notebook(nbfile, checks, context))
+
+
+def _add(report: Report, path: str, findings: list[Finding]) -> None:
+    report.add_findings(findings)
+    status = "findings" if findings else "clean"
+    report.add_file(FileResult(path, status, f"{len(findings)} finding(s)" if findings else ""))
