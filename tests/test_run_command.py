@@ -74,7 +74,8 @@ def test_text_report_shows_the_failing_cell_and_traceback(
     path = _nb(tmp_path, "t.ipynb", "a = 1", "def f():\n    return undefined_thing\nf()")
     assert main(["run", "--color", "never", str(path)]) == 1
     captured = capsys.readouterr()
-    assert f"{path}:cell 2:3: run/error NameError" in captured.out
+    [line] = [x for x in captured.out.splitlines() if x.startswith(f"{path}:cell 2:3: run/error")]
+    assert "NameError" in line and "undefined_thing" in line
     assert "    def f():" in captured.out and "undefined_thing" in captured.out
     assert "\x1b[" not in captured.out
     # not a terminal: one line per notebook in the log, then the summary
@@ -127,6 +128,18 @@ def test_html_and_shards(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         seen += [Path(n["path"]).name for n in report["notebooks"]]
         assert report["shard"] == {"index": k, "count": 2}
     assert sorted(seen) == ["fails.ipynb", "n0.ipynb", "n1.ipynb", "n2.ipynb"]
+    reports = []
+    for k in (1, 2):
+        target = tmp_path / f"shard{k}.json"
+        assert main(
+            ["run", "--shard", f"{k}/2", "--format", "json", "-o", str(target), str(notebooks)]
+        ) in (0, 1)
+        reports.append(str(target))
+    capsys.readouterr()
+    assert main(["run", "--merge-reports", *reports]) == 1
+    merged = json.loads(capsys.readouterr().out)
+    assert sorted(Path(n["path"]).name for n in merged["notebooks"]) == sorted(seen)
+    assert merged["verdicts"] == {"fail_error": 1, "pass": 3}
     page = (html / html_file(notebooks / "fails.ipynb")).read_text()
     assert 'id="nbtools-failure"' in page and "boom" in page
 

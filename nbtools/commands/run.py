@@ -130,6 +130,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--shard", metavar="K/N", default=None, help="run only shard K of N")
     parser.add_argument(
+        "--merge-reports",
+        nargs="+",
+        metavar="JSON",
+        default=None,
+        help="run nothing: merge the --format json reports of shards into one (stdout)",
+    )
+    parser.add_argument(
         "--durations",
         metavar="FILE",
         default=None,
@@ -163,6 +170,8 @@ def execute(request: Request, factory: KernelFactory | None = None) -> Report:
     args = request.args
     report = Report(NAME)
     report.fail_on_warnings = False  # only fail_* verdicts fail the run
+    if getattr(args, "merge_reports", None):
+        return _merge(args.merge_reports, report)
     env = kernel_environment(_parse_env(options["env"]))
     files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root)
     if args.shard:
@@ -226,6 +235,27 @@ def execute(request: Request, factory: KernelFactory | None = None) -> Report:
     report.sections["summary_line"] = _summary(
         report.sections["notebooks"], time.monotonic() - started
     )
+    return report
+
+
+def _merge(paths: list[str], report: Report) -> Report:
+    """``--merge-reports``: one JSON report from the shards' reports."""
+    import json
+
+    from nbtools.execute.shard import merge_reports
+
+    documents = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                documents.append(json.load(handle))
+        except (OSError, ValueError) as exc:
+            raise InputError(path, f"not a readable JSON report: {exc}") from None
+    merged = merge_reports(documents)
+    for entry in merged["notebooks"]:
+        ok = entry.get("verdict") in NOT_FAILING
+        report.add_file(FileResult(str(entry.get("path")), "clean" if ok else "findings"))
+    report.stdout_payload = (json.dumps(merged, indent=2, ensure_ascii=False) + "\n").encode()
     return report
 
 
@@ -380,6 +410,8 @@ def _findings(
             if cell.status is CellStatus.ERROR
             else run.failure or rule
         )
+        if rule == "run/error" and index == divergent and reason:
+            message = reason  # the analysis says why, e.g. which cell below defines the name
         findings.append(_finding(source, rule, message.splitlines()[0], index, _line_in_cell(cell)))
     if not findings and run.failure:
         rule = "run/start-failed" if "start" in run.failure else "run/timeout"
