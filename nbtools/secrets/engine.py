@@ -289,12 +289,12 @@ def _resolve_overlaps(hits: Iterable[Hit]) -> list[Hit]:
 _ENGINES: dict[bool, Engine] = {}
 
 
-def default_engine(accelerate: bool = True) -> Engine:
+def default_engine(accelerate: bool = False) -> Engine:
     """The engine for the built-in rule table (compiled on first use, once per process).
 
     Compiling the hyperscan databases takes a few hundred milliseconds, which only pays
-    off on large batches; small ones (a pre-commit call) use the pure path, which finds
-    exactly the same.
+    off on large batches (the scanner asks for it); by default, and for small batches such
+    as a pre-commit call, the pure path is used, which finds exactly the same.
     """
     engine = _ENGINES.get(accelerate)
     if engine is None:
