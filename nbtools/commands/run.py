@@ -202,7 +202,7 @@ def execute(request: Request, factory: KernelFactory | None = None) -> Report:
     runs: dict[int, list[NotebookRun]] = {}
     entries: dict[int, dict[str, Any]] = {}
     try:
-        if owned is not None and options["kernel"]:
+        if options["kernel"] and hasattr(owned, "spec_for"):
             try:
                 owned.spec_for("")
             except KernelStartError as exc:
