@@ -44,6 +44,12 @@ POSITIVE = [
     ("scan/huggingface-token", f"%env HF_TOKEN=hf_{rand(34, string.ascii_letters)}"),
     ("scan/google-api-key", f"?key=AIza{rand(35)}&address=x"),
     ("scan/azure-storage-key", f"AccountName=acct;AccountKey={rand(86)}==;EndpointSuffix=core"),
+    (
+        "scan/azure-storage-key",
+        f"Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey={rand(43)}=",
+    ),
+    ("scan/basic-auth-password", 'requests.get(url, auth=("analyst", "Xq7!mP2#vL9$"))'),
+    ("scan/basic-auth-password", "HTTPBasicAuth('analyst', 'Xq7!mP2#vL9$')"),
     ("scan/sendgrid-key", f"SG.{rand(22)}.{rand(43)}"),
     ("scan/npm-token", f"//registry.npmjs.org/:_authToken=npm_{rand(36)}"),
     ("scan/pypi-token", f"password = pypi-AgEIcHlwaS5vcmc{rand(60)}"),
@@ -108,6 +114,8 @@ NEGATIVE = [
     "c.ServerApp.password = 'argon2:$argon2id$v=19$m=10240,t=10,p=8$abc'",
     "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----",
     f"run_id = '{rand(32, HEX)}'",
+    "requests.get(url, auth=(user, password))",
+    "HTTPBasicAuth('analyst', 'password')",
 ]
 
 

@@ -20,6 +20,7 @@ from nbtools.secrets.values import (
     high_entropy_ok,
     password_ok,
     pem_ok,
+    real_value,
     token_ok,
 )
 
@@ -63,6 +64,10 @@ def _password_group(match: re.Match[str], _text: str) -> bool:
 
 def _pem(match: re.Match[str], _text: str) -> bool:
     return pem_ok(match.group("body"))
+
+
+def _auth_pair(match: re.Match[str], _text: str) -> bool:
+    return real_value(match.group("s"), quoted=True)
 
 
 def _assignment(match: re.Match[str], text: str) -> bool:
@@ -200,9 +205,9 @@ SECRET_RULES: tuple[SecretRule, ...] = (
     ),
     SecretRule(
         "scan/azure-storage-key",
-        "Azure storage account key (connection string)",
-        r"(?i:AccountKey)=(?P<s>[A-Za-z0-9+/]{40,100}={0,2})",
-        ("accountkey=",),
+        "Azure storage or Service Bus key (connection string)",
+        r"(?i:AccountKey|SharedAccessKey)=(?P<s>[A-Za-z0-9+/]{40,100}={0,2})",
+        ("accountkey=", "sharedaccesskey="),
         priority=2,
         validate=_body(40),
         ignore_case=True,
@@ -265,6 +270,16 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         priority=4,
         validate=_password_group,
         back=_SCHEME,
+    ),
+    SecretRule(
+        "scan/basic-auth-password",
+        "password in an HTTP basic-auth pair: auth=(user, password)",
+        r"""(?i:auth)\s*(?:=\s*)?\(\s*(?P<uq>['"])[^'"\n]{1,64}(?P=uq)\s*,\s*(?P<q>['"])"""
+        r"""(?P<s>[^'"\n]{4,128})(?P=q)""",
+        ("auth",),
+        priority=5,
+        validate=_auth_pair,
+        ignore_case=True,
     ),
     SecretRule(
         "scan/netrc-password",
