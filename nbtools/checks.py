@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, List
 
 from nbtools.errors import InputError, UsageError
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
-from nbtools.jsonpos import LineMap
+from nbtools.jsonpos import locate_findings as locate
 from nbtools.strip import StripOptions, strip_notebook
 
 if TYPE_CHECKING:
@@ -138,38 +138,6 @@ CHECKS: dict[str, CheckFunction] = {
     "sync": check_sync,
     "hidden-state": check_hidden_state,
 }
-
-
-def locate(findings: list[Finding], nbfile: NotebookFile) -> None:
-    """Fill in ``json_line`` (the line on disk) where a finding has none yet."""
-    if nbfile.major != 4:
-        return  # v3 cells live under worksheets; the cell property still locates them
-    lines = LineMap(nbfile.text)
-    for finding in findings:
-        if finding.json_line is not None:
-            continue
-        if finding.cell_index is None:
-            if finding.where in (Where.METADATA, Where.NOTEBOOK):
-                finding.json_line = lines.line("metadata")
-            continue
-        finding.json_line = _cell_line(lines, finding)
-
-
-def _cell_line(lines: LineMap, finding: Finding) -> int | None:
-    index = finding.cell_index
-    assert index is not None
-    if finding.where is Where.OUTPUT:
-        found = None
-        if finding.output_index is not None:
-            found = lines.line("cells", index, "outputs", finding.output_index)
-        return found or lines.line("cells", index, "outputs") or lines.line("cells", index)
-    if finding.where is Where.METADATA:
-        return lines.line("cells", index, "metadata") or lines.line("cells", index)
-    if finding.rule == "strip/execution-count":
-        return lines.line("cells", index, "execution_count") or lines.line("cells", index)
-    if finding.line is not None and finding.where in (Where.SOURCE, Where.MARKDOWN, Where.RAW):
-        return lines.source_line(index, finding.line)
-    return lines.line("cells", index)
 
 
 SCRIPT_SUFFIXES = (".py",)

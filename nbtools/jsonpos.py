@@ -7,11 +7,17 @@ is fast enough and keeps the hot path (parsing with orjson) free of position tra
 from __future__ import annotations
 
 import re
-from typing import Tuple, Union
+from typing import TYPE_CHECKING, Tuple, Union
+
+from nbtools.findings import Finding, Where
+
+if TYPE_CHECKING:
+    from nbtools.notebook import NotebookFile
 
 JsonPath = Tuple[Union[str, int], ...]
 
-_TOKEN_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+# strings use the "unrolled loop" form: about 2.5x faster than (?:[^"\\]|\\.)*
+_TOKEN_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 
 
 def value_lines(text: str) -> dict[JsonPath, int]:
@@ -91,3 +97,35 @@ class LineMap:
         if found is None:
             found = self._lines.get(("cells", cell_index, key))
         return found
+
+
+def locate_findings(findings: list[Finding], nbfile: NotebookFile) -> None:
+    """Fill in ``json_line`` (the line on disk) where a finding has none yet."""
+    if nbfile.major != 4:
+        return  # v3 cells live under worksheets; the cell property still locates them
+    lines = LineMap(nbfile.text)
+    for finding in findings:
+        if finding.json_line is not None:
+            continue
+        if finding.cell_index is None:
+            if finding.where in (Where.METADATA, Where.NOTEBOOK):
+                finding.json_line = lines.line("metadata")
+            continue
+        finding.json_line = _cell_line(lines, finding)
+
+
+def _cell_line(lines: LineMap, finding: Finding) -> int | None:
+    index = finding.cell_index
+    assert index is not None
+    if finding.where is Where.OUTPUT:
+        found = None
+        if finding.output_index is not None:
+            found = lines.line("cells", index, "outputs", finding.output_index)
+        return found or lines.line("cells", index, "outputs") or lines.line("cells", index)
+    if finding.where is Where.METADATA:
+        return lines.line("cells", index, "metadata") or lines.line("cells", index)
+    if finding.rule == "strip/execution-count":
+        return lines.line("cells", index, "execution_count") or lines.line("cells", index)
+    if finding.line is not None and finding.where in (Where.SOURCE, Where.MARKDOWN, Where.RAW):
+        return lines.source_line(index, finding.line)
+    return lines.line("cells", index)

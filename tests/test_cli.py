@@ -146,6 +146,10 @@ def test_json_format_shape(
         "severity",
     } <= set(finding)
     assert finding["path"] == "dirty.ipynb" and finding["cell_index"] == 0
+    disk_lines = (tree / "dirty.ipynb").read_text().splitlines()
+    by_rule = {f["rule"]: f["json_line"] for f in data["findings"]}
+    assert '"execution_count": 1' in disk_lines[by_rule["strip/execution-count"] - 1]
+    assert '"outputs": [' in disk_lines[by_rule["strip/outputs"] - 1]
 
 
 def test_output_file(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:

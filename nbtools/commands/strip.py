@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from nbtools.config import Option
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError
+from nbtools.jsonpos import locate_findings
 from nbtools.notebook import loads_notebook, read_notebook, write_notebook
 from nbtools.report import FileResult, Report
 from nbtools.strip import StripOptions, strip_notebook
@@ -130,8 +131,11 @@ def execute(request: Request) -> Report:
             report.add_file(FileResult(path, "changed" if written else "unchanged", summary))
         else:
             report.add_file(FileResult(path, "would_change", summary))
-            if request.console.verbosity > 0:
-                report.add_findings(result.findings(path))
+            # one line per file reads best in a terminal; machine formats get every change
+            if request.console.verbosity > 0 or (args.format or "text") != "text":
+                findings = result.findings(path)
+                locate_findings(findings, nbfile)
+                report.add_findings(findings)
     return report
 
 
