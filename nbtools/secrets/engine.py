@@ -163,21 +163,26 @@ class RawPrefilter:
     def __init__(self, rules: Sequence[SecretRule], hs: Any) -> None:
         expressions: list[bytes] = []
         flags: list[int] = []
+        ext: list[Any] = []
         for rule in rules:
             if rule.raw_anchor:
                 expressions.append(rule.raw_anchor.encode("ascii"))
                 flags.append(hs.HS_FLAG_SINGLEMATCH)
+                min_length = hs.HS_EXT_FLAG_MIN_LENGTH if rule.raw_min_length else 0
+                ext.append(hs.ExpressionExt(flags=min_length, min_length=rule.raw_min_length))
                 continue
             for anchor in rule.anchors:
                 expressions.append(re.escape(anchor).encode("ascii"))
                 caseless = hs.HS_FLAG_CASELESS if rule.ignore_case else 0
                 flags.append(caseless | hs.HS_FLAG_SINGLEMATCH)
+                ext.append(hs.ExpressionExt(flags=0))
         self._database = hs.Database(mode=hs.HS_MODE_BLOCK)
         self._database.compile(
             expressions=expressions,
             ids=list(range(len(expressions))),
             elements=len(expressions),
             flags=flags,
+            ext=ext,
         )
 
     def may_match(self, raw: bytes) -> bool:

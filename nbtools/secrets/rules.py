@@ -45,6 +45,7 @@ class SecretRule:
     #: for the raw-file prefilter: a regex that matches the notebook's JSON text wherever the
     #: rule can match one of its parts (escapes and list breaks included); default: anchors
     raw_anchor: str = ""
+    raw_min_length: int = 0  # shortest match of ``raw_anchor`` that counts
     flags: int = 0
 
     def compile(self) -> Pattern[str]:
@@ -84,6 +85,11 @@ _Q = r"""['"]?"""
 _SCHEME = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-"
 _IDENT = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
 _URL = _SCHEME + "_:/@%=&~!$*,;[]"
+
+# The entropy rule needs a quoted run of 32+ key characters with one outside hex digits and
+# dashes (hex digests and UUIDs are never findings); in the raw JSON the quote may be \".
+# The length (quote + 32) is hyperscan's min_length, see ``raw_min_length``.
+_ENTROPY_RAW = r"""(?:\\"|')[0-9a-f_\-]*[g-zA-Z+/=.][A-Za-z0-9+/_\-=.]*"""
 
 SECRET_RULES: tuple[SecretRule, ...] = (
     SecretRule(
@@ -345,7 +351,8 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         priority=9,
         validate=_entropy,
         anchor_regex=r"""['"][A-Za-z0-9+/_\-=.]{32}""",
-        raw_anchor=r"""(?:\\"|')[A-Za-z0-9+/_\-=.]{32}""",
+        raw_anchor=_ENTROPY_RAW,
+        raw_min_length=33,
     ),
     SecretRule(
         "scan/jupyter-no-token-cli",
