@@ -78,6 +78,20 @@ def _client_class() -> Any:
                 return None
             return super().output(outs, msg, display_id, cell_index)
 
+        async def _async_poll_kernel_alive(self) -> None:
+            # nbclient looks once a second; liveness here is a cheap look at the process,
+            # so a crashed kernel ends its notebook within a tenth of a second
+            from nbclient.exceptions import DeadKernelError
+
+            while True:
+                await asyncio.sleep(0.1)
+                try:
+                    await self._async_check_alive()
+                except DeadKernelError:
+                    if self.task_poll_for_reply is not None:
+                        self.task_poll_for_reply.cancel()
+                    return
+
     return _Client
 
 
