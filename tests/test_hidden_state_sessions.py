@@ -81,6 +81,20 @@ CASES: list[tuple[str, list[str], list[Step], str, int | None]] = [
         1,
     ),
     (
+        "an upstream cell re-run after a cell below changed its input",
+        ["base = 1", "x = base * 2", "print(x)", "base = 5"],
+        [0, 3, 1, 2],
+        FAIL_MISMATCH,
+        2,
+    ),
+    (
+        "an upstream cell without output run twice",
+        ["x = 0", "x += 1", "print(x)"],
+        [0, 1, 1, 2],
+        FAIL_MISMATCH,
+        2,
+    ),
+    (
         "last cell never run",
         ["a = 2", "a * 3", "a * 4"],
         [0, 1],
@@ -122,6 +136,18 @@ CASES: list[tuple[str, list[str], list[Step], str, int | None]] = [
 ]
 
 
+REASON_WORDS = {
+    "config dict changed in place below": ["cell 2", "cell 3 below", "`cfg`"],
+    "an upstream cell re-run after a cell below changed its input": [
+        "`x` from cell 2",
+        "cell 4 below",
+        "`base`",
+    ],
+    "an upstream cell without output run twice": ["`x` from cell 2", "from 1 to 3"],
+    "import deleted, used at top level": ["`itertools`", "no cell defines"],
+}
+
+
 @pytest.mark.parametrize(
     ("title", "cells", "session", "expected", "first"), CASES, ids=[c[0] for c in CASES]
 )
@@ -139,3 +165,5 @@ def test_replayed_sessions(
     verdict, _ = judge(path)
     assert verdict.verdict == expected, verdict.reason
     assert verdict.first_divergent_cell == first, verdict.reason
+    for word in REASON_WORDS.get(title, []):
+        assert word in verdict.reason

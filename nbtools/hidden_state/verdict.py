@@ -361,37 +361,68 @@ def _mismatch_reason(cell: CellVerdict, static: StaticAnalysis, runs: int) -> st
     return f"{base}: {explanation}{tail}"
 
 
+def _upstream(index: int, static: StaticAnalysis) -> list[tuple[int, str | None]]:
+    """The cell and the cells above it that it depends on (nearest first), each with
+    the name through which the dependency goes."""
+    found: list[tuple[int, str | None]] = [(index, None)]
+    seen = {index}
+    frontier = [index]
+    while frontier:
+        cell = frontier.pop(0)
+        for name in sorted(static.uses.get(cell, set())):
+            sources = [c for c in static.definers.get(name, []) if c < cell]
+            if sources and sources[-1] not in seen:
+                seen.add(sources[-1])
+                frontier.append(sources[-1])
+                found.append((sources[-1], name))
+    return found
+
+
 def _explain(index: int, static: StaticAnalysis) -> tuple[str, bool]:
     """Why a cell's stored output came from hidden state, from the static evidence,
     and whether the execution counts make that explanation firm."""
-    uses = static.uses.get(index, set())
-    count = static.counts.get(index)
-    if count is not None:
-        for later in sorted(c for c in static.counts if c > index and static.counts[c] < count):
+    counts = static.counts
+    chain = [(cell, via) for cell, via in _upstream(index, static) if cell in counts]
+
+    def subject(cell: int, via: str | None) -> str:
+        if cell == index:
+            return "it"
+        return f"it reads `{via}` from cell {cell + 1}, which"
+
+    for cell, via in chain:  # ran after a cell below that changed what it reads
+        count, uses = counts[cell], static.uses.get(cell, set())
+        for later in sorted(c for c in counts if c > cell and counts[c] < count):
             changed = uses & (static.defines.get(later, set()) | static.mutates.get(later, set()))
             if changed:
-                name = sorted(changed)[0]
                 return (
-                    f"it last ran after cell {later + 1} below, which changes `{name}` "
-                    f"(counts {count} and {static.counts[later]})"
+                    f"{subject(cell, via)} last ran after cell {later + 1} below, which changes "
+                    f"`{sorted(changed)[0]}` (counts {count} and {counts[later]})"
                 ), True
-        above = [static.counts[c] for c in static.counts if c < index and static.counts[c] < count]
-        if above and count > max(above) + 1:
-            jump = f"its execution count jumps from {max(above)} to {count}"
-            rereads = sorted(static.rereads.get(index, set()))
-            if rereads:
-                return (
-                    f"{jump} and it updates `{rereads[0]}`, which it also reads: it probably "
-                    "ran more than once, or a cell that ran in between is gone"
-                ), True
-            return f"{jump}: a cell that ran in between was deleted or edited", True
-    for name in sorted(uses):
-        sources = [c for c in static.definers.get(name, []) if c < index]
-        if sources:
+    for cell, via in chain:  # a count gap: run more than once, or a cell gone
+        count = counts[cell]
+        above = [counts[c] for c in counts if c < cell and counts[c] < count]
+        if not above or count <= max(above) + 1:
+            continue
+        jump = f"execution count jumps from {max(above)} to {count}"
+        rereads = sorted(static.rereads.get(cell, set()))
+        if rereads and cell == index:
             return (
-                f"it reads `{name}` from cell {sources[-1] + 1}, which was probably edited "
-                f"after cell {index + 1} ran"
-            ), False
+                f"it updates `{rereads[0]}`, which it also reads, and its {jump}: it probably "
+                "ran more than once, or a cell that ran in between is gone"
+            ), True
+        if rereads:
+            return (
+                f"{subject(cell, via)} updates `{rereads[0]}` from its own value and whose "
+                f"{jump}: that cell probably ran more than once"
+            ), True
+        if cell == index:
+            return f"its {jump}: a cell that ran in between was deleted or edited", True
+    if len(chain) > 1:
+        cell, via = chain[1]
+        return (
+            f"it reads `{via}` from cell {cell + 1}, which was probably edited "
+            f"after cell {index + 1} ran"
+        ), False
     return "", False
 
 
@@ -399,7 +430,7 @@ def _nondeterministic_reason(cell: CellVerdict) -> str:
     where = f"cell {cell.index + 1}"
     if cell.reproduced:
         return (
-            f"{where} differs from its stored output only in memory addresses, timestamps or ids "
+            f"{where} differs from its stored output only in addresses, times, ids or progress "
             f"(stored `{cell.stored}`, fresh `{cell.fresh}`): nondeterministic, not hidden state"
         )
     return (
