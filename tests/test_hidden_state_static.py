@@ -345,3 +345,11 @@ def test_known_names_from_the_kernel() -> None:
     nb = code("spark.range(3).count()", "dbutils.fs.ls('/')")
     assert len(analyze_notebook(nb, "nb.ipynb").problems) == 2
     assert not analyze_notebook(nb, "nb.ipynb", known_names=["spark", "dbutils"]).problems
+
+
+def test_absurd_nesting_is_unreadable_not_a_crash() -> None:
+    deep = "x = " + "[" * 5000 + "]" * 5000
+    assert cell_events(deep) is None
+    analysis = analyze_notebook(code(deep, "undefined_after"), "nb.ipynb")
+    assert analysis.unparsable == [0]
+    assert not analysis.problems  # an unreadable cell may define anything

@@ -65,7 +65,10 @@ def cell_events(source: str) -> list[Event] | None:
     if tree is None:
         return None
     walker = _Walker()
-    walker.block(tree.body)
+    try:
+        walker.block(tree.body)
+    except RecursionError:  # absurdly nested code: treat the cell as unreadable
+        return None
     return walker.events
 
 

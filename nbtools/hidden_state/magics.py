@@ -46,8 +46,8 @@ def parse(code: str) -> ast.Module | None:
         warnings.simplefilter("ignore")
         try:
             return ast.parse(code)
-        except (SyntaxError, ValueError):
-            return None
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None  # not Python, or nested beyond what the parser takes
 
 
 def light_transform(source: str) -> str:
