@@ -20,6 +20,7 @@ from nbtools.errors import InputError
 NotebookDict = Dict[str, Any]
 SUPPORTED_MAJOR = (3, 4)
 BOM = "\ufeff"
+BOM_BYTES = BOM.encode("utf-8")
 
 _orjson: Any
 try:  # orjson parses large notebooks several times faster than json
@@ -44,9 +45,15 @@ class Layout:
 NBFORMAT_LAYOUT = Layout()  # what nbformat.write produces
 
 _INDENT_RE = re.compile(r"\n([ \t]+)\S")
-_NON_ASCII_ESCAPE_RE = re.compile(
-    r"\\u(?:00[89a-fA-F][0-9a-fA-F]|0[1-9a-fA-F][0-9a-fA-F]{2}|[1-9a-fA-F][0-9a-fA-F]{3})"
+_NON_ASCII_ESCAPE = (
+    rb"\\u(?:00[89a-fA-F][0-9a-fA-F]|0[1-9a-fA-F][0-9a-fA-F]{2}|[1-9a-fA-F][0-9a-fA-F]{3})"
 )
+_NON_ASCII_ESCAPE_RE = re.compile(_NON_ASCII_ESCAPE.decode())
+_NON_ASCII_ESCAPE_BYTES_RE = re.compile(_NON_ASCII_ESCAPE)
+# numbers that orjson and json.dumps spell differently (1e-05 vs 0.00001, exponents):
+# a notebook that has any is written by json.dumps (a false positive only costs speed)
+_RISKY_NUMBER_RE = re.compile(rb'(?:": |^ *)-?(?:\d[\d.]*[eE]|0\.0000)', re.MULTILINE)
+_LEADING_SPACES_RE = re.compile(rb"^(?:  )+", re.MULTILINE)
 
 
 def detect_layout(text: str) -> Layout:
@@ -54,8 +61,20 @@ def detect_layout(text: str) -> Layout:
     bom = text.startswith(BOM)
     if bom:
         text = text[1:]
-    newline = "\r\n" if "\r\n" in text[:4096] else "\n"
-    head = text[:65536].replace("\r\n", "\n")
+    ensure_ascii = text.isascii() and bool(_NON_ASCII_ESCAPE_RE.search(text))
+    return _layout_from_head(text[:8192], ensure_ascii, bom, text.endswith("\n"))
+
+
+def _detect_layout_bytes(body: bytes, bom: bool) -> Layout:
+    """:func:`detect_layout` for raw bytes, decoding only the head of the file."""
+    head = body[:8192].decode("utf-8", "ignore")
+    ensure_ascii = body.isascii() and bool(_NON_ASCII_ESCAPE_BYTES_RE.search(body))
+    return _layout_from_head(head, ensure_ascii, bom, body.endswith(b"\n"))
+
+
+def _layout_from_head(head: str, ensure_ascii: bool, bom: bool, final_newline: bool) -> Layout:
+    newline = "\r\n" if "\r\n" in head[:4096] else "\n"
+    head = head.replace("\r\n", "\n")
     match = _INDENT_RE.search(head)
     indent: int | str | None
     if match is None:
@@ -70,7 +89,6 @@ def detect_layout(text: str) -> Layout:
     key_sep = (
         ":" if re.search(r'"\s*:\S', head[:4096]) and not re.search(r'": ', head[:4096]) else ": "
     )
-    ensure_ascii = text.isascii() and bool(_NON_ASCII_ESCAPE_RE.search(text))
     return Layout(
         indent=indent,
         item_separator=item_sep,
@@ -78,7 +96,7 @@ def detect_layout(text: str) -> Layout:
         ensure_ascii=ensure_ascii,
         newline=newline,
         bom=bom,
-        final_newline=text.endswith("\n"),
+        final_newline=final_newline,
     )
 
 
@@ -99,13 +117,64 @@ def dumps(nb: Any, layout: Layout = NBFORMAT_LAYOUT) -> str:
     return text
 
 
-def parse_json(text: str, path: object) -> Any:
-    """Parse JSON text, raising :class:`InputError` with the position on failure."""
+def dumps_bytes(nb: Any, layout: Layout = NBFORMAT_LAYOUT, fast: bool = True) -> bytes:
+    """:func:`dumps` as UTF-8 bytes; with ``fast``, through orjson where that is byte-identical.
+
+    json.dumps with an indent runs the pure-Python encoder (over ten times slower than
+    orjson). orjson writes exactly what ``json.dumps(indent=2, ensure_ascii=False)``
+    writes except for some floats, so it serves integer indents with the standard
+    separators, re-indenting its 2-space output, unless such a number is present.
+    """
+    data = _orjson_dumps(nb, layout) if fast else None
+    if data is None:
+        return dumps(nb, layout).encode("utf-8")
+    if layout.final_newline:
+        data += b"\n"
+    if layout.newline != "\n":
+        data = data.replace(b"\n", layout.newline.encode())
+    if layout.bom:
+        data = BOM_BYTES + data
+    return data
+
+
+def _orjson_dumps(nb: Any, layout: Layout) -> bytes | None:
+    indent = layout.indent
+    if (
+        _orjson is None
+        or not isinstance(indent, int)
+        or indent < 1
+        or layout.ensure_ascii
+        or (layout.item_separator, layout.key_separator) != (",", ": ")
+    ):
+        return None
+    try:
+        data: bytes = _orjson.dumps(nb, option=_orjson.OPT_INDENT_2)
+    except (TypeError, _orjson.JSONEncodeError):
+        return None  # e.g. an integer beyond 64 bits
+    if _RISKY_NUMBER_RE.search(data):
+        return None
+    if indent != 2:
+        pads = {}
+
+        def pad(match: re.Match[bytes]) -> bytes:
+            width = len(match.group())
+            if width not in pads:
+                pads[width] = b" " * (width // 2 * indent)
+            return pads[width]
+
+        data = _LEADING_SPACES_RE.sub(pad, data)
+    return data
+
+
+def parse_json(text: str | bytes, path: object) -> Any:
+    """Parse JSON text (or UTF-8 bytes), raising :class:`InputError` on failure."""
     if _orjson is not None:
         try:
             return _orjson.loads(text)
         except _orjson.JSONDecodeError:
             pass  # fall through for json's clearer message (or a value orjson refuses)
+    if isinstance(text, bytes):
+        text = decode(text, path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -116,15 +185,35 @@ def parse_json(text: str, path: object) -> Any:
         raise InputError(path, "invalid JSON: nested too deeply") from None
 
 
-@dataclass
 class NotebookFile:
-    """A notebook read from disk (or stdin) with everything needed to write it back."""
+    """A notebook read from disk (or stdin) with everything needed to write it back.
 
-    path: str
-    raw: bytes
-    text: str
-    nb: NotebookDict
-    layout: Layout
+    ``text`` (the document without a BOM) is decoded only when something asks for it:
+    parsing works on the bytes, and most notebooks never need their text.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        raw: bytes,
+        nb: NotebookDict,
+        layout: Layout,
+        text: str | None = None,
+        fast_json: bool = False,
+    ) -> None:
+        self.path = path
+        self.raw = raw
+        self.nb = nb
+        self.layout = layout
+        self._text = text
+        self.fast_json = fast_json  # no NaN/Infinity: the orjson writer round-trips it
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            body = self.raw[len(BOM_BYTES) :] if self.layout.bom else self.raw
+            self._text = decode(body, self.path)
+        return self._text
 
     @property
     def major(self) -> int:
@@ -134,9 +223,13 @@ class NotebookFile:
     def minor(self) -> int:
         return int(self.nb.get("nbformat_minor", 0))
 
+    def render_bytes(self, nb: NotebookDict | None = None) -> bytes:
+        """The bytes of ``nb`` (default: this notebook) in this file's layout."""
+        return dumps_bytes(self.nb if nb is None else nb, self.layout, fast=self.fast_json)
+
     def render(self, nb: NotebookDict | None = None) -> str:
         """The text of ``nb`` (default: this notebook) in this file's layout."""
-        return dumps(self.nb if nb is None else nb, self.layout)
+        return self.render_bytes(nb).decode("utf-8")
 
 
 def decode(raw: bytes, path: object) -> str:
@@ -164,14 +257,35 @@ def check_structure(data: Any, path: object) -> NotebookDict:
 
 
 def loads_notebook(raw: bytes, path: str) -> NotebookFile:
-    """Parse notebook bytes (already read) into a :class:`NotebookFile`."""
-    text = decode(raw, path)
-    layout = detect_layout(text)
-    body = text[1:] if layout.bom else text
-    if not body or body.isspace():  # (strip() would copy the whole text)
+    """Parse notebook bytes (already read) into a :class:`NotebookFile`.
+
+    Parsing uses json (exact: orjson would turn integers beyond 64 bits into floats,
+    and is barely faster here); writing uses orjson where that is byte-identical.
+    """
+    bom = raw.startswith(BOM_BYTES)
+    body = raw[len(BOM_BYTES) :] if bom else raw
+    if not body or body.isspace():
         raise InputError(path, "empty file, not a notebook")
-    nb = check_structure(parse_json(body, path), path)
-    return NotebookFile(path=path, raw=raw, text=body, nb=nb, layout=layout)
+    text = decode(body, path)
+    constants: list[str] = []  # NaN/Infinity: orjson would write them as null
+
+    def parse_constant(name: str) -> float:
+        constants.append(name)
+        return float(name)
+
+    try:
+        data = json.loads(text, parse_constant=parse_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            path, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise InputError(path, "invalid JSON: nested too deeply") from None
+    nb = check_structure(data, path)
+    layout = _detect_layout_bytes(body, bom)
+    return NotebookFile(
+        path=path, raw=raw, nb=nb, layout=layout, text=text, fast_json=not constants
+    )
 
 
 def read_notebook(path: str | os.PathLike[str]) -> NotebookFile:
@@ -232,7 +346,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
 
 def write_notebook(nbfile: NotebookFile, nb: NotebookDict | None = None) -> bool:
     """Write ``nb`` to ``nbfile.path`` in its layout if the bytes differ; True if written."""
-    data = nbfile.render(nb).encode("utf-8")
+    data = nbfile.render_bytes(nb)
     if data == nbfile.raw:
         return False
     atomic_write(nbfile.path, data)

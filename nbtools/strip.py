@@ -167,6 +167,9 @@ def strip_notebook(nb: NotebookDict, options: StripOptions = StripOptions()) -> 
     """Strip ``nb`` in place and describe every change made."""
     result = StripResult()
     nb_keys, cell_keys = options.volatile_keys()
+    # first segments of the cell keys: most cells' metadata shares none, so the
+    # per-key lookups (the hot loop on clean notebooks) are skipped for them
+    cell_heads = frozenset(k.partition(".")[0] for k in cell_keys) | frozenset(cell_keys)
     metadata = nb.get("metadata")
     nb_keep = False
     if isinstance(metadata, dict):
@@ -192,7 +195,7 @@ def strip_notebook(nb: NotebookDict, options: StripOptions = StripOptions()) -> 
             if options.drop_empty_cells and not source_text(cell).strip():
                 result.changes.append(Change(RULE_CELL.id, "empty cell removed", index, cell_id))
                 continue
-            _strip_cell(cell, index, cell_id, options, cell_keys, nb_keep, result)
+            _strip_cell(cell, index, cell_id, options, cell_keys, cell_heads, nb_keep, result)
             kept.append(cell)
         if len(kept) != len(cells):
             cells[:] = kept
@@ -205,12 +208,17 @@ def _strip_cell(
     cell_id: str | None,
     options: StripOptions,
     cell_keys: list[str],
+    cell_heads: frozenset[str],
     nb_keep: bool,
     result: StripResult,
 ) -> None:
     metadata = cell.get("metadata")
     if isinstance(metadata, dict):
-        removed = [k for k in cell_keys if pop_dotted(metadata, k)]
+        removed = (
+            [k for k in cell_keys if pop_dotted(metadata, k)]
+            if metadata and not cell_heads.isdisjoint(metadata)
+            else []
+        )
         # an emptied "jupyter" dict is noise too
         if "jupyter.outputs_hidden" in removed and metadata.get("jupyter") == {}:
             del metadata["jupyter"]

@@ -104,7 +104,7 @@ def plan_sync(
         from nbtools.strip import strip_notebook
 
         strip_notebook(nb, strip)
-    rendered = nbfile.render(nb).encode("utf-8")
+    rendered = nbfile.render_bytes(nb)
     if rendered != notebook_raw:
         plan.notebook_out = rendered
         if plan.action == "in_sync":

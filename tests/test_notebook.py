@@ -158,3 +158,43 @@ def test_later_minor_versions_are_accepted() -> None:
     nb = make_nb([make_cell("code", "1")])
     nb["nbformat_minor"] = 9
     assert loads_notebook(json.dumps(nb).encode(), "future.ipynb").minor == 9
+
+
+@pytest.mark.parametrize("indent", [1, 2, 3, 4])
+@pytest.mark.parametrize(
+    "value",
+    [1e-05, 0.00012, 1e16, -2.5e-07, 3.25, 10**30, "x\u2028\x7f\x00", "tab\there"],
+    ids=["small", "tiny-decimal", "big", "neg-exp", "plain", "bigint", "odd-chars", "tab"],
+)
+def test_fast_writer_is_byte_identical_to_json(indent: int, value: object) -> None:
+    nb = make_nb([make_cell("code", "x", metadata={"v": value, "nested": {"l": [value, [], {}]}})])
+    text = json.dumps(nb, indent=indent, ensure_ascii=False) + "\n"
+    nbfile = loads_notebook(text.encode(), "n.ipynb")
+    assert nbfile.render_bytes() == text.encode()
+    assert write_notebook(nbfile) is False  # (it would only write if the bytes differed)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("indent", [1, 2, 4])
+def test_fast_writer_matches_json_on_the_public_corpus(indent: int) -> None:
+    from conftest import shared_path
+
+    from nbtools.notebook import dumps_bytes
+
+    for path in sorted(shared_path("corpus", "public").glob("*.ipynb")):
+        nbfile = read_notebook(path)
+        layout = Layout(indent=indent, final_newline=True)
+        assert dumps_bytes(nbfile.nb, layout, fast=True) == dumps(nbfile.nb, layout).encode(), (
+            path.name
+        )
+
+
+def test_nan_and_infinity_round_trip() -> None:
+    text = '{\n "cells": [],\n "metadata": {"a": NaN, "b": -Infinity},\n "nbformat": 4,\n "nbformat_minor": 5\n}\n'
+    nbfile = loads_notebook(text.encode(), "n.ipynb")
+    assert (
+        nbfile.render_bytes()
+        == text.replace(
+            '{"a": NaN, "b": -Infinity}', '{\n  "a": NaN,\n  "b": -Infinity\n }'
+        ).encode()
+    )

@@ -75,7 +75,7 @@ def clean_bytes(raw: bytes, name: str, options: StripOptions) -> tuple[bytes, st
         return raw, exc.reason
     if not strip_notebook(nbfile.nb, options).changed:
         return raw, None
-    return nbfile.render().encode("utf-8"), None
+    return nbfile.render_bytes(), None
 
 
 class _Settings:

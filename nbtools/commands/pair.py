@@ -145,7 +145,7 @@ def _pair_notebook(path: Path, fmt: PairFormat, state: SyncState) -> FileResult:
         atomic_write(script, text.encode("utf-8"))
         wrote_script = True
     wrote_nb = write_notebook(nbfile, nb)
-    new_nb_raw = nbfile.render(nb).encode("utf-8")
+    new_nb_raw = nbfile.render_bytes(nb)
     state.set(path, script, bytes_hash(new_nb_raw), bytes_hash(script.read_bytes()))
     if wrote_nb or wrote_script:
         return FileResult(

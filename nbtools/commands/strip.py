@@ -148,7 +148,7 @@ def _strip_stdin(report: Report, options: StripOptions, name: str, write: bool) 
         report.stdout_payload = raw  # a filter must never eat the user's data
         return
     result = strip_notebook(nbfile.nb, options)
-    out = nbfile.render().encode("utf-8") if result.changed else raw
+    out = nbfile.render_bytes() if result.changed else raw
     if write:
         report.stdout_payload = out
         report.add_file(FileResult(name, "unchanged", details={"stripped": result.changed}))
