@@ -154,6 +154,46 @@ NAME_CASES: list[tuple[str, list[str], list[tuple[int, str, str]]]] = [
         ],
         [],
     ),
+    ("async def is deferred", ["async def fetch():\n    return URL", "URL = 'x'", "fetch"], []),
+    (
+        "method defaults run at class time",
+        ["class A:\n    def m(self, k=K):\n        return k", "K = 1"],
+        [(0, "K", UBD)],
+    ),
+    ("class attribute used by a later class statement", ["class A:\n    k = 1\n    j = k + 1"], []),
+    (
+        "nested function reads the outer local",
+        [
+            "def outer():\n    v = 1\n    def inner():\n        return v + W\n    return inner()",
+            "outer()",
+        ],
+        [(1, "W", UND)],
+    ),
+    (
+        "global in a nested function",
+        [
+            "def outer():\n    def inner():\n        global G\n        G = 1\n    inner()",
+            "outer()",
+            "G",
+        ],
+        [],
+    ),
+    ("lambda defaults run now", ["f = lambda v=D: v"], [(0, "D", UND)]),
+    (
+        "dict comprehension over a later name",
+        ["{k: v for k, v in pairs}", "pairs = []"],
+        [(0, "pairs", UBD)],
+    ),
+    ("starred and tuple targets", ["a, *rest = [1, 2, 3]\n[x, y] = 1, 2", "a, rest, x, y"], []),
+    ("annotated assignment", ["limit: int = 3", "bare: int", "limit"], []),
+    ("while test runs before the body", ["while not done:\n    done = True"], [(0, "done", UBD)]),
+    (
+        "try finally and raise from",
+        ["try:\n    pass\nfinally:\n    cleanup = 1", "cleanup", "raise ValueError() from cause"],
+        [(2, "cause", UND)],
+    ),
+    ("assert reads its names", ["assert ready, message"], [(0, "ready", UND), (0, "message", UND)]),
+    ("walrus in a function is local", ["def f():\n    if (n := 3):\n        return n", "f()"], []),
     (
         "match captures",
         ["match [1, 2]:\n    case [first, *rest]:\n        pass", "first, rest"],
@@ -353,3 +393,25 @@ def test_absurd_nesting_is_unreadable_not_a_crash() -> None:
     analysis = analyze_notebook(code(deep, "undefined_after"), "nb.ipynb")
     assert analysis.unparsable == [0]
     assert not analysis.problems  # an unreadable cell may define anything
+
+
+def test_summary_to_dict_and_problem_lookup() -> None:
+    nb = make_nb(
+        [
+            make_cell(source="print(late)", execution_count=2),
+            make_cell(source="late = 1", execution_count=1),
+            make_cell(source="extra = 2"),
+        ]
+    )
+    analysis = analyze_notebook(nb, "nb.ipynb")
+    assert analysis.to_dict() == {
+        "out_of_order": True,
+        "execution_counts": "2, 1",
+        "gaps": [],
+        "unexecuted_cells": [2],
+        "warnings": ["out_of_order", "unexecuted_cells"],
+    }
+    problem = analysis.problem_for(0, "late")
+    assert problem is not None and problem.defined_in == 1
+    assert analysis.problem_for(5, "late") is problem  # found by name from another cell
+    assert analysis.problem_for(0, "other") is None

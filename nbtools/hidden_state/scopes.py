@@ -70,7 +70,7 @@ def scope_of(node: ast.AST) -> tuple[Names, set[str]]:
         if name not in local and name not in seen:
             seen.add(name)
             free.append((name, line))
-    global_stores = {n for n, _ in scope.stores if n in declared_global}
+    global_stores = {n for n, _ in scope.stores if n in declared_global} | scope.nested_globals
     return free, global_stores
 
 
@@ -103,6 +103,7 @@ class _Scope(ast.NodeVisitor):
         self.walrus: Names = []
         self.mutates: Names = []
         self.globals_: set[str] = set()
+        self.nested_globals: set[str] = set()  # bound through ``global`` in nested functions
         self.nonlocals: set[str] = set()
         self.dynamic = False
 
@@ -150,7 +151,7 @@ class _Scope(ast.NodeVisitor):
                 self.visit(expr)
         free, global_stores = scope_of(node)
         self.loads += free
-        self.stores += [(n, getattr(node, "lineno", 0)) for n in global_stores]
+        self.nested_globals |= global_stores
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self.stores.append((node.name, node.lineno))
