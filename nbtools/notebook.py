@@ -50,9 +50,6 @@ _NON_ASCII_ESCAPE = (
 )
 _NON_ASCII_ESCAPE_RE = re.compile(_NON_ASCII_ESCAPE.decode())
 _NON_ASCII_ESCAPE_BYTES_RE = re.compile(_NON_ASCII_ESCAPE)
-# numbers that orjson and json.dumps spell differently (1e-05 vs 0.00001, exponents):
-# a notebook that has any is written by json.dumps (a false positive only costs speed)
-_RISKY_NUMBER_RE = re.compile(rb'(?:": |^ *)-?(?:\d[\d.]*[eE]|0\.0000)', re.MULTILINE)
 _LEADING_SPACES_RE = re.compile(rb"^(?:  )+", re.MULTILINE)
 
 
@@ -151,10 +148,10 @@ def _orjson_dumps(nb: Any, layout: Layout) -> bytes | None:
         data: bytes = _orjson.dumps(nb, option=_orjson.OPT_INDENT_2)
     except (TypeError, _orjson.JSONEncodeError):
         return None  # e.g. an integer beyond 64 bits
-    if _RISKY_NUMBER_RE.search(data):
-        return None
-    if indent != 2:
-        pads = {}
+    if indent == 1:
+        data = _halve_indentation(data)
+    elif indent != 2:
+        pads: dict[int, bytes] = {}
 
         def pad(match: re.Match[bytes]) -> bytes:
             width = len(match.group())
@@ -164,6 +161,21 @@ def _orjson_dumps(nb: Any, layout: Layout) -> bytes | None:
 
         data = _LEADING_SPACES_RE.sub(pad, data)
     return data
+
+
+def _halve_indentation(data: bytes) -> bytes:
+    """2-space indentation to 1-space, with one C-level replace per nesting depth.
+
+    Step j turns ``j + 1`` leading spaces into ``j``: it touches exactly the lines
+    at depth >= j (they still have more than j spaces; shallower ones are done).
+    """
+    depth = 1
+    while True:
+        old = b"\n" + b" " * (depth + 1)
+        if old not in data:
+            return data
+        data = data.replace(old, b"\n" + b" " * depth)
+        depth += 1
 
 
 def parse_json(text: str | bytes, path: object) -> Any:
@@ -206,7 +218,7 @@ class NotebookFile:
         self.nb = nb
         self.layout = layout
         self._text = text
-        self.fast_json = fast_json  # no NaN/Infinity: the orjson writer round-trips it
+        self.fast_json = fast_json  # the orjson writer round-trips self.nb (see dumps_bytes)
 
     @property
     def text(self) -> str:
@@ -225,7 +237,9 @@ class NotebookFile:
 
     def render_bytes(self, nb: NotebookDict | None = None) -> bytes:
         """The bytes of ``nb`` (default: this notebook) in this file's layout."""
-        return dumps_bytes(self.nb if nb is None else nb, self.layout, fast=self.fast_json)
+        if nb is None or nb is self.nb:  # stripped in place: no new values
+            return dumps_bytes(self.nb, self.layout, fast=self.fast_json)
+        return dumps_bytes(nb, self.layout, fast=False)
 
     def render(self, nb: NotebookDict | None = None) -> str:
         """The text of ``nb`` (default: this notebook) in this file's layout."""
@@ -267,14 +281,20 @@ def loads_notebook(raw: bytes, path: str) -> NotebookFile:
     if not body or body.isspace():
         raise InputError(path, "empty file, not a notebook")
     text = decode(body, path)
-    constants: list[str] = []  # NaN/Infinity: orjson would write them as null
+    unsafe: list[str] = []  # values the orjson writer would spell differently
 
-    def parse_constant(name: str) -> float:
-        constants.append(name)
+    def parse_constant(name: str) -> float:  # NaN, Infinity: orjson writes null
+        unsafe.append(name)
         return float(name)
 
+    def parse_float(literal: str) -> float:
+        value = float(literal)
+        if value and not 1e-4 <= abs(value) < 1e16:
+            unsafe.append(literal)
+        return value
+
     try:
-        data = json.loads(text, parse_constant=parse_constant)
+        data = json.loads(text, parse_constant=parse_constant, parse_float=parse_float)
     except json.JSONDecodeError as exc:
         raise InputError(
             path, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -283,9 +303,7 @@ def loads_notebook(raw: bytes, path: str) -> NotebookFile:
         raise InputError(path, "invalid JSON: nested too deeply") from None
     nb = check_structure(data, path)
     layout = _detect_layout_bytes(body, bom)
-    return NotebookFile(
-        path=path, raw=raw, nb=nb, layout=layout, text=text, fast_json=not constants
-    )
+    return NotebookFile(path=path, raw=raw, nb=nb, layout=layout, text=text, fast_json=not unsafe)
 
 
 def read_notebook(path: str | os.PathLike[str]) -> NotebookFile:
