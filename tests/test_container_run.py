@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,7 @@ from conftest import make_cell, make_nb, write_nb
 from container_support import IMAGE, container_engine, podman_engine  # noqa: F401 - fixtures
 
 from nbtools.cli import main
+from nbtools.container import cleanup
 
 pytestmark = [pytest.mark.container, pytest.mark.kernel]
 
@@ -109,3 +114,50 @@ def test_image_from_config(podman: str, capsys: pytest.CaptureFixture[str], tmp_
     assert code == 0, capsys.readouterr()
     written = json.loads(nb.read_text(encoding="utf-8"))
     assert written["cells"][0]["outputs"][0]["text"] == "/tf/notebooks\n"
+
+
+RUNNER = [sys.executable, "-m", "nbtools", "run", "--image", IMAGE]
+
+
+def _wait_for_container(engine: str, proc: subprocess.Popen, deadline_s: float = 120) -> list:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        names = [
+            n
+            for n, labels in cleanup.list_containers(engine)
+            if labels.get(cleanup.LABEL_PID) == str(proc.pid)
+        ]
+        if names:
+            return names
+        time.sleep(0.3)
+    return []
+
+
+def _gone(engine: str, names: list, deadline_s: float = 60) -> bool:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        left = {n for n, _ in cleanup.list_containers(engine)}
+        if not left.intersection(names):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+def test_interrupted_or_killed_run_leaves_no_container(
+    podman: str, tmp_path: Path, how: int
+) -> None:
+    nb = notebook(tmp_path / "slow.ipynb", "import time; time.sleep(600)")
+    proc = subprocess.Popen(
+        [*RUNNER, "--engine", podman, str(nb)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        names = _wait_for_container(podman, proc)
+        assert names, "no kernel container appeared"
+        time.sleep(1)  # the kernel is busy in the cell
+    finally:
+        proc.send_signal(how)
+        _, err = proc.communicate(timeout=120)
+    if how == signal.SIGINT:
+        assert proc.returncode == 130, err.decode(errors="replace")[-2000:]
+    assert _gone(podman, names), f"{names} outlived nbtools ({how!r})"
