@@ -66,6 +66,7 @@ def leftovers(engine: str) -> list[str]:
 def container_engine(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """Each container test runs with the podman and the docker CLI, and must leave nothing."""
     name = require(request.param)
+    cleanup.sweep(name)  # garbage of earlier, killed runs is not this test's
     yield name
     left = leftovers(name)
     cleanup.remove(name, *left)
@@ -76,6 +77,7 @@ def container_engine(request: pytest.FixtureRequest):  # type: ignore[no-untyped
 def podman_engine():  # type: ignore[no-untyped-def]
     """podman alone (for engine-independent checks); must leave nothing behind either."""
     name = require("podman")
+    cleanup.sweep(name)
     yield name
     left = leftovers(name)
     cleanup.remove(name, *left)
