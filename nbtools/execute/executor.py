@@ -7,7 +7,6 @@ as data in the :class:`~nbtools.runs.NotebookRun`, never as an exception.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
 import math
@@ -44,6 +43,8 @@ def execute_notebook(
     nb: dict[str, Any], kernel: StartedKernel, options: ExecOptions | None = None
 ) -> NotebookRun:
     """Execute a copy of ``nb`` on ``kernel`` (which this kills at the end)."""
+    import asyncio  # here, not at the top: a kernel is launched before this import is paid
+
     options = options or ExecOptions()
     run = NotebookRun()
     started = time.monotonic()
@@ -79,6 +80,8 @@ def _client_class() -> Any:
             return super().output(outs, msg, display_id, cell_index)
 
         async def _async_poll_kernel_alive(self) -> None:
+            import asyncio
+
             # nbclient looks once a second; liveness here is a cheap look at the process,
             # so a crashed kernel ends its notebook within a tenth of a second
             from nbclient.exceptions import DeadKernelError
