@@ -213,6 +213,16 @@ def located_counts(hits: Hits, labels: dict[str, Any]) -> tuple[int, int]:
     return found, flagged
 
 
+def located_ids(hits: Hits, labels: dict[str, Any]) -> set[str]:
+    return {
+        s["id"]
+        for s in labels["secrets"]
+        if any(
+            name == s["file"] and s["raw_line"] <= line <= s["raw_line_end"] for name, line in hits
+        )
+    }
+
+
 def nbtools_notebook_located(out: str, labels: dict[str, Any]) -> int:
     sys.path.insert(0, str(REPO / "tests"))
     from test_secrets_corpus import _located
@@ -227,6 +237,9 @@ def main() -> int:
     parser.add_argument("--skip-detect-secrets", action="store_true")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per tool run")
     parser.add_argument(
+        "--quality-only", action="store_true", help="only the labelled-corpus comparison"
+    )
+    parser.add_argument(
         "--markdown", action="store_true", help="print a table for docs/benchmarks.md"
     )
     args = parser.parse_args()
@@ -238,7 +251,8 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="nbtools-bench-scan-")
     results: dict[str, dict[str, float]] = {}
     try:
-        for label, directory in (("small", small), ("images", images)):
+        sets = () if args.quality_only else (("small", small), ("images", images))
+        for label, directory in sets:
             count, size = set_size(directory)
             for name, (cmd, _) in table.items():
                 out = os.path.join(tmp, f"{name}-{label}.json")
@@ -257,17 +271,21 @@ def main() -> int:
                     f"{count / wall:8.0f} nb/s  {size / wall / 1e6:7.1f} MB/s",
                     flush=True,
                 )
-        files20 = sorted(str(p) for p in small.glob("*.ipynb"))[:20]
-        precommit = min(timed([PY, "-m", "nbtools", "scan", "-q", *files20])[0] for _ in range(5))
-        version = min(timed([PY, "-m", "nbtools", "--version"])[0] for _ in range(5))
-        pc_cpu = min(timed([PY, "-m", "nbtools", "scan", "-q", *files20])[1] for _ in range(3))
-        load = os.getloadavg()[0]
-        print(
-            f"pre-commit-style call on 20 notebooks: {precommit:.3f} s wall, {pc_cpu:.3f} s CPU "
-            f"(nbtools --version alone: {version:.3f} s; load average {load:.1f})"
-        )
+        if not args.quality_only:
+            files20 = sorted(str(p) for p in small.glob("*.ipynb"))[:20]
+            precommit = min(
+                timed([PY, "-m", "nbtools", "scan", "-q", *files20])[0] for _ in range(5)
+            )
+            version = min(timed([PY, "-m", "nbtools", "--version"])[0] for _ in range(5))
+            pc_cpu = min(timed([PY, "-m", "nbtools", "scan", "-q", *files20])[1] for _ in range(3))
+            load = os.getloadavg()[0]
+            print(
+                f"pre-commit-style call on 20 notebooks: {precommit:.3f} s wall, {pc_cpu:.3f} s CPU "
+                f"(nbtools --version alone: {version:.3f} s; load average {load:.1f})"
+            )
         corpus = SHARED / "corpus" / "secrets"
         quality: dict[str, tuple[int, int]] = {}
+        found_ids: dict[str, set[str]] = {}
         nb_located = None
         if (corpus / "labels.json").exists():
             labels = json.loads((corpus / "labels.json").read_text(encoding="utf-8"))
@@ -282,15 +300,23 @@ def main() -> int:
                     check=False,
                 )
                 quality[name] = located_counts(hits(out), labels)
+                found_ids[name] = located_ids(hits(out), labels)
                 if name == "nbtools":
                     nb_located = nbtools_notebook_located(out, labels)
                 print(
                     f"corpus  {name:15s} {quality[name][0]}/{len(labels['secrets'])} located, {quality[name][1]} decoys flagged"
                 )
+            union = sum(
+                any(
+                    s["id"] in found_ids.get(name, set()) for name in found_ids if name != "nbtools"
+                )
+                for s in labels["secrets"]
+            )
+            print(f"corpus  all other tools together: {union}/{len(labels['secrets'])} located")
             print(
                 f"nbtools by notebook location (cell, part, output, field, line): {nb_located}/{len(labels['secrets'])}"
             )
-        if args.markdown:
+        if args.markdown and not args.quality_only:
             count_s, size_s = set_size(small)
             count_i, size_i = set_size(images)
             rows.append(
