@@ -77,6 +77,8 @@ POSITIVE = [
     ("scan/secret-assignment", f'{{"client_secret": "{rand(32)}"}}'),
     ("scan/secret-assignment", f"export API_KEY={rand(32)}"),
     ("scan/secret-assignment", f"apiKey: '{rand(24)}'"),
+    ("scan/secret-assignment", 'os.environ["DB_PASSWORD"] = "Xq7!mP2#vL9$"'),
+    ("scan/aws-secret-access-key", f"os.environ['AWS_SECRET_ACCESS_KEY'] = '{rand(40)}'"),
     ("scan/high-entropy-string", f"CONFIG = Client('{rand(40)}')"),
     (
         "scan/jupyter-no-token-cli",
@@ -105,6 +107,9 @@ NEGATIVE = [
     "token_url = 'https://login.example.com/oauth2/v2.0/token'",
     "tokenizer = AutoTokenizer.from_pretrained('bert-base-uncased', token=True)",
     "max_new_tokens = 256",
+    'password = cfg["password"]',
+    'os.environ["GOOGLE_APPLICATION_CREDENTIALS"] = "my_service_account_private_key.json"',
+    'if cfg["api_key"] == expected_key:',
     "CI injects ${{ secrets.HF_TOKEN }}",
     "%env OPENAI_API_KEY",
     "<keras.engine.functional.Functional object at 0x7f2985596dc3>",

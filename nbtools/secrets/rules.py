@@ -115,7 +115,7 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         "AWS secret access key",
         r"(?i:aws_?secret_?(?:access_?)?key)"
         + _Q
-        + r"\s*(?:=|:|=>)\s*"
+        + r"\]?\s*(?:=|:|=>)\s*"
         + _Q
         + r"(?P<s>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
         ("aws_secret", "awssecret"),
@@ -333,14 +333,14 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         "scan/secret-assignment",
         "password, secret or token assigned a real-looking value",
         r"(?i:password|passwd|passphrase|pwd|pass|secret|token|key|credentials?)"
-        r"""(?:['"]|\b)\s*(?:=|:=|:|=>)(?!=)[ \t]*(?:(?P<q>['"])(?P<qv>[^'"\n]{1,256})(?P=q)"""
+        r"""(?:['"]\]?|\b)\s*(?:=|:=|:|=>)(?!=)[ \t]*(?:(?P<q>['"])(?P<qv>[^'"\n]{1,256})(?P=q)"""
         r"""|(?P<uv>[^\s'"`,;#(){}\[\]<>]{1,256}))""",
         ("pass", "pwd", "secret", "token", "key", "credential"),
         priority=8,
         validate=_assignment,
         ignore_case=True,
         raw_anchor=r"(?i)(?:password|passwd|passphrase|pwd|pass|secret|token|key|credentials?)"
-        r"""(?:\\"|['"])?(?:[ \t]|\\[nrt]|",\s*")*[:=]""",
+        r"""(?:\\"|['"])?\]?(?:[ \t]|\\[nrt]|",\s*")*[:=]""",
     ),
     SecretRule(
         "scan/high-entropy-string",

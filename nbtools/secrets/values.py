@@ -72,6 +72,9 @@ _HASH_PREFIX_RE = re.compile(
 )
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _NUMBER_RE = re.compile(r"[-+0-9.eE_,x]+")
+_FILE_NAME_RE = re.compile(
+    r"(?i)[\w\-./]+\.(?:json|pem|key|txt|ya?ml|cfg|ini|conf|p12|pfx|crt|cer|csv|env|toml|pub)"
+)
 _IMAGE_MAGIC = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UklGR", "PD94bWwg", "JVBERi0")
 
 
@@ -294,6 +297,8 @@ def real_value(value: str, quoted: bool) -> bool:
         return False
     if "://" in value or value.startswith(("/", "~", "./", "../", "$", "%", "@", "&", "*")):
         return False
+    if _FILE_NAME_RE.fullmatch(value):
+        return False  # a key *file* (credentials.json, id_rsa.pem), not a key
     if _UUID_RE.fullmatch(value) or _NUMBER_RE.fullmatch(value) or _HASH_PREFIX_RE.match(value):
         return False
     classes = char_classes(value)
