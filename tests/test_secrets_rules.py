@@ -68,6 +68,8 @@ POSITIVE = [
     ("scan/url-password", f"redis://:{rand(16)}@cache.internal:6379/0"),
     ("scan/url-password", f"amqp://guest:{rand(10)}@rabbit:5672/"),
     ("scan/netrc-password", f"machine api.example.net\n  login me\n  password {rand(12)}"),
+    ("scan/netrc-password", f"default login anonymous password {rand(12)}"),
+    ("scan/google-oauth-client-secret", f'"client_secret": "GOCSPX-{rand(28)}"'),
     ("scan/jupyter-token-url", f"http://127.0.0.1:8888/lab?token={rand(48, HEX)}"),
     ("scan/auth-header", f"-H 'Authorization: Bearer {rand(40)}'"),
     ("scan/url-query-secret", f"https://api.example.com/v1?access_token={rand(32)}"),

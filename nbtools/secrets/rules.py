@@ -210,6 +210,14 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         validate=_body(35),
     ),
     SecretRule(
+        "scan/google-oauth-client-secret",
+        "Google OAuth client secret",
+        r"(?<![A-Za-z0-9_\-])(?P<s>GOCSPX-[A-Za-z0-9_\-]{28})" + _END,
+        ("GOCSPX-",),
+        priority=2,
+        validate=_body(28),
+    ),
+    SecretRule(
         "scan/azure-storage-key",
         "Azure storage or Service Bus key (connection string)",
         r"(?i:AccountKey|SharedAccessKey)=(?P<s>[A-Za-z0-9+/]{40,100}={0,2})",
@@ -290,10 +298,12 @@ SECRET_RULES: tuple[SecretRule, ...] = (
     SecretRule(
         "scan/netrc-password",
         ".netrc entry with a password",
-        r"\bmachine\s+[\w.\-]+\s+(?:login\s+\S+\s+)?password\s+(?P<s>\S{3,128})",
-        ("machine",),
+        r"\b(?:machine\s+[\w.\-]+|default)\s+(?:login\s+\S+\s+)?password\s+(?P<s>\S{3,128})",
+        ("machine", "default"),
         priority=3,
         validate=_password_group,
+        # "default" is a common word: the raw prefilter looks for "password" + space instead
+        raw_anchor=r"""password(?:[ \t]|\\[nrt]|",\s*")""",
     ),
     SecretRule(
         "scan/jupyter-token-url",
