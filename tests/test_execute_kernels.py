@@ -158,3 +158,16 @@ def test_fork_server_close_kills_the_kernels_it_forked() -> None:
     assert not pid_alive(kernel.pid)
     assert descendants(os.getpid()) <= before
     assert not os.path.exists(server.tmpdir)
+
+
+def test_a_venv_on_the_same_base_interpreter_is_not_the_same_interpreter(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from nbtools.execute.kernels import _same_interpreter
+
+    venv = tmp_path / "other"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    # same binary (a symlink to the base python), other packages: must not fork from us
+    assert not _same_interpreter(str(venv / "bin" / "python"))
+    assert _same_interpreter(sys.executable)

@@ -182,8 +182,12 @@ def is_python_path(value: str) -> bool:
 def _same_interpreter(python: str) -> bool:
     if python in ("python", "python3", "{sys_executable}"):
         return True
+    # a venv's python is a symlink to its base interpreter: the same binary with other
+    # packages, so the prefix (the folder above bin/) must match too
     try:
-        return os.path.realpath(python) == os.path.realpath(sys.executable)
+        return os.path.realpath(python) == os.path.realpath(sys.executable) and os.path.realpath(
+            os.path.dirname(os.path.dirname(os.path.abspath(python)))
+        ) == os.path.realpath(sys.prefix)
     except OSError:
         return False
 
