@@ -187,8 +187,13 @@ def parse_json(text: str | bytes, path: object) -> Any:
             pass  # fall through for json's clearer message (or a value orjson refuses)
     if isinstance(text, bytes):
         text = decode(text, path)
+    return _json_loads(text, path)
+
+
+def _json_loads(text: str, path: object, **hooks: Any) -> Any:
+    """``json.loads`` whose failures are one-line :class:`InputError`s naming the file."""
     try:
-        return json.loads(text)
+        return json.loads(text, **hooks)
     except json.JSONDecodeError as exc:
         raise InputError(
             path, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -293,14 +298,7 @@ def loads_notebook(raw: bytes, path: str) -> NotebookFile:
             unsafe.append(literal)
         return value
 
-    try:
-        data = json.loads(text, parse_constant=parse_constant, parse_float=parse_float)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            path, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except RecursionError:
-        raise InputError(path, "invalid JSON: nested too deeply") from None
+    data = _json_loads(text, path, parse_constant=parse_constant, parse_float=parse_float)
     nb = check_structure(data, path)
     layout = _detect_layout_bytes(body, bom)
     return NotebookFile(path=path, raw=raw, nb=nb, layout=layout, text=text, fast_json=not unsafe)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -81,15 +82,7 @@ class DirectKernel(StartedKernel):
         kill_group(self.proc.pid)
         self.proc.wait()
         self.log.close()
-        for entry in os.listdir(self.tmpdir):
-            try:
-                os.unlink(os.path.join(self.tmpdir, entry))
-            except OSError:
-                pass
-        try:
-            os.rmdir(self.tmpdir)
-        except OSError:
-            pass
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
 
     def stderr_tail(self) -> str:
         try:

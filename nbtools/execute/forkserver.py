@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -198,15 +199,7 @@ class ForkServer:
             self.proc.wait()
         if self.proc.stdout is not None:
             self.proc.stdout.close()
-        for entry in os.listdir(self.tmpdir):
-            try:
-                os.unlink(os.path.join(self.tmpdir, entry))
-            except OSError:
-                pass
-        try:
-            os.rmdir(self.tmpdir)
-        except OSError:
-            pass
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
 # --- the server process -------------------------------------------------------------
