@@ -14,11 +14,6 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from nbtools.errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python < 3.11
-    import tomli as tomllib
-
 #: keys allowed at the top of ``[tool.nbtools]`` (they apply to every command)
 GLOBAL_KEYS: dict[str, type] = {
     "exclude": list,
@@ -99,6 +94,10 @@ def load_config(paths: Sequence[str], explicit: str | None = None) -> Config:
     path = Path(explicit) if explicit else find_pyproject(common_start(paths))
     if path is None:
         return Config()
+    if sys.version_info >= (3, 11):  # imported only when there is a file to read
+        import tomllib
+    else:  # pragma: no cover - exercised on Python < 3.11
+        import tomli as tomllib
     try:
         with path.open("rb") as handle:
             document = tomllib.load(handle)

@@ -22,11 +22,18 @@ SUPPORTED_MAJOR = (3, 4)
 BOM = "\ufeff"
 BOM_BYTES = BOM.encode("utf-8")
 
-_orjson: Any
-try:  # orjson parses large notebooks several times faster than json
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - orjson is a dependency, kept optional for safety
-    _orjson = None
+_ORJSON: list[Any] = []  # the orjson module (or None), imported on first write
+
+
+def _orjson_module() -> Any:
+    """orjson, imported only when a notebook is written (it pulls in uuid and platform)."""
+    if not _ORJSON:
+        try:
+            import orjson
+        except ImportError:  # pragma: no cover - orjson is a dependency, kept optional
+            orjson = None  # type: ignore[assignment]
+        _ORJSON.append(orjson)
+    return _ORJSON[0]
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,7 @@ def dumps_bytes(nb: Any, layout: Layout = NBFORMAT_LAYOUT, fast: bool = True) ->
 
 def _orjson_dumps(nb: Any, layout: Layout) -> bytes | None:
     indent = layout.indent
+    _orjson = _orjson_module()
     if (
         _orjson is None
         or not isinstance(indent, int)
@@ -180,6 +188,7 @@ def _halve_indentation(data: bytes) -> bytes:
 
 def parse_json(text: str | bytes, path: object) -> Any:
     """Parse JSON text (or UTF-8 bytes), raising :class:`InputError` on failure."""
+    _orjson = _orjson_module()
     if _orjson is not None:
         try:
             return _orjson.loads(text)

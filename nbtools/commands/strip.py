@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from nbtools.config import Option
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError
-from nbtools.jsonpos import locate_findings
 from nbtools.notebook import loads_notebook, read_notebook, write_notebook
 from nbtools.report import FileResult, Report
 from nbtools.strip import StripOptions, strip_notebook
@@ -133,6 +132,8 @@ def execute(request: Request) -> Report:
             report.add_file(FileResult(path, "would_change", summary))
             # one line per file reads best in a terminal; machine formats get every change
             if request.console.verbosity > 0 or (args.format or "text") != "text":
+                from nbtools.jsonpos import locate_findings
+
                 findings = result.findings(path)
                 locate_findings(findings, nbfile)
                 report.add_findings(findings)
