@@ -63,18 +63,12 @@ class Hooks:
         self.command = command
         self.names = names
 
-    def _display(self, repo: Repo, path: Path) -> str:
-        try:
-            return path.relative_to(repo.root).as_posix()
-        except ValueError:
-            return str(path)
-
     def status(self, repo: Repo) -> list[Action]:
         actions = []
         directory = hooks_dir(repo)
         for name in self.names:
             path = directory / name
-            where = self._display(repo, path)
+            where = repo.display(path)
             if not path.exists():
                 actions.append(Action(self.name, where, "missing"))
             elif not is_ours(path):
@@ -92,7 +86,7 @@ class Hooks:
         directory = hooks_dir(repo)
         for name in self.names:
             path = directory / name
-            where = self._display(repo, path)
+            where = repo.display(path)
             wanted = render_hook(name, self.command)
             if path.exists() and not is_ours(path):
                 detail = "another tool's hook is kept; call nbtools from it or remove it"
@@ -117,5 +111,5 @@ class Hooks:
             path = directory / name
             if path.exists() and is_ours(path):
                 path.unlink()
-                actions.append(Action(self.name, self._display(repo, path), "removed"))
+                actions.append(Action(self.name, repo.display(path), "removed"))
         return actions

@@ -38,6 +38,13 @@ class Repo:
     def gitattributes(self) -> Path:
         return self.root / ".gitattributes"
 
+    def display(self, path: Path) -> str:
+        """``path`` as shown to the user: relative to the work tree where it lies inside."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
 
 @dataclass(frozen=True)
 class Action:
@@ -197,19 +204,13 @@ class Attributes:
     def _target(self, repo: Repo) -> Path:
         return repo.gitattributes if self.where == "repo" else repo.info_attributes
 
-    def _display(self, repo: Repo, path: Path) -> str:
-        try:
-            return path.relative_to(repo.root).as_posix()
-        except ValueError:
-            return str(path)
-
     def status(self, repo: Repo) -> list[Action]:
         actions = []
         for path in (repo.gitattributes, repo.info_attributes):
             if any(_is_ours(line) for line in _read_lines(path)):
-                actions.append(Action(self.name, self._display(repo, path), "installed"))
+                actions.append(Action(self.name, repo.display(path), "installed"))
         if not actions:
-            actions.append(Action(self.name, self._display(repo, self._target(repo)), "missing"))
+            actions.append(Action(self.name, repo.display(self._target(repo)), "missing"))
         # what git will really do for notebooks (another filter may be set later in a file)
         proc = git(repo.root, "check-attr", "filter", "diff", "--", "x.ipynb", check=False)
         for line in proc.stdout.splitlines():
@@ -222,7 +223,7 @@ class Attributes:
     def install(self, repo: Repo) -> list[Action]:
         path = self._target(repo)
         lines = _read_lines(path)
-        display = self._display(repo, path)
+        display = repo.display(path)
         if any(_is_ours(line) for line in lines):
             return [Action(self.name, display, "unchanged", ATTRIBUTES_LINE)]
         text = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -243,7 +244,7 @@ class Attributes:
                 path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
             else:
                 path.unlink()  # it only held our line
-            actions.append(Action(self.name, self._display(repo, path), "removed"))
+            actions.append(Action(self.name, repo.display(path), "removed"))
         return actions
 
 
