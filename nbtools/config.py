@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from nbtools.errors import ConfigError
+from nbtools.record import field, record
 
 #: keys allowed at the top of ``[tool.nbtools]`` (they apply to every command)
 GLOBAL_KEYS: dict[str, type] = {
@@ -26,7 +26,7 @@ GLOBAL_KEYS: dict[str, type] = {
 COMMAND_TABLES = ("strip", "scan", "pair", "sync", "run", "check", "install", "doctor", "filter")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Option:
     """A setting that can come from the command line or from the config table."""
 
@@ -35,7 +35,7 @@ class Option:
     kind: type = object  # expected TOML type (list, bool, int, str, float, object)
 
 
-@dataclass
+@record
 class Config:
     """The ``[tool.nbtools]`` table of the nearest ``pyproject.toml`` (or none)."""
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import enum
-from dataclasses import dataclass
 from typing import Any
+
+from nbtools.record import field as _field
+from nbtools.record import record
 
 
 class Severity(str, enum.Enum):
@@ -29,7 +30,7 @@ class Where(str, enum.Enum):
     FILE = "file"  # a plain text file (script, config, Dockerfile)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     """A rule's stable id and the words a report shows for it."""
 
@@ -40,7 +41,7 @@ class Rule:
     severity: Severity = Severity.ERROR
 
 
-@dataclass
+@record
 class Finding:
     """One thing a command found, located in a notebook or a file.
 
@@ -62,7 +63,7 @@ class Finding:
     column: int | None = None
     masked: str | None = None
     fingerprint: str | None = None
-    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    extra: dict[str, Any] = _field(default_factory=dict)
 
     @property
     def location(self) -> str:

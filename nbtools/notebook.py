@@ -11,11 +11,11 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
 from nbtools.errors import InputError
+from nbtools.record import record
 
 NotebookDict = Dict[str, Any]
 SUPPORTED_MAJOR = (3, 4)
@@ -36,7 +36,7 @@ def _orjson_module() -> Any:
     return _ORJSON[0]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Layout:
     """How a notebook file was serialised."""
 

@@ -7,11 +7,11 @@ Key names follow nbstripout's dotted convention, so its users can reuse their se
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.notebook import NotebookDict, cell_lists, source_text, tags_of
+from nbtools.record import field, record
 
 #: metadata written by editors, extensions and runners that changes on every run or save
 DEFAULT_VOLATILE_KEYS: tuple[str, ...] = (
@@ -70,7 +70,7 @@ RULE_CELL = Rule(
 register_rules(RULE_OUTPUTS, RULE_COUNT, RULE_METADATA, RULE_CELL)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StripOptions:
     """What to strip; defaults match what teams expect from a commit hook."""
 
@@ -97,7 +97,7 @@ class StripOptions:
         return nb_keys, cell_keys
 
 
-@dataclass
+@record
 class Change:
     """One thing strip removed (or would remove)."""
 
@@ -107,7 +107,7 @@ class Change:
     cell_id: str | None = None
 
 
-@dataclass
+@record
 class StripResult:
     changes: list[Change] = field(default_factory=list)
 
@@ -163,8 +163,9 @@ def _keeps_output(cell: dict[str, Any], options: StripOptions, nb_keep: bool) ->
     return options.keep_output or nb_keep
 
 
-def strip_notebook(nb: NotebookDict, options: StripOptions = StripOptions()) -> StripResult:
+def strip_notebook(nb: NotebookDict, options: StripOptions | None = None) -> StripResult:
     """Strip ``nb`` in place and describe every change made."""
+    options = options or StripOptions()
     result = StripResult()
     nb_keys, cell_keys = options.volatile_keys()
     # first segments of the cell keys: most cells' metadata shares none, so the
