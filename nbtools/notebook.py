@@ -50,6 +50,7 @@ class Layout:
 
 
 NBFORMAT_LAYOUT = Layout()  # what nbformat.write produces
+ORJSON_MIN_BYTES = 256 * 1024  # below this, json.dumps renders faster than orjson imports
 
 _INDENT_RE = re.compile(r"\n([ \t]+)\S")
 _NON_ASCII_ESCAPE = (
@@ -252,7 +253,10 @@ class NotebookFile:
     def render_bytes(self, nb: NotebookDict | None = None) -> bytes:
         """The bytes of ``nb`` (default: this notebook) in this file's layout."""
         if nb is None or nb is self.nb:  # stripped in place: no new values
-            return dumps_bytes(self.nb, self.layout, fast=self.fast_json)
+            # importing orjson costs ~30 ms (it pulls in dataclasses, uuid, platform):
+            # more than json.dumps needs for what a small notebook leaves to write
+            fast = self.fast_json and len(self.raw) >= ORJSON_MIN_BYTES
+            return dumps_bytes(self.nb, self.layout, fast=fast)
         return dumps_bytes(nb, self.layout, fast=False)
 
     def render(self, nb: NotebookDict | None = None) -> str:

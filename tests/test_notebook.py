@@ -172,6 +172,13 @@ def test_fast_writer_is_byte_identical_to_json(indent: int, value: object) -> No
     nbfile = loads_notebook(text.encode(), "n.ipynb")
     assert nbfile.render_bytes() == text.encode()
     assert write_notebook(nbfile) is False  # (it would only write if the bytes differed)
+    # the orjson writer (used from ORJSON_MIN_BYTES on) where the parser allowed it
+    from nbtools.notebook import dumps_bytes
+
+    assert dumps_bytes(nbfile.nb, nbfile.layout, fast=nbfile.fast_json) == text.encode()
+    big = make_nb([make_cell("code", "x" * 300_000, metadata={"v": value})])
+    big_text = json.dumps(big, indent=indent, ensure_ascii=False) + "\n"
+    assert loads_notebook(big_text.encode(), "big.ipynb").render_bytes() == big_text.encode()
 
 
 @pytest.mark.shared
