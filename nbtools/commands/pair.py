@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nbtools.commands.sync import make_state, save_state
+from nbtools.commands.sync import add_state_file_argument, make_state, save_state
 from nbtools.config import Option
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError
@@ -68,12 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="remove the pairing metadata (the script is kept, its header no longer pairs it)",
     )
-    parser.add_argument(
-        "--state-file",
-        metavar="PATH",
-        default=None,
-        help="the sync record (default: .nbtools-sync.json in the project root)",
-    )
+    add_state_file_argument(parser)
 
 
 def execute(request: Request) -> Report:

@@ -72,12 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-strip", dest="strip", action="store_const", const=False, help="do not strip"
     )
-    parser.add_argument(
-        "--state-file",
-        metavar="PATH",
-        default=None,
-        help="the sync record (default: .nbtools-sync.json in the project root)",
-    )
+    add_state_file_argument(parser)
 
 
 def execute(request: Request) -> Report:
@@ -101,6 +96,16 @@ def save_state(state: SyncState, report: Report) -> None:
         report.add_error(
             exc.filename or STATE_FILE, f"cannot write the sync record: {exc.strerror or exc}"
         )
+
+
+def add_state_file_argument(parser: argparse.ArgumentParser) -> None:
+    """``--state-file``, shared by ``pair`` and ``sync``."""
+    parser.add_argument(
+        "--state-file",
+        metavar="PATH",
+        default=None,
+        help="the sync record (default: .nbtools-sync.json in the project root)",
+    )
 
 
 def make_state(request: Request) -> SyncState:
@@ -195,27 +200,20 @@ def _sync_one(
     check: bool,
 ) -> None:
     nb_path, py_path = str(pair.notebook), str(pair.script)
-    try:
-        nb_raw = pair.notebook.read_bytes()
-    except FileNotFoundError:
-        report.add_error(
-            nb_path,
-            f"paired notebook is missing; recreate it from the script with `nbtools pair {py_path}`",
-        )
+    nb_raw = _read_side(
+        report,
+        pair.notebook,
+        f"paired notebook is missing; recreate it from the script with `nbtools pair {py_path}`",
+    )
+    if nb_raw is None:
         return
-    except OSError as exc:
-        report.add_error(nb_path, f"cannot read: {exc.strerror or exc}")
-        return
-    try:
-        py_raw = pair.script.read_bytes()
-    except FileNotFoundError:
-        report.add_error(
-            nb_path,
-            f"paired script {py_path} is missing; recreate it with `nbtools pair {nb_path}`",
-        )
-        return
-    except OSError as exc:
-        report.add_error(py_path, f"cannot read: {exc.strerror or exc}")
+    py_raw = _read_side(
+        report,
+        pair.script,
+        f"paired script {py_path} is missing; recreate it with `nbtools pair {nb_path}`",
+        report_as=nb_path,
+    )
+    if py_raw is None:
         return
     from nbtools.sync import plan_sync
 
@@ -333,3 +331,19 @@ def _summary(report: Report) -> str:
     counts = report.counts()
     parts = [f"{counts[k]} {label}" for k, label in names.items() if counts.get(k)]
     return ", ".join(parts) if parts else "no pairs"
+
+
+def _read_side(
+    report: Report, path: Path, missing: str, report_as: str | None = None
+) -> bytes | None:
+    """One side of a pair's bytes, or None after reporting why it cannot be read.
+
+    A missing side is reported under ``report_as`` (the notebook, for a missing script).
+    """
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        report.add_error(report_as or str(path), missing)
+    except OSError as exc:
+        report.add_error(str(path), f"cannot read: {exc.strerror or exc}")
+    return None

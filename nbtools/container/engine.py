@@ -56,7 +56,10 @@ def detect_engine(preferred: str | None = None) -> Engine:
     )
 
 
-def _run(argv: list[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_engine(
+    argv: list[str], timeout: float = 60, timeout_message: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run an engine command (no stdin, output captured); ContainerError on time-out or OSError."""
     try:
         return subprocess.run(
             argv,
@@ -68,7 +71,8 @@ def _run(argv: list[str], timeout: float = 60) -> subprocess.CompletedProcess[st
         )
     except subprocess.TimeoutExpired:
         raise ContainerError(
-            f"{' '.join(argv[:2])} did not answer within {timeout:.0f} s; "
+            timeout_message
+            or f"{' '.join(argv[:2])} did not answer within {timeout:.0f} s; "
             "check that the engine is healthy (e.g. restart its service)"
         ) from None
     except OSError as exc:
@@ -77,7 +81,7 @@ def _run(argv: list[str], timeout: float = 60) -> subprocess.CompletedProcess[st
 
 def engine_version(engine: Engine) -> str:
     """The engine server's version; raises ContainerError when it is not running."""
-    proc = _run([engine.path, "version", "--format", "{{json .}}"])
+    proc = run_engine([engine.path, "version", "--format", "{{json .}}"])
     if proc.returncode != 0:
         hint = (
             "start it (sudo systemctl start docker), or set DOCKER_HOST, or use --engine podman"
@@ -95,7 +99,7 @@ def engine_version(engine: Engine) -> str:
 
 
 def image_present(engine: Engine, image: str) -> bool:
-    return _run([engine.path, "image", "inspect", image]).returncode == 0
+    return run_engine([engine.path, "image", "inspect", image]).returncode == 0
 
 
 def missing_image_message(image: str) -> str:

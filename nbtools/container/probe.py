@@ -8,12 +8,16 @@ both read its answer.
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
 from nbtools.container import cleanup
-from nbtools.container.engine import ContainerError, explain_run_failure, last_line
+from nbtools.container.engine import (
+    ContainerError,
+    explain_run_failure,
+    last_line,
+    run_engine,
+)
 from nbtools.container.options import ContainerSpec, run_argv
 
 # runs in the image's own python3 (any 3.x); prints one JSON line
@@ -96,18 +100,11 @@ def probe(
     argv = run_argv(labelled, name, ["python3", "-c", PROBE, *flags], cwd=cwd)
     cleanup.track(name, spec.engine)
     try:
-        proc = subprocess.run(
+        proc = run_engine(
             argv,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            check=False,
+            timeout,
+            f"probing {spec.image} took more than {timeout:.0f} s; check `{spec.engine} ps`",
         )
-    except subprocess.TimeoutExpired:
-        raise ContainerError(
-            f"probing {spec.image} took more than {timeout:.0f} s; check `{spec.engine} ps`"
-        ) from None
     finally:
         cleanup.remove(spec.engine, name)
     lines = proc.stdout.strip().splitlines()
