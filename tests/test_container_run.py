@@ -161,3 +161,10 @@ def test_interrupted_or_killed_run_leaves_no_container(
     if how == signal.SIGINT:
         assert proc.returncode == 130, err.decode(errors="replace")[-2000:]
     assert _gone(podman, names), f"{names} outlived nbtools ({how!r})"
+    # a container it was starting when it died (seen after the snapshot above) must go too
+    owned = [
+        n
+        for n, labels in cleanup.list_containers(podman)
+        if labels.get(cleanup.LABEL_PID) == str(proc.pid)
+    ]
+    assert _gone(podman, owned), f"{owned} outlived nbtools ({how!r})"
