@@ -12,10 +12,13 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import TYPE_CHECKING, Any, Dict, Iterator
 
 from nbtools.errors import InputError
 from nbtools.record import record
+
+if TYPE_CHECKING:
+    from nbtools.elide import Payloads
 
 NotebookDict = Dict[str, Any]
 SUPPORTED_MAJOR = (3, 4)
@@ -51,6 +54,7 @@ class Layout:
 
 NBFORMAT_LAYOUT = Layout()  # what nbformat.write produces
 ORJSON_MIN_BYTES = 256 * 1024  # below this, json.dumps renders faster than orjson imports
+ELIDE_MIN_BYTES = 64 * 1024  # smaller notebooks hold no payload worth skipping
 
 _INDENT_RE = re.compile(r"\n([ \t]+)\S")
 _NON_ASCII_ESCAPE = (
@@ -227,6 +231,7 @@ class NotebookFile:
         layout: Layout,
         text: str | None = None,
         fast_json: bool = False,
+        payloads: Payloads | None = None,
     ) -> None:
         self.path = path
         self.raw = raw
@@ -234,6 +239,8 @@ class NotebookFile:
         self.layout = layout
         self._text = text
         self.fast_json = fast_json  # the orjson writer round-trips self.nb (see dumps_bytes)
+        # values that ``nb`` holds as placeholders (see nbtools.elide); restored on render
+        self.payloads = payloads
 
     @property
     def text(self) -> str:
@@ -255,9 +262,15 @@ class NotebookFile:
         if nb is None or nb is self.nb:  # stripped in place: no new values
             # importing orjson costs ~30 ms (it pulls in dataclasses, uuid, platform):
             # more than json.dumps needs for what a small notebook leaves to write
-            fast = self.fast_json and len(self.raw) >= ORJSON_MIN_BYTES
-            return dumps_bytes(self.nb, self.layout, fast=fast)
-        return dumps_bytes(nb, self.layout, fast=False)
+            fast = self.fast_json and (len(self.raw) >= ORJSON_MIN_BYTES or bool(_ORJSON))
+            data = dumps_bytes(self.nb, self.layout, fast=fast)
+        else:
+            data = dumps_bytes(nb, self.layout, fast=False)
+        if self.payloads:
+            from nbtools.elide import restore_payloads
+
+            data = restore_payloads(data, self.payloads)
+        return data
 
     def render(self, nb: NotebookDict | None = None) -> str:
         """The text of ``nb`` (default: this notebook) in this file's layout."""
@@ -288,16 +301,34 @@ def check_structure(data: Any, path: object) -> NotebookDict:
     return data
 
 
-def loads_notebook(raw: bytes, path: str) -> NotebookFile:
+def loads_notebook(raw: bytes, path: str, elide: bool = False) -> NotebookFile:
     """Parse notebook bytes (already read) into a :class:`NotebookFile`.
 
     Parsing uses json (exact: orjson would turn integers beyond 64 bits into floats,
     and is barely faster here); writing uses orjson where that is byte-identical.
+    With ``elide`` (for strip, which drops most outputs), large base64 values are not
+    parsed: ``nb`` holds placeholders for them (see :mod:`nbtools.elide`), and
+    :meth:`NotebookFile.render_bytes` writes the original bytes back.
     """
     bom = raw.startswith(BOM_BYTES)
     body = raw[len(BOM_BYTES) :] if bom else raw
     if not body or body.isspace():
         raise InputError(path, "empty file, not a notebook")
+    if elide and len(body) >= ELIDE_MIN_BYTES:
+        from nbtools.elide import elide_payloads
+
+        elided, payloads = elide_payloads(body)
+        if payloads:
+            try:
+                return _loads_body(raw, elided, bom, path, payloads)
+            except InputError:
+                pass  # say where, in the file as it is
+    return _loads_body(raw, body, bom, path, None)
+
+
+def _loads_body(
+    raw: bytes, body: bytes, bom: bool, path: str, payloads: Payloads | None
+) -> NotebookFile:
     text = decode(body, path)
     unsafe: list[str] = []  # values the orjson writer would spell differently
 
@@ -314,11 +345,19 @@ def loads_notebook(raw: bytes, path: str) -> NotebookFile:
     data = _json_loads(text, path, parse_constant=parse_constant, parse_float=parse_float)
     nb = check_structure(data, path)
     layout = _detect_layout_bytes(body, bom)
-    return NotebookFile(path=path, raw=raw, nb=nb, layout=layout, text=text, fast_json=not unsafe)
+    return NotebookFile(
+        path=path,
+        raw=raw,
+        nb=nb,
+        layout=layout,
+        text=None if payloads else text,  # with payloads, .text decodes the file itself
+        fast_json=not unsafe,
+        payloads=payloads,
+    )
 
 
-def read_notebook(path: str | os.PathLike[str]) -> NotebookFile:
-    """Read and parse a notebook file once."""
+def read_notebook(path: str | os.PathLike[str], elide: bool = False) -> NotebookFile:
+    """Read and parse a notebook file once (``elide``: see :func:`loads_notebook`)."""
     try:
         raw = Path(path).read_bytes()
     except IsADirectoryError:
@@ -327,7 +366,7 @@ def read_notebook(path: str | os.PathLike[str]) -> NotebookFile:
         raise InputError(path, "no such file") from None
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
-    return loads_notebook(raw, os.fspath(path))
+    return loads_notebook(raw, os.fspath(path), elide=elide)
 
 
 def require_v4(nbfile: NotebookFile) -> None:

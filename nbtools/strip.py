@@ -7,7 +7,7 @@ Key names follow nbstripout's dotted convention, so its users can reuse their se
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.notebook import NotebookDict, cell_lists, source_text, tags_of
@@ -83,6 +83,15 @@ class StripOptions:
     strip_init_cells: bool = False
     max_output_size: int = 0  # kept outputs larger than this many bytes are removed; 0: no limit
 
+    @property
+    def reads_output_data(self) -> bool:
+        """Whether a rule reads what outputs hold (the size limit), not only their structure.
+
+        When none does, notebooks may be read with their base64 payloads elided
+        (:mod:`nbtools.elide`).
+        """
+        return self.max_output_size > 0
+
     def volatile_keys(self) -> tuple[list[str], list[str]]:
         """(notebook metadata, cell metadata) dotted keys to remove."""
         nb_keys: list[str] = []
@@ -97,9 +106,8 @@ class StripOptions:
         return nb_keys, cell_keys
 
 
-@record
-class Change:
-    """One thing strip removed (or would remove)."""
+class Change(NamedTuple):
+    """One thing strip removed (or would remove); a tuple: thousands per batch."""
 
     rule: str
     message: str

@@ -70,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def clean_bytes(raw: bytes, name: str, options: StripOptions) -> tuple[bytes, str | None]:
     """The stripped notebook, or ``raw`` itself and the reason it could not be read."""
     try:
-        nbfile = loads_notebook(raw, name)
+        nbfile = loads_notebook(raw, name, elide=not options.reads_output_data)
     except InputError as exc:
         return raw, exc.reason
     if not strip_notebook(nbfile.nb, options).changed:

@@ -104,13 +104,14 @@ def execute(request: Request) -> Report:
     options = strip_options(request.options)
     report = Report(NAME)
     write = not (args.check or args.diff)
+    elide = not options.reads_output_data
     files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root)
     for path in files:
         if path == "-":
             _strip_stdin(report, options, args.stdin_filename or "-", write)
             continue
         try:
-            nbfile = read_notebook(path)
+            nbfile = read_notebook(path, elide=elide)
         except InputError as exc:
             report.add_error(path, exc.reason)
             continue
@@ -143,7 +144,7 @@ def execute(request: Request) -> Report:
 def _strip_stdin(report: Report, options: StripOptions, name: str, write: bool) -> None:
     raw = sys.stdin.buffer.read()
     try:
-        nbfile = loads_notebook(raw, name)
+        nbfile = loads_notebook(raw, name, elide=not options.reads_output_data)
     except InputError as exc:
         report.add_error(name, exc.reason)
         report.stdout_payload = raw  # a filter must never eat the user's data

@@ -1,0 +1,156 @@
+"""Base64 payloads skipped at parse time and restored byte for byte on write."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import make_cell, make_nb, shared_path
+
+from nbtools.elide import PLACEHOLDER_PREFIX, elide_payloads, is_placeholder, restore_payloads
+from nbtools.errors import InputError
+from nbtools.notebook import ELIDE_MIN_BYTES, dumps, loads_notebook
+from nbtools.strip import StripOptions, strip_notebook
+
+# as nbformat stores images; two of them make a notebook worth eliding
+PNG = base64.b64encode(os.urandom(30_000)).decode() + "\n"
+
+
+def image_notebook(**cell_metadata: object) -> dict:
+    plot = make_cell(
+        "code",
+        "plot()",
+        execution_count=1,
+        metadata=dict(cell_metadata),
+        outputs=[
+            {
+                "data": {"image/png": PNG, "text/plain": ["<Figure>"]},
+                "metadata": {},
+                "output_type": "display_data",
+            }
+        ],
+    )
+    note = make_cell("markdown", "![x](attachment:x.png)")
+    note["attachments"] = {"x.png": {"image/png": PNG}}
+    return make_nb([plot, note])
+
+
+def stripped_bytes(raw: bytes, elide: bool, options: StripOptions | None = None) -> bytes:
+    nbfile = loads_notebook(raw, "nb.ipynb", elide=elide)
+    worth_it = len(raw) >= ELIDE_MIN_BYTES and bool(elide_payloads(raw)[1])
+    assert bool(nbfile.payloads) == (elide and worth_it)
+    strip_notebook(nbfile.nb, options)
+    return nbfile.render_bytes()
+
+
+def test_payloads_become_placeholders_and_come_back() -> None:
+    raw = dumps(image_notebook()).encode()
+    elided, payloads = elide_payloads(raw)
+    assert len(payloads) == 2  # the output's image and the attachment
+    assert len(elided) < len(raw) - 2 * 39_000
+    nb = json.loads(elided)
+    assert is_placeholder(nb["cells"][0]["outputs"][0]["data"]["image/png"])
+    assert nb["cells"][0]["outputs"][0]["data"]["text/plain"] == ["<Figure>"]
+    assert restore_payloads(elided, payloads) == raw
+
+
+@pytest.mark.parametrize(
+    "options", [None, StripOptions(keep_output=True), StripOptions(keep_count=True)]
+)
+def test_strip_with_elision_writes_what_a_full_parse_writes(options: StripOptions | None) -> None:
+    raw = dumps(image_notebook()).encode()
+    assert stripped_bytes(raw, True, options) == stripped_bytes(raw, False, options)
+
+
+def test_kept_outputs_and_attachments_keep_their_images() -> None:
+    raw = dumps(image_notebook(tags=["keep_output"])).encode()
+    out = json.loads(stripped_bytes(raw, True))
+    assert out["cells"][0]["outputs"][0]["data"]["image/png"] == PNG
+    assert out["cells"][1]["attachments"]["x.png"]["image/png"] == PNG
+    assert PLACEHOLDER_PREFIX not in stripped_bytes(raw, True)
+
+
+def test_layouts_round_trip_crlf_bom_indent_2() -> None:
+    text = json.dumps(image_notebook(tags=["keep_output"]), indent=2) + "\n"
+    raw = ("\ufeff" + text.replace("\n", "\r\n")).encode()
+    nbfile = loads_notebook(raw, "nb.ipynb", elide=True)
+    assert nbfile.payloads
+    assert nbfile.render_bytes() == raw
+    assert nbfile.text == raw.decode("utf-8")[1:]  # the file's text, not the elided one
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        PNG[:500],  # too short to be worth it
+        PNG.replace("A", "\\u0041", 1),  # an escape: its spelling is the writer's choice
+        PNG.replace("A", "é", 1),  # not base64
+        PNG[:-1] + "\\n\\n",  # more than the one trailing newline
+    ],
+)
+def test_only_plain_base64_values_are_elided(value: str) -> None:
+    line = '   "image/png": "' + value + '"'
+    raw = ('{\n "cells": [],\n "x": {\n' + line + "\n }\n}\n").encode()
+    elided, payloads = elide_payloads(raw)
+    assert (elided, len(payloads)) == (raw, 0)
+
+
+def test_keys_not_at_a_line_start_are_left_alone() -> None:
+    raw = json.dumps(image_notebook()).encode()  # one line: no token is certain
+    assert len(elide_payloads(raw)[1]) == 0
+
+
+def test_key_text_inside_a_string_is_left_alone() -> None:
+    # a source line mentioning the key: the quote before it is escaped, mid-line
+    nb = make_nb([make_cell("code", 'x = {"image/png": "' + PNG.strip() + '"}')])
+    raw = dumps(nb).encode()
+    assert len(elide_payloads(raw)[1]) == 0
+
+
+def test_a_body_holding_placeholder_text_is_not_elided() -> None:
+    nb = image_notebook()
+    nb["metadata"]["note"] = "\x00nbtools-elided-0"
+    raw = dumps(nb).encode()
+    assert PLACEHOLDER_PREFIX in raw
+    assert len(elide_payloads(raw)[1]) == 0
+    assert stripped_bytes(raw, True) == stripped_bytes(raw, False)
+
+
+def test_broken_json_is_reported_where_it_is_in_the_file() -> None:
+    raw = dumps(image_notebook()).encode()
+    broken = raw.replace(b'"text/plain": [', b'"text/plain" [', 1)
+    with pytest.raises(InputError) as full:
+        loads_notebook(broken, "nb.ipynb")
+    with pytest.raises(InputError) as elided:
+        loads_notebook(broken, "nb.ipynb", elide=True)
+    assert elided.value.reason == full.value.reason
+    assert "line" in full.value.reason
+
+
+def test_an_unterminated_payload_is_invalid_json_not_elided() -> None:
+    raw = dumps(image_notebook()).encode()
+    cut = raw.replace(PNG.strip().encode() + b'\\n"', PNG.strip().encode(), 1)
+    assert len(elide_payloads(cut)[1]) == 1  # only the attachment's image
+    with pytest.raises(InputError):
+        loads_notebook(cut, "nb.ipynb", elide=True)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("options", [StripOptions(), StripOptions(keep_output=True)])
+def test_corpus_strips_the_same_with_and_without_elision(options: StripOptions) -> None:
+    corpus = shared_path("corpus", "public")
+    elided_any = 0
+    for path in sorted(Path(corpus).glob("*.ipynb")):
+        raw = path.read_bytes()
+        try:
+            full = stripped_bytes(raw, False, options)
+        except InputError:
+            with pytest.raises(InputError):
+                stripped_bytes(raw, True, options)
+            continue
+        elided_any += bool(elide_payloads(raw)[1])
+        assert stripped_bytes(raw, True, options) == full, path.name
+    assert elided_any >= 10
