@@ -9,23 +9,24 @@ byte for byte.
 
 Only values whose tokens are certain from the bytes alone are swapped. JSON strings
 cannot hold a raw newline, so every line of a file starts outside any string; a line
-that starts with whitespace, then ``"image/...": "`` (or ``"application/pdf": "``), is
-a key and the start of its string value. The value is swapped only when it is plain
-base64 (``[A-Za-z0-9+/=]``, with at most one trailing ``\\n`` escape): such a value has
-no quote or escape that could end it early, and every JSON writer spells it the same
-way, so the restored bytes are what the writer would have produced.
+that starts with whitespace, then ``"image/...": "``, is a key and the start of its
+string value. The value is swapped only when it holds no escape (one trailing ``\\n``
+aside, as nbformat writes images) and no raw line break or tab: then its first quote
+ends it, and every JSON writer spells it the same way, so the restored bytes are what
+the writer would have produced. (Checking for every other control character would cost
+a copy of each value; a value holding one is not valid JSON, and is dropped or kept
+verbatim like any other instead of being reported.)
 """
 
 from __future__ import annotations
 
 import re
 
-#: keys of base64 MIME data in nbformat outputs and attachments
-NEEDLES = (b'"image/', b'"application/pdf"')
+#: the start of the keys of base64 image data in nbformat outputs and attachments
+NEEDLE = b'"image/'
 #: values shorter than this are cheaper to parse than to swap
 MIN_PAYLOAD = 1024
 PLACEHOLDER_PREFIX = b"\\u0000nbtools-elided-"
-_BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 _PLACEHOLDER_RE = re.compile(re.escape(PLACEHOLDER_PREFIX) + rb"(\d+)")
 _WHITESPACE = b" \t\r"
 
@@ -52,7 +53,7 @@ def elide_payloads(body: bytes) -> tuple[bytes, Payloads]:
     starts with a NUL character; N indexes the returned payloads. A body that already
     contains the placeholder text is returned unchanged.
     """
-    spans = sorted(span for needle in NEEDLES for span in _payload_spans(body, needle))
+    spans = _payload_spans(body)
     if not spans or PLACEHOLDER_PREFIX in body:
         return body, Payloads(body, [])
     pieces: list[bytes] = []
@@ -65,10 +66,10 @@ def elide_payloads(body: bytes) -> tuple[bytes, Payloads]:
     return b"".join(pieces), Payloads(body, spans)
 
 
-def _payload_spans(body: bytes, needle: bytes) -> list[tuple[int, int]]:
+def _payload_spans(body: bytes) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     find = body.find
-    hit = find(needle)
+    hit = find(NEEDLE)
     while hit >= 0:
         line_start = body.rfind(b"\n", 0, hit) + 1
         key_end = find(b'"', hit + 1)
@@ -79,19 +80,21 @@ def _payload_spans(body: bytes, needle: bytes) -> list[tuple[int, int]]:
             and not body[line_start:hit].strip(_WHITESPACE)
             and body[key_end:value_start] == b'": "'
             and b"\\" not in body[hit:key_end]
-            and _is_base64(body[value_start:value_end])
+            and _is_plain(body, value_start, value_end)
         ):
             spans.append((value_start, value_end))
-            hit = find(needle, value_end)
+            hit = find(NEEDLE, value_end)
         else:
-            hit = find(needle, hit + 1)
+            hit = find(NEEDLE, hit + 1)
     return spans
 
 
-def _is_base64(value: bytes) -> bool:
-    if value.endswith(b"\\n"):
-        value = value[:-2]
-    return not value.translate(None, _BASE64)
+def _is_plain(body: bytes, start: int, end: int) -> bool:
+    """No escape (but a final ``\\n``), raw line break or tab in ``body[start:end]``."""
+    if body.endswith(b"\\n", start, end):
+        end -= 2
+    find = body.find
+    return find(b"\\", start, end) < 0 and all(find(c, start, end) < 0 for c in b"\n\r\t")
 
 
 def restore_payloads(data: bytes, payloads: Payloads) -> bytes:

@@ -230,7 +230,7 @@ class NotebookFile:
         nb: NotebookDict,
         layout: Layout,
         text: str | None = None,
-        fast_json: bool = False,
+        fast_json: bool | None = False,
         payloads: Payloads | None = None,
     ) -> None:
         self.path = path
@@ -238,7 +238,8 @@ class NotebookFile:
         self.nb = nb
         self.layout = layout
         self._text = text
-        self.fast_json = fast_json  # the orjson writer round-trips self.nb (see dumps_bytes)
+        # the orjson writer round-trips self.nb (see dumps_bytes); None: check on render
+        self.fast_json = fast_json
         # values that ``nb`` holds as placeholders (see nbtools.elide); restored on render
         self.payloads = payloads
 
@@ -262,7 +263,10 @@ class NotebookFile:
         if nb is None or nb is self.nb:  # stripped in place: no new values
             # importing orjson costs ~30 ms (it pulls in dataclasses, uuid, platform):
             # more than json.dumps needs for what a small notebook leaves to write
-            fast = self.fast_json and (len(self.raw) >= ORJSON_MIN_BYTES or bool(_ORJSON))
+            fast = len(self.raw) >= ORJSON_MIN_BYTES or bool(_ORJSON)
+            if fast and self.fast_json is None:
+                self.fast_json = not has_unsafe_float(self.nb)
+            fast = fast and bool(self.fast_json)
             data = dumps_bytes(self.nb, self.layout, fast=fast)
         else:
             data = dumps_bytes(nb, self.layout, fast=False)
@@ -319,15 +323,61 @@ def loads_notebook(raw: bytes, path: str, elide: bool = False) -> NotebookFile:
 
         elided, payloads = elide_payloads(body)
         if payloads:
+            data = _orjson_loads_exact(elided)
+            if data is not None:
+                return NotebookFile(
+                    path=path,
+                    raw=raw,
+                    nb=check_structure(data, path),
+                    layout=_detect_layout_bytes(body, bom),
+                    fast_json=None,  # decided on render, from what is left to write
+                    payloads=payloads,
+                )
             try:
-                return _loads_body(raw, elided, bom, path, payloads)
+                return _loads_body(raw, elided, bom, path, payloads, layout_body=body)
             except InputError:
                 pass  # say where, in the file as it is
-    return _loads_body(raw, body, bom, path, None)
+    return _loads_body(raw, body, bom, path, None, layout_body=body)
+
+
+_DIGIT_MASK = bytes.maketrans(b"123456789", b"000000000")
+_LONG_INTEGER = b"0" * 19  # 19+ digits: may be beyond 64 bits, which orjson turns into floats
+
+
+def _orjson_loads_exact(body: bytes) -> Any:
+    """orjson's parse of ``body`` where it is exactly json.loads'; otherwise None.
+
+    orjson refuses what it cannot represent (NaN, 1e400, lone surrogates, deep
+    nesting, bad UTF-8), which the json path then handles or reports, except
+    integers beyond 64 bits: it turns those into floats, so bodies with a run of
+    19 digits go to the json path.
+    """
+    _orjson = _orjson_module()
+    if _orjson is None or _LONG_INTEGER in body.translate(_DIGIT_MASK):
+        return None
+    try:
+        return _orjson.loads(body)
+    except _orjson.JSONDecodeError:
+        return None
+
+
+def has_unsafe_float(value: Any) -> bool:
+    """Whether ``value`` holds a float that orjson would spell unlike json.dumps."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        for child in item.values() if type(item) is dict else item:
+            kind = type(child)
+            if kind is float:
+                if child and not 1e-4 <= abs(child) < 1e16:  # NaN and infinities too
+                    return True
+            elif kind is dict or kind is list:
+                stack.append(child)
+    return False
 
 
 def _loads_body(
-    raw: bytes, body: bytes, bom: bool, path: str, payloads: Payloads | None
+    raw: bytes, body: bytes, bom: bool, path: str, payloads: Payloads | None, layout_body: bytes
 ) -> NotebookFile:
     text = decode(body, path)
     unsafe: list[str] = []  # values the orjson writer would spell differently
@@ -344,7 +394,7 @@ def _loads_body(
 
     data = _json_loads(text, path, parse_constant=parse_constant, parse_float=parse_float)
     nb = check_structure(data, path)
-    layout = _detect_layout_bytes(body, bom)
+    layout = _detect_layout_bytes(layout_body, bom)
     return NotebookFile(
         path=path,
         raw=raw,

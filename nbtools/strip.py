@@ -176,9 +176,9 @@ def strip_notebook(nb: NotebookDict, options: StripOptions | None = None) -> Str
     options = options or StripOptions()
     result = StripResult()
     nb_keys, cell_keys = options.volatile_keys()
-    # first segments of the cell keys: most cells' metadata shares none, so the
-    # per-key lookups (the hot loop on clean notebooks) are skipped for them
-    cell_heads = frozenset(k.partition(".")[0] for k in cell_keys) | frozenset(cell_keys)
+    # (key, first segment): a key is looked up only when its first segment (or the
+    # whole dotted key) is in the metadata, which for most cells is none of them
+    cell_heads = [(k, k.partition(".")[0]) for k in cell_keys]
     metadata = nb.get("metadata")
     nb_keep = False
     if isinstance(metadata, dict):
@@ -204,7 +204,7 @@ def strip_notebook(nb: NotebookDict, options: StripOptions | None = None) -> Str
             if options.drop_empty_cells and not source_text(cell).strip():
                 result.changes.append(Change(RULE_CELL.id, "empty cell removed", index, cell_id))
                 continue
-            _strip_cell(cell, index, cell_id, options, cell_keys, cell_heads, nb_keep, result)
+            _strip_cell(cell, index, cell_id, options, cell_heads, nb_keep, result)
             kept.append(cell)
         if len(kept) != len(cells):
             cells[:] = kept
@@ -216,16 +216,19 @@ def _strip_cell(
     index: int,
     cell_id: str | None,
     options: StripOptions,
-    cell_keys: list[str],
-    cell_heads: frozenset[str],
+    cell_heads: list[tuple[str, str]],
     nb_keep: bool,
     result: StripResult,
 ) -> None:
     metadata = cell.get("metadata")
     if isinstance(metadata, dict):
         removed = (
-            [k for k in cell_keys if pop_dotted(metadata, k)]
-            if metadata and not cell_heads.isdisjoint(metadata)
+            [
+                key
+                for key, head in cell_heads
+                if (head in metadata or key in metadata) and pop_dotted(metadata, key)
+            ]
+            if metadata
             else []
         )
         # an emptied "jupyter" dict is noise too

@@ -87,7 +87,7 @@ def test_layouts_round_trip_crlf_bom_indent_2() -> None:
     [
         PNG[:500],  # too short to be worth it
         PNG.replace("A", "\\u0041", 1),  # an escape: its spelling is the writer's choice
-        PNG.replace("A", "é", 1),  # not base64
+        PNG.replace("A", "\t", 1),  # a raw tab: not valid JSON, left to the parser
         PNG[:-1] + "\\n\\n",  # more than the one trailing newline
     ],
 )
@@ -154,3 +154,50 @@ def test_corpus_strips_the_same_with_and_without_elision(options: StripOptions) 
         elided_any += bool(elide_payloads(raw)[1])
         assert stripped_bytes(raw, True, options) == full, path.name
     assert elided_any >= 10
+
+
+@pytest.mark.parametrize(
+    "literal",
+    [
+        "123456789012345678901234567890",  # beyond 64 bits: orjson would make it a float
+        "-9223372036854775809",
+        "1e-05",  # floats orjson spells unlike json.dumps
+        "1e+16",
+        "NaN",  # refused by orjson: the json path parses it
+        "1e400",
+        '"\\ud800"',  # a lone surrogate
+        "0.1",
+    ],
+)
+def test_elided_notebooks_keep_every_value_exactly(literal: str) -> None:
+    nb = image_notebook(tags=["keep_output"])
+    text = dumps(nb).replace('"kernelspec": {', '"value": ' + literal + ',\n  "kernelspec": {', 1)
+    raw = text.encode()
+    assert literal.encode() in raw
+    nbfile = loads_notebook(raw, "nb.ipynb", elide=True)
+    assert nbfile.payloads
+    assert nbfile.render_bytes() == loads_notebook(raw, "nb.ipynb").render_bytes()
+    if literal != "1e400":  # json reads it as inf, which it writes as Infinity
+        assert nbfile.render_bytes() == raw
+    assert stripped_bytes(raw, True) == stripped_bytes(raw, False)
+
+
+def test_layout_is_read_from_the_file_not_the_elided_body() -> None:
+    # ASCII but for one raw non-ASCII character inside an image value, escapes elsewhere:
+    # the file is not written with ensure_ascii, and must not be rewritten as if it were
+    nb = image_notebook(tags=["keep_output"])
+    nb["metadata"]["title"] = "caf\u00e9"
+    raw = json.dumps(nb, indent=1, ensure_ascii=True).encode()
+    raw = raw.replace(PNG[:10].encode(), "\u00e9".encode() + PNG[1:10].encode(), 1)
+    assert not raw.isascii()
+    assert stripped_bytes(raw, True) == stripped_bytes(raw, False)
+
+
+def test_corrupt_control_characters_in_a_kept_image_stay_as_they_were() -> None:
+    # the one documented difference from a full parse: not reported, kept verbatim
+    raw = dumps(image_notebook(tags=["keep_output"])).encode()
+    broken = raw.replace(PNG[:10].encode(), b"\x01" + PNG[1:10].encode(), 1)
+    with pytest.raises(InputError):
+        loads_notebook(broken, "nb.ipynb")
+    nbfile = loads_notebook(broken, "nb.ipynb", elide=True)
+    assert nbfile.render_bytes() == broken
