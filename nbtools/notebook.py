@@ -11,6 +11,7 @@ import json
 import os
 import re
 import stat
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator
 
@@ -362,17 +363,23 @@ def _orjson_loads_exact(body: bytes) -> Any:
 
 
 def has_unsafe_float(value: Any) -> bool:
-    """Whether ``value`` holds a float that orjson would spell unlike json.dumps."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        for child in item.values() if type(item) is dict else item:
-            kind = type(child)
-            if kind is float:
-                if child and not 1e-4 <= abs(child) < 1e16:  # NaN and infinities too
-                    return True
-            elif kind is dict or kind is list:
-                stack.append(child)
+    """Whether ``value`` holds a float that orjson would spell unlike json.dumps.
+
+    Breadth first, a whole nesting level per step, so that the per-value work runs in
+    C (``map``, ``set``) rather than in a Python loop over each container.
+    """
+    level = [value]
+    while level:
+        values = list(chain.from_iterable(v.values() if type(v) is dict else v for v in level))
+        kinds = set(map(type, values))
+        if float in kinds and any(
+            type(v) is float and v and not 1e-4 <= abs(v) < 1e16  # NaN, infinities too
+            for v in values
+        ):
+            return True
+        if dict not in kinds and list not in kinds:
+            return False
+        level = [v for v in values if type(v) is dict or type(v) is list]
     return False
 
 

@@ -17,6 +17,7 @@ from nbtools.notebook import (
     cell_lists,
     detect_layout,
     dumps,
+    has_unsafe_float,
     iter_cells,
     loads_notebook,
     read_notebook,
@@ -205,3 +206,18 @@ def test_nan_and_infinity_round_trip() -> None:
             '{"a": NaN, "b": -Infinity}', '{\n  "a": NaN,\n  "b": -Infinity\n }'
         ).encode()
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "unsafe"),
+    [
+        ({"a": [1, 2.5, "x", {"b": [0.0, 1e-4, 9.9e15]}]}, False),
+        ({"a": [1, {"b": [[1e-5]]}]}, True),  # orjson writes 1e-5, json.dumps 1e-05
+        ({"x": 1e16}, True),
+        ([float("nan")], True),
+        ([float("-inf")], True),
+        ([], False),
+    ],
+)
+def test_floats_that_orjson_would_spell_differently_are_found(value: object, unsafe: bool) -> None:
+    assert has_unsafe_float(value) is unsafe
