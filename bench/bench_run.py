@@ -55,6 +55,34 @@ print(total)
 """
 
 
+# A fresh ipykernel's own cost, the yardstick of the issue ("about 0.5 s from launch
+# to shutdown"): launch, ready (jupyter_client's check) and shutdown, in a process that
+# has already imported jupyter_client; and the same as a whole process, imports included.
+BARE_KERNEL = r"""
+import sys, time
+start = time.perf_counter()
+from jupyter_client.manager import KernelManager
+imported = time.perf_counter()
+km = KernelManager(kernel_name="python3")
+km.start_kernel(stderr=open("/dev/null", "w"))
+kc = km.client()
+kc.start_channels()
+kc.wait_for_ready(timeout=60)
+kc.stop_channels()
+km.shutdown_kernel(now=True)
+print(time.perf_counter() - imported)
+"""
+
+
+def bare_kernel() -> tuple[float, float]:
+    """(kernel launch to shutdown, whole process) for one bare fresh kernel."""
+    start = time.perf_counter()
+    out = subprocess.run(
+        [PY, "-c", BARE_KERNEL], capture_output=True, check=True, text=True, env=env()
+    )
+    return float(out.stdout), time.perf_counter() - start
+
+
 def env() -> dict[str, str]:
     path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
     return {**os.environ, "PATH": path, "NO_COLOR": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -135,6 +163,8 @@ def measure(repeat: int) -> dict[str, object]:
     single: list[float] = []
     work: list[float] = []
     single_work: list[float] = []
+    kernel_only: list[float] = []
+    kernel_process: list[float] = []
     with tempfile.TemporaryDirectory(prefix="nbtools-bench-run-") as tmp:
         base = Path(tmp)
         for round_ in range(repeat):
@@ -149,6 +179,9 @@ def measure(repeat: int) -> dict[str, object]:
             one = notebooks(CORPUS)[0]
             single.append(timed([PY, "-m", "nbtools", "run", "-q", one], base))
             single_work.append(cell_work([one]))
+            kernel, process = bare_kernel()
+            kernel_only.append(kernel)
+            kernel_process.append(process)
     count = len(notebooks(CORPUS))
     results: dict[str, object] = {
         "notebooks": count,
@@ -156,6 +189,8 @@ def measure(repeat: int) -> dict[str, object]:
         "tools": {},
         "single_s": statistics.median(single),
         "single_work_s": statistics.median(single_work),
+        "bare_kernel_s": statistics.median(kernel_only),
+        "bare_kernel_process_s": statistics.median(kernel_process),
     }
     tools: dict[str, dict[str, float]] = {}
     for name, (workers, _) in TOOLS.items():
@@ -191,11 +226,21 @@ def render(results: dict[str, object], repeat: int) -> str:
         )
     single = float(results["single_s"])  # type: ignore[arg-type]
     single_work = float(results["single_work_s"])  # type: ignore[arg-type]
+    kernel = float(results["bare_kernel_s"])  # type: ignore[arg-type]
+    kernel_process = float(results["bare_kernel_process_s"])  # type: ignore[arg-type]
+    overhead = single - single_work
     lines += [
         "",
         f"One notebook alone (pre-commit style, whole `nbtools run` process): {single:.2f} s, "
-        f"of which {single_work:.2f} s is its own cell work: {single - single_work:.2f} s "
+        f"of which {single_work:.2f} s is its own cell work: {overhead:.2f} s "
         "overhead (process start, imports, kernel start, shutdown).",
+        "",
+        "The yardstick, measured in the same rounds: one bare fresh ipykernel, launched, "
+        f"found ready and shut down by jupyter_client, takes {kernel:.2f} s here "
+        f"(imports already done; {kernel_process:.2f} s as a whole `python -c` process). "
+        "The issue puts that cost at about 0.5 s on its reference machine. nbtools' "
+        f"whole overhead for one notebook is {overhead / kernel:.2f} of one bare kernel "
+        f"and {overhead / kernel_process:.2f} of the bare-kernel process.",
         "",
         "Target (issue 7): `nbtools run -j 2` at most half of `pytest --nbmake -n 2` "
         "(ratio <= 0.50), faster than papermill and nbconvert.",
