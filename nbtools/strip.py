@@ -7,7 +7,7 @@ Key names follow nbstripout's dotted convention, so its users can reuse their se
 from __future__ import annotations
 
 import json
-from typing import Any, NamedTuple
+from typing import Any
 
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.notebook import NotebookDict, cell_lists, source_text, tags_of
@@ -106,13 +106,25 @@ class StripOptions:
         return nb_keys, cell_keys
 
 
-class Change(NamedTuple):
-    """One thing strip removed (or would remove); a tuple: thousands per batch."""
+class Change:
+    """One thing strip removed (or would remove).
 
-    rule: str
-    message: str
-    cell_index: int | None = None
-    cell_id: str | None = None
+    A plain slotted class: a batch makes thousands, and a NamedTuple or @record costs
+    more to define (start-up) or to create.
+    """
+
+    __slots__ = ("cell_id", "cell_index", "message", "rule")
+
+    def __init__(
+        self, rule: str, message: str, cell_index: int | None = None, cell_id: str | None = None
+    ) -> None:
+        self.rule = rule
+        self.message = message
+        self.cell_index = cell_index
+        self.cell_id = cell_id
+
+    def __repr__(self) -> str:
+        return f"Change({self.rule!r}, {self.message!r}, {self.cell_index!r}, {self.cell_id!r})"
 
 
 @record
