@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 from conftest import make_cell, make_nb
 from test_execute_executor import descendants
 
-from nbtools.execute.direct import DirectKernel
+from nbtools.execute.direct import PORT_NAMES, DirectKernel, write_connection_file
 from nbtools.execute.executor import execute_notebook
 from nbtools.execute.forkserver import ForkServer
 from nbtools.execute.kernels import (
@@ -171,3 +173,38 @@ def test_a_venv_on_the_same_base_interpreter_is_not_the_same_interpreter(tmp_pat
     # same binary (a symlink to the base python), other packages: must not fork from us
     assert not _same_interpreter(str(venv / "bin" / "python"))
     assert _same_interpreter(sys.executable)
+
+
+def test_connection_files_use_unix_sockets_beside_them(tmp_path: Path) -> None:
+    path = tmp_path / "kernel-1.json"
+    info = write_connection_file(str(path))
+    assert info["transport"] == "ipc"
+    assert info["ip"] == str(tmp_path / "kernel-1-ipc")
+    assert sorted(info[name] for name in PORT_NAMES) == [1, 2, 3, 4, 5]
+    assert json.loads(path.read_text()) == info
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_connection_files_fall_back_to_tcp_where_a_socket_name_would_be_too_long(
+    tmp_path: Path,
+) -> None:
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    info = write_connection_file(str(deep / "kernel.json"))
+    assert (info["transport"], info["ip"]) == ("tcp", "127.0.0.1")
+    assert len({info[name] for name in PORT_NAMES}) == 5
+
+
+@pytest.mark.kernel
+def test_kernels_started_together_all_come_up_on_their_own_sockets() -> None:
+    # port-picking launchers race here ("Address already in use"); sockets cannot
+    code = "import os; print(os.getpid())"
+    with LocalKernelFactory() as factory:
+        requests = [KernelRequest("python3", "/", kernel_environment()) for _ in range(6)]
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            kernels = list(pool.map(factory, requests))
+        assert len({k.connection_info["ip"] for k in kernels}) == 6
+        assert all(k.connection_info["transport"] == "ipc" for k in kernels)
+        runs = [execute_notebook(make_nb([make_cell(source=code)]), k) for k in kernels]
+    assert [r.failure for r in runs] == [None] * 6
+    assert [int(r.cells[0].outputs[0]["text"]) for r in runs] == [k.pid for k in kernels]

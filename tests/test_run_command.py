@@ -261,7 +261,12 @@ def test_hidden_state_corpus_verdicts(capsys: pytest.CaptureFixture[str]) -> Non
         for name, label in labels.items()
         if name.endswith(".ipynb")
     }
-    assert got == expected
+    reasons = {  # say why, for the ones that differ
+        Path(n["path"]).name: (n["reason"], n.get("failure"))
+        for n in report["notebooks"]
+        if got.get(Path(n["path"]).name) != expected.get(Path(n["path"]).name)
+    }
+    assert got == expected, reasons
 
 
 def test_ctrl_c_stops_the_run_and_every_kernel(tmp_path: Path) -> None:

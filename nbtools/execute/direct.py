@@ -26,8 +26,37 @@ from nbtools.execute.kernels import KERNEL_ARGUMENTS, StartedKernel, kill_group
 PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 
 
-def write_connection_file(path: str, ip: str = "127.0.0.1") -> dict[str, Any]:
-    """Write a kernel connection file with free TCP ports and a fresh key (mode 0600)."""
+#: longest unix socket path (sun_path is 108 bytes on Linux, 104 on macOS), with room
+#: for the "-N" suffix of each channel
+MAX_IPC_BASE = 96
+
+
+def write_connection_file(path: str) -> dict[str, Any]:
+    """Write a kernel connection file with a fresh key (mode 0600).
+
+    The channels are unix sockets (zmq ``ipc``) named after the connection file, in
+    nbtools' private temporary folder: no TCP port is chosen ahead of the kernel's
+    bind, so kernels that start together cannot race for one (the "Address already
+    in use" failures of port-picking launchers), and nothing listens on the network.
+    Where that folder's path is too long for a socket name, it falls back to TCP on
+    the loopback interface.
+    """
+    base = os.path.splitext(path)[0] + "-ipc"
+    info: dict[str, Any]
+    if len(os.fsencode(base)) <= MAX_IPC_BASE:
+        info = {name: index for index, name in enumerate(PORT_NAMES, start=1)}
+        info.update(ip=base, transport="ipc")
+    else:
+        info = _free_tcp_ports("127.0.0.1")
+        info.update(ip="127.0.0.1", transport="tcp")
+    info.update(key=uuid.uuid4().hex, signature_scheme="hmac-sha256", kernel_name="python3")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(info, handle)
+    return info
+
+
+def _free_tcp_ports(ip: str) -> dict[str, Any]:
     sockets = []
     try:
         for _ in PORT_NAMES:
@@ -38,18 +67,7 @@ def write_connection_file(path: str, ip: str = "127.0.0.1") -> dict[str, Any]:
     finally:
         for sock in sockets:
             sock.close()
-    info: dict[str, Any] = dict(zip(PORT_NAMES, ports))
-    info.update(
-        ip=ip,
-        key=uuid.uuid4().hex,
-        transport="tcp",
-        signature_scheme="hmac-sha256",
-        kernel_name="python3",
-    )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(info, handle)
-    return info
+    return dict(zip(PORT_NAMES, ports))
 
 
 class DirectKernel(StartedKernel):
