@@ -10,7 +10,6 @@ import argparse
 import importlib
 import os
 import sys
-from pathlib import Path
 from typing import Any, Sequence
 
 from nbtools import __version__
@@ -21,8 +20,42 @@ from nbtools.errors import ExitCode, NbtoolsError, UsageError
 from nbtools.renderers import FORMATS, render
 
 
+def _terminal_width() -> int:
+    """What argparse would ask shutil for (COLUMNS, else stdout's terminal, else 80), less 2."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        stdout = sys.__stdout__
+        try:
+            columns = os.get_terminal_size(stdout.fileno()).columns if stdout else 80
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns - 2
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, given its width: argparse builds one per argument, and would
+    import shutil (and with it bz2 and lzma) to measure the terminal."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        width = _terminal_width() if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class _ArgumentParser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so ``main`` owns the exit code."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message}")
@@ -181,7 +214,8 @@ def _emit(report: Any, fmt: str, output: str | None, console: Console) -> None:
         return
     if output:
         file_console = Console(verbosity=console.verbosity, color="never")
-        Path(output).write_text(render(report, fmt, file_console), encoding="utf-8")
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(render(report, fmt, file_console))
         return
     text = render(report, fmt, console)
     if text:

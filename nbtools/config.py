@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from nbtools.errors import ConfigError
 from nbtools.record import field, record
@@ -39,13 +41,20 @@ class Option:
 class Config:
     """The ``[tool.nbtools]`` table of the nearest ``pyproject.toml`` (or none)."""
 
-    path: Path | None = None
+    path: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def root(self) -> Path:
+    def root_dir(self) -> str:
         """Directory that relative paths in the config are resolved against."""
-        return self.path.parent if self.path else Path.cwd()
+        return os.path.dirname(os.path.abspath(self.path)) if self.path else os.getcwd()
+
+    @property
+    def root(self) -> Path:
+        """:attr:`root_dir` as a Path (pathlib is not imported on the start-up path)."""
+        from pathlib import Path
+
+        return Path(self.root_dir)
 
     def table(self, command: str) -> dict[str, Any]:
         value = self.data.get(command, {})
@@ -55,43 +64,49 @@ class Config:
         return self.data.get(key, default)
 
 
-def find_pyproject(start: Path) -> Path | None:
+def find_pyproject(start: str | os.PathLike[str]) -> str | None:
     """The nearest ``pyproject.toml`` with a ``[tool.nbtools]`` table, walking up from start.
 
     The walk stops at a repository root (a directory with ``.git``), like black's.
     """
-    start = start if start.is_dir() else start.parent
-    for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file() and _has_nbtools_table(candidate):
+    directory = os.path.abspath(start)
+    if not os.path.isdir(directory):
+        directory = os.path.dirname(directory)
+    while True:
+        candidate = os.path.join(directory, "pyproject.toml")
+        if os.path.isfile(candidate) and _has_nbtools_table(candidate):
             return candidate
-        if (directory / ".git").exists():
+        if os.path.exists(os.path.join(directory, ".git")):
             return None
-    return None
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
 
 
-def _has_nbtools_table(path: Path) -> bool:
+def _has_nbtools_table(path: str) -> bool:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
         return False
     return "tool.nbtools" in text
 
 
-def common_start(paths: Sequence[str]) -> Path:
+def common_start(paths: Sequence[str]) -> str:
     """Where to start looking for configuration: the common parent of the inputs."""
     real = [os.path.abspath(p) for p in paths if p != "-"]
     if not real:
-        return Path.cwd()
+        return os.getcwd()
     try:
-        return Path(os.path.commonpath(real))
+        return os.path.commonpath(real)
     except ValueError:  # different drives
-        return Path.cwd()
+        return os.getcwd()
 
 
 def load_config(paths: Sequence[str], explicit: str | None = None) -> Config:
     """Load ``[tool.nbtools]`` from ``explicit`` or from the nearest pyproject.toml."""
-    path = Path(explicit) if explicit else find_pyproject(common_start(paths))
+    path = explicit if explicit else find_pyproject(common_start(paths))
     if path is None:
         return Config()
     if sys.version_info >= (3, 11):  # imported only when there is a file to read
@@ -99,7 +114,7 @@ def load_config(paths: Sequence[str], explicit: str | None = None) -> Config:
     else:  # pragma: no cover - exercised on Python < 3.11
         import tomli as tomllib
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             document = tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such configuration file") from None

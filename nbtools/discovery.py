@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from pathlib import Path
 from typing import Iterable, Sequence
 
 #: directories never entered when recursing
@@ -27,7 +26,9 @@ SKIP_DIRS = frozenset(
 )
 
 
-def matches_any(path: str, patterns: Sequence[str], root: Path | None = None) -> bool:
+def matches_any(
+    path: str, patterns: Sequence[str], root: str | os.PathLike[str] | None = None
+) -> bool:
     """Glob match against the path relative to ``root`` and against its basename."""
     if not patterns:
         return False
@@ -75,7 +76,7 @@ def collect_files(
     paths: Sequence[str],
     suffixes: Sequence[str] = (".ipynb",),
     exclude: Sequence[str] = (),
-    root: Path | None = None,
+    root: str | os.PathLike[str] | None = None,
     respect_gitignore: bool = True,
 ) -> list[str]:
     """Expand directories (recursively, by suffix); keep explicitly named files.
@@ -102,7 +103,7 @@ def collect_files(
     for path in [*explicit, *found]:
         if path in seen or (path != "-" and matches_any(path, exclude, root)):
             continue
-        if ".ipynb_checkpoints" in Path(path).parts:
+        if ".ipynb_checkpoints" in path.replace(os.sep, "/").split("/"):
             continue
         seen.add(path)
         result.append(path)

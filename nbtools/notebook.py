@@ -12,7 +12,6 @@ import os
 import re
 import stat
 from itertools import chain
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator
 
 from nbtools.errors import InputError
@@ -416,7 +415,8 @@ def _loads_body(
 def read_notebook(path: str | os.PathLike[str], elide: bool = False) -> NotebookFile:
     """Read and parse a notebook file once (``elide``: see :func:`loads_notebook`)."""
     try:
-        raw = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except IsADirectoryError:
         raise InputError(path, "is a directory") from None
     except FileNotFoundError:
@@ -439,17 +439,24 @@ def require_v4(nbfile: NotebookFile) -> None:
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically, keeping its permissions and owner.
 
-    The data goes to a temporary file in the same directory which is then renamed
-    over the target, so a reader (or a crash) never sees a half-written notebook.
+    The data goes to a new file (exclusive create, random name) in the same directory,
+    which is then renamed over the target, so a reader (or a crash) never sees a
+    half-written notebook. (tempfile.mkstemp does the same, but importing tempfile
+    costs more than a pre-commit call's whole write.)
     """
-    import tempfile  # only when writing: start-up stays lean
-
-    target = Path(path)
+    target = os.fspath(path)
     try:
-        st: os.stat_result | None = target.stat()
+        st: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
         st = None
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".nbtools-tmp")
+    folder, name = os.path.split(target)
+    while True:
+        tmp = os.path.join(folder, f".{name}.{os.urandom(6).hex()}.nbtools-tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o600)
+            break
+        except FileExistsError:  # pragma: no cover - 48 random bits
+            continue
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -467,6 +474,9 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def write_notebook(nbfile: NotebookFile, nb: NotebookDict | None = None) -> bool:

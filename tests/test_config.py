@@ -40,7 +40,8 @@ def test_found_by_walking_up_and_stops_at_repo_root(tmp_path: Path) -> None:
     (repo / "a" / "b").mkdir(parents=True)
     assert find_pyproject(repo / "a" / "b") is None  # the outer file is beyond the repo root
     (repo / "pyproject.toml").write_text("[tool.nbtools.strip]\nkeep_count = true\n")
-    assert find_pyproject(repo / "a" / "b") == repo / "pyproject.toml"
+    assert find_pyproject(repo / "a" / "b") == str(repo / "pyproject.toml")
+    assert load_config([str(repo / "a" / "b")]).root == repo
     assert load_config([str(repo / "a" / "b")]).table("strip") == {"keep_count": True}
 
 

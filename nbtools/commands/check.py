@@ -95,7 +95,7 @@ def execute(request: Request) -> Report:
     context = make_context(request)
     report = Report(NAME)
     report.sections["checks"] = checks
-    files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root)
+    files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root_dir)
     notebooks = [f for f in files if f.endswith(".ipynb")]
     seen = {Path(f).resolve() for f in notebooks}
     for path in request.console.progress(files, total=len(files), label="check"):

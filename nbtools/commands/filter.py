@@ -86,9 +86,9 @@ class _Settings:
 
     def __init__(self, request: Request) -> None:
         self._request = request
-        self._cache: dict[str, tuple[StripOptions, list[str], Path]] = {}
+        self._cache: dict[str, tuple[StripOptions, list[str], str]] = {}
 
-    def _settings(self, path: str) -> tuple[StripOptions, list[str], Path]:
+    def _settings(self, path: str) -> tuple[StripOptions, list[str], str]:
         directory = os.path.dirname(path)
         settings = self._cache.get(directory)
         if settings is None:
@@ -103,7 +103,7 @@ class _Settings:
                 *(config.global_value("exclude") or []),
                 *(config.global_value("extend_exclude") or []),
             ]
-            settings = self._cache[directory] = (strip_options(options), exclude, config.root)
+            settings = self._cache[directory] = (strip_options(options), exclude, config.root_dir)
         return settings
 
     def options_for(self, path: str) -> StripOptions | None:

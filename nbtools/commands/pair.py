@@ -78,7 +78,9 @@ def execute(request: Request) -> Report:
     if fmt is None:
         fmt = parse_format(DEFAULT_FORMAT)
     state = make_state(request)
-    files = collect_files(request.paths, (NOTEBOOK_SUFFIX,), request.exclude, request.config.root)
+    files = collect_files(
+        request.paths, (NOTEBOOK_SUFFIX,), request.exclude, request.config.root_dir
+    )
     for extra in request.paths:  # scripts are paired only when named explicitly
         if extra.endswith(".py") and os.path.isfile(extra) and extra not in files:
             files.append(extra)

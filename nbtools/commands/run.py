@@ -173,7 +173,7 @@ def execute(request: Request, factory: KernelFactory | None = None) -> Report:
     if getattr(args, "merge_reports", None):
         return _merge(args.merge_reports, report)
     env = kernel_environment(_parse_env(options["env"]))
-    files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root)
+    files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root_dir)
     if args.shard:
         from nbtools.execute.shard import load_durations, parse_shard, select
 

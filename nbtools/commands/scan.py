@@ -81,7 +81,7 @@ def execute(request: Request) -> Report:
         raise UsageError("--fix and --update-baseline cannot be combined")
     accepted = load_baseline(baseline_path) if baseline_path and not args.update_baseline else set()
     files = collect_files(
-        request.paths, (".ipynb", *TEXT_SUFFIXES), request.exclude, request.config.root
+        request.paths, (".ipynb", *TEXT_SUFFIXES), request.exclude, request.config.root_dir
     )
     if "-" in files:
         raise UsageError("nbtools scan reads files, not stdin")

@@ -105,7 +105,7 @@ def execute(request: Request) -> Report:
     report = Report(NAME)
     write = not (args.check or args.diff)
     elide = not options.reads_output_data
-    files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root)
+    files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root_dir)
     for path in files:
         if path == "-":
             _strip_stdin(report, options, args.stdin_filename or "-", write)

@@ -127,7 +127,7 @@ def collect_pairs(request: Request, report: Report, state: SyncState) -> list[Pa
     """The pairs behind the given paths; unpaired files get a message (explicit ones) or none."""
     explicit = {p for p in request.paths if not os.path.isdir(p)}
     files = collect_files(
-        request.paths, (NOTEBOOK_SUFFIX, ".py"), request.exclude, request.config.root
+        request.paths, (NOTEBOOK_SUFFIX, ".py"), request.exclude, request.config.root_dir
     )
     verbose = request.console.verbosity > 0
     pairs: dict[Path, Pair] = {}
