@@ -42,6 +42,23 @@ def matches_any(
     return any(fnmatch.fnmatch(c, pat) for pat in patterns for c in normalized)
 
 
+def in_git_worktree(path: str) -> bool:
+    """Whether git could ignore anything under ``path``: a ``.git`` above it (or GIT_DIR set).
+
+    Spares a ``git check-ignore`` process (about 10 ms) outside repositories.
+    """
+    if "GIT_DIR" in os.environ:
+        return True
+    directory = os.path.abspath(path)
+    while True:
+        if os.path.exists(os.path.join(directory, ".git")):
+            return True
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return False
+        directory = parent
+
+
 def git_ignored(paths: Sequence[str], cwd: str | None = None) -> set[str]:
     """The subset of ``paths`` that git ignores (empty outside a repository or without git)."""
     if not paths:
@@ -92,7 +109,7 @@ def collect_files(
             explicit.append(path)
             continue
         walked = list(_walk(path, suffixes))
-        if respect_gitignore and walked:
+        if respect_gitignore and walked and in_git_worktree(path):
             # ask git from inside the walked directory: it may be another repository
             absolute = {os.path.abspath(f): f for f in walked}
             ignored = git_ignored(list(absolute), cwd=path)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import run_git
 
-from nbtools.discovery import collect_files, matches_any
+from nbtools.discovery import collect_files, in_git_worktree, matches_any
 
 
 def touch(root: Path, *names: str) -> None:
@@ -60,3 +60,15 @@ def test_gitignored_files_are_skipped_when_recursing(git_repo: Path) -> None:
 )
 def test_matches_any(path: str, patterns: list, expected: bool) -> None:
     assert matches_any(path, patterns) is expected
+
+
+def test_git_is_asked_only_inside_a_worktree(
+    git_repo: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (git_repo / "a" / "b").mkdir(parents=True)
+    assert in_git_worktree(str(git_repo / "a" / "b"))
+    outside = tmp_path_factory.mktemp("plain")
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    assert not in_git_worktree(str(outside))
+    monkeypatch.setenv("GIT_DIR", str(git_repo / ".git"))
+    assert in_git_worktree(str(outside))  # git would answer for that repository
