@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 if TYPE_CHECKING:
     from pathlib import Path
 
+from nbtools.discovery import upward
 from nbtools.errors import ConfigError
 from nbtools.record import field, record
 
@@ -72,16 +73,13 @@ def find_pyproject(start: str | os.PathLike[str]) -> str | None:
     directory = os.path.abspath(start)
     if not os.path.isdir(directory):
         directory = os.path.dirname(directory)
-    while True:
-        candidate = os.path.join(directory, "pyproject.toml")
+    for folder in upward(directory):
+        candidate = os.path.join(folder, "pyproject.toml")
         if os.path.isfile(candidate) and _has_nbtools_table(candidate):
             return candidate
-        if os.path.exists(os.path.join(directory, ".git")):
+        if os.path.exists(os.path.join(folder, ".git")):
             return None
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return None
-        directory = parent
+    return None
 
 
 def _has_nbtools_table(path: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 #: directories never entered when recursing
 SKIP_DIRS = frozenset(
@@ -42,21 +42,28 @@ def matches_any(
     return any(fnmatch.fnmatch(c, pat) for pat in patterns for c in normalized)
 
 
+def upward(path: str) -> Iterator[str]:
+    """``path`` (made absolute) and each folder above it, up to the root."""
+    directory = os.path.abspath(path)
+    while True:
+        yield directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return
+        directory = parent
+
+
+def git_root(path: str) -> str | None:
+    """The nearest folder at or above ``path`` that holds ``.git`` (a work tree's top)."""
+    return next((d for d in upward(path) if os.path.exists(os.path.join(d, ".git"))), None)
+
+
 def in_git_worktree(path: str) -> bool:
     """Whether git could ignore anything under ``path``: a ``.git`` above it (or GIT_DIR set).
 
     Spares a ``git check-ignore`` process (about 10 ms) outside repositories.
     """
-    if "GIT_DIR" in os.environ:
-        return True
-    directory = os.path.abspath(path)
-    while True:
-        if os.path.exists(os.path.join(directory, ".git")):
-            return True
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return False
-        directory = parent
+    return "GIT_DIR" in os.environ or git_root(path) is not None
 
 
 def git_ignored(paths: Sequence[str], cwd: str | None = None) -> set[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +124,17 @@ def test_explain_run_failure(stderr: str, expected: str | None) -> None:
         assert message is None
     else:
         assert message is not None and expected in message
+
+
+def test_the_mounted_work_tree_is_the_repository_holding_every_notebook(tmp_path: Path) -> None:
+    from nbtools.container.factory import work_tree
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "a" / "b").mkdir(parents=True)
+    (repo / "c").mkdir()
+    assert work_tree([str(repo / "a" / "b"), str(repo / "c")]) == str(repo)
+    plain = tmp_path / "plain"
+    (plain / "x").mkdir(parents=True)
+    (plain / "y").mkdir()
+    assert work_tree([str(plain / "x"), str(plain / "y")]) == str(plain)

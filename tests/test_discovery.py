@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from conftest import run_git
 
-from nbtools.discovery import collect_files, in_git_worktree, matches_any
+from nbtools.discovery import collect_files, git_root, in_git_worktree, matches_any, upward
 
 
 def touch(root: Path, *names: str) -> None:
@@ -72,3 +73,13 @@ def test_git_is_asked_only_inside_a_worktree(
     assert not in_git_worktree(str(outside))
     monkeypatch.setenv("GIT_DIR", str(git_repo / ".git"))
     assert in_git_worktree(str(outside))  # git would answer for that repository
+
+
+def test_upward_walks_to_the_root_and_git_root_finds_the_work_tree(git_repo: Path) -> None:
+    inner = git_repo / "a" / "b"
+    inner.mkdir(parents=True)
+    walked = list(upward(str(inner)))
+    assert walked[:3] == [str(inner), str(git_repo / "a"), str(git_repo)]
+    assert walked[-1] == os.path.abspath(os.sep)
+    assert git_root(str(inner)) == str(git_repo)
+    assert git_root(os.path.abspath(os.sep)) is None or os.path.exists("/.git")

@@ -15,6 +15,7 @@ from nbtools.container.engine import detect_engine, explain_run_failure
 from nbtools.container.kernel import ContainerKernelManager
 from nbtools.container.options import ContainerSpec, spec_from_options
 from nbtools.container.probe import preflight
+from nbtools.discovery import git_root
 from nbtools.errors import UsageError
 from nbtools.execute.kernels import (
     INHERITED_ENV,
@@ -102,11 +103,4 @@ def work_tree(folders: Sequence[str]) -> str:
     """The folder to mount: the git work tree holding every notebook, else their common folder."""
     paths = [os.path.abspath(f) for f in folders] or [os.getcwd()]
     common = os.path.commonpath(paths)
-    probe = common
-    while True:
-        if os.path.exists(os.path.join(probe, ".git")):
-            return probe
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            return common
-        probe = parent
+    return git_root(common) or common
