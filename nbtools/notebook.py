@@ -204,10 +204,10 @@ def parse_json(text: str | bytes, path: object) -> Any:
     return _json_loads(text, path)
 
 
-def _json_loads(text: str, path: object, **hooks: Any) -> Any:
+def _json_loads(text: str, path: object) -> Any:
     """``json.loads`` whose failures are one-line :class:`InputError`s naming the file."""
     try:
-        return json.loads(text, **hooks)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             path, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -230,7 +230,6 @@ class NotebookFile:
         nb: NotebookDict,
         layout: Layout,
         text: str | None = None,
-        fast_json: bool | None = False,
         payloads: Payloads | None = None,
     ) -> None:
         self.path = path
@@ -238,8 +237,6 @@ class NotebookFile:
         self.nb = nb
         self.layout = layout
         self._text = text
-        # the orjson writer round-trips self.nb (see dumps_bytes); None: check on render
-        self.fast_json = fast_json
         # values that ``nb`` holds as placeholders (see nbtools.elide); restored on render
         self.payloads = payloads
 
@@ -264,10 +261,8 @@ class NotebookFile:
             # importing orjson costs ~30 ms (it pulls in dataclasses, uuid, platform):
             # more than json.dumps needs for what a small notebook leaves to write
             fast = len(self.raw) >= ORJSON_MIN_BYTES or bool(_ORJSON)
-            if fast and self.fast_json is None:
-                self.fast_json = not has_unsafe_float(self.nb)
-            fast = fast and bool(self.fast_json)
-            data = dumps_bytes(self.nb, self.layout, fast=fast)
+            # the orjson writer round-trips every value but some floats (see dumps_bytes)
+            data = dumps_bytes(self.nb, self.layout, fast=fast and not has_unsafe_float(self.nb))
         else:
             data = dumps_bytes(nb, self.layout, fast=False)
         if self.payloads:
@@ -308,11 +303,11 @@ def check_structure(data: Any, path: object) -> NotebookDict:
 def loads_notebook(raw: bytes, path: str, elide: bool = False) -> NotebookFile:
     """Parse notebook bytes (already read) into a :class:`NotebookFile`.
 
-    Parsing uses json (exact: orjson would turn integers beyond 64 bits into floats,
-    and is barely faster here); writing uses orjson where that is byte-identical.
+    Parsing uses json, which is exact; writing uses orjson where that is byte-identical.
     With ``elide`` (for strip, which drops most outputs), large base64 values are not
     parsed: ``nb`` holds placeholders for them (see :mod:`nbtools.elide`), and
-    :meth:`NotebookFile.render_bytes` writes the original bytes back.
+    :meth:`NotebookFile.render_bytes` writes the original bytes back; what is left is
+    small enough that orjson parses it where that is exact (:func:`_orjson_loads_exact`).
     """
     bom = raw.startswith(BOM_BYTES)
     body = raw[len(BOM_BYTES) :] if bom else raw
@@ -330,7 +325,6 @@ def loads_notebook(raw: bytes, path: str, elide: bool = False) -> NotebookFile:
                     raw=raw,
                     nb=check_structure(data, path),
                     layout=_detect_layout_bytes(body, bom),
-                    fast_json=None,  # decided on render, from what is left to write
                     payloads=payloads,
                 )
             try:
@@ -362,7 +356,8 @@ def _orjson_loads_exact(body: bytes) -> Any:
 
 
 def has_unsafe_float(value: Any) -> bool:
-    """Whether ``value`` holds a float that orjson would spell unlike json.dumps.
+    """Whether ``value`` holds a float that orjson would spell unlike json.dumps
+    (NaN and infinities, which orjson writes as null, and exponent notation).
 
     Breadth first, a whole nesting level per step, so that the per-value work runs in
     C (``map``, ``set``) rather than in a Python loop over each container.
@@ -386,20 +381,7 @@ def _loads_body(
     raw: bytes, body: bytes, bom: bool, path: str, payloads: Payloads | None, layout_body: bytes
 ) -> NotebookFile:
     text = decode(body, path)
-    unsafe: list[str] = []  # values the orjson writer would spell differently
-
-    def parse_constant(name: str) -> float:  # NaN, Infinity: orjson writes null
-        unsafe.append(name)
-        return float(name)
-
-    def parse_float(literal: str) -> float:
-        value = float(literal)
-        if value and not 1e-4 <= abs(value) < 1e16:
-            unsafe.append(literal)
-        return value
-
-    data = _json_loads(text, path, parse_constant=parse_constant, parse_float=parse_float)
-    nb = check_structure(data, path)
+    nb = check_structure(_json_loads(text, path), path)
     layout = _detect_layout_bytes(layout_body, bom)
     return NotebookFile(
         path=path,
@@ -407,7 +389,6 @@ def _loads_body(
         nb=nb,
         layout=layout,
         text=None if payloads else text,  # with payloads, .text decodes the file itself
-        fast_json=not unsafe,
         payloads=payloads,
     )
 
