@@ -44,6 +44,14 @@ class Config:
 
     path: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    #: named with ``--config``: chosen by whoever runs nbtools (CI keeps it on the protected
+    #: branch), unlike a ``pyproject.toml`` found in the tree, which a pull request controls
+    explicit: bool = False
+
+    @property
+    def trusted(self) -> bool:
+        """May this configuration widen the sandbox, choose a program or skip files outright?"""
+        return self.explicit
 
     @property
     def root_dir(self) -> str:
@@ -121,7 +129,7 @@ def load_config(paths: Sequence[str], explicit: str | None = None) -> Config:
     data = document.get("tool", {}).get("nbtools", {})
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: [tool.nbtools] must be a table")
-    return Config(path=path, data=data)
+    return Config(path=path, data=data, explicit=bool(explicit))
 
 
 def unknown_keys(config: Config, command: str, options: Mapping[str, Option]) -> list[str]:
