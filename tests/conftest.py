@@ -118,3 +118,14 @@ def nbtools_cli(
         env=full_env,
         check=False,
     )
+
+
+STORIES = Path(__file__).resolve().parent / "workflows"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under ``tests/workflows`` is a user story (``-m story``); helpers for them
+    are in ``tests/workflows/story.py`` (one conftest for the suite: two would clash by name)."""
+    for item in items:
+        if STORIES in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.story)
