@@ -12,7 +12,15 @@ import pytest
 from conftest import REPO, make_cell, make_nb, run_git, write_nb
 
 from nbtools.cli import main
-from nbtools.githooks import HOOK_NAMES, Hooks, hooks_dir, is_ours, render_hook, template
+from nbtools.githooks import (
+    HOOK_NAMES,
+    Hooks,
+    hook_command,
+    hooks_dir,
+    is_ours,
+    render_hook,
+    template,
+)
 from nbtools.gitsetup import find_repo
 
 pytestmark = pytest.mark.git
@@ -48,6 +56,21 @@ def test_render_hook_sets_the_command(command: str, line: str) -> None:
     assert line in render_hook("pre-commit", command)
 
 
+def test_installed_hooks_run_this_interpreter(git_repo: Path) -> None:
+    Hooks().install(find_repo(git_repo))
+    text = (git_repo / ".git" / "hooks" / "pre-commit").read_text(encoding="utf-8")
+    assert hook_command(text) == NBTOOLS
+    assert f"NBTOOLS_DEFAULT={shlex.quote(NBTOOLS)}\n" in text
+
+
+def test_hook_status_says_when_the_interpreter_is_gone(git_repo: Path) -> None:
+    repo = find_repo(git_repo)
+    Hooks("'/old env/bin/python' -m nbtools").install(repo)
+    found = Hooks().status(repo)
+    assert [a.state for a in found] == ["conflict", "conflict"]
+    assert "/old env/bin/python does not exist" in found[0].detail
+
+
 def _install_hooks_only(repo: Path) -> None:
     actions = Hooks(NBTOOLS).install(find_repo(repo))
     assert [a.state for a in actions] == ["added", "added"]
@@ -63,8 +86,12 @@ def test_hooks_component_install_status_uninstall(git_repo: Path) -> None:
         assert os.access(path, os.X_OK) and is_ours(path)
     assert [a.state for a in hooks.status(repo)] == ["installed", "installed"]
     assert [a.state for a in hooks.install(repo)] == ["unchanged", "unchanged"]
-    assert [a.state for a in Hooks("other").status(repo)] == ["conflict", "conflict"]
+    # status accepts the hooks of another command that runs nbtools, and says when one cannot
+    assert [a.state for a in Hooks("other").status(repo)] == ["installed", "installed"]
     assert [a.state for a in Hooks("other").install(repo)] == ["updated", "updated"]
+    gone = hooks.status(repo)
+    assert [a.state for a in gone] == ["conflict", "conflict"]
+    assert "other is not on PATH" in gone[0].detail
     assert [a.state for a in hooks.uninstall(repo)] == ["removed", "removed"]
     assert not (git_repo / ".git" / "hooks" / "pre-commit").exists()
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from nbtools.config import Option
 from nbtools.errors import UsageError
 from nbtools.findings import Finding, Rule, Severity, register_rules
-from nbtools.gitsetup import DRIVER, Attributes, Component, GitConfig, find_repo
+from nbtools.gitsetup import Attributes, Component, GitConfig, find_repo
 from nbtools.report import FileResult, Report
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ HELP = "set up the git filter and diff driver for notebooks (--status, --uninsta
 
 OPTIONS: dict[str, Option] = {
     "attributes": Option(str, "repo", str),
-    "command": Option(str, DRIVER, str),
+    "command": Option(str, None, str),  # None: this interpreter (gitsetup.default_command)
 }
 
 RULE_MISSING = Rule(
@@ -81,7 +81,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--command",
         default=None,
         metavar="CMD",
-        help="how git runs nbtools (default: nbtools, found on PATH; e.g. 'python3 -m nbtools')",
+        help="how git runs nbtools, a shell command (default: this Python interpreter by its "
+        "absolute path, '<python> -m nbtools'; e.g. 'nbtools' to find it on PATH)",
     )
 
 

@@ -1,0 +1,99 @@
+"""Stories of the git integration: ``nbtools install`` (filter, diff driver, plain hooks), then git
+as a user runs it, from a terminal, an IDE or a GUI client whose PATH knows no virtualenv."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from story import code, git, jupyter_notebook, markdown, nbtools, stream
+
+pytestmark = pytest.mark.git
+
+#: what a GUI git client or a login shell without the venv activated has
+BARE_PATH = "/usr/bin:/bin"
+
+
+def bare_git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """git run the way an IDE runs it: no virtualenv, no ``nbtools`` on PATH."""
+    program = shutil.which("git")
+    assert program is not None
+    env = {k: v for k, v in os.environ.items() if k not in ("PATH", "VIRTUAL_ENV")}
+    env["PATH"] = BARE_PATH
+    return subprocess.run(
+        [program, *args], cwd=repo, env=env, text=True, capture_output=True, check=False
+    )
+
+
+def staged(repo: Path, path: str) -> Any:
+    return json.loads(git(repo, "show", f":{path}").stdout)
+
+
+def analysis(repo: Path, name: str = "analysis.ipynb") -> Path:
+    return jupyter_notebook(
+        repo / name,
+        [markdown("# Analysis"), code("total = 40 + 2\nprint(total)", [stream("42\n")], count=1)],
+    )
+
+
+def test_filter_and_hooks_work_from_a_git_client_without_the_venv(git_repo: Path) -> None:
+    if shutil.which("nbtools", path=BARE_PATH):
+        pytest.skip("nbtools is installed system-wide: a bare PATH finds it anyway")
+    nb = analysis(git_repo)
+    on_disk = nb.read_bytes()
+    assert nbtools("install", "--hooks", cwd=git_repo).returncode == 0
+
+    added = bare_git(git_repo, "add", "-A")
+    assert added.returncode == 0, added.stderr
+    assert "not found" not in added.stderr
+    cell = staged(git_repo, "analysis.ipynb")["cells"][1]
+    assert (cell["outputs"], cell["execution_count"]) == ([], None)
+    assert nb.read_bytes() == on_disk  # the working copy keeps its outputs
+    committed = bare_git(git_repo, "commit", "-q", "-m", "analysis")
+    assert committed.returncode == 0, committed.stdout + committed.stderr
+
+    # the pre-commit hook really runs nbtools from there too: a hidden-state bug stops the commit
+    jupyter_notebook(git_repo / "bad.ipynb", [code("print(y)"), code("y = 1")])
+    assert bare_git(git_repo, "add", "bad.ipynb").returncode == 0
+    blocked = bare_git(git_repo, "commit", "-q", "-m", "bad")
+    assert blocked.returncode != 0
+    assert "hidden-state/use-before-def" in blocked.stdout + blocked.stderr
+
+
+def test_status_notices_a_moved_environment_and_install_repairs_it(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    # an environment in a folder with a space (a stand-in interpreter that runs this one)
+    env_bin = tmp_path / "old env" / "bin"
+    env_bin.mkdir(parents=True)
+    python = env_bin / "python"
+    python.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n', encoding="utf-8")
+    python.chmod(0o755)
+    command = f"{shlex.quote(str(python))} -m nbtools"
+    assert nbtools("install", "--command", command, cwd=git_repo).returncode == 0
+    assert nbtools("install", "--status", cwd=git_repo).returncode == 0
+    analysis(git_repo)
+    assert bare_git(git_repo, "add", "-A").returncode == 0
+    assert staged(git_repo, "analysis.ipynb")["cells"][1]["outputs"] == []
+
+    # the environment is renamed: git can no longer run the filter, and status says why
+    (tmp_path / "old env").rename(tmp_path / "new env")
+    analysis(git_repo, "second.ipynb")
+    assert bare_git(git_repo, "add", "second.ipynb").returncode != 0  # required filter
+    status = nbtools("install", "--status", cwd=git_repo)
+    assert status.returncode == 1
+    assert f"{python} does not exist" in status.stdout
+    assert "run `nbtools install` again" in status.stdout
+
+    # as it advises: install again (this interpreter, by its absolute path), and git works
+    assert nbtools("install", cwd=git_repo).returncode == 0
+    assert nbtools("install", "--status", cwd=git_repo).returncode == 0
+    assert bare_git(git_repo, "add", "second.ipynb").returncode == 0
+    assert staged(git_repo, "second.ipynb")["cells"][1]["outputs"] == []
