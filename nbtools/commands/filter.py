@@ -19,7 +19,7 @@ from nbtools.commands.strip import OPTIONS as STRIP_OPTIONS
 from nbtools.commands.strip import strip_options
 from nbtools.config import load_config, resolve
 from nbtools.discovery import matches_any
-from nbtools.errors import InputError
+from nbtools.errors import InputError, NbtoolsError
 from nbtools.notebook import loads_notebook
 from nbtools.report import FileResult, Report
 from nbtools.strip import StripOptions, strip_notebook
@@ -68,14 +68,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def clean_bytes(raw: bytes, name: str, options: StripOptions) -> tuple[bytes, str | None]:
-    """The stripped notebook, or ``raw`` itself and the reason it could not be read."""
+    """The stripped notebook, or ``raw`` itself and the reason it could not be read.
+
+    Never raises for what the file holds: git fails a whole ``git add -A`` when a
+    required filter fails one file, so a notebook whose structure is damaged in a way
+    the reader or strip trips over (cell metadata a list, a null output...) is stored
+    exactly as it is, like one that is not JSON at all.
+    """
     try:
         nbfile = loads_notebook(raw, name, elide=not options.reads_output_data)
+        if not strip_notebook(nbfile.nb, options).changed:
+            return raw, None
+        return nbfile.render_bytes(), None
     except InputError as exc:
         return raw, exc.reason
-    if not strip_notebook(nbfile.nb, options).changed:
-        return raw, None
-    return nbfile.render_bytes(), None
+    except (MemoryError, RecursionError):
+        return raw, "too large or too deeply nested to strip"
+    except Exception as exc:  # noqa: BLE001 - damaged structure: keep the file, say why
+        why = f"{type(exc).__name__}: {exc}"
+        return raw, f"malformed notebook ({why[:120]})"
 
 
 class _Settings:
@@ -149,7 +160,10 @@ def _serve(request: Request, report: Report, settings: _Settings) -> None:
         return _clean(request, report, settings, pathname, content)
 
     def on_error(pathname: str, exc: BaseException) -> None:
-        request.console.error(f"{pathname}: internal error in the nbtools filter: {exc!r}")
+        if isinstance(exc, NbtoolsError):  # e.g. a broken pyproject.toml: git add stops
+            request.console.error(f"{pathname}: {exc}")
+        else:
+            request.console.error(f"{pathname}: internal error in the nbtools filter: {exc!r}")
 
     def smudge(command: str, pathname: str, content: bytes) -> bytes:
         return content  # checkouts get the blob as stored (see gitsetup.config_entries)
@@ -183,7 +197,12 @@ def _textconv(request: Request, report: Report, settings: _Settings) -> None:
     # the diff shows what a commit would change
     relative = os.path.relpath(path)
     options = settings.options_for(relative if not relative.startswith("..") else "")
-    if options is not None:
-        strip_notebook(nb, options)
-    report.stdout_payload = render_text(nb).encode("utf-8")
+    try:
+        if options is not None:
+            strip_notebook(nb, options)
+        report.stdout_payload = render_text(nb).encode("utf-8")
+    except Exception as exc:  # noqa: BLE001 - damaged structure: git diff shows the file as is
+        report.stdout_payload = Path(path).read_bytes()
+        report.add_file(FileResult(path, "skipped", f"malformed notebook ({exc!r})"[:160]))
+        return
     report.add_file(FileResult(path, "unchanged"))

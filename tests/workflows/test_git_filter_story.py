@@ -97,3 +97,31 @@ def test_status_notices_a_moved_environment_and_install_repairs_it(
     assert nbtools("install", "--status", cwd=git_repo).returncode == 0
     assert bare_git(git_repo, "add", "second.ipynb").returncode == 0
     assert staged(git_repo, "second.ipynb")["cells"][1]["outputs"] == []
+
+
+def test_git_add_all_with_one_malformed_notebook_stores_everything(git_repo: Path) -> None:
+    assert nbtools("install", cwd=git_repo).returncode == 0
+    good = [analysis(git_repo, "one.ipynb"), analysis(git_repo / "sub", "two.ipynb")]
+    # a notebook damaged by a bad merge or a script: its structure is not nbformat's
+    bad = analysis(git_repo, "damaged.ipynb")
+    data = json.loads(bad.read_text(encoding="utf-8"))
+    data["cells"][1]["metadata"] = ["tags", "keep_output"]
+    data["cells"][0]["outputs"] = [None]
+    bad.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    damaged = bad.read_bytes()
+
+    added = git(git_repo, "add", "-A", check=False)
+    assert added.returncode == 0, added.stderr
+    warnings = [line for line in added.stderr.splitlines() if "damaged.ipynb" in line]
+    assert len(warnings) == 1 and "passed to git unchanged" in warnings[0], added.stderr
+    assert git(git_repo, "cat-file", "blob", ":damaged.ipynb").stdout.encode() == damaged
+    for path in good:
+        name = path.relative_to(git_repo).as_posix()
+        assert staged(git_repo, name)["cells"][1]["outputs"] == []
+    listed = git(git_repo, "diff", "--cached", "--name-only").stdout.split()
+    assert sorted(listed) == [".gitattributes", "damaged.ipynb", "one.ipynb", "sub/two.ipynb"]
+    assert git(git_repo, "commit", "-q", "-m", "all", check=False).returncode == 0
+    # git diff of the damaged file works too (textconv shows it as it is)
+    bad.write_bytes(damaged.replace(b"40 + 2", b"40 + 3"))
+    diff = git(git_repo, "diff", check=False)
+    assert diff.returncode == 0 and "40 + 3" in diff.stdout
