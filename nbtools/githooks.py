@@ -77,9 +77,17 @@ class Hooks:
 
     name = "hooks"
 
-    def __init__(self, command: str | None = None, names: tuple[str, ...] = HOOK_NAMES) -> None:
+    def __init__(
+        self,
+        command: str | None = None,
+        names: tuple[str, ...] = HOOK_NAMES,
+        existing_only: bool = False,
+    ) -> None:
         self.command = command or default_command()
         self.names = names
+        #: (``nbtools install`` without ``--hooks``) the hooks nbtools wrote before are kept
+        #: up to date, reported and removed, but none is added and none reported missing
+        self.existing_only = existing_only
 
     def status(self, repo: Repo) -> list[Action]:
         actions = []
@@ -89,7 +97,10 @@ class Hooks:
             path = directory / name
             where = repo.display(path)
             if not path.exists():
-                actions.append(Action(self.name, where, "missing"))
+                if not self.existing_only:
+                    actions.append(Action(self.name, where, "missing"))
+                continue
+            if self.existing_only and not is_ours(path):
                 continue
             if not is_ours(path):
                 actions.append(Action(self.name, where, "conflict", "another tool's hook"))
@@ -119,6 +130,8 @@ class Hooks:
             path = directory / name
             where = repo.display(path)
             wanted = render_hook(name, self.command)
+            if self.existing_only and not (path.exists() and is_ours(path)):
+                continue
             if path.exists() and not is_ours(path):
                 detail = "another tool's hook is kept; call nbtools from it or remove it"
                 actions.append(Action(self.name, where, "conflict", detail))

@@ -199,3 +199,91 @@ def test_hook_scripts_ship_as_package_data() -> None:
     for name in HOOK_NAMES:
         assert any(fnmatch.fnmatch(f"data/hook-{name}", p) for p in patterns)
         assert (REPO / "nbtools" / "data" / f"hook-{name}").is_file()
+
+
+TOKEN = "ghp_" + "R8x2mQ7vLk3NpZ9tWc4YbH6sJd1FgA5eUo0i"
+
+
+def _printed_token(repo: Path, name: str = "nb.ipynb", **meta: Any) -> Path:
+    cell = make_cell(
+        source="import os\nprint(os.environ['GH_TOKEN'])",
+        execution_count=1,
+        outputs=[{**STREAM, "text": [TOKEN + "\n"]}],
+    )
+    cell["metadata"].update(meta)
+    return write_nb(repo / name, make_nb([cell]))
+
+
+def test_uninstall_removes_our_hooks_without_the_hooks_flag(git_repo: Path, capsys: Any) -> None:
+    assert main(["install", "--hooks", str(git_repo)]) == 0
+    hooks = git_repo / ".git" / "hooks"
+    mine = hooks / "pre-push"
+    mine.unlink()
+    mine.write_text("#!/bin/sh\necho my own pre-push\n", encoding="utf-8")  # the user's own
+    capsys.readouterr()
+    assert main(["install", "--status", str(git_repo)]) == 0  # ours shown without --hooks
+    out = capsys.readouterr().out
+    assert "installed .git/hooks/pre-commit" in out and "pre-push" not in out
+    assert main(["install", "--uninstall", str(git_repo)]) == 0
+    out = capsys.readouterr().out
+    assert "removed .git/hooks/pre-commit" in out and "pre-push" not in out
+    assert not (hooks / "pre-commit").exists()
+    assert mine.read_text(encoding="utf-8") == "#!/bin/sh\necho my own pre-push\n"
+    # a plain install never adds hooks, and leaves the user's alone
+    assert main(["install", str(git_repo)]) == 0
+    assert not (hooks / "pre-commit").exists()
+    assert mine.read_text(encoding="utf-8") == "#!/bin/sh\necho my own pre-push\n"
+
+
+def test_install_again_updates_the_hooks_it_wrote(git_repo: Path) -> None:
+    assert (
+        main(["install", "--hooks", "--command", "'/old env/python' -m nbtools", str(git_repo)])
+        == 0
+    )
+    assert main(["install", str(git_repo)]) == 0  # repairs the filter and our hooks alike
+    for name in HOOK_NAMES:
+        text = (git_repo / ".git" / "hooks" / name).read_text(encoding="utf-8")
+        assert hook_command(text) == NBTOOLS
+    assert main(["install", "--status", "--hooks", str(git_repo)]) == 0
+
+
+def test_check_staged_reads_the_index_and_notes_stripped_secrets(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(git_repo)
+    assert main(["install", "-q"]) == 0
+    _printed_token(git_repo)
+    run_git(git_repo, "add", "nb.ipynb")
+    capsys.readouterr()
+    assert main(["filter", "--check-staged", "nb.ipynb"]) == 0  # the commit holds no token
+    out = capsys.readouterr().out
+    assert "filter/stripped-secret" in out and "rotate it" in out
+    assert "scan/github-token" in out  # says which credential
+    # a token the filter keeps (a keep_output cell) is in the commit: it blocks
+    _printed_token(git_repo, "kept.ipynb", tags=["keep_output"])
+    run_git(git_repo, "add", "kept.ipynb")
+    assert main(["filter", "--check-staged", "kept.ipynb"]) == 1
+    out = capsys.readouterr().out
+    assert "kept.ipynb:cell 1:output 1:1: scan/github-token" in out
+    assert "stripped-secret" not in out
+    # only what is staged counts: an unstaged edit of the source is not checked
+    write_nb(git_repo / "nb.ipynb", make_nb([make_cell(source="print(y)\ny = 1")]))
+    assert main(["filter", "--check-staged", "nb.ipynb"]) == 0
+
+
+def test_pre_commit_hook_with_the_filter_reports_stripped_secrets_without_blocking(
+    git_repo: Path,
+) -> None:
+    assert main(["install", "--hooks", str(git_repo)]) == 0
+    _printed_token(git_repo)
+    run_git(git_repo, "add", ".gitattributes", "nb.ipynb")
+    done = run_git(git_repo, "commit", "-m", "add", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "rotate it" in done.stdout + done.stderr
+    assert TOKEN not in run_git(git_repo, "show", "HEAD:nb.ipynb").stdout
+    # a token pasted into the source would be committed: that blocks
+    write_nb(git_repo / "leak.ipynb", make_nb([make_cell(source=f"token = '{TOKEN}'")]))
+    run_git(git_repo, "add", "leak.ipynb")
+    blocked = run_git(git_repo, "commit", "-m", "leak", check=False)
+    assert blocked.returncode != 0
+    assert "leak.ipynb:cell 1:1: scan/github-token" in blocked.stdout + blocked.stderr

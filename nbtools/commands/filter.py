@@ -20,6 +20,7 @@ from nbtools.commands.strip import strip_options
 from nbtools.config import load_config, resolve
 from nbtools.discovery import matches_any
 from nbtools.errors import InputError, NbtoolsError
+from nbtools.findings import Finding, Rule, Severity, register_rules
 from nbtools.notebook import loads_notebook
 from nbtools.report import FileResult, Report
 from nbtools.strip import StripOptions, strip_notebook
@@ -57,6 +58,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_const",
         const="clean",
         help="strip one notebook from stdin to stdout (the default)",
+    )
+    mode.add_argument(
+        "--check-staged",
+        dest="mode",
+        action="store_const",
+        const="check-staged",
+        help="run `nbtools check` on the staged versions of PATHS (what the filter stored); "
+        "the plain pre-commit hook's check where the filter is installed",
     )
     mode.add_argument(
         "--textconv",
@@ -130,6 +139,9 @@ def execute(request: Request) -> Report:
     mode = request.args.mode or "clean"
     if mode == "process":
         _serve(request, report, settings)
+    elif mode == "check-staged":
+        report.stdout_payload = None  # a report for the user, like `nbtools check`'s
+        _check_staged(request, report)
     elif mode == "textconv":
         _textconv(request, report, settings)
     else:
@@ -206,3 +218,79 @@ def _textconv(request: Request, report: Report, settings: _Settings) -> None:
         report.add_file(FileResult(path, "skipped", f"malformed notebook ({exc!r})"[:160]))
         return
     report.add_file(FileResult(path, "unchanged"))
+
+
+RULE_STRIPPED_SECRET = Rule(
+    "filter/stripped-secret",
+    "secret-in-stripped-output",
+    "A credential was printed in an output that the git filter strips",
+    "It is not committed, but it was exposed where the output was shown: rotate it.",
+    Severity.NOTE,
+)
+register_rules(RULE_STRIPPED_SECRET)
+
+
+def _check_staged(request: Request, report: Report) -> None:
+    """``nbtools check`` on what a commit will hold: the index blobs, as the filter stored them.
+
+    What blocks (an error-level finding, exit 1) is what the commit would carry: secrets
+    in sources, metadata and the outputs the filter keeps, hidden-state and sync
+    problems. A credential that is only in the working copy's outputs, which the filter
+    strips, is reported as a note (rotate it: it was printed) and never blocks, since
+    no edit to the staged notebook can remove it.
+    """
+    from nbtools.checks import check_notebook
+    from nbtools.commands import Request
+    from nbtools.commands import check as check_command
+    from nbtools.findings import Where
+    from nbtools.gitsetup import git
+    from nbtools.notebook import read_notebook
+
+    options = resolve(
+        vars(request.args), request.config, "check", check_command.OPTIONS, check_command.INHERIT
+    )
+    checks = [c for c in check_command.enabled_checks(options) if c != "strip"]
+    context = check_command.make_context(
+        Request("check", request.paths, options, request.config, request.console, request.args)
+    )
+    for path in request.paths:
+        if matches_any(path, request.exclude, request.config.root_dir):
+            report.add_file(FileResult(path, "skipped", "excluded by configuration"))
+            continue
+        proc = git(".", "cat-file", "blob", f":./{path}", check=False)
+        if proc.returncode != 0:
+            report.add_file(FileResult(path, "skipped", "not staged"))
+            continue
+        try:
+            staged = loads_notebook(proc.stdout.encode("utf-8", "surrogateescape"), path)
+        except InputError as exc:
+            report.add_error(path, f"staged version: {exc.reason}")
+            continue
+        findings = check_notebook(staged, checks, context)
+        report.add_findings(findings)
+        if "secrets" in checks:
+            committed = {f.fingerprint or (f.rule, f.masked) for f in findings}
+            try:
+                working = check_notebook(read_notebook(path), ["secrets"], context)
+            except InputError:
+                working = []
+            for found in working:
+                if (
+                    found.where is Where.OUTPUT
+                    and (found.fingerprint or (found.rule, found.masked)) not in committed
+                ):
+                    report.add_findings([_stripped_secret(found)])
+        blocking = [f for f in findings if f.severity is not Severity.NOTE]
+        status = "findings" if blocking else "clean"
+        report.add_file(FileResult(path, status, f"{len(blocking)} finding(s)" if blocking else ""))
+
+
+def _stripped_secret(found: Finding) -> Finding:
+    """``found`` (a credential in a working-copy output) as a note that never blocks."""
+    message = (
+        f"{found.message} ({found.rule}) in an output the git filter strips: "
+        "not committed, but it was printed, so rotate it"
+    )
+    fields = {**vars(found), "rule": RULE_STRIPPED_SECRET.id, "message": message}
+    fields["severity"] = Severity.NOTE
+    return Finding(**fields)

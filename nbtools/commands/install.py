@@ -63,7 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--status", action="store_true", help="show what is set up; exit 1 if anything is missing"
     )
     action.add_argument(
-        "--uninstall", action="store_true", help="remove the filter, diff driver and attributes"
+        "--uninstall",
+        action="store_true",
+        help="remove the filter, diff driver, attributes and the hooks nbtools wrote",
     )
     parser.add_argument(
         "--attributes",
@@ -75,7 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hooks",
         action="store_true",
-        help="also the plain git pre-commit and pre-push hooks (without the pre-commit framework)",
+        help="also the plain git pre-commit and pre-push hooks (without the pre-commit framework); "
+        "hooks installed earlier are kept up to date either way",
     )
     parser.add_argument(
         "--command",
@@ -92,10 +95,10 @@ def components(request: Request) -> list[Component]:
         GitConfig(request.options["command"]),
         Attributes(request.options["attributes"]),
     ]
-    if request.args.hooks:
-        from nbtools.githooks import Hooks
+    from nbtools.githooks import Hooks
 
-        parts.append(Hooks(request.options["command"]))
+    # without --hooks, hooks that nbtools wrote earlier are still updated, shown and removed
+    parts.append(Hooks(request.options["command"], existing_only=not request.args.hooks))
     return parts
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from story import code, git, jupyter_notebook, markdown, nbtools, stream
+from story import code, commit_all, git, jupyter_notebook, markdown, nbtools, stream
 
 pytestmark = pytest.mark.git
 
@@ -125,3 +125,49 @@ def test_git_add_all_with_one_malformed_notebook_stores_everything(git_repo: Pat
     bad.write_bytes(damaged.replace(b"40 + 2", b"40 + 3"))
     diff = git(git_repo, "diff", check=False)
     assert diff.returncode == 0 and "40 + 3" in diff.stdout
+
+
+TOKEN = "ghp_" + "R8x2mQ7vLk3NpZ9tWc4YbH6sJd1FgA5eUo0i"
+
+
+def test_hooks_and_filter_agree_then_uninstall_removes_both(git_repo: Path) -> None:
+    hooks = git_repo / ".git" / "hooks"
+    hooks.mkdir(parents=True, exist_ok=True)
+    own = hooks / "pre-push"  # the user's own hook, written before nbtools came
+    own.write_text("#!/bin/sh\necho checked by my own hook\n", encoding="utf-8")
+    own.chmod(0o755)
+    installed = nbtools("install", "--hooks", cwd=git_repo)
+    assert installed.returncode == 1  # one piece could not be set up: reported, not clobbered
+    assert "pre-push another tool's hook is kept" in installed.stdout
+
+    # a notebook that printed a token: the filter strips the output, so the commit goes on,
+    # but the user is told to rotate the token
+    jupyter_notebook(
+        git_repo / "fetch.ipynb",
+        [code("import os\nprint(os.environ['GH_TOKEN'])", [stream(TOKEN + "\n")], count=1)],
+    )
+    first = commit_all(git_repo, "fetch")
+    assert first.returncode == 0, first.stdout + first.stderr
+    told = first.stdout + first.stderr
+    assert "fetch.ipynb:cell 1:output 1:1: filter/stripped-secret" in told
+    assert "rotate it" in told and TOKEN not in told
+    assert TOKEN not in git(git_repo, "show", "HEAD:fetch.ipynb").stdout
+
+    # pasting the token into a cell's source would commit it: that blocks
+    jupyter_notebook(git_repo / "fetch.ipynb", [code(f"token = '{TOKEN}'")])
+    second = commit_all(git_repo, "inline the token")
+    assert second.returncode != 0
+    assert "scan/github-token" in second.stdout + second.stderr
+    jupyter_notebook(git_repo / "fetch.ipynb", [code("import os\ntoken = os.environ['GH_TOKEN']")])
+    assert commit_all(git_repo, "from the environment").returncode == 0
+
+    # uninstall (no --hooks needed) removes our hooks with the filter; the user's hook stays
+    removed = nbtools("install", "--uninstall", cwd=git_repo)
+    assert removed.returncode == 0
+    assert "removed .git/hooks/pre-commit" in removed.stdout
+    assert not (hooks / "pre-commit").exists()
+    assert own.read_text(encoding="utf-8") == "#!/bin/sh\necho checked by my own hook\n"
+    jupyter_notebook(git_repo / "late.ipynb", [code("print(1)", [stream("1\n")], count=1)])
+    git(git_repo, "add", "late.ipynb")
+    assert git(git_repo, "commit", "-q", "-m", "late", check=False).returncode == 0
+    assert '"1\\n"' in git(git_repo, "show", "HEAD:late.ipynb").stdout  # nothing filters now
