@@ -357,3 +357,24 @@ def test_status_says_when_the_interpreter_is_gone(
     assert "/home/me/old env/bin/python does not exist" in out
     assert main(["install"]) == 0  # installing again repairs it
     assert main(["install", "--status"]) == 0
+
+
+def test_quiet_install_prints_only_what_needs_attention(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["install", "-q"]) == 0
+    assert capsys.readouterr() == ("", "")
+    assert main(["install", "--status", "-q"]) == 0
+    assert capsys.readouterr() == ("", "")
+    run_git(repo, "config", "--unset", "diff.nbtools.textconv")
+    assert main(["install", "--status", "-q"]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "diff.nbtools.textconv: install/missing git config: diff.nbtools.textconv missing"
+    ]
+    assert err == ""
+    assert main(["install", "--uninstall", "--quiet"]) == 0
+    assert capsys.readouterr() == ("", "")
+    # the JSON report still lists every piece
+    assert main(["install", "-q", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["install"]) == 6

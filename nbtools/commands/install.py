@@ -119,6 +119,7 @@ def execute(request: Request) -> Report:
             found = part.install(repo)
         actions.extend(found)
     report.sections["install"] = [vars(a) for a in actions]
+    quiet = request.console.verbosity < 0
     for action in actions:
         if action.state in ("missing", "conflict"):
             rule = RULE_MISSING if action.state == "missing" else RULE_CONFLICT
@@ -127,7 +128,9 @@ def execute(request: Request) -> Report:
             continue
         verb = _VERBS.get(action.state, action.state)
         detail = f"{action.component}: {action.detail}" if action.detail else action.component
-        report.add_file(FileResult(action.location, action.state, detail, {"verb": verb}))
+        # --quiet: only what needs attention (missing or conflicting pieces) is printed
+        shown = {"verb": verb} if not quiet else {}
+        report.add_file(FileResult(action.location, action.state, detail, shown))
     if request.args.uninstall and not actions:
         report.sections["summary_line"] = "nothing to remove"
     return report

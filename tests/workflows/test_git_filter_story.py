@@ -171,3 +171,15 @@ def test_hooks_and_filter_agree_then_uninstall_removes_both(git_repo: Path) -> N
     git(git_repo, "add", "late.ipynb")
     assert git(git_repo, "commit", "-q", "-m", "late", check=False).returncode == 0
     assert '"1\\n"' in git(git_repo, "show", "HEAD:late.ipynb").stdout  # nothing filters now
+
+
+def test_quiet_install_in_a_setup_script(git_repo: Path) -> None:
+    """A project's bootstrap script runs `nbtools install -q`: silent unless something is wrong."""
+    done = nbtools("install", "--hooks", "-q", cwd=git_repo)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    again = nbtools("install", "--status", "--hooks", "-q", cwd=git_repo)
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
+    (git_repo / ".gitattributes").unlink()
+    broken = nbtools("install", "--status", "-q", cwd=git_repo)
+    assert broken.returncode == 1
+    assert broken.stdout.startswith(".gitattributes: install/missing")
