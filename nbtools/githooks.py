@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import os
 import shlex
-import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nbtools.gitsetup import DRIVER, Action, command_problem, default_command, git
-from nbtools.notebook import atomic_write
+from nbtools.gitsetup import (
+    DRIVER,
+    Action,
+    command_problem,
+    default_command,
+    git,
+    write_file,
+)
 
 if TYPE_CHECKING:
     from nbtools.gitsetup import Repo
@@ -137,14 +142,12 @@ class Hooks:
                 actions.append(Action(self.name, where, "conflict", detail))
                 continue
             existed = path.exists()
-            if existed and path.read_text(encoding="utf-8") == wanted and os.access(path, os.X_OK):
+            same = existed and path.read_text(encoding="utf-8", errors="replace") == wanted
+            if same and os.access(path, os.X_OK):
                 actions.append(Action(self.name, where, "unchanged"))
                 continue
             directory.mkdir(parents=True, exist_ok=True)
-            if not existed or path.read_text(encoding="utf-8") != wanted:
-                atomic_write(path, wanted.encode("utf-8"))
-            mode = path.stat().st_mode if existed else 0o644  # mkstemp made it 0600
-            path.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+            write_file(path, wanted.encode("utf-8"), executable=True)
             actions.append(Action(self.name, where, "updated" if existed else "added"))
         return actions
 

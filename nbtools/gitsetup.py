@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -140,6 +141,34 @@ def find_repo(start: str | os.PathLike[str] = ".") -> Repo:
     root = Path(lines[0])
     info = Path(lines[1])
     return Repo(root=root, info_attributes=info if info.is_absolute() else where / info)
+
+
+def current_umask() -> int:
+    """The process's umask (read by setting it, then putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_file(path: Path, data: bytes, executable: bool = False) -> None:
+    """Write ``path`` atomically with the mode git's own files get.
+
+    A new file follows the umask (0644, or 0755 when ``executable``, under umask 022);
+    a replaced one keeps its mode (a hook that lost its execute bits, which git would
+    then skip, gets them back for whoever may read it).
+    """
+    from nbtools.notebook import atomic_write
+
+    try:
+        mode: int | None = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    atomic_write(path, data)
+    if mode is None:
+        mode = (0o777 if executable else 0o666) & ~current_umask()
+    elif executable and not mode & 0o111:
+        mode |= (mode & 0o444) >> 2  # executable by whoever may read it
+    path.chmod(mode)
 
 
 class Component(Protocol):
@@ -282,7 +311,7 @@ class Attributes:
         if text and not text.endswith("\n"):
             text += "\n"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + ATTRIBUTES_LINE + "\n", encoding="utf-8")
+        write_file(path, (text + ATTRIBUTES_LINE + "\n").encode("utf-8"))
         return [Action(self.name, display, "added", ATTRIBUTES_LINE)]
 
     def uninstall(self, repo: Repo) -> list[Action]:
@@ -293,7 +322,7 @@ class Attributes:
             if len(kept) == len(lines):
                 continue
             if any(line.strip() for line in kept):
-                path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+                write_file(path, "".join(f"{line}\n" for line in kept).encode("utf-8"))
             else:
                 path.unlink()  # it only held our line
             actions.append(Action(self.name, repo.display(path), "removed"))

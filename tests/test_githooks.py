@@ -287,3 +287,56 @@ def test_pre_commit_hook_with_the_filter_reports_stripped_secrets_without_blocki
     blocked = run_git(git_repo, "commit", "-m", "leak", check=False)
     assert blocked.returncode != 0
     assert "leak.ipynb:cell 1:1: scan/github-token" in blocked.stdout + blocked.stderr
+
+
+@pytest.fixture
+def umask_022() -> Any:
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o7777
+
+
+def test_files_install_creates_follow_git_conventions(git_repo: Path, umask_022: Any) -> None:
+    assert main(["install", "--hooks", str(git_repo)]) == 0
+    assert _mode(git_repo / ".gitattributes") == 0o644
+    for name in HOOK_NAMES:
+        assert _mode(git_repo / ".git" / "hooks" / name) == 0o755
+    assert main(["install", "--attributes", "local", str(git_repo)]) == 0
+    assert _mode(git_repo / ".git" / "info" / "attributes") == 0o644
+
+
+def test_new_files_follow_a_strict_umask(git_repo: Path) -> None:
+    old = os.umask(0o077)
+    try:
+        assert main(["install", "--hooks", str(git_repo)]) == 0
+    finally:
+        os.umask(old)
+    assert _mode(git_repo / ".gitattributes") == 0o600
+    assert _mode(git_repo / ".git" / "hooks" / "pre-commit") == 0o700
+
+
+def test_replaced_files_keep_their_mode(git_repo: Path, umask_022: Any) -> None:
+    attributes = git_repo / ".gitattributes"
+    attributes.write_text("*.png binary\n", encoding="utf-8")
+    attributes.chmod(0o664)  # a group-writable checkout
+    hook = git_repo / ".git" / "hooks" / "pre-commit"
+    hook.parent.mkdir(parents=True, exist_ok=True)
+    hook.write_text(render_hook("pre-commit", "'/old env/python' -m nbtools"), encoding="utf-8")
+    hook.chmod(0o750)
+    assert main(["install", "--hooks", str(git_repo)]) == 0
+    assert hook_command(hook.read_text(encoding="utf-8")) == NBTOOLS  # updated
+    assert _mode(hook) == 0o750
+    assert attributes.read_text(encoding="utf-8").endswith("filter=nbtools diff=nbtools\n")
+    assert _mode(attributes) == 0o664
+    assert main(["install", "--uninstall", str(git_repo)]) == 0
+    assert attributes.read_text(encoding="utf-8") == "*.png binary\n"
+    assert _mode(attributes) == 0o664
+    # a hook of ours that lost its execute bits gets them back (git skips it otherwise)
+    assert main(["install", "--hooks", str(git_repo)]) == 0
+    hook.chmod(0o640)
+    assert main(["install", "--hooks", str(git_repo)]) == 0
+    assert _mode(hook) == 0o750

@@ -183,3 +183,30 @@ def test_quiet_install_in_a_setup_script(git_repo: Path) -> None:
     broken = nbtools("install", "--status", "-q", cwd=git_repo)
     assert broken.returncode == 1
     assert broken.stdout.startswith(".gitattributes: install/missing")
+
+
+def test_install_files_have_git_modes_for_a_team(git_repo: Path) -> None:
+    """Under the usual umask 022 the committed .gitattributes is 0644 and hooks are 0755;
+    a group-writable .gitattributes (umask 002 team checkout) stays group-writable."""
+    python = shlex.quote(sys.executable)
+    run = subprocess.run(
+        ["sh", "-c", f"umask 022 && {python} -m nbtools install --hooks -q"],
+        cwd=git_repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (git_repo / ".gitattributes").stat().st_mode & 0o777 == 0o644
+    for name in ("pre-commit", "pre-push"):
+        assert (git_repo / ".git" / "hooks" / name).stat().st_mode & 0o777 == 0o755
+    git(git_repo, "add", ".gitattributes")
+    assert git(git_repo, "ls-files", "-s", ".gitattributes").stdout.startswith("100644 ")
+    attributes = git_repo / ".gitattributes"
+    attributes.chmod(0o664)
+    assert nbtools("install", "--uninstall", "-q", cwd=git_repo).returncode == 0
+    assert not attributes.exists()  # it held only our line
+    attributes.write_text("*.png binary\n", encoding="utf-8")
+    attributes.chmod(0o664)
+    assert nbtools("install", "-q", cwd=git_repo).returncode == 0
+    assert attributes.stat().st_mode & 0o777 == 0o664
