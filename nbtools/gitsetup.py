@@ -129,6 +129,17 @@ def git(repo_dir: Path | str, *args: str, check: bool = True) -> subprocess.Comp
     return proc
 
 
+def git_blob(spec: str, cwd: str = ".") -> bytes | None:
+    """The bytes of blob ``spec`` (``:./path`` in the index, ``REV:./path``); None if absent."""
+    try:
+        proc = subprocess.run(
+            ["git", "cat-file", "blob", spec], cwd=cwd, capture_output=True, check=False
+        )
+    except OSError as exc:
+        raise UsageError(f"cannot run git: {exc.strerror or exc}") from None
+    return proc.stdout if proc.returncode == 0 else None
+
+
 def find_repo(start: str | os.PathLike[str] = ".") -> Repo:
     """The repository that contains ``start``."""
     where = Path(start).absolute()

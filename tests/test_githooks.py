@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -340,3 +341,48 @@ def test_replaced_files_keep_their_mode(git_repo: Path, umask_022: Any) -> None:
     hook.chmod(0o640)
     assert main(["install", "--hooks", str(git_repo)]) == 0
     assert _mode(hook) == 0o750
+
+
+def test_pre_push_hook_with_the_filter_checks_the_pushed_commits(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    """What is pushed is the commits' (stripped) blobs, not the working copies' outputs."""
+    assert main(["install", "--hooks", str(git_repo)]) == 0
+    _printed_token(git_repo)
+    run_git(git_repo, "add", "-A")
+    run_git(git_repo, "commit", "-q", "-m", "token printed")
+    # NBTOOLS without `run` (no kernels here): the hook then only checks
+    wrapper = tmp_path / "nbtools-no-run"
+    wrapper.write_text(
+        f'#!/bin/sh\n[ "$1" = run ] && exit 1\nexec {NBTOOLS} "$@"\n', encoding="utf-8"
+    )
+    wrapper.chmod(0o755)
+    env = {**os.environ, "NBTOOLS": shlex.quote(str(wrapper))}
+    hook = str(git_repo / ".git" / "hooks" / "pre-push")
+
+    def push() -> subprocess.CompletedProcess[str]:
+        """The hook as `git push` runs it for a new branch (no remote sha)."""
+        head = run_git(git_repo, "rev-parse", "HEAD").stdout.strip()
+        line = f"refs/heads/main {head} refs/heads/main {'0' * 40}\n"
+        return subprocess.run(
+            [hook, "origin", "url"],
+            cwd=git_repo,
+            input=line,
+            text=True,
+            capture_output=True,
+            env=env,
+            check=False,
+        )
+
+    first = push()
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "scan/github-token" not in first.stdout
+    write_nb(
+        git_repo / "bad.ipynb", make_nb([make_cell(source="print(z)"), make_cell(source="z = 1")])
+    )
+    run_git(git_repo, "add", "bad.ipynb")
+    run_git(git_repo, "commit", "-q", "--no-verify", "-m", "bad")
+    second = push()
+    assert second.returncode == 1
+    assert "bad.ipynb:cell 1" in second.stdout and "hidden-state/use-before-def" in second.stdout
+    assert "scan/github-token" not in second.stdout

@@ -67,6 +67,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run `nbtools check` on the staged versions of PATHS (what the filter stored); "
         "the plain pre-commit hook's check where the filter is installed",
     )
+    parser.add_argument(
+        "--rev",
+        default=None,
+        metavar="COMMIT",
+        help="with --check-staged: check the versions in COMMIT instead of the index "
+        "(the plain pre-push hook's check)",
+    )
     mode.add_argument(
         "--textconv",
         dest="mode",
@@ -137,11 +144,15 @@ def execute(request: Request) -> Report:
     report.stdout_payload = b""  # stdout belongs to git: no report on it
     settings = _Settings(request)
     mode = request.args.mode or "clean"
+    if request.args.rev is not None and mode != "check-staged":
+        from nbtools.errors import UsageError
+
+        raise UsageError("nbtools filter --rev goes with --check-staged")
     if mode == "process":
         _serve(request, report, settings)
     elif mode == "check-staged":
         report.stdout_payload = None  # a report for the user, like `nbtools check`'s
-        _check_staged(request, report)
+        _check_staged(request, report, request.args.rev)
     elif mode == "textconv":
         _textconv(request, report, settings)
     else:
@@ -230,20 +241,22 @@ RULE_STRIPPED_SECRET = Rule(
 register_rules(RULE_STRIPPED_SECRET)
 
 
-def _check_staged(request: Request, report: Report) -> None:
-    """``nbtools check`` on what a commit will hold: the index blobs, as the filter stored them.
+def _check_staged(request: Request, report: Report, rev: str | None = None) -> None:
+    """``nbtools check`` on what a commit will hold: the index blobs, as the filter stored them
+    (or, with ``rev``, the blobs of that commit: what a push sends).
 
     What blocks (an error-level finding, exit 1) is what the commit would carry: secrets
     in sources, metadata and the outputs the filter keeps, hidden-state and sync
     problems. A credential that is only in the working copy's outputs, which the filter
     strips, is reported as a note (rotate it: it was printed) and never blocks, since
-    no edit to the staged notebook can remove it.
+    no edit to the staged notebook can remove it (not with ``rev``: the working copy is
+    not what is pushed, and the note was given at commit time).
     """
     from nbtools.checks import check_notebook
     from nbtools.commands import Request
     from nbtools.commands import check as check_command
     from nbtools.findings import Where
-    from nbtools.gitsetup import git
+    from nbtools.gitsetup import git_blob
     from nbtools.notebook import read_notebook
 
     options = resolve(
@@ -257,18 +270,18 @@ def _check_staged(request: Request, report: Report) -> None:
         if matches_any(path, request.exclude, request.config.root_dir):
             report.add_file(FileResult(path, "skipped", "excluded by configuration"))
             continue
-        proc = git(".", "cat-file", "blob", f":./{path}", check=False)
-        if proc.returncode != 0:
-            report.add_file(FileResult(path, "skipped", "not staged"))
+        blob = git_blob(f"{rev or ''}:./{path}")
+        if blob is None:
+            report.add_file(FileResult(path, "skipped", f"not in {rev}" if rev else "not staged"))
             continue
         try:
-            staged = loads_notebook(proc.stdout.encode("utf-8", "surrogateescape"), path)
+            staged = loads_notebook(blob, path)
         except InputError as exc:
-            report.add_error(path, f"staged version: {exc.reason}")
+            report.add_error(path, f"{'committed' if rev else 'staged'} version: {exc.reason}")
             continue
         findings = check_notebook(staged, checks, context)
         report.add_findings(findings)
-        if "secrets" in checks:
+        if "secrets" in checks and rev is None:
             committed = {f.fingerprint or (f.rule, f.masked) for f in findings}
             try:
                 working = check_notebook(read_notebook(path), ["secrets"], context)
