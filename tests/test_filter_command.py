@@ -114,6 +114,7 @@ def test_textconv_of_a_broken_file_shows_it_as_it_is(
         (["filter", "--textconv"], "exactly one file"),
         (["filter", "--textconv", "missing.ipynb"], "missing.ipynb: no such file"),
         (["filter", "--clean", "--process"], "not allowed with"),
+        (["filter", "--clean", "--rev", "HEAD"], "--rev goes with --check-staged"),
     ],
 )
 def test_usage_errors(

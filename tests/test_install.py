@@ -277,6 +277,23 @@ def test_install_command_option_and_config(repo: Path) -> None:
     assert value == "python3 -m nbtools filter --process"
 
 
+def test_command_from_the_tree_is_refused_but_a_config_file_may_set_it(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """git runs the command on every add: a pull request's pyproject.toml must not choose it."""
+    (repo / "pyproject.toml").write_text(
+        "[tool.nbtools.install]\ncommand = \"sh -c 'touch pwned'; nbtools\"\n"
+    )
+    assert main(["install"]) == 2
+    assert "tool.nbtools.install.command chooses the program" in capsys.readouterr().err
+    assert run_git(repo, "config", "--get", "filter.nbtools.process", check=False).stdout == ""
+    trusted = tmp_path / "ci.toml"
+    trusted.write_text('[tool.nbtools.install]\ncommand = "python3 -m nbtools"\n')
+    assert main(["install", "--config", str(trusted)]) == 0
+    value = run_git(repo, "config", "--get", "filter.nbtools.process").stdout.strip()
+    assert value == "python3 -m nbtools filter --process"
+
+
 def test_components_directly(repo: Path) -> None:
     found = find_repo(repo / "sub" / "file.ipynb")  # need not exist yet
     assert found.root == repo.resolve()

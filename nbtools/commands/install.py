@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nbtools.config import Option
-from nbtools.errors import UsageError
+from nbtools.errors import ConfigError, UsageError
 from nbtools.findings import Finding, Rule, Severity, register_rules
 from nbtools.gitsetup import Attributes, Component, GitConfig, find_repo
 from nbtools.report import FileResult, Report
@@ -91,6 +91,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def components(request: Request) -> list[Component]:
     """The pieces this run acts on, in order (extra actions are appended here)."""
+    config = request.config
+    if request.args.command is None and "command" in config.table(NAME) and not config.trusted:
+        # git would run it on every add: a pyproject.toml in the tree (a pull request's)
+        # must not choose the program
+        raise ConfigError(
+            f"{config.path}: tool.nbtools.install.command chooses the program git runs; "
+            "give it with --command, or in a file named with --config"
+        )
     parts: list[Component] = [
         GitConfig(request.options["command"]),
         Attributes(request.options["attributes"]),
