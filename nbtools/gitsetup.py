@@ -3,28 +3,83 @@
 The pieces are independent :class:`Component` objects (git config entries, an
 attributes line), each able to report its state, install itself and remove itself;
 ``nbtools install`` runs a list of them, so more (hooks) plug in without touching the
-others. Configuration goes into the repository's own ``.git/config`` and names the
-``nbtools`` command rather than an interpreter path, so it keeps working when the
-virtualenv moves or the team shares the repository.
+others. Configuration goes into the repository's own ``.git/config`` (never shared) and
+runs nbtools through the absolute path of the interpreter that installed it, as
+nbstripout does: git started by an IDE, a GUI client or a shell without the virtualenv
+has no ``nbtools`` on its PATH, and a required filter that cannot run fails every
+``git add``. ``--status`` says when that interpreter has gone (see :func:`command_problem`).
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
+import stat
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from nbtools.errors import UsageError
-
-if TYPE_CHECKING:
-    import os
 
 DRIVER = "nbtools"
 PATTERN = "*.ipynb"
 ATTRIBUTES_LINE = f"{PATTERN} filter={DRIVER} diff={DRIVER}"
+#: how long ``--status`` waits for the configured command to answer ``--version``
+PROBE_TIMEOUT = 60.0
+
+
+def default_command() -> str:
+    """This interpreter running nbtools, quoted for the shell git runs it with.
+
+    Absolute, so it works whatever PATH git was started with; quoted, so a path with
+    spaces survives (git for Windows runs filters through its own sh too).
+    """
+    if not sys.executable:  # an embedded interpreter: the console script is all there is
+        return DRIVER
+    return f"{shlex.quote(sys.executable)} -m nbtools"
+
+
+def command_problem(command: str, timeout: float = PROBE_TIMEOUT) -> str | None:
+    """Why git could not run nbtools as ``command`` (a shell command); None when it can.
+
+    The command is run the way git runs it (through ``sh -c``, with this process's
+    environment) with ``--version``, so a moved interpreter, a bare name missing from
+    PATH and an environment without nbtools are all caught.
+    """
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        return f"cannot be parsed as a shell command ({exc})"
+    if not words:
+        return "is empty"
+    program = words[0]
+    argv = ["sh", "-c", f"{command} --version"] if os.name == "posix" else [*words, "--version"]
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, errors="replace", timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return f"`{command} --version` did not answer within {timeout:g} s"
+    except OSError as exc:
+        failure = exc.strerror or str(exc)
+    else:
+        if proc.returncode == 0 and proc.stdout.startswith("nbtools"):
+            return None
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        failure = lines[-1] if lines else f"exit {proc.returncode}"
+    if os.path.basename(program) != program:
+        if not os.path.exists(program):
+            return f"{program} does not exist (the environment was moved or removed)"
+        if not os.access(program, os.X_OK):
+            return f"{program} is not executable"
+    elif shutil.which(program) is None:
+        return f"{program} is not on PATH (git started elsewhere will not find it either)"
+    if "No module named" in failure:
+        return f"{program} cannot import nbtools ({failure})"
+    return f"`{command}` does not run nbtools ({failure})"
 
 
 @dataclass(frozen=True)
@@ -74,6 +129,17 @@ def git(repo_dir: Path | str, *args: str, check: bool = True) -> subprocess.Comp
     return proc
 
 
+def git_blob(spec: str, cwd: str = ".") -> bytes | None:
+    """The bytes of blob ``spec`` (``:./path`` in the index, ``REV:./path``); None if absent."""
+    try:
+        proc = subprocess.run(
+            ["git", "cat-file", "blob", spec], cwd=cwd, capture_output=True, check=False
+        )
+    except OSError as exc:
+        raise UsageError(f"cannot run git: {exc.strerror or exc}") from None
+    return proc.stdout if proc.returncode == 0 else None
+
+
 def find_repo(start: str | os.PathLike[str] = ".") -> Repo:
     """The repository that contains ``start``."""
     where = Path(start).absolute()
@@ -88,6 +154,34 @@ def find_repo(start: str | os.PathLike[str] = ".") -> Repo:
     return Repo(root=root, info_attributes=info if info.is_absolute() else where / info)
 
 
+def current_umask() -> int:
+    """The process's umask (read by setting it, then putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_file(path: Path, data: bytes, executable: bool = False) -> None:
+    """Write ``path`` atomically with the mode git's own files get.
+
+    A new file follows the umask (0644, or 0755 when ``executable``, under umask 022);
+    a replaced one keeps its mode (a hook that lost its execute bits, which git would
+    then skip, gets them back for whoever may read it).
+    """
+    from nbtools.notebook import atomic_write
+
+    try:
+        mode: int | None = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    atomic_write(path, data)
+    if mode is None:
+        mode = (0o777 if executable else 0o666) & ~current_umask()
+    elif executable and not mode & 0o111:
+        mode |= (mode & 0o444) >> 2  # executable by whoever may read it
+    path.chmod(mode)
+
+
 class Component(Protocol):
     """One part of the integration."""
 
@@ -100,7 +194,7 @@ class Component(Protocol):
     def uninstall(self, repo: Repo) -> list[Action]: ...
 
 
-def config_entries(command: str = DRIVER) -> dict[str, str]:
+def config_entries(command: str) -> dict[str, str]:
     """The git config that runs nbtools: a long-running filter, its fallback, a diff driver.
 
     ``required`` makes git fail rather than store a notebook unfiltered when nbtools
@@ -128,9 +222,9 @@ class GitConfig:
 
     name = "git config"
 
-    def __init__(self, command: str = DRIVER) -> None:
-        self.command = command
-        self.entries = config_entries(command)
+    def __init__(self, command: str | None = None) -> None:
+        self.command = command or default_command()
+        self.entries = config_entries(self.command)
 
     def _same_tool(self, wanted: str, value: str) -> bool:
         """``value`` runs nbtools the same way, through another command (``--command``)."""
@@ -147,19 +241,17 @@ class GitConfig:
             elif value == wanted or self._same_tool(wanted, value):
                 actions.append(Action(self.name, key, "installed", value))
                 if key == f"filter.{DRIVER}.process":
-                    actions.extend(self._executable(value))
+                    actions.extend(self._runs(value[: -len(" filter --process")]))
             else:
                 actions.append(Action(self.name, key, "conflict", f"is {value!r}"))
         return actions
 
-    def _executable(self, command: str) -> list[Action]:
-        try:
-            program = shlex.split(command)[0]
-        except (ValueError, IndexError):
-            program = command
-        if shutil.which(program) is None:
-            return [Action(self.name, program, "conflict", "not found: git cannot run it")]
-        return []
+    def _runs(self, command: str) -> list[Action]:
+        problem = command_problem(command)
+        if problem is None:
+            return []
+        detail = f"{problem}: git cannot run the filter (run `nbtools install` again)"
+        return [Action(self.name, command, "conflict", detail)]
 
     def install(self, repo: Repo) -> list[Action]:
         actions = []
@@ -230,7 +322,7 @@ class Attributes:
         if text and not text.endswith("\n"):
             text += "\n"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + ATTRIBUTES_LINE + "\n", encoding="utf-8")
+        write_file(path, (text + ATTRIBUTES_LINE + "\n").encode("utf-8"))
         return [Action(self.name, display, "added", ATTRIBUTES_LINE)]
 
     def uninstall(self, repo: Repo) -> list[Action]:
@@ -241,7 +333,7 @@ class Attributes:
             if len(kept) == len(lines):
                 continue
             if any(line.strip() for line in kept):
-                path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+                write_file(path, "".join(f"{line}\n" for line in kept).encode("utf-8"))
             else:
                 path.unlink()  # it only held our line
             actions.append(Action(self.name, repo.display(path), "removed"))

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import copy
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, Callable
+from unittest import mock
 
 import pytest
 from conftest import make_cell, make_nb, nbtools_cli, write_nb
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nbtools.cli import main
 from nbtools.commands.filter import clean_bytes
-from nbtools.strip import StripOptions
+from nbtools.strip import StripOptions, strip_notebook
 
 OUTPUT = {"name": "stdout", "output_type": "stream", "text": ["hi\n"]}
 
@@ -108,6 +114,7 @@ def test_textconv_of_a_broken_file_shows_it_as_it_is(
         (["filter", "--textconv"], "exactly one file"),
         (["filter", "--textconv", "missing.ipynb"], "missing.ipynb: no such file"),
         (["filter", "--clean", "--process"], "not allowed with"),
+        (["filter", "--clean", "--rev", "HEAD"], "--rev goes with --check-staged"),
     ],
 )
 def test_usage_errors(
@@ -132,3 +139,166 @@ def test_filter_and_install_start_lean() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+# -- malformed structure: the filter stores what it cannot strip, and never fails git add --
+
+VALID: dict[str, Any] = {
+    "cells": [
+        {
+            "attachments": {"a.png": {"image/png": "iVBORw0KGgo="}},
+            "cell_type": "markdown",
+            "id": "m1",
+            "metadata": {"tags": ["intro"]},
+            "source": ["# Title\n", "![a](attachment:a.png)"],
+        },
+        {
+            "cell_type": "code",
+            "execution_count": 2,
+            "id": "c1",
+            "metadata": {"ExecuteTime": {"end_time": "2024"}, "collapsed": False},
+            "outputs": [
+                {"name": "stdout", "output_type": "stream", "text": ["hi\n"]},
+                {
+                    "data": {"text/plain": ["42"], "image/png": "iVBORw0KGgo="},
+                    "execution_count": 2,
+                    "metadata": {},
+                    "output_type": "execute_result",
+                },
+                {"ename": "E", "evalue": "v", "output_type": "error", "traceback": ["t"]},
+            ],
+            "source": ["x = 42\n", "x"],
+        },
+        {
+            "cell_type": "code",
+            "execution_count": 3,
+            "id": "c2",
+            "metadata": {"tags": ["keep_output"], "jupyter": {"outputs_hidden": True}},
+            "outputs": [{"name": "stdout", "output_type": "stream", "text": "kept\n"}],
+            "source": "print('kept')",
+        },
+        {"cell_type": "raw", "id": "r1", "metadata": {}, "source": ""},
+    ],
+    "metadata": {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "widgets": {"state": {}},
+    },
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+BIG_INT = "__big_int__"  # becomes a 5000-digit integer in the file (beyond Python's 4300)
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=6),
+    st.just(BIG_INT),
+    st.lists(st.one_of(st.none(), st.integers(), st.text(max_size=3)), max_size=3),
+    st.dictionaries(
+        st.text(max_size=8), st.one_of(st.none(), st.integers(), st.text()), max_size=3
+    ),
+)
+
+
+def _spots(node: Any) -> list[tuple[Any, Any]]:
+    """Every (container, key) in the tree: the places a damage can hit."""
+    found: list[tuple[Any, Any]] = []
+    keys = node.keys() if isinstance(node, dict) else range(len(node))
+    for key in keys:
+        found.append((node, key))
+        if isinstance(node[key], (dict, list)):
+            found.extend(_spots(node[key]))
+    return found
+
+
+@st.composite
+def damaged_notebooks(draw: st.DrawFn) -> bytes:
+    nb = copy.deepcopy(VALID)
+    for _ in range(draw(st.integers(1, 3))):
+        spots = _spots(nb)
+        if not spots:
+            break
+        parent, key = draw(st.sampled_from(spots))
+        if draw(st.booleans()):
+            del parent[key]
+        else:
+            parent[key] = draw(JUNK)
+    text = json.dumps(nb, indent=draw(st.sampled_from([None, 1])))
+    return text.replace(f'"{BIG_INT}"', "7" * 5000).encode("utf-8")
+
+
+def _filter_clean(raw: bytes) -> tuple[int, bytes, str]:
+    """``nbtools filter --clean x.ipynb`` in this process: exit code, stdout, stderr."""
+    stdin = io.TextIOWrapper(io.BytesIO(raw))
+    stdout = io.TextIOWrapper(io.BytesIO())
+    stderr = io.StringIO()
+    patches = mock.patch.multiple(sys, stdin=stdin, stdout=stdout, stderr=stderr)
+    with patches:
+        code = main(["filter", "--clean", "x.ipynb"])
+    stdout.flush()
+    return code, stdout.buffer.getvalue(), stderr.getvalue()  # type: ignore[attr-defined]
+
+
+def _strip_directly(raw: bytes) -> Any:
+    """What strip makes of ``raw`` as a dict, or None where it cannot read or strip it."""
+    try:
+        nb = json.loads(raw)
+        strip_notebook(nb, StripOptions())
+    except Exception:  # noqa: BLE001 - the oracle only needs to know it failed
+        return None
+    return nb
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_notebooks())
+def test_clean_filter_fuzz_never_fails_and_stores_stripped_or_unchanged(raw: bytes) -> None:
+    code, out, err = _filter_clean(raw)
+    assert code == 0, err
+    assert "internal error" not in err
+    if out == raw:
+        return  # unchanged: either nothing to strip or unreadable (then with a warning)
+    expected = _strip_directly(raw)
+    assert expected is not None, "the filter changed a file that strip cannot handle"
+    assert json.loads(out) == expected
+    again, why = clean_bytes(out, "x.ipynb", StripOptions())
+    assert (again, why) == (out, None)  # stored stripped: a second clean changes nothing
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda nb: nb["cells"][1].update(metadata=["a", "list"]), "malformed notebook"),
+        (lambda nb: nb.update(metadata="a string"), ""),
+        (lambda nb: nb.update(cells=5), "not a notebook"),
+        (lambda nb: nb["cells"][2]["outputs"].append(None), ""),
+        (lambda nb: nb["cells"][2].update(metadata={"tags": "keep_output"}), ""),
+        (lambda nb: nb["cells"][1].update(metadata="text"), "malformed notebook"),
+    ],
+)
+def test_malformed_structure_is_stored_unchanged_or_stripped(
+    damage: Callable[[Any], None], reason: str
+) -> None:
+    nb = copy.deepcopy(VALID)
+    damage(nb)
+    raw = json.dumps(nb, indent=1).encode()
+    code, out, err = _filter_clean(raw)
+    assert code == 0, err
+    if reason:
+        assert out == raw
+        assert f"x.ipynb: {reason}" in err and "passed to git unchanged" in err
+        assert len(err.strip().splitlines()) == 1  # one line on git's stderr
+    else:
+        assert out == raw or json.loads(out) == _strip_directly(raw)
+
+
+def test_textconv_of_a_malformed_notebook_shows_it_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    nb = copy.deepcopy(VALID)
+    nb["cells"][2]["metadata"] = "text"
+    raw = json.dumps(nb).encode()
+    (tmp_path / "bad.ipynb").write_bytes(raw)
+    assert main(["filter", "--textconv", "bad.ipynb"]) == 0
+    assert capsysbinary.readouterr().out == raw

@@ -178,6 +178,13 @@ def nb_bytes(outputs: bool) -> bytes:
     return (json.dumps(nb, indent=1) + "\n").encode()
 
 
+def malformed_bytes() -> bytes:
+    """A notebook whose structure strip trips over: a code cell's metadata is a list."""
+    nb = json.loads(nb_bytes(outputs=True))
+    nb["cells"][0]["metadata"] = ["not", "a", "dict"]
+    return json.dumps(nb, indent=1).encode()
+
+
 def test_real_filter_process_strips_and_passes_broken_files_through(tmp_path: object) -> None:
     """Drive ``nbtools filter --process`` as git would, over real pipes."""
     broken = b'{"cells": [ this is not json'
@@ -188,6 +195,8 @@ def test_real_filter_process_strips_and_passes_broken_files_through(tmp_path: ob
         + request("clean", "clean.ipynb", nb_bytes(outputs=False))
         + request("clean", "broken.ipynb", broken)
         + request("smudge", "dirty.ipynb", nb_bytes(outputs=True))
+        + request("clean", "malformed.ipynb", malformed_bytes())
+        + request("clean", "dirty2.ipynb", nb_bytes(outputs=True))
     )
     proc = subprocess.run(
         [sys.executable, "-m", "nbtools", "filter", "--process"],
@@ -202,7 +211,7 @@ def test_real_filter_process_strips_and_passes_broken_files_through(tmp_path: ob
     assert read_text(stream) == ["git-filter-server", "version=2"]
     assert read_text(stream) == ["capability=clean", "capability=smudge"]
     results = []
-    for _ in range(4):
+    for _ in range(6):
         status = read_text(stream)
         results.append((status, read_content(stream), read_text(stream)))
     assert stream.read() == b""  # nothing else on git's pipe
@@ -211,6 +220,10 @@ def test_real_filter_process_strips_and_passes_broken_files_through(tmp_path: ob
         (["status=success"], nb_bytes(outputs=False), []),
         (["status=success"], broken, []),
         (["status=success"], nb_bytes(outputs=True), []),  # smudge changes nothing
+        (["status=success"], malformed_bytes(), []),  # stored as it is, not status=error
+        (["status=success"], nb_bytes(outputs=False), []),  # and the process goes on
     ]
     assert b"broken.ipynb: invalid JSON" in proc.stderr
-    assert b"passed to git unchanged" in proc.stderr
+    assert b"malformed.ipynb: malformed notebook" in proc.stderr
+    assert b"internal error" not in proc.stderr
+    assert proc.stderr.count(b"passed to git unchanged") == 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shlex
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,15 @@ import pytest
 from conftest import make_cell, make_nb, run_git, write_nb
 
 from nbtools.cli import main
-from nbtools.gitsetup import ATTRIBUTES_LINE, Attributes, GitConfig, config_entries, find_repo
+from nbtools.gitsetup import (
+    ATTRIBUTES_LINE,
+    Attributes,
+    GitConfig,
+    command_problem,
+    config_entries,
+    default_command,
+    find_repo,
+)
 
 pytestmark = pytest.mark.git
 
@@ -34,11 +44,7 @@ def dirty(**changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def repo(git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A git repository where git finds this interpreter's ``nbtools`` on PATH."""
-    bindir = os.path.dirname(sys.executable)
-    if not os.path.exists(os.path.join(bindir, "nbtools")):
-        pytest.skip("the nbtools console script is not installed next to the interpreter")
-    monkeypatch.setenv("PATH", bindir + os.pathsep + os.environ.get("PATH", ""))
+    """A git repository, the current directory."""
     monkeypatch.chdir(git_repo)
     return git_repo
 
@@ -54,17 +60,18 @@ def staged(repo: Path, path: str) -> dict[str, Any]:
     return result
 
 
-def test_install_writes_portable_config_and_attributes(
+def test_install_writes_this_interpreter_and_attributes(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["install"]) == 0
     out = capsys.readouterr().out
     assert "added filter.nbtools.process" in out
     assert (repo / ".gitattributes").read_text() == ATTRIBUTES_LINE + "\n"
-    for key, value in config_entries().items():
+    for key, value in config_entries(default_command()).items():
         assert run_git(repo, "config", "--local", "--get", key).stdout.strip() == value
-    config = (repo / ".git" / "config").read_text()
-    assert sys.executable not in config  # no interpreter path: the venv may move
+    process = run_git(repo, "config", "--get", "filter.nbtools.process").stdout.strip()
+    # git started from an IDE or without the venv finds no `nbtools` on PATH: an absolute path
+    assert process == f"{shlex.quote(sys.executable)} -m nbtools filter --process"
     # a second install changes nothing
     before = (repo / ".gitattributes").stat().st_mtime_ns
     assert main(["install"]) == 0
@@ -163,7 +170,11 @@ def test_one_filter_process_serves_a_whole_git_add(installed: Path, tmp_path: Pa
         write_nb(installed / f"nb{index:02}.ipynb", dirty(source=f"print({index})"))
     trace = tmp_path / "trace.log"
     run_git(installed, "add", "-A", env={**os.environ, "GIT_TRACE": str(trace)})
-    started = [line for line in trace.read_text().splitlines() if "run_command: 'nbtools" in line]
+    started = [
+        line
+        for line in trace.read_text().splitlines()
+        if "run_command:" in line and "-m nbtools filter" in line
+    ]
     assert len(started) == 1, started
     assert "nbtools filter --process" in started[0]
     blobs = [staged(installed, f"nb{index:02}.ipynb") for index in range(count)]
@@ -201,7 +212,7 @@ def test_status_flags_another_tools_filter(
     out = capsys.readouterr().out
     assert "install/conflict" in out
     assert "notebooks get filter=nbstripout" in out
-    assert "/old/venv/bin/python not found: git cannot run it" in out  # a stale venv path
+    assert "/old/venv/bin/python does not exist" in out  # a stale venv path
 
 
 def test_status_accepts_another_command_that_runs_nbtools(
@@ -266,6 +277,23 @@ def test_install_command_option_and_config(repo: Path) -> None:
     assert value == "python3 -m nbtools filter --process"
 
 
+def test_command_from_the_tree_is_refused_but_a_config_file_may_set_it(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """git runs the command on every add: a pull request's pyproject.toml must not choose it."""
+    (repo / "pyproject.toml").write_text(
+        "[tool.nbtools.install]\ncommand = \"sh -c 'touch pwned'; nbtools\"\n"
+    )
+    assert main(["install"]) == 2
+    assert "tool.nbtools.install.command chooses the program" in capsys.readouterr().err
+    assert run_git(repo, "config", "--get", "filter.nbtools.process", check=False).stdout == ""
+    trusted = tmp_path / "ci.toml"
+    trusted.write_text('[tool.nbtools.install]\ncommand = "python3 -m nbtools"\n')
+    assert main(["install", "--config", str(trusted)]) == 0
+    value = run_git(repo, "config", "--get", "filter.nbtools.process").stdout.strip()
+    assert value == "python3 -m nbtools filter --process"
+
+
 def test_components_directly(repo: Path) -> None:
     found = find_repo(repo / "sub" / "file.ipynb")  # need not exist yet
     assert found.root == repo.resolve()
@@ -278,3 +306,92 @@ def test_components_directly(repo: Path) -> None:
         (".gitattributes", "removed")
     ]
     assert attrs.uninstall(found) == []
+
+
+BARE_PATH = "/usr/bin:/bin"
+
+
+def bare_env() -> dict[str, str]:
+    """An environment like a GUI client's or a fresh shell's: no virtualenv on PATH."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PATH")}
+    return {**env, "PATH": BARE_PATH}
+
+
+def test_git_add_from_a_bare_path_runs_the_filter(installed: Path) -> None:
+    git = shutil.which("git")
+    assert git is not None
+    write_nb(installed / "nb.ipynb", dirty())
+    proc = run_git(installed, "add", "nb.ipynb", check=False, env=bare_env())
+    assert proc.returncode == 0, proc.stderr
+    assert staged(installed, "nb.ipynb")["cells"][1]["outputs"] == []
+
+
+def test_default_command_is_this_interpreter_quoted() -> None:
+    command = default_command()
+    assert shlex.split(command) == [sys.executable, "-m", "nbtools"]
+    assert command_problem(command) is None
+
+
+def test_default_command_survives_spaces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spaced = tmp_path / "my env" / "bin"
+    spaced.mkdir(parents=True)
+    wrapper = spaced / "python"
+    # a stand-in interpreter (a symlinked venv python would lose its venv)
+    wrapper.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(wrapper))
+    command = default_command()
+    assert command.startswith("'") and "my env" in command
+    assert command_problem(command) is None
+
+
+@pytest.mark.parametrize(
+    ("command", "problem"),
+    [
+        ("/no/such/venv/bin/python -m nbtools", "/no/such/venv/bin/python does not exist"),
+        ("nbtools-not-installed-anywhere", "is not on PATH"),
+        ("'unclosed", "cannot be parsed"),
+        (f"{shlex.quote(sys.executable)} -m nbtools_no_such_module", "cannot import nbtools"),
+        ("true", "does not run nbtools"),
+    ],
+)
+def test_command_problem_says_why_git_cannot_run_it(command: str, problem: str) -> None:
+    found = command_problem(command)
+    assert found is not None and problem in found, found
+
+
+def test_status_says_when_the_interpreter_is_gone(
+    installed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["install", "--status"]) == 0
+    moved = "'/home/me/old env/bin/python' -m nbtools"
+    for key, value in config_entries(moved).items():
+        run_git(installed, "config", key, value)
+    assert main(["install", "--status"]) == 1
+    out = capsys.readouterr().out
+    assert "install/conflict" in out
+    assert "/home/me/old env/bin/python does not exist" in out
+    assert main(["install"]) == 0  # installing again repairs it
+    assert main(["install", "--status"]) == 0
+
+
+def test_quiet_install_prints_only_what_needs_attention(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["install", "-q"]) == 0
+    assert capsys.readouterr() == ("", "")
+    assert main(["install", "--status", "-q"]) == 0
+    assert capsys.readouterr() == ("", "")
+    run_git(repo, "config", "--unset", "diff.nbtools.textconv")
+    assert main(["install", "--status", "-q"]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "diff.nbtools.textconv: install/missing git config: diff.nbtools.textconv missing"
+    ]
+    assert err == ""
+    assert main(["install", "--uninstall", "--quiet"]) == 0
+    assert capsys.readouterr() == ("", "")
+    # the JSON report still lists every piece
+    assert main(["install", "-q", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["install"]) == 6

@@ -19,7 +19,8 @@ from nbtools.commands.strip import OPTIONS as STRIP_OPTIONS
 from nbtools.commands.strip import strip_options
 from nbtools.config import load_config, resolve
 from nbtools.discovery import matches_any
-from nbtools.errors import InputError
+from nbtools.errors import InputError, NbtoolsError
+from nbtools.findings import Finding, Rule, Severity, register_rules
 from nbtools.notebook import loads_notebook
 from nbtools.report import FileResult, Report
 from nbtools.strip import StripOptions, strip_notebook
@@ -59,6 +60,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="strip one notebook from stdin to stdout (the default)",
     )
     mode.add_argument(
+        "--check-staged",
+        dest="mode",
+        action="store_const",
+        const="check-staged",
+        help="run `nbtools check` on the staged versions of PATHS (what the filter stored); "
+        "the plain pre-commit hook's check where the filter is installed",
+    )
+    parser.add_argument(
+        "--rev",
+        default=None,
+        metavar="COMMIT",
+        help="with --check-staged: check the versions in COMMIT instead of the index "
+        "(the plain pre-push hook's check)",
+    )
+    mode.add_argument(
         "--textconv",
         dest="mode",
         action="store_const",
@@ -68,14 +84,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def clean_bytes(raw: bytes, name: str, options: StripOptions) -> tuple[bytes, str | None]:
-    """The stripped notebook, or ``raw`` itself and the reason it could not be read."""
+    """The stripped notebook, or ``raw`` itself and the reason it could not be read.
+
+    Never raises for what the file holds: git fails a whole ``git add -A`` when a
+    required filter fails one file, so a notebook whose structure is damaged in a way
+    the reader or strip trips over (cell metadata a list, a null output...) is stored
+    exactly as it is, like one that is not JSON at all.
+    """
     try:
         nbfile = loads_notebook(raw, name, elide=not options.reads_output_data)
+        if not strip_notebook(nbfile.nb, options).changed:
+            return raw, None
+        return nbfile.render_bytes(), None
     except InputError as exc:
         return raw, exc.reason
-    if not strip_notebook(nbfile.nb, options).changed:
-        return raw, None
-    return nbfile.render_bytes(), None
+    except (MemoryError, RecursionError):
+        return raw, "too large or too deeply nested to strip"
+    except Exception as exc:  # noqa: BLE001 - damaged structure: keep the file, say why
+        why = f"{type(exc).__name__}: {exc}"
+        return raw, f"malformed notebook ({why[:120]})"
 
 
 class _Settings:
@@ -117,8 +144,15 @@ def execute(request: Request) -> Report:
     report.stdout_payload = b""  # stdout belongs to git: no report on it
     settings = _Settings(request)
     mode = request.args.mode or "clean"
+    if request.args.rev is not None and mode != "check-staged":
+        from nbtools.errors import UsageError
+
+        raise UsageError("nbtools filter --rev goes with --check-staged")
     if mode == "process":
         _serve(request, report, settings)
+    elif mode == "check-staged":
+        report.stdout_payload = None  # a report for the user, like `nbtools check`'s
+        _check_staged(request, report, request.args.rev)
     elif mode == "textconv":
         _textconv(request, report, settings)
     else:
@@ -149,7 +183,10 @@ def _serve(request: Request, report: Report, settings: _Settings) -> None:
         return _clean(request, report, settings, pathname, content)
 
     def on_error(pathname: str, exc: BaseException) -> None:
-        request.console.error(f"{pathname}: internal error in the nbtools filter: {exc!r}")
+        if isinstance(exc, NbtoolsError):  # e.g. a broken pyproject.toml: git add stops
+            request.console.error(f"{pathname}: {exc}")
+        else:
+            request.console.error(f"{pathname}: internal error in the nbtools filter: {exc!r}")
 
     def smudge(command: str, pathname: str, content: bytes) -> bytes:
         return content  # checkouts get the blob as stored (see gitsetup.config_entries)
@@ -183,7 +220,90 @@ def _textconv(request: Request, report: Report, settings: _Settings) -> None:
     # the diff shows what a commit would change
     relative = os.path.relpath(path)
     options = settings.options_for(relative if not relative.startswith("..") else "")
-    if options is not None:
-        strip_notebook(nb, options)
-    report.stdout_payload = render_text(nb).encode("utf-8")
+    try:
+        if options is not None:
+            strip_notebook(nb, options)
+        report.stdout_payload = render_text(nb).encode("utf-8")
+    except Exception as exc:  # noqa: BLE001 - damaged structure: git diff shows the file as is
+        report.stdout_payload = Path(path).read_bytes()
+        report.add_file(FileResult(path, "skipped", f"malformed notebook ({exc!r})"[:160]))
+        return
     report.add_file(FileResult(path, "unchanged"))
+
+
+RULE_STRIPPED_SECRET = Rule(
+    "filter/stripped-secret",
+    "secret-in-stripped-output",
+    "A credential was printed in an output that the git filter strips",
+    "It is not committed, but it was exposed where the output was shown: rotate it.",
+    Severity.NOTE,
+)
+register_rules(RULE_STRIPPED_SECRET)
+
+
+def _check_staged(request: Request, report: Report, rev: str | None = None) -> None:
+    """``nbtools check`` on what a commit will hold: the index blobs, as the filter stored them
+    (or, with ``rev``, the blobs of that commit: what a push sends).
+
+    What blocks (an error-level finding, exit 1) is what the commit would carry: secrets
+    in sources, metadata and the outputs the filter keeps, hidden-state and sync
+    problems. A credential that is only in the working copy's outputs, which the filter
+    strips, is reported as a note (rotate it: it was printed) and never blocks, since
+    no edit to the staged notebook can remove it (not with ``rev``: the working copy is
+    not what is pushed, and the note was given at commit time).
+    """
+    from nbtools.checks import check_notebook
+    from nbtools.commands import Request
+    from nbtools.commands import check as check_command
+    from nbtools.findings import Where
+    from nbtools.gitsetup import git_blob
+    from nbtools.notebook import read_notebook
+
+    options = resolve(
+        vars(request.args), request.config, "check", check_command.OPTIONS, check_command.INHERIT
+    )
+    checks = [c for c in check_command.enabled_checks(options) if c != "strip"]
+    context = check_command.make_context(
+        Request("check", request.paths, options, request.config, request.console, request.args)
+    )
+    for path in request.paths:
+        if matches_any(path, request.exclude, request.config.root_dir):
+            report.add_file(FileResult(path, "skipped", "excluded by configuration"))
+            continue
+        blob = git_blob(f"{rev or ''}:./{path}")
+        if blob is None:
+            report.add_file(FileResult(path, "skipped", f"not in {rev}" if rev else "not staged"))
+            continue
+        try:
+            staged = loads_notebook(blob, path)
+        except InputError as exc:
+            report.add_error(path, f"{'committed' if rev else 'staged'} version: {exc.reason}")
+            continue
+        findings = check_notebook(staged, checks, context)
+        report.add_findings(findings)
+        if "secrets" in checks and rev is None:
+            committed = {f.fingerprint or (f.rule, f.masked) for f in findings}
+            try:
+                working = check_notebook(read_notebook(path), ["secrets"], context)
+            except InputError:
+                working = []
+            for found in working:
+                if (
+                    found.where is Where.OUTPUT
+                    and (found.fingerprint or (found.rule, found.masked)) not in committed
+                ):
+                    report.add_findings([_stripped_secret(found)])
+        blocking = [f for f in findings if f.severity is not Severity.NOTE]
+        status = "findings" if blocking else "clean"
+        report.add_file(FileResult(path, status, f"{len(blocking)} finding(s)" if blocking else ""))
+
+
+def _stripped_secret(found: Finding) -> Finding:
+    """``found`` (a credential in a working-copy output) as a note that never blocks."""
+    message = (
+        f"{found.message} ({found.rule}) in an output the git filter strips: "
+        "not committed, but it was printed, so rotate it"
+    )
+    fields = {**vars(found), "rule": RULE_STRIPPED_SECRET.id, "message": message}
+    fields["severity"] = Severity.NOTE
+    return Finding(**fields)

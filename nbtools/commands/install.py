@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nbtools.config import Option
-from nbtools.errors import UsageError
+from nbtools.errors import ConfigError, UsageError
 from nbtools.findings import Finding, Rule, Severity, register_rules
-from nbtools.gitsetup import DRIVER, Attributes, Component, GitConfig, find_repo
+from nbtools.gitsetup import Attributes, Component, GitConfig, find_repo
 from nbtools.report import FileResult, Report
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ HELP = "set up the git filter and diff driver for notebooks (--status, --uninsta
 
 OPTIONS: dict[str, Option] = {
     "attributes": Option(str, "repo", str),
-    "command": Option(str, DRIVER, str),
+    "command": Option(str, None, str),  # None: this interpreter (gitsetup.default_command)
 }
 
 RULE_MISSING = Rule(
@@ -63,7 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--status", action="store_true", help="show what is set up; exit 1 if anything is missing"
     )
     action.add_argument(
-        "--uninstall", action="store_true", help="remove the filter, diff driver and attributes"
+        "--uninstall",
+        action="store_true",
+        help="remove the filter, diff driver, attributes and the hooks nbtools wrote",
     )
     parser.add_argument(
         "--attributes",
@@ -75,26 +77,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hooks",
         action="store_true",
-        help="also the plain git pre-commit and pre-push hooks (without the pre-commit framework)",
+        help="also the plain git pre-commit and pre-push hooks (without the pre-commit framework); "
+        "hooks installed earlier are kept up to date either way",
     )
     parser.add_argument(
         "--command",
         default=None,
         metavar="CMD",
-        help="how git runs nbtools (default: nbtools, found on PATH; e.g. 'python3 -m nbtools')",
+        help="how git runs nbtools, a shell command (default: this Python interpreter by its "
+        "absolute path, '<python> -m nbtools'; e.g. 'nbtools' to find it on PATH)",
     )
 
 
 def components(request: Request) -> list[Component]:
     """The pieces this run acts on, in order (extra actions are appended here)."""
+    config = request.config
+    if request.args.command is None and "command" in config.table(NAME) and not config.trusted:
+        # git would run it on every add: a pyproject.toml in the tree (a pull request's)
+        # must not choose the program
+        raise ConfigError(
+            f"{config.path}: tool.nbtools.install.command chooses the program git runs; "
+            "give it with --command, or in a file named with --config"
+        )
     parts: list[Component] = [
         GitConfig(request.options["command"]),
         Attributes(request.options["attributes"]),
     ]
-    if request.args.hooks:
-        from nbtools.githooks import Hooks
+    from nbtools.githooks import Hooks
 
-        parts.append(Hooks(request.options["command"]))
+    # without --hooks, hooks that nbtools wrote earlier are still updated, shown and removed
+    parts.append(Hooks(request.options["command"], existing_only=not request.args.hooks))
     return parts
 
 
@@ -115,6 +127,7 @@ def execute(request: Request) -> Report:
             found = part.install(repo)
         actions.extend(found)
     report.sections["install"] = [vars(a) for a in actions]
+    quiet = request.console.verbosity < 0
     for action in actions:
         if action.state in ("missing", "conflict"):
             rule = RULE_MISSING if action.state == "missing" else RULE_CONFLICT
@@ -123,7 +136,9 @@ def execute(request: Request) -> Report:
             continue
         verb = _VERBS.get(action.state, action.state)
         detail = f"{action.component}: {action.detail}" if action.detail else action.component
-        report.add_file(FileResult(action.location, action.state, detail, {"verb": verb}))
+        # --quiet: only what needs attention (missing or conflicting pieces) is printed
+        shown = {"verb": verb} if not quiet else {}
+        report.add_file(FileResult(action.location, action.state, detail, shown))
     if request.args.uninstall and not actions:
         report.sections["summary_line"] = "nothing to remove"
     return report
