@@ -7,7 +7,6 @@ Findings get the line of the file on disk (``json_line``) from one shared :class
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, List
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, List
 from nbtools.errors import InputError, UsageError
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.jsonpos import locate_findings as locate
-from nbtools.strip import StripOptions, strip_notebook
+from nbtools.strip import StripOptions, clean_changes, uncounted_kept_outputs
 
 if TYPE_CHECKING:
     from nbtools.notebook import NotebookFile
@@ -55,15 +54,23 @@ CheckFunction = Callable[["NotebookFile", CheckContext], List[Finding]]
 
 def check_strip(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
     """Strip-clean: what ``nbtools strip`` would change (run on a copy, never written)."""
-    result = strip_notebook(copy.deepcopy(nbfile.nb), context.strip)
-    return result.findings(nbfile.path)
+    return clean_changes(nbfile.nb, context.strip).findings(nbfile.path)
 
 
 def check_hidden_state(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
-    """Static hidden state: cells run out of order, names used before (or without) a definition."""
-    from nbtools.hidden_state.static import analyze_notebook
+    """Static hidden state: cells run out of order, names used before (or without) a definition.
 
-    return analyze_notebook(nbfile.nb, nbfile.path, nbfile.text).findings
+    What strip leaves is clean: outputs it keeps (``keep_output``) without their counts
+    are not "outputs without a count".
+    """
+    from nbtools.hidden_state.static import OUTPUT_WITHOUT_COUNT, analyze_notebook
+
+    kept = uncounted_kept_outputs(nbfile.nb, context.strip)
+    return [
+        f
+        for f in analyze_notebook(nbfile.nb, nbfile.path, nbfile.text).findings
+        if not (f.rule == OUTPUT_WITHOUT_COUNT and f.cell_index in kept)
+    ]
 
 
 def check_secrets(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:

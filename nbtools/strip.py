@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
-from nbtools.notebook import NotebookDict, cell_lists, source_text, tags_of
+from nbtools.notebook import NotebookDict, cell_lists, iter_cells, source_text, tags_of
 from nbtools.record import field, record
 
 #: metadata written by editors, extensions and runners that changes on every run or save
@@ -172,8 +172,11 @@ def _output_size(output: dict[str, Any]) -> int:
     return len(json.dumps(output, ensure_ascii=False))
 
 
-def _keeps_output(cell: dict[str, Any], options: StripOptions, nb_keep: bool) -> bool:
+def keeps_output(cell: dict[str, Any], options: StripOptions, nb_keep: bool = False) -> bool:
+    """Whether strip leaves this code cell's outputs (tag, metadata, init cell, settings)."""
     metadata = cell.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        metadata = {}
     if KEEP_OUTPUT_TAG in tags_of(cell):
         return True
     if "keep_output" in metadata:
@@ -181,6 +184,42 @@ def _keeps_output(cell: dict[str, Any], options: StripOptions, nb_keep: bool) ->
     if metadata.get("init_cell") and not options.strip_init_cells:
         return True
     return options.keep_output or nb_keep
+
+
+def notebook_keeps_output(nb: NotebookDict) -> bool:
+    """``keep_output: true`` in the notebook's metadata keeps every cell's outputs."""
+    metadata = nb.get("metadata")
+    return isinstance(metadata, dict) and bool(metadata.get("keep_output"))
+
+
+def uncounted_kept_outputs(nb: NotebookDict, options: StripOptions) -> set[int]:
+    """Code cells (by index) whose outputs a clean notebook keeps without an execution count.
+
+    Part of the one definition of clean: strip keeps these outputs and clears their counts,
+    so a check must not call "outputs without a count" on them a problem (the strip and
+    check hooks would never both pass otherwise).
+    """
+    if options.keep_count:
+        return set()
+    nb_keep = notebook_keeps_output(nb)
+    return {
+        index
+        for index, cell in enumerate(iter_cells(nb))
+        if isinstance(cell, dict)
+        and cell.get("cell_type") == "code"
+        and keeps_output(cell, options, nb_keep)
+    }
+
+
+def clean_changes(nb: NotebookDict, options: StripOptions | None = None) -> StripResult:
+    """What strip would change in ``nb`` (left untouched): empty when ``nb`` is clean.
+
+    The one definition of clean: ``nbtools strip`` and the git filter apply
+    :func:`strip_notebook`, ``nbtools check`` and ``strip --check`` ask this.
+    """
+    import copy  # lazily: strip itself never copies
+
+    return strip_notebook(copy.deepcopy(nb), options)
 
 
 def strip_notebook(nb: NotebookDict, options: StripOptions | None = None) -> StripResult:
@@ -192,9 +231,8 @@ def strip_notebook(nb: NotebookDict, options: StripOptions | None = None) -> Str
     # whole dotted key) is in the metadata, which for most cells is none of them
     cell_heads = [(k, k.partition(".")[0]) for k in cell_keys]
     metadata = nb.get("metadata")
-    nb_keep = False
+    nb_keep = notebook_keeps_output(nb)
     if isinstance(metadata, dict):
-        nb_keep = bool(metadata.get("keep_output"))
         removed = [k for k in nb_keys if pop_dotted(metadata, k)]
         if removed:
             result.changes.append(
@@ -255,7 +293,7 @@ def _strip_cell(
     count_key = "execution_count" if "execution_count" in cell else "prompt_number"
     outputs = cell.get("outputs")
     if isinstance(outputs, list) and outputs:
-        if not _keeps_output(cell, options, nb_keep):
+        if not keeps_output(cell, options, nb_keep):
             cell["outputs"] = []
             result.changes.append(
                 Change(RULE_OUTPUTS.id, f"{len(outputs)} output(s) removed", index, cell_id)

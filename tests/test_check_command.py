@@ -278,3 +278,19 @@ def test_check_named_scripts_for_secrets_and_their_pair(
     # named together, the pair is checked once
     assert main(["check", "--format", "json", "p.py", "p.ipynb"]) == 1
     assert len(json.loads(capsys.readouterr().out)["findings"]) == 1
+
+
+def test_what_strip_keeps_is_clean_for_check(tmp_path: Path) -> None:
+    """One definition of clean: a kept output without its count is not a hidden-state note."""
+    kept = make_cell(source="print('hi')", execution_count=3, outputs=[STREAM])
+    kept["metadata"] = {"tags": ["keep_output"]}
+    plain = make_cell(source="print('hi')", execution_count=4, outputs=[STREAM])
+    path = write_nb(tmp_path / "nb.ipynb", make_nb([kept, plain]))
+    assert main(["strip", "-q", str(path)]) == 1
+    assert main(["check", "-q", "--format", "json", str(path)]) == 0
+    # an output strip would not keep, left without a count, is still a note
+    nb = json.loads(path.read_text())
+    nb["cells"][1]["outputs"] = [STREAM]
+    path.write_text(json.dumps(nb))
+    findings = check_notebook(read_notebook(path), ["hidden-state"], CheckContext())
+    assert [(f.rule, f.cell_index) for f in findings] == [("hidden-state/output-without-count", 1)]
