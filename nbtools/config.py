@@ -23,6 +23,7 @@ GLOBAL_KEYS: dict[str, type] = {
     "extend_exclude": list,
     "color": str,
     "format": str,
+    "fail_on": str,  # read by the commands that report findings (findings.fail_level)
 }
 
 #: command tables that exist; each command declares its own keys in its module

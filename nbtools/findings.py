@@ -30,6 +30,41 @@ class Where(str, enum.Enum):
     FILE = "file"  # a plain text file (script, config, Dockerfile)
 
 
+#: severities from the least to the most serious
+SEVERITY_RANK = {Severity.NOTE: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+#: the level at and above which findings fail a run when nothing else is configured
+DEFAULT_FAIL_ON = Severity.ERROR
+FAIL_ON_CHOICES = tuple(s.value for s in Severity)
+
+
+def at_or_above(severity: Severity, level: Severity) -> bool:
+    """Whether a finding of ``severity`` reaches ``level`` (``fail_on``)."""
+    return SEVERITY_RANK[severity] >= SEVERITY_RANK[level]
+
+
+def fail_level(cli_value: str | None, config: Any, command: str) -> Severity:
+    """``--fail-on``, else ``[tool.nbtools.<command>] fail_on``, else ``[tool.nbtools] fail_on``,
+    else ``error``: findings at or above this level fail the run (exit 1); below it they are
+    reported and the run passes."""
+    from nbtools.errors import ConfigError
+
+    sources = [
+        (cli_value, "--fail-on"),
+        (config.table(command).get("fail_on"), f"tool.nbtools.{command}.fail_on"),
+        (config.global_value("fail_on"), "tool.nbtools.fail_on"),
+    ]
+    for value, name in sources:
+        if value is None:
+            continue
+        if value not in FAIL_ON_CHOICES:
+            where = f"{config.path}: " if name != "--fail-on" else ""
+            raise ConfigError(
+                f"{where}{name} must be one of {', '.join(FAIL_ON_CHOICES)}, not {value!r}"
+            )
+        return Severity(value)
+    return DEFAULT_FAIL_ON
+
+
 @record(frozen=True)
 class Rule:
     """A rule's stable id and the words a report shows for it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nbtools.errors import ExitCode
-from nbtools.findings import Finding, Severity
+from nbtools.findings import Finding, Severity, at_or_above
 from nbtools.record import field, record
 
 
@@ -45,6 +45,10 @@ class Report:
     stdout_payload: bytes | None = None  # filter mode: the document itself
     internal_error: bool = False
     fail_on_warnings: bool = True
+    #: findings at or above this level fail the run, and only they (``--fail-on``); when
+    #: unset, warnings fail unless ``fail_on_warnings`` is off, and so does a file whose
+    #: status is ``findings``
+    fail_on: Severity | None = None
 
     def add_file(self, result: FileResult) -> None:
         self.files.append(result)
@@ -87,6 +91,9 @@ class Report:
         return out
 
     def failing_findings(self) -> list[Finding]:
+        if self.fail_on is not None:
+            level = self.fail_on
+            return [f for f in self.findings if at_or_above(f.severity, level)]
         if self.fail_on_warnings:
             return [f for f in self.findings if f.severity is not Severity.NOTE]
         return [f for f in self.findings if f.severity is Severity.ERROR]
@@ -100,6 +107,6 @@ class Report:
             return ExitCode.USAGE
         if self.changed or self.failing_findings():
             return ExitCode.FINDINGS
-        if any(f.status == "findings" for f in self.files):
+        if self.fail_on is None and any(f.status == "findings" for f in self.files):
             return ExitCode.FINDINGS
         return ExitCode.OK

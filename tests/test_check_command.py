@@ -294,3 +294,17 @@ def test_what_strip_keeps_is_clean_for_check(tmp_path: Path) -> None:
     path.write_text(json.dumps(nb))
     findings = check_notebook(read_notebook(path), ["hidden-state"], CheckContext())
     assert [(f.rule, f.cell_index) for f in findings] == [("hidden-state/output-without-count", 1)]
+
+
+def test_check_fails_on_errors_only_by_default(tmp_path: Path) -> None:
+    """An out-of-order warning and notes are reported; --fail-on decides whether they fail."""
+    cells = [
+        make_cell(source="a = 1", execution_count=2),
+        make_cell(source="b = 2", execution_count=1),
+    ]
+    path = write_nb(tmp_path / "nb.ipynb", make_nb(cells))
+    args = ["check", "-q", "--select", "hidden-state", str(path)]
+    assert main(args) == 0
+    assert main([*args, "--fail-on", "warning"]) == 1
+    (tmp_path / "pyproject.toml").write_text('[tool.nbtools.check]\nfail_on = "warning"\n')
+    assert main(args) == 1

@@ -245,3 +245,58 @@ def test_real_process(nb_factory: Callable[..., Path]) -> None:
     assert proc.returncode == 1
     assert len(json.loads(proc.stdout)["findings"]) == 2
     assert GHP.encode() not in proc.stdout + proc.stderr
+
+
+#: a generic key nobody named: only the (warning-level) entropy rule sees it
+UNNAMED = "c = Client('Zk8Qw2Lm9Xr4Tb7Vn1Hs6Jd3Fg5Pa0YeUo8Ri2Kx')"
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "extra", "code"),
+    [
+        ("", [], 0),  # a warning is reported; only errors fail by default
+        ("", ["--fail-on", "warning"], 1),
+        ('[tool.nbtools]\nfail_on = "warning"\n', [], 1),
+        ('[tool.nbtools.scan]\nfail_on = "note"\n', [], 1),
+        ('[tool.nbtools]\nfail_on = "warning"\n', ["--fail-on", "error"], 0),
+        ('[tool.nbtools]\nfail_on = "warnings"\n', [], 2),
+        ("", ["--fail-on", "loud"], 2),
+    ],
+)
+def test_fail_on_decides_which_findings_fail(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    pyproject: str,
+    extra: list[str],
+    code: int,
+) -> None:
+    path = write_nb(tmp_path / "nb.ipynb", make_nb([make_cell("code", UNNAMED)]))
+    if pyproject:
+        (tmp_path / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    assert main(["scan", "--format", "json", *extra, str(path)]) == code
+    out = capsys.readouterr().out
+    if code != 2:
+        assert [f["severity"] for f in json.loads(out)["findings"]] == ["warning"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Salesforce/blip2-opt-2.7b-fp16-sharded",
+        "ybelkada/blip2-opt-2.7b-fp16-sharded",
+        "sentence-transformers/all-MiniLM-L6-v2-finetuned-2024",
+        "entity-name/proj-7/runs/2k3j4h5g6f7d8s9a1q2w3e4r",
+        "data/2023-05-17/Run7_BatchA9_out.csv",
+        "s3bucket/raw/2023/07/part-00012-c4a9b7e2.snappy",
+    ],
+)
+def test_model_ids_slugs_run_paths_and_paths_are_not_secrets(tmp_path: Path, value: str) -> None:
+    from nbtools.secrets.engine import default_engine
+
+    assert default_engine().scan([f'm = AutoModel.from_pretrained("{value}")']) == []
+    # the same shape with a random first segment is still a key
+    key = "Zk8QwL2m9X/" + value.split("/", 1)[1].replace("-", "Q")
+    assert [h.rule.id for h in default_engine().scan([f'c = Client("{key}")'])] in (
+        [],
+        ["scan/high-entropy-string"],
+    )

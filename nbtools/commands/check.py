@@ -11,6 +11,7 @@ from nbtools.commands import strip as strip_command
 from nbtools.config import Option
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
+from nbtools.findings import FAIL_ON_CHOICES, fail_level
 from nbtools.notebook import read_notebook
 from nbtools.report import FileResult, Report
 
@@ -29,6 +30,7 @@ INHERIT = ("strip", "scan", "sync")
 OPTIONS: dict[str, Option] = {
     **strip_command.OPTIONS,
     "ignore_rules": Option(frozenset, frozenset(), list),
+    "fail_on": Option(str, "", str),  # resolved by findings.fail_level (own table first)
     "baseline": Option(str, "", str),
     "state_file": Option(str, "", str),
     "select": Option(tuple, (), list),
@@ -39,6 +41,13 @@ OPTIONS: dict[str, Option] = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="*", default=["."], help="notebooks, paired scripts or directories"
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default=None,
+        help="findings at or above this level fail the run (default: error; "
+        "[tool.nbtools] fail_on)",
     )
     parser.add_argument(
         "--select",
@@ -94,6 +103,7 @@ def execute(request: Request) -> Report:
     checks = enabled_checks(request.options)
     context = make_context(request)
     report = Report(NAME)
+    report.fail_on = fail_level(request.args.fail_on, request.config, NAME)
     report.sections["checks"] = checks
     files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root_dir)
     notebooks = [f for f in files if f.endswith(".ipynb")]

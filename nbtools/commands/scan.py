@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from nbtools.config import Option
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
+from nbtools.findings import FAIL_ON_CHOICES, fail_level
 from nbtools.notebook import write_notebook
 from nbtools.report import FileResult, Report
 from nbtools.secrets.baseline import load_baseline, write_baseline
@@ -27,6 +28,7 @@ OPTIONS: dict[str, Option] = {
     "baseline": Option(str, "", str),
     "jobs": Option(int, 0, int),
     "ignore_rules": Option(frozenset, frozenset(), list),
+    "fail_on": Option(str, "", str),  # resolved by findings.fail_level (own table first)
 }
 
 
@@ -61,6 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="rule ids to ignore, e.g. scan/high-entropy-string",
     )
     parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default=None,
+        help="findings at or above this level fail the run (default: error; "
+        "[tool.nbtools] fail_on)",
+    )
+    parser.add_argument(
         "--jobs",
         "-j",
         type=int,
@@ -74,6 +83,7 @@ def execute(request: Request) -> Report:
     args = request.args
     options = request.options
     report = Report(NAME)
+    report.fail_on = fail_level(request.args.fail_on, request.config, NAME)
     baseline_path: str = options["baseline"]
     if args.update_baseline and not baseline_path:
         raise UsageError("--update-baseline needs --baseline FILE")

@@ -75,6 +75,9 @@ _NUMBER_RE = re.compile(r"[-+0-9.eE_,x]+")
 _FILE_NAME_RE = re.compile(
     r"(?i)[\w\-./]+\.(?:json|pem|key|txt|ya?ml|cfg|ini|conf|p12|pfx|crt|cer|csv|env|toml|pub)"
 )
+#: a name as people write them: a word (one capital at most, then lower case and digits),
+#: or several joined by ``-``, ``_`` or ``.`` (``Salesforce``, ``blip2-opt-2.7b``, ``s3bucket``)
+_NAME_SEGMENT_RE = re.compile(r"[A-Za-z0-9][a-z0-9]*(?:[-_.][A-Za-z0-9][a-z0-9]*)*")
 _IMAGE_MAGIC = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UklGR", "PD94bWwg", "JVBERi0")
 
 
@@ -318,10 +321,25 @@ def real_value(value: str, quoted: bool) -> bool:
 # --- the generic entropy rule -----------------------------------------------------
 
 
+def looks_like_path_or_slug(value: str) -> bool:
+    """Model ids, dataset slugs, run paths and file paths: ``org/blip2-opt-2.7b-fp16``.
+
+    A ``/``-separated value (without base64's ``+`` or padding) whose first segment reads
+    as a name. A random base64 key rarely starts with a name-like segment before its first
+    ``/`` (mixed case and symbols come in almost at once), so keys are still found.
+    """
+    if "/" not in value or "+" in value or value.endswith("="):
+        return False
+    first = value.lstrip("./").split("/", 1)[0]
+    return len(first) >= 3 and bool(_NAME_SEGMENT_RE.fullmatch(first))
+
+
 def high_entropy_ok(match: re.Match[str], text: str) -> bool:
     """A long random-looking literal in an assignment or call: a key nobody named."""
     value = match.group("s")
     if value.startswith(_IMAGE_MAGIC) or looks_like_hash_or_id(value):
+        return False
+    if looks_like_path_or_slug(value):
         return False
     if _HEX_RE.fullmatch(value) or is_placeholder(value):
         return False
