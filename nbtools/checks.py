@@ -37,6 +37,7 @@ class CheckContext:
     strip: StripOptions = field(default_factory=StripOptions)
     ignore_rules: frozenset[str] = frozenset()
     accepted: frozenset[str] = frozenset()  # fingerprints from the scan baseline
+    root: str | None = None  # fingerprint paths are relative to it (secrets.baseline)
     state_file: str | None = None
     _sync_state: Any = None
 
@@ -78,7 +79,7 @@ def check_secrets(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
     from nbtools.secrets.engine import default_engine
     from nbtools.secrets.notebook_scan import scan_notebook
 
-    return [f for f in scan_notebook(nbfile, default_engine()) if _kept(f, context)]
+    return [f for f in scan_notebook(nbfile, default_engine(), context.root) if _kept(f, context)]
 
 
 def check_sync(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
@@ -167,7 +168,9 @@ def check_script(
         from nbtools.secrets.engine import default_engine
         from nbtools.secrets.text_scan import scan_text
 
-        findings = [f for f in scan_text(path, text, default_engine()) if _kept(f, context)]
+        findings = [
+            f for f in scan_text(path, text, default_engine(), context.root) if _kept(f, context)
+        ]
     notebook = None
     if "sync" in checks:
         from nbtools.pairing import pair_of_script
@@ -178,10 +181,7 @@ def check_script(
 
 
 def _kept(finding: Finding, context: CheckContext) -> bool:
-    return (
-        finding.rule not in context.ignore_rules
-        and finding.stable_fingerprint() not in context.accepted
-    )
+    return finding.rule not in context.ignore_rules and not finding.matches(context.accepted)
 
 
 def check_notebook(nbfile: NotebookFile, checks: list[str], context: CheckContext) -> list[Finding]:

@@ -99,6 +99,8 @@ class Finding:
     masked: str | None = None
     fingerprint: str | None = None
     extra: dict[str, Any] = _field(default_factory=dict)
+    #: fingerprints the same finding had in older baselines (not reported)
+    aliases: tuple[str, ...] = ()
 
     @property
     def location(self) -> str:
@@ -128,6 +130,10 @@ class Finding:
             )
         )
         return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+    def matches(self, accepted: set[str] | frozenset[str]) -> bool:
+        """Whether a baseline accepts this finding (by its fingerprint or an older one)."""
+        return self.stable_fingerprint() in accepted or any(a in accepted for a in self.aliases)
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as JSON-ready data; absent keys are ``None``."""

@@ -300,3 +300,50 @@ def test_model_ids_slugs_run_paths_and_paths_are_not_secrets(tmp_path: Path, val
         [],
         ["scan/high-entropy-string"],
     )
+
+
+def test_baseline_does_not_depend_on_the_working_directory(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_nb(git_repo / "nb" / "a.ipynb", make_nb([make_cell("code", f"k = '{STRIPE}'")]))
+    monkeypatch.chdir(git_repo)
+    assert main(["scan", "-q", "--baseline", ".b.json", "--update-baseline", "."]) == 0
+    stored = json.loads((git_repo / ".b.json").read_text())
+    assert stored["version"] == 2
+    assert [e["path"] for e in stored["findings"]] == ["nb/a.ipynb"]  # relative to the repo
+    for cwd, baseline, target in [
+        (git_repo.parent, "repo/.b.json", "repo"),
+        (git_repo / "nb", "../.b.json", "a.ipynb"),
+        (git_repo, ".b.json", str(git_repo / "nb")),
+    ]:
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        code, data = run_json(["--baseline", baseline, target], capsys)
+        assert (code, data["findings"], data["baselined"]) == (0, [], 1), cwd
+
+
+def test_version_1_baseline_written_from_the_root_keeps_working(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nbtools.secrets.masking import fingerprint
+
+    write_nb(git_repo / "nb" / "a.ipynb", make_nb([make_cell("code", f"k = '{STRIPE}'")]))
+    old = fingerprint("nb/a.ipynb", "scan/stripe-key", STRIPE)  # as version 1 wrote it
+    entry = {"fingerprint": old, "rule": "scan/stripe-key", "path": "nb/a.ipynb"}
+    (git_repo / "old.json").write_text(json.dumps({"version": 1, "findings": [entry]}))
+    monkeypatch.chdir(git_repo.parent)
+    code, data = run_json(["--baseline", "repo/old.json", "repo"], capsys)
+    assert (code, data["baselined"]) == (0, 1)
+
+
+def test_baseline_from_config_is_relative_to_the_config(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_nb(git_repo / "a.ipynb", make_nb([make_cell("code", f"k = '{STRIPE}'")]))
+    (git_repo / "pyproject.toml").write_text('[tool.nbtools.scan]\nbaseline = ".b.json"\n')
+    monkeypatch.chdir(git_repo)
+    assert main(["scan", "-q", "--update-baseline", "."]) == 0
+    monkeypatch.chdir(git_repo.parent)
+    capsys.readouterr()
+    assert main(["scan", "-q", "repo"]) == 0
+    assert main(["check", "-q", "--select", "secrets", "repo"]) == 0

@@ -82,12 +82,14 @@ def enabled_checks(options: dict[str, Any]) -> list[str]:
 
 
 def make_context(request: Request) -> CheckContext:
+    from nbtools.commands.scan import resolve_baseline
+    from nbtools.secrets.baseline import baseline_root, load_baseline
+
     options = request.options
     accepted: frozenset[str] = frozenset()
-    if options["baseline"] and "secrets" in enabled_checks(options):
-        from nbtools.secrets.baseline import load_baseline
-
-        accepted = frozenset(load_baseline(options["baseline"]))
+    baseline = resolve_baseline(request)
+    if baseline and "secrets" in enabled_checks(options):
+        accepted = frozenset(load_baseline(baseline))
     state_file = options["state_file"]
     if state_file and not os.path.isabs(state_file) and request.config.path is not None:
         state_file = str(request.config.root / state_file)  # as `nbtools sync` resolves it
@@ -95,6 +97,7 @@ def make_context(request: Request) -> CheckContext:
         strip=strip_command.strip_options(options),
         ignore_rules=frozenset(options["ignore_rules"]),
         accepted=accepted,
+        root=baseline_root(baseline, request.paths),
         state_file=state_file or None,
     )
 

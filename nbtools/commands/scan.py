@@ -10,7 +10,7 @@ from nbtools.errors import InputError, UsageError
 from nbtools.findings import FAIL_ON_CHOICES, fail_level
 from nbtools.notebook import write_notebook
 from nbtools.report import FileResult, Report
-from nbtools.secrets.baseline import load_baseline, write_baseline
+from nbtools.secrets.baseline import baseline_root, load_baseline, write_baseline
 from nbtools.secrets.fix import fixable, leaking_outputs, remove_outputs
 from nbtools.secrets.scanner import TEXT_SUFFIXES, scan_paths
 
@@ -84,7 +84,7 @@ def execute(request: Request) -> Report:
     options = request.options
     report = Report(NAME)
     report.fail_on = fail_level(request.args.fail_on, request.config, NAME)
-    baseline_path: str = options["baseline"]
+    baseline_path = resolve_baseline(request)
     if args.update_baseline and not baseline_path:
         raise UsageError("--update-baseline needs --baseline FILE")
     if args.fix and args.update_baseline:
@@ -95,7 +95,10 @@ def execute(request: Request) -> Report:
     )
     if "-" in files:
         raise UsageError("nbtools scan reads files, not stdin")
-    outcomes = scan_paths(files, options["jobs"]) if not args.fix else _scan_for_fix(files)
+    root = baseline_root(baseline_path, request.paths)
+    outcomes = (
+        scan_paths(files, options["jobs"], root) if not args.fix else _scan_for_fix(files, root)
+    )
     ignored: frozenset[str] = options["ignore_rules"]
     everything: list[Finding] = []
     baselined = 0
@@ -108,7 +111,7 @@ def execute(request: Request) -> Report:
             continue
         found = [f for f in outcome.findings if f.rule not in ignored]
         everything.extend(found)
-        new = [f for f in found if f.stable_fingerprint() not in accepted]
+        new = [f for f in found if not f.matches(accepted)]
         baselined += len(found) - len(new)
         if args.update_baseline:
             report.add_file(FileResult(outcome.path, "clean"))
@@ -119,7 +122,7 @@ def execute(request: Request) -> Report:
         report.add_findings(new)
         report.add_file(FileResult(outcome.path, "findings" if new else "clean"))
     if args.update_baseline:
-        written = write_baseline(baseline_path, everything)
+        written = write_baseline(baseline_path, everything, root)
         report.sections["baseline"] = {"path": baseline_path, "findings": len(everything)}
         verb = "wrote" if written else "unchanged"
         report.sections["summary_line"] = f"baseline {verb}: {len(everything)} findings accepted"
@@ -128,11 +131,23 @@ def execute(request: Request) -> Report:
     return report
 
 
-def _scan_for_fix(files: list[str]) -> list[Outcome]:
+def resolve_baseline(request: Request) -> str:
+    """The baseline file: as given on the command line, or from the configuration (relative
+    to the ``pyproject.toml`` that names it, not to where nbtools was started)."""
+    import os
+
+    path: str = request.options["baseline"]
+    from_config = getattr(request.args, "baseline", None) is None
+    if path and from_config and request.config.path is not None and not os.path.isabs(path):
+        path = os.path.join(request.config.root_dir, path)
+    return path
+
+
+def _scan_for_fix(files: list[str], root: str) -> list[Outcome]:
     from nbtools.secrets.scanner import scan_path
 
     # in-process, keeping each parsed notebook so that it is not read twice
-    return [scan_path(path, keep=True) for path in files]
+    return [scan_path(path, keep=True, root=root) for path in files]
 
 
 def _fix(report: Report, outcome: Outcome, findings: list[Finding]) -> None:

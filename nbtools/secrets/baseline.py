@@ -1,18 +1,43 @@
-"""Accepted findings, keyed by content fingerprint (never by line, never the value)."""
+"""Accepted findings, keyed by content fingerprint (never by line, never the value).
+
+Fingerprints and the paths beside them are relative to the baseline's root: the repository
+that holds the baseline file, or the baseline's folder outside git. So a baseline written in
+``repo/`` accepts the same findings when used as ``nbtools scan --baseline repo/.b.json repo``
+from anywhere. Version 1 baselines (paths as given on the command line) keep working: a
+finding also carries the fingerprint it had then (:attr:`Finding.aliases`).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from nbtools.errors import InputError
 from nbtools.notebook import atomic_write
+from nbtools.secrets.masking import key_path
 
 if TYPE_CHECKING:
     from nbtools.findings import Finding
 
-VERSION = 1
+VERSION = 2
+
+
+def baseline_root(baseline: str | None, paths: Sequence[str] = ()) -> str:
+    """What fingerprint paths are relative to: the repository holding the baseline (else the
+    baseline's folder); without a baseline, the repository of the inputs (else the cwd)."""
+    from nbtools.discovery import git_root
+
+    if baseline:
+        folder = os.path.dirname(os.path.abspath(baseline))
+        return git_root(folder) or folder
+    from nbtools.config import common_start
+
+    start = common_start(list(paths) or ["."])
+    if not os.path.isdir(start):
+        start = os.path.dirname(start)
+    return git_root(start) or os.getcwd()
 
 
 def load_baseline(path: str) -> set[str]:
@@ -33,13 +58,13 @@ def load_baseline(path: str) -> set[str]:
     return {e["fingerprint"] for e in entries if isinstance(e, dict) and "fingerprint" in e}
 
 
-def render_baseline(findings: Iterable[Finding]) -> str:
-    """Baseline JSON: fingerprint, rule and path of each finding (sorted, stable)."""
+def render_baseline(findings: Iterable[Finding], root: str | None = None) -> str:
+    """Baseline JSON: fingerprint, rule and (root-relative) path of each finding (sorted)."""
     entries = {
         f.stable_fingerprint(): {
             "fingerprint": f.stable_fingerprint(),
             "rule": f.rule,
-            "path": f.path,
+            "path": key_path(f.path, root),
         }
         for f in findings
     }
@@ -51,9 +76,9 @@ def render_baseline(findings: Iterable[Finding]) -> str:
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
-def write_baseline(path: str, findings: Iterable[Finding]) -> bool:
+def write_baseline(path: str, findings: Iterable[Finding], root: str | None = None) -> bool:
     """Write the baseline if its content changes; True if written."""
-    text = render_baseline(findings)
+    text = render_baseline(findings, root)
     target = Path(path)
     try:
         if target.read_text(encoding="utf-8") == text:

@@ -8,6 +8,7 @@ cell does not invalidate a baseline).
 from __future__ import annotations
 
 import hashlib
+import os
 
 _PEM_PREFIX = "-----BEGIN"
 
@@ -27,3 +28,23 @@ def fingerprint(path: str, rule: str, value: str) -> str:
     """A content fingerprint: the same secret in the same file keeps it wherever it moves."""
     key = "\0".join(("nbtools-scan-v1", path.replace("\\", "/"), rule, value))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def key_path(path: str, root: str | None) -> str:
+    """The path that goes into a fingerprint: relative to ``root`` (the repository, or the
+    baseline's folder outside git) so it does not depend on where nbtools was started."""
+    if root is None:
+        return os.path.normpath(path).replace("\\", "/")
+    try:
+        rel = os.path.relpath(os.path.abspath(path), root)
+    except ValueError:  # another drive
+        rel = os.path.abspath(path)
+    return rel.replace("\\", "/")
+
+
+def fingerprints(path: str, root: str | None, rule: str, value: str) -> tuple[str, tuple[str, ...]]:
+    """The fingerprint from the root-relative path, and the one older baselines hold (from the
+    path as given) when it differs."""
+    new = fingerprint(key_path(path, root), rule, value)
+    old = fingerprint(os.path.normpath(path), rule, value)
+    return new, (() if old == new else (old,))

@@ -7,7 +7,6 @@ being decoded. Disk lines (``json_line``) are computed only for notebooks with f
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, Sequence, Tuple, Union
 
@@ -15,7 +14,7 @@ from nbtools.findings import Finding, Where
 from nbtools.jsonpos import LineMap
 from nbtools.notebook import NotebookFile, cell_lists, multiline, tags_of
 from nbtools.secrets.engine import Engine, Hit, strip_ansi
-from nbtools.secrets.masking import fingerprint, mask
+from nbtools.secrets.masking import fingerprints, mask
 
 #: a cell carrying this tag is exempt from ``nbtools scan`` (sources, outputs, markdown)
 ALLOW_TAG = "nbtools-allow"
@@ -280,8 +279,10 @@ def suppressed(hit: Hit, text: str, loc: Location) -> bool:
     return any(marker in line for marker in ALLOW_COMMENTS)
 
 
-def scan_notebook(nbfile: NotebookFile, engine: Engine) -> list[Finding]:
-    """Scan a parsed notebook; the notebook is not read again."""
+def scan_notebook(nbfile: NotebookFile, engine: Engine, root: str | None = None) -> list[Finding]:
+    """Scan a parsed notebook; the notebook is not read again.
+
+    Fingerprints use the path relative to ``root`` (see :func:`masking.key_path`)."""
     texts = [text for text, _ in notebook_parts(nbfile.nb, locate=False)]
     result: list[Finding] = []
     hits = engine.scan(texts)
@@ -289,7 +290,6 @@ def scan_notebook(nbfile: NotebookFile, engine: Engine) -> list[Finding]:
         return result
     parts = notebook_parts(nbfile.nb)
     linemap = LineMap(nbfile.text)
-    path = os.path.normpath(nbfile.path)
     for hit in hits:
         text, loc = parts[hit.part]
         assert loc is not None  # the located walk builds every location
@@ -298,6 +298,7 @@ def scan_notebook(nbfile: NotebookFile, engine: Engine) -> list[Finding]:
         line: int | None = hit.line if loc.where is not Where.METADATA else None
         json_path, _ = _element_line(loc, hit.line)
         json_line = linemap.line(*json_path) or linemap.line(*loc.path)
+        fingerprint, aliases = fingerprints(nbfile.path, root, hit.rule.id, hit.value)
         finding = Finding(
             path=nbfile.path,
             rule=hit.rule.id,
@@ -311,7 +312,8 @@ def scan_notebook(nbfile: NotebookFile, engine: Engine) -> list[Finding]:
             line=line,
             json_line=json_line,
             masked=mask(hit.value),
-            fingerprint=fingerprint(path, hit.rule.id, hit.value),
+            fingerprint=fingerprint,
+            aliases=aliases,
         )
         result.append(finding)
     return result

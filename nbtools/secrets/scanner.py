@@ -44,8 +44,13 @@ class Outcome:
     nbfile: NotebookFile | None = None  # kept for --fix (not sent between processes)
 
 
-def scan_path(path: str, keep: bool = False, accelerate: bool = False) -> Outcome:
-    """Read ``path`` once and scan it as a notebook (``.ipynb``) or as text."""
+def scan_path(
+    path: str, keep: bool = False, accelerate: bool = False, root: str | None = None
+) -> Outcome:
+    """Read ``path`` once and scan it as a notebook (``.ipynb``) or as text.
+
+    Fingerprints use the path relative to ``root`` (the repository or the baseline's folder).
+    """
     engine = default_engine(accelerate)
     try:
         raw = Path(path).read_bytes()
@@ -60,11 +65,13 @@ def scan_path(path: str, keep: bool = False, accelerate: bool = False) -> Outcom
             nbfile = loads_notebook(raw, path) if keep else _parse_only(raw, path)
             if not engine.may_match(raw):  # parsed all the same: a broken file is an error
                 return Outcome(path, nbfile=nbfile if keep else None)
-            return Outcome(path, scan_notebook(nbfile, engine), nbfile=nbfile if keep else None)
+            return Outcome(
+                path, scan_notebook(nbfile, engine, root), nbfile=nbfile if keep else None
+            )
         if is_binary(raw):
             return Outcome(path, skipped="binary file")
         text = decode(raw, path)
-        return Outcome(path, scan_text(path, text.lstrip("\ufeff"), engine))
+        return Outcome(path, scan_text(path, text.lstrip("\ufeff"), engine, root))
     except InputError as exc:
         return Outcome(path, error=exc.reason)
 
@@ -80,12 +87,10 @@ def _parse_only(raw: bytes, path: str) -> NotebookFile:
     return NotebookFile(path=path, raw=raw, text=text, nb=nb, layout=NBFORMAT_LAYOUT)
 
 
-def _scan_many(paths: Sequence[str], accelerate: bool = False) -> list[Outcome]:
-    return [scan_path(p, accelerate=accelerate) for p in paths]
-
-
-def _scan_many_accelerated(paths: Sequence[str]) -> list[Outcome]:
-    return _scan_many(paths, accelerate=True)
+def _scan_many(
+    paths: Sequence[str], accelerate: bool = False, root: str | None = None
+) -> list[Outcome]:
+    return [scan_path(p, accelerate=accelerate, root=root) for p in paths]
 
 
 def _total_size(paths: Sequence[str]) -> int:
@@ -98,7 +103,7 @@ def _total_size(paths: Sequence[str]) -> int:
     return total
 
 
-def scan_paths(paths: Sequence[str], jobs: int = 0) -> list[Outcome]:
+def scan_paths(paths: Sequence[str], jobs: int = 0, root: str | None = None) -> list[Outcome]:
     """Scan every path, in input order; ``jobs`` 0 means decide by batch size and cores."""
     workers = jobs if jobs > 0 else (os.cpu_count() or 1)
     if jobs == 0 and (len(paths) < PARALLEL_MIN_FILES and _total_size(paths) < PARALLEL_MIN_BYTES):
@@ -106,19 +111,20 @@ def scan_paths(paths: Sequence[str], jobs: int = 0) -> list[Outcome]:
     workers = min(workers, len(paths))
     accelerate = len(paths) >= ACCELERATE_MIN_FILES
     if workers <= 1:
-        return _scan_many(paths, accelerate)
+        return _scan_many(paths, accelerate, root)
     # imported here: a small batch (a pre-commit call) never pays for them
+    import functools
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     if "fork" not in multiprocessing.get_all_start_methods():
-        return _scan_many(paths, accelerate)
+        return _scan_many(paths, accelerate, root)
     # a few chunks per worker balance uneven files without much pickling overhead
     size = max(1, -(-len(paths) // (workers * 4)))
     chunks = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
     context = multiprocessing.get_context("fork")
     default_engine(accelerate)  # compile once; forked workers inherit it
-    task = _scan_many_accelerated if accelerate else _scan_many
+    task = functools.partial(_scan_many, accelerate=accelerate, root=root)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         results = list(pool.map(task, chunks))
     return [outcome for chunk in results for outcome in chunk]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from nbtools.findings import Finding, Where
 from nbtools.secrets.envfiles import scan_env_file
-from nbtools.secrets.masking import fingerprint, mask
+from nbtools.secrets.masking import fingerprint, fingerprints, key_path, mask
 from nbtools.secrets.notebook_scan import ALLOW_COMMENTS
 
 if TYPE_CHECKING:
@@ -19,15 +18,15 @@ def is_binary(raw: bytes) -> bool:
     return b"\0" in raw[:8192]
 
 
-def scan_text(path: str, text: str, engine: Engine) -> list[Finding]:
+def scan_text(path: str, text: str, engine: Engine, root: str | None = None) -> list[Finding]:
     """Findings in one text file; lines are file lines (``line`` and ``json_line`` agree)."""
     findings: list[Finding] = []
-    norm = os.path.normpath(path)
     lines = text.splitlines()
     for hit in engine.scan([text]):
         line_text = lines[hit.line - 1] if hit.line <= len(lines) else ""
         if any(marker in line_text for marker in ALLOW_COMMENTS):
             continue
+        print_, aliases = fingerprints(path, root, hit.rule.id, hit.value)
         findings.append(
             Finding(
                 path=path,
@@ -38,11 +37,16 @@ def scan_text(path: str, text: str, engine: Engine) -> list[Finding]:
                 line=hit.line,
                 json_line=hit.line,
                 masked=mask(hit.value),
-                fingerprint=fingerprint(norm, hit.rule.id, hit.value),
+                fingerprint=print_,
+                aliases=aliases,
             )
         )
     for finding in scan_env_file(path, text):
         line_text = lines[finding.line - 1] if finding.line and finding.line <= len(lines) else ""
         if not any(marker in line_text for marker in ALLOW_COMMENTS):
+            # a configuration finding has no value: its place (rule and line text) stands in
+            old = finding.stable_fingerprint()
+            finding.fingerprint = fingerprint(key_path(path, root), finding.rule, line_text.strip())
+            finding.aliases = () if old == finding.fingerprint else (old,)
             findings.append(finding)
     return findings
