@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, List
 
 from nbtools.errors import InputError, UsageError
-from nbtools.findings import Finding, Rule, Severity, Where, register_rules
+from nbtools.findings import Finding, Rule, Severity, Suppression, Where, register_rules
 from nbtools.jsonpos import locate_findings as locate
 from nbtools.strip import StripOptions, clean_changes, uncounted_kept_outputs
 
@@ -37,7 +37,9 @@ class CheckContext:
     strip: StripOptions = field(default_factory=StripOptions)
     ignore_rules: frozenset[str] = frozenset()
     accepted: frozenset[str] = frozenset()  # fingerprints from the scan baseline
+    baseline: str = ""  # the baseline's path, named in reports of what it suppresses
     root: str | None = None  # fingerprint paths are relative to it (secrets.baseline)
+    ignore_origin: str = "ignore_rules"  # where ignore_rules is set ("pyproject.toml:12")
     state_file: str | None = None
     _sync_state: Any = None
 
@@ -79,7 +81,7 @@ def check_secrets(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
     from nbtools.secrets.engine import default_engine
     from nbtools.secrets.notebook_scan import scan_notebook
 
-    return [f for f in scan_notebook(nbfile, default_engine(), context.root) if _kept(f, context)]
+    return scan_notebook(nbfile, default_engine(), context.root)
 
 
 def check_sync(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
@@ -168,9 +170,8 @@ def check_script(
         from nbtools.secrets.engine import default_engine
         from nbtools.secrets.text_scan import scan_text
 
-        findings = [
-            f for f in scan_text(path, text, default_engine(), context.root) if _kept(f, context)
-        ]
+        findings = scan_text(path, text, default_engine(), context.root)
+        suppress(findings, context)
     notebook = None
     if "sync" in checks:
         from nbtools.pairing import pair_of_script
@@ -180,14 +181,32 @@ def check_script(
     return findings, notebook
 
 
-def _kept(finding: Finding, context: CheckContext) -> bool:
-    return finding.rule not in context.ignore_rules and not finding.matches(context.accepted)
+def suppress(findings: list[Finding], context: CheckContext) -> None:
+    """Mark what ``ignore_rules`` (any rule family) and the scan baseline suppress."""
+    from nbtools.suppress import EXTERNAL, suppress_rules
+
+    suppress_rules(findings, context.ignore_rules, context.ignore_origin)
+    if context.accepted:
+        accepted = Suppression(
+            EXTERNAL, "baseline", context.baseline, "accepted in the scan baseline"
+        )
+        for finding in findings:
+            if finding.suppression is None and finding.matches(context.accepted):
+                finding.suppression = accepted
 
 
 def check_notebook(nbfile: NotebookFile, checks: list[str], context: CheckContext) -> list[Finding]:
-    """Run ``checks`` (names from :data:`CHECKS`) over one notebook; the file is untouched."""
+    """Run ``checks`` (names from :data:`CHECKS`) over one notebook; the file is untouched.
+
+    Findings that a cell tag, cell metadata, a comment, ``ignore_rules`` or the baseline
+    allows are returned marked as suppressed (:mod:`nbtools.suppress`), for every rule family.
+    """
+    from nbtools.suppress import suppress_in_notebook
+
     findings: list[Finding] = []
     for name in checks:
         findings.extend(CHECKS[name](nbfile, context))
     locate(findings, nbfile)
+    suppress_in_notebook(findings, nbfile.nb)
+    suppress(findings, context)
     return findings

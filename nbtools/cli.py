@@ -226,8 +226,6 @@ def _emit(report: Any, fmt: str, output: str | None, console: Console) -> None:
 def _summarize(report: Any, console: Console) -> None:
     summary = report.sections.get("summary_line")
     if summary is None:
-        counts = report.counts()
-        parts = [f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items())]
-        summary = ", ".join(parts) if parts else "no files"
+        summary = report.summary_line()
     if console.verbosity >= 0 and report.stdout_payload is None:
         console.info(f"nbtools {report.command}: {summary}")

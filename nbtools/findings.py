@@ -76,6 +76,33 @@ class Rule:
     severity: Severity = Severity.ERROR
 
 
+@record(frozen=True)
+class Suppression:
+    """Why a finding is not counted: it is still reported, as suppressed, with its source.
+
+    ``kind`` is SARIF's: ``inSource`` (a comment, a cell tag or cell metadata in the file
+    itself) or ``external`` (configuration, a baseline, the command line).
+    """
+
+    kind: str
+    source: str  # "comment", "cell tag", "cell metadata", "ignore_rules", "exclude", "baseline"
+    location: str  # where the suppression is written: "pyproject.toml:12", "nb.ipynb:cell 3:2"
+    justification: str = ""
+
+    @property
+    def origin(self) -> str:
+        """``source`` and ``location`` as one label, e.g. ``baseline .b.json``."""
+        return f"{self.source} {self.location}" if self.location else self.source
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "source": self.source,
+            "location": self.location,
+            "justification": self.justification,
+        }
+
+
 @record
 class Finding:
     """One thing a command found, located in a notebook or a file.
@@ -101,6 +128,8 @@ class Finding:
     extra: dict[str, Any] = _field(default_factory=dict)
     #: fingerprints the same finding had in older baselines (not reported)
     aliases: tuple[str, ...] = ()
+    #: set when a comment, tag, configuration or baseline suppresses the finding
+    suppression: Suppression | None = None
 
     @property
     def location(self) -> str:
@@ -153,6 +182,8 @@ class Finding:
             "masked": self.masked,
             "fingerprint": self.stable_fingerprint(),
         }
+        if self.suppression is not None:
+            data["suppression"] = self.suppression.to_dict()
         data.update(self.extra)
         return data
 

@@ -40,6 +40,9 @@ class Report:
     command: str
     files: list[FileResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    #: findings a comment, tag, configuration or baseline suppresses: not counted as
+    #: findings, but reported by source (summary, JSON ``suppressed``, SARIF suppressions)
+    suppressed: list[Finding] = field(default_factory=list)
     sections: dict[str, Any] = field(default_factory=dict)
     diffs: list[str] = field(default_factory=list)
     stdout_payload: bytes | None = None  # filter mode: the document itself
@@ -58,12 +61,17 @@ class Report:
         self.files.append(FileResult(path, "error", reason))
 
     def add_findings(self, findings: list[Finding]) -> None:
-        self.findings.extend(findings)
+        for finding in findings:
+            if finding.suppression is None:
+                self.findings.append(finding)
+            else:
+                self.suppressed.append(finding)
 
     def merge(self, other: Report) -> None:
         """Fold another report (another command, another shard) into this one."""
         self.files.extend(other.files)
         self.findings.extend(other.findings)
+        self.suppressed.extend(other.suppressed)
         self.diffs.extend(other.diffs)
         for key, value in other.sections.items():
             if isinstance(value, list) and isinstance(self.sections.get(key), list):
@@ -88,7 +96,41 @@ class Report:
         for finding in self.findings:
             key = f"findings_{finding.severity.value}"
             out[key] = out.get(key, 0) + 1
+        if self.suppressed:
+            out["suppressed"] = len(self.suppressed)
         return out
+
+    def summary_line(self) -> str:
+        """One line for people: files by status, findings by severity, suppressions by source
+        (``2 clean, 1 with findings, 1 file error; 1 error, 2 warnings; 3 suppressed (2 by baseline .b.json,
+        1 by comment nb.ipynb:cell 2:1)``)."""
+        files: dict[str, int] = {}
+        for f in self.files:
+            files[f.status] = files.get(f.status, 0) + 1
+        parts = [_status_phrase(status, n) for status, n in sorted(files.items())]
+        line = ", ".join(parts) if parts else "no files"
+        severities: dict[Severity, int] = {}
+        for finding in self.findings:
+            severities[finding.severity] = severities.get(finding.severity, 0) + 1
+        found = [
+            _plural(severities[s], s.value)
+            for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)
+            if s in severities
+        ]
+        if found:
+            line += "; " + ", ".join(found)
+        if self.suppressed:
+            by_origin: dict[str, int] = {}
+            for finding in self.suppressed:
+                assert finding.suppression is not None
+                origin = finding.suppression.origin
+                by_origin[origin] = by_origin.get(origin, 0) + 1
+            shown = sorted(by_origin.items(), key=lambda item: (-item[1], item[0]))
+            detail = ", ".join(f"{n} by {origin}" for origin, n in shown[:5])
+            if len(shown) > 5:
+                detail += f", {sum(n for _, n in shown[5:])} more"
+            line += f"; {len(self.suppressed)} suppressed ({detail})"
+        return line
 
     def failing_findings(self) -> list[Finding]:
         if self.fail_on is not None:
@@ -110,3 +152,20 @@ class Report:
         if self.fail_on is None and any(f.status == "findings" for f in self.files):
             return ExitCode.FINDINGS
         return ExitCode.OK
+
+
+#: how a file status reads after a count ("2 clean", "1 with findings", "1 would change")
+_STATUS_WORDS = {
+    "findings": "with findings",
+    "would_change": "would change",
+}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _status_phrase(status: str, n: int) -> str:
+    if status == "error":
+        return _plural(n, "file error")
+    return f"{n} {_STATUS_WORDS.get(status, status.replace('_', ' '))}"

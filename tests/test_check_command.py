@@ -308,3 +308,109 @@ def test_check_fails_on_errors_only_by_default(tmp_path: Path) -> None:
     assert main([*args, "--fail-on", "warning"]) == 1
     (tmp_path / "pyproject.toml").write_text('[tool.nbtools.check]\nfail_on = "warning"\n')
     assert main(args) == 1
+
+
+def _hidden(tmp_path: Path, first_cell: dict[str, Any] | None = None) -> Path:
+    """Cell 1 uses `model` (defined by no cell) on line 2; cell 2 uses `later`, defined below."""
+    cells = [
+        first_cell or make_cell(source="import math\nprint(model)"),
+        make_cell(source="print(later)"),
+        make_cell(source="later = 1"),
+    ]
+    return write_nb(tmp_path / "nb.ipynb", make_nb(cells))
+
+
+def _check_json(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    capsys.readouterr()
+    code = main(["check", "--format", "json", "--select", "hidden-state", *args])
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(
+    ("setting", "left"),
+    [
+        ('["hidden-state/undefined-name"]', ["hidden-state/use-before-def"]),
+        ('["hidden-state"]', []),  # a family prefix
+        ('["hidden-state/*-name"]', ["hidden-state/use-before-def"]),  # a glob
+    ],
+)
+def test_ignore_rules_in_check_table_suppress_hidden_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str, left: list[str]
+) -> None:
+    path = _hidden(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        f"[project]\nname = 'x'\n\n[tool.nbtools.check]\nignore_rules = {setting}\n"
+    )
+    code, data = _check_json([str(path)], capsys)
+    assert [f["rule"] for f in data["findings"]] == left
+    assert code == (1 if left else 0)
+    # suppressed, not hidden: counted by source with the file and line of the setting
+    origin = f"{tmp_path / 'pyproject.toml'}:5"
+    assert {(s["source"], s["location"]) for s in data["suppressions"]} == {
+        ("ignore_rules", origin)
+    }
+    assert all(f["suppression"]["kind"] == "external" for f in data["suppressed"])
+
+
+@pytest.mark.parametrize(
+    ("cell", "source"),
+    [
+        (make_cell(source="import math\nprint(model)  # nbtools: allow"), "comment"),
+        (
+            make_cell(
+                source="import math\nprint(model)  # nbtools: allow[hidden-state/undefined-name]"
+            ),
+            "comment",
+        ),
+        (
+            make_cell(
+                source="import math\nprint(model)",
+                metadata={"tags": ["nbtools-allow:hidden-state/undefined-name"]},
+            ),
+            "cell tag",
+        ),
+        (
+            make_cell(
+                source="import math\nprint(model)",
+                metadata={"nbtools": {"allow": ["hidden-state"], "reason": "set by the runner"}},
+            ),
+            "cell metadata",
+        ),
+    ],
+)
+def test_cell_tag_metadata_and_comment_suppress_any_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cell: dict[str, Any], source: str
+) -> None:
+    code, data = _check_json([str(_hidden(tmp_path, cell))], capsys)
+    assert [f["rule"] for f in data["findings"]] == ["hidden-state/use-before-def"]
+    assert code == 1
+    (suppressed,) = data["suppressed"]
+    assert (suppressed["rule"], suppressed["suppression"]["source"]) == (
+        "hidden-state/undefined-name",
+        source,
+    )
+    assert suppressed["suppression"]["kind"] == "inSource"
+
+
+def test_comment_for_another_rule_does_not_suppress(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cell = make_cell(source="import math\nprint(model)  # nbtools: allow[scan]")
+    _, data = _check_json([str(_hidden(tmp_path, cell))], capsys)
+    assert "suppressed" not in data
+    assert len(data["findings"]) == 2
+
+
+def test_same_suppression_for_strip_and_sync_families(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cell = make_cell(source="print('hi')", execution_count=3, outputs=[STREAM])
+    cell["metadata"] = {"tags": ["nbtools-allow:strip"]}
+    path = write_nb(tmp_path / "nb.ipynb", make_nb([cell]))
+    capsys.readouterr()
+    assert main(["check", "--format", "json", "--select", "strip", str(path)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert sorted(f["rule"] for f in data["suppressed"]) == [
+        "strip/execution-count",
+        "strip/outputs",
+    ]

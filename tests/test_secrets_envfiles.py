@@ -10,7 +10,8 @@ from nbtools.secrets.text_scan import scan_text
 
 
 def rules(path: str, text: str) -> list[tuple[str, int | None]]:
-    return [(f.rule, f.line) for f in scan_text(path, text, default_engine())]
+    found = scan_text(path, text, default_engine())
+    return [(f.rule, f.line) for f in found if f.suppression is None]
 
 
 @pytest.mark.parametrize(
@@ -99,7 +100,12 @@ def test_docker_run_in_a_shell_script() -> None:
 
 
 def test_allow_comment_in_env_file() -> None:
-    assert rules("sshd_config", "PermitRootLogin yes  # nbtools: allow\nAllowUsers a\n") == []
+    text = "PermitRootLogin yes  # nbtools: allow\nAllowUsers a\n"
+    assert rules("sshd_config", text) == []
+    # suppressed, not hidden: the comment is named as the source
+    (found,) = scan_text("sshd_config", text, default_engine())
+    assert found.suppression is not None
+    assert (found.suppression.source, found.suppression.location) == ("comment", "sshd_config:1")
 
 
 def test_env_rules_only_for_their_files() -> None:

@@ -14,7 +14,8 @@ from conftest import make_cell
 from nbtools.findings import Finding, Where
 from nbtools.notebook import read_notebook
 from nbtools.secrets.engine import default_engine
-from nbtools.secrets.notebook_scan import ALLOW_TAG, scan_notebook
+from nbtools.secrets.notebook_scan import scan_notebook
+from nbtools.suppress import ALLOW_TAG
 
 RNG = random.Random(11)
 GHP = "ghp_" + "".join(RNG.choice(string.ascii_letters + string.digits) for _ in range(36))
@@ -126,9 +127,15 @@ def test_inline_comment_tag_and_metadata_suppress(nb_factory: Callable[..., Path
         ),
     ]
     found = scan(nb_factory("e.ipynb", cells))
-    assert [(f.cell_index, f.line, f.rule) for f in found] == [
+    assert [(f.cell_index, f.line, f.rule) for f in found if f.suppression is None] == [
         (0, 2, "scan/github-token"),
         (3, 1, "scan/stripe-key"),
+    ]
+    # the others are reported as suppressed, each with its source
+    assert [(f.cell_index, f.suppression.source) for f in found if f.suppression is not None] == [
+        (0, "comment"),
+        (1, "cell tag"),
+        (2, "cell metadata"),
     ]
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import argparse
 
     from nbtools.commands import Request
-    from nbtools.findings import Finding
+    from nbtools.findings import Finding, Suppression
 
 NAME = "check"
 HELP = "run every static hygiene check (strip-clean, ...) without changing files"
@@ -93,27 +93,42 @@ def make_context(request: Request) -> CheckContext:
     state_file = options["state_file"]
     if state_file and not os.path.isabs(state_file) and request.config.path is not None:
         state_file = str(request.config.root / state_file)  # as `nbtools sync` resolves it
+    from nbtools.suppress import option_origin
+
     return CheckContext(
         strip=strip_command.strip_options(options),
         ignore_rules=frozenset(options["ignore_rules"]),
+        ignore_origin=option_origin(
+            request.config, False, "ignore_rules", [NAME, *INHERIT], "ignore_rules"
+        ),
         accepted=accepted,
+        baseline=baseline,
         root=baseline_root(baseline, request.paths),
         state_file=state_file or None,
     )
 
 
 def execute(request: Request) -> Report:
+    from nbtools.commands.scan import record_suppressions
+    from nbtools.suppress import exclusion
+
     checks = enabled_checks(request.options)
     context = make_context(request)
     report = Report(NAME)
     report.fail_on = fail_level(request.args.fail_on, request.config, NAME)
     report.sections["checks"] = checks
-    files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root_dir)
+    config = request.config
+    # a configuration found in the tree never hides a file from the credential scan
+    skip, tree_exclude = (request.exclude, []) if config.trusted else ([], request.exclude)
+    files = collect_files(request.paths, (".ipynb",), skip, config.root_dir)
     notebooks = [f for f in files if f.endswith(".ipynb")]
     seen = {Path(f).resolve() for f in notebooks}
     for path in request.console.progress(files, total=len(files), label="check"):
+        excluded = exclusion(config, path, tree_exclude) if tree_exclude else None
         if path == "-":
             report.add_error(path, "check reads files, not stdin")
+        elif excluded is not None:
+            _check_excluded(report, path, checks, context, excluded)
         elif path.endswith(".ipynb"):
             _check_notebook(report, path, checks, context)
         elif path.endswith(SCRIPT_SUFFIXES):
@@ -129,7 +144,30 @@ def execute(request: Request) -> Report:
                 _check_notebook(report, str(notebook), ["sync"], context)
         else:
             report.add_file(FileResult(path, "skipped", "not a notebook or a Python script"))
+    record_suppressions(report)
     return report
+
+
+def _check_excluded(
+    report: Report, path: str, checks: list[str], context: CheckContext, excluded: Suppression
+) -> None:
+    """A file the tree's configuration excludes: scanned for credentials only, and what is
+    found is reported as suppressed by that exclusion."""
+    if "secrets" not in checks:
+        report.add_file(FileResult(path, "excluded"))
+        return
+    try:
+        if path.endswith(".ipynb"):
+            findings = check_notebook(read_notebook(path), ["secrets"], context)
+        else:
+            findings = check_script(path, ["secrets"], context)[0]
+    except InputError as exc:
+        report.add_file(FileResult(path, "skipped", exc.reason))
+        return
+    for finding in findings:
+        finding.suppression = finding.suppression or excluded
+    report.add_findings(findings)
+    report.add_file(FileResult(path, "excluded"))
 
 
 def _check_notebook(report: Report, path: str, checks: list[str], context: CheckContext) -> None:
@@ -143,5 +181,6 @@ def _check_notebook(report: Report, path: str, checks: list[str], context: Check
 
 def _add(report: Report, path: str, findings: list[Finding]) -> None:
     report.add_findings(findings)
-    status = "findings" if findings else "clean"
-    report.add_file(FileResult(path, status, f"{len(findings)} finding(s)" if findings else ""))
+    counted = [f for f in findings if f.suppression is None]
+    status = "findings" if counted else "clean"
+    report.add_file(FileResult(path, status, f"{len(counted)} finding(s)" if counted else ""))

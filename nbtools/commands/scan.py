@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 from nbtools.config import Option
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
-from nbtools.findings import FAIL_ON_CHOICES, fail_level
+from nbtools.findings import FAIL_ON_CHOICES, Suppression, fail_level
 from nbtools.notebook import write_notebook
 from nbtools.report import FileResult, Report
 from nbtools.secrets.baseline import baseline_root, load_baseline, write_baseline
 from nbtools.secrets.fix import fixable, leaking_outputs, remove_outputs
 from nbtools.secrets.scanner import TEXT_SUFFIXES, scan_paths
+from nbtools.suppress import EXTERNAL, exclusion, option_origin, summarize, suppress_rules
 
 if TYPE_CHECKING:
     import argparse
@@ -90,9 +91,11 @@ def execute(request: Request) -> Report:
     if args.fix and args.update_baseline:
         raise UsageError("--fix and --update-baseline cannot be combined")
     accepted = load_baseline(baseline_path) if baseline_path and not args.update_baseline else set()
-    files = collect_files(
-        request.paths, (".ipynb", *TEXT_SUFFIXES), request.exclude, request.config.root_dir
-    )
+    config = request.config
+    # configuration found in the tree may suppress findings but never hide a file from the
+    # scan: only the command line or a --config file skips files outright
+    skip, tree_exclude = (request.exclude, []) if config.trusted else ([], request.exclude)
+    files = collect_files(request.paths, (".ipynb", *TEXT_SUFFIXES), skip, config.root_dir)
     if "-" in files:
         raise UsageError("nbtools scan reads files, not stdin")
     root = baseline_root(baseline_path, request.paths)
@@ -100,27 +103,45 @@ def execute(request: Request) -> Report:
         scan_paths(files, options["jobs"], root) if not args.fix else _scan_for_fix(files, root)
     )
     ignored: frozenset[str] = options["ignore_rules"]
+    ignored_at = option_origin(
+        config, args.ignore_rules is not None, "ignore_rules", [NAME], "--ignore-rules"
+    )
+    baseline_note = Suppression(
+        EXTERNAL, "baseline", baseline_path, "accepted in the scan baseline"
+    )
     everything: list[Finding] = []
     baselined = 0
     for outcome in outcomes:
-        if outcome.error is not None:
+        excluded = exclusion(config, outcome.path, tree_exclude) if tree_exclude else None
+        if outcome.error is not None and excluded is None:
             report.add_error(outcome.path, outcome.error)
             continue
-        if outcome.skipped is not None:
-            report.add_file(FileResult(outcome.path, "skipped", outcome.skipped))
+        if outcome.skipped is not None or outcome.error is not None:
+            report.add_file(
+                FileResult(outcome.path, "skipped", outcome.skipped or outcome.error or "")
+            )
             continue
-        found = [f for f in outcome.findings if f.rule not in ignored]
-        everything.extend(found)
-        new = [f for f in found if not f.matches(accepted)]
-        baselined += len(found) - len(new)
+        found = outcome.findings
+        if excluded is not None:
+            for finding in found:
+                finding.suppression = finding.suppression or excluded
+        suppress_rules(found, ignored, ignored_at)
+        for finding in found:
+            if finding.suppression is None and finding.matches(accepted):
+                finding.suppression = baseline_note
+                baselined += 1
+        new = [f for f in found if f.suppression is None]
+        everything.extend(new)
         if args.update_baseline:
             report.add_file(FileResult(outcome.path, "clean"))
             continue
+        report.add_findings([f for f in found if f.suppression is not None])
         if args.fix and new:
             _fix(report, outcome, new)
             continue
         report.add_findings(new)
-        report.add_file(FileResult(outcome.path, "findings" if new else "clean"))
+        status = "excluded" if excluded is not None else ("findings" if new else "clean")
+        report.add_file(FileResult(outcome.path, status))
     if args.update_baseline:
         written = write_baseline(baseline_path, everything, root)
         report.sections["baseline"] = {"path": baseline_path, "findings": len(everything)}
@@ -128,7 +149,15 @@ def execute(request: Request) -> Report:
         report.sections["summary_line"] = f"baseline {verb}: {len(everything)} findings accepted"
     elif accepted:
         report.sections["baselined"] = baselined
+    record_suppressions(report)
     return report
+
+
+def record_suppressions(report: Report) -> None:
+    """The suppressed findings and their count by source, for the JSON report."""
+    if report.suppressed:
+        report.sections["suppressed"] = [f.to_dict() for f in report.suppressed]
+        report.sections["suppressions"] = summarize(report.suppressed)
 
 
 def resolve_baseline(request: Request) -> str:

@@ -10,16 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence, Tuple, Union
 
-from nbtools.findings import Finding, Where
+from nbtools.findings import Finding, Suppression, Where
 from nbtools.jsonpos import LineMap
-from nbtools.notebook import NotebookFile, cell_lists, multiline, tags_of
+from nbtools.notebook import NotebookFile, cell_lists, multiline
 from nbtools.secrets.engine import Engine, Hit, strip_ansi
 from nbtools.secrets.masking import fingerprints, mask
-
-#: a cell carrying this tag is exempt from ``nbtools scan`` (sources, outputs, markdown)
-ALLOW_TAG = "nbtools-allow"
-#: line comments that accept a finding on their line (ours, detect-secrets', gitleaks')
-ALLOW_COMMENTS = ("nbtools: allow", "nbtools:allow", "pragma: allowlist secret", "gitleaks:allow")
+from nbtools.suppress import IN_SOURCE, inline_allowance, suppress_in_notebook
 
 _SKIP_MIME_PREFIXES = ("image/", "audio/", "video/", "application/vnd.jupyter.widget-")
 _SKIP_MIMES = frozenset({"application/pdf", "application/octet-stream", "image/svg+xml"})
@@ -45,22 +41,7 @@ class Location:
     elements: list[str] | None = None
     joined: bool = False  # elements joined with newlines (tracebacks)
     prefix: int = 0  # characters before the value ("key: " for metadata and JSON leaves)
-    allowed: Any = False  # cell-level suppression: True or a collection of rule ids
     line_applies: bool = True
-
-
-def cell_allowance(cell: dict[str, Any]) -> Any:
-    """``True`` (whole cell), a set of rule ids, or ``False``."""
-    if ALLOW_TAG in tags_of(cell):
-        return True
-    meta = (cell.get("metadata") or {}).get("nbtools")
-    if isinstance(meta, dict):
-        allow = meta.get("allow")
-        if allow is True:
-            return True
-        if isinstance(allow, list):
-            return {a for a in allow if isinstance(a, str)}
-    return False
 
 
 def _leaves(value: Any, path: JsonPath, depth: int = 0) -> list[tuple[JsonPath, str]]:
@@ -116,7 +97,6 @@ def _key_value_parts(
             f"{field_prefix}{label}" if field_prefix else label,
             (*json_base, *sub),
             prefix=len(key) + 2,
-            allowed=base.allowed,
             line_applies=base.where is Where.OUTPUT,
         )
         parts.append((f"{key}: {leaf}", loc))
@@ -155,14 +135,13 @@ def _cell_parts(
     parts: list[tuple[str, Location | None]] = []
     cell_type = cell.get("cell_type")
     cell_id = cell.get("id") if isinstance(cell.get("id"), str) else None
-    allowed = cell_allowance(cell) if cell.get("metadata") else False
     where = _WHERE.get(str(cell_type), Where.RAW)
     key = "input" if v3 and cell_type == "code" else "source"
     src = cell.get(key)
     if src:
         elements = src if isinstance(src, list) else None
         loc = (
-            Location(where, index, cell_id, path=(*base, key), elements=elements, allowed=allowed)
+            Location(where, index, cell_id, path=(*base, key), elements=elements)
             if locate
             else None
         )
@@ -177,7 +156,6 @@ def _cell_parts(
                     cell_id,
                     field=f"attachments.{name}",
                     path=(*base, "attachments", name),
-                    allowed=allowed,
                 )
                 if locate
                 else None
@@ -185,15 +163,13 @@ def _cell_parts(
             parts.append((str(name), loc))
     meta = cell.get("metadata")
     if isinstance(meta, dict) and meta:
-        loc = Location(Where.METADATA, index, cell_id, allowed=allowed) if locate else None
+        loc = Location(Where.METADATA, index, cell_id) if locate else None
         parts.extend(_key_value_parts(meta, loc, (*base, "metadata"), "", _SKIP_METADATA))
     outputs = cell.get("outputs")
     if isinstance(outputs, list):
         for out_index, output in enumerate(outputs):
             if isinstance(output, dict):
-                parts.extend(
-                    _output_parts(output, index, cell_id, out_index, base, allowed, locate)
-                )
+                parts.extend(_output_parts(output, index, cell_id, out_index, base, locate))
     return parts
 
 
@@ -203,7 +179,6 @@ def _output_parts(
     cell_id: str | None,
     k: int,
     base: JsonPath,
-    allowed: Any,
     locate: bool,
 ) -> list[tuple[str, Location | None]]:
     parts: list[tuple[str, Location | None]] = []
@@ -219,9 +194,7 @@ def _output_parts(
         if not text:
             return
         loc = (
-            Location(
-                Where.OUTPUT, index, cell_id, k, field_name, path, elements, joined, allowed=allowed
-            )
+            Location(Where.OUTPUT, index, cell_id, k, field_name, path, elements, joined)
             if locate
             else None
         )
@@ -241,7 +214,7 @@ def _output_parts(
                 continue
             path: JsonPath = (*out_base, "data", mime)
             if isinstance(value, (dict, list)) and "json" in mime:
-                loc = Location(Where.OUTPUT, index, cell_id, k, allowed=allowed) if locate else None
+                loc = Location(Where.OUTPUT, index, cell_id, k) if locate else None
                 parts.extend(_key_value_parts(value, loc, path, f"data.{mime}.", frozenset()))
             else:
                 text_part(value, f"data.{mime}", path)
@@ -271,18 +244,17 @@ def _line_text(text: str, offset: int) -> str:
     return text[start : end if end != -1 else len(text)]
 
 
-def suppressed(hit: Hit, text: str, loc: Location) -> bool:
-    """An ``nbtools: allow`` comment on the line, or a cell-level allowance."""
-    if loc.allowed is True or (loc.allowed and hit.rule.id in loc.allowed):
-        return True
-    line = _line_text(text, hit.start)
-    return any(marker in line for marker in ALLOW_COMMENTS)
+def _comment(hit: Hit, text: str) -> str | None:
+    """The justification of an allow comment on the hit's line (a source or an output line)."""
+    return inline_allowance(_line_text(text, hit.start), hit.rule.id)
 
 
 def scan_notebook(nbfile: NotebookFile, engine: Engine, root: str | None = None) -> list[Finding]:
     """Scan a parsed notebook; the notebook is not read again.
 
-    Fingerprints use the path relative to ``root`` (see :func:`masking.key_path`)."""
+    Fingerprints use the path relative to ``root`` (see :func:`masking.key_path`). Findings
+    that a comment, a cell tag or cell metadata allows are returned marked as suppressed
+    (:mod:`nbtools.suppress`)."""
     texts = [text for text, _ in notebook_parts(nbfile.nb, locate=False)]
     result: list[Finding] = []
     hits = engine.scan(texts)
@@ -293,8 +265,6 @@ def scan_notebook(nbfile: NotebookFile, engine: Engine, root: str | None = None)
     for hit in hits:
         text, loc = parts[hit.part]
         assert loc is not None  # the located walk builds every location
-        if suppressed(hit, text, loc):
-            continue
         line: int | None = hit.line if loc.where is not Where.METADATA else None
         json_path, _ = _element_line(loc, hit.line)
         json_line = linemap.line(*json_path) or linemap.line(*loc.path)
@@ -315,5 +285,9 @@ def scan_notebook(nbfile: NotebookFile, engine: Engine, root: str | None = None)
             fingerprint=fingerprint,
             aliases=aliases,
         )
+        why = _comment(hit, text)
+        if why is not None:
+            finding.suppression = Suppression(IN_SOURCE, "comment", finding.location, why)
         result.append(finding)
+    suppress_in_notebook(result, nbfile.nb)
     return result

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from nbtools.findings import Finding, Where
 from nbtools.secrets.envfiles import scan_env_file
 from nbtools.secrets.masking import fingerprint, fingerprints, key_path, mask
-from nbtools.secrets.notebook_scan import ALLOW_COMMENTS
+from nbtools.suppress import suppress_in_text
 
 if TYPE_CHECKING:
     from nbtools.secrets.engine import Engine
@@ -23,9 +23,6 @@ def scan_text(path: str, text: str, engine: Engine, root: str | None = None) -> 
     findings: list[Finding] = []
     lines = text.splitlines()
     for hit in engine.scan([text]):
-        line_text = lines[hit.line - 1] if hit.line <= len(lines) else ""
-        if any(marker in line_text for marker in ALLOW_COMMENTS):
-            continue
         print_, aliases = fingerprints(path, root, hit.rule.id, hit.value)
         findings.append(
             Finding(
@@ -43,10 +40,10 @@ def scan_text(path: str, text: str, engine: Engine, root: str | None = None) -> 
         )
     for finding in scan_env_file(path, text):
         line_text = lines[finding.line - 1] if finding.line and finding.line <= len(lines) else ""
-        if not any(marker in line_text for marker in ALLOW_COMMENTS):
-            # a configuration finding has no value: its place (rule and line text) stands in
-            old = finding.stable_fingerprint()
-            finding.fingerprint = fingerprint(key_path(path, root), finding.rule, line_text.strip())
-            finding.aliases = () if old == finding.fingerprint else (old,)
-            findings.append(finding)
+        # a configuration finding has no value: its place (rule and line text) stands in
+        old = finding.stable_fingerprint()
+        finding.fingerprint = fingerprint(key_path(path, root), finding.rule, line_text.strip())
+        finding.aliases = () if old == finding.fingerprint else (old,)
+        findings.append(finding)
+    suppress_in_text(findings, text)
     return findings
