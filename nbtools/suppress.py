@@ -176,6 +176,17 @@ def summarize(findings: Iterable[Finding]) -> list[dict[str, Any]]:
     ]
 
 
+def shown_path(path: str) -> str:
+    """A path as reports show it: relative to the working directory when under it."""
+    import os
+
+    try:
+        rel = os.path.relpath(os.path.abspath(path))
+    except ValueError:  # another drive
+        return path
+    return path if rel.startswith("..") else rel
+
+
 def option_origin(
     config: Any, given_on_command_line: bool, key: str, tables: Iterable[str], flag: str
 ) -> str:
@@ -183,7 +194,8 @@ def option_origin(
     if given_on_command_line or not config.path:
         return flag
     line = config_line(config.path, tables, key)
-    return f"{config.path}:{line}" if line is not None else str(config.path)
+    shown = shown_path(config.path)
+    return f"{shown}:{line}" if line is not None else shown
 
 
 def exclusion(config: Any, path: str, patterns: Iterable[str]) -> Suppression | None:
@@ -198,7 +210,8 @@ def exclusion(config: Any, path: str, patterns: Iterable[str]) -> Suppression | 
                 "exclude" if pattern in (config.global_value("exclude") or []) else "extend_exclude"
             )
             line = config_line(config.path, [""], key)
-            where = f"{config.path}:{line}" if line is not None else str(config.path)
+            shown = shown_path(config.path)
+            where = f"{shown}:{line}" if line is not None else shown
             return Suppression(
                 EXTERNAL,
                 "exclude",

@@ -347,3 +347,114 @@ def test_baseline_from_config_is_relative_to_the_config(
     capsys.readouterr()
     assert main(["scan", "-q", "repo"]) == 0
     assert main(["check", "-q", "--select", "secrets", "repo"]) == 0
+
+
+def _nested_exclude(tmp_path: Path, table: str = "") -> Path:
+    """A pull request's folder with a secret and a pyproject.toml that tries to hide it."""
+    folder = tmp_path / "nb"
+    path = write_nb(folder / "a.ipynb", make_nb([make_cell("code", f"k = '{STRIPE}'")]))
+    (folder / "pyproject.toml").write_text(
+        table or '[tool.nbtools]\nexclude = ["**"]\n', encoding="utf-8"
+    )
+    return path
+
+
+def test_tree_config_exclude_cannot_hide_a_file_from_the_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _nested_exclude(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code, data = run_json(["nb/a.ipynb"], capsys)
+    assert code == 0  # suppressed, so not failing; but never hidden:
+    assert data["findings"] == []
+    (hidden,) = data["suppressed"]
+    assert hidden["rule"] == "scan/stripe-key" and STRIPE not in json.dumps(data)
+    assert hidden["suppression"]["source"] == "exclude"
+    assert hidden["suppression"]["location"].endswith("nb/pyproject.toml:2")
+    assert [f["status"] for f in data["files"]] == ["excluded"]
+    assert main(["scan", "nb/a.ipynb"]) == 0
+    assert "1 suppressed (1 by exclude " in capsys.readouterr().err
+    # a --config file is chosen by whoever runs nbtools: it may skip files outright
+    code, data = run_json(["--config", str(path.parent / "pyproject.toml"), "nb/a.ipynb"], capsys)
+    assert (code, data["files"], data.get("suppressed")) == (0, [], None)
+
+
+def test_tree_config_ignore_rules_suppress_and_say_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _nested_exclude(tmp_path, '[tool.nbtools.scan]\nignore_rules = ["scan"]\n')
+    monkeypatch.chdir(tmp_path)
+    code, data = run_json(["nb/a.ipynb"], capsys)
+    assert code == 0 and data["findings"] == []
+    assert data["suppressions"] == [
+        {
+            "source": "ignore_rules",
+            "location": f"{Path('nb') / 'pyproject.toml'}:2",
+            "kind": "external",
+            "count": 1,
+        }
+    ]
+
+
+def test_check_still_scans_what_tree_config_excludes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _nested_exclude(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--format", "json", "nb/a.ipynb"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(f["rule"], f["suppression"]["source"]) for f in data["suppressed"]] == [
+        ("scan/stripe-key", "exclude")
+    ]
+
+
+def test_sarif_reports_every_suppression_as_a_suppressed_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import shared_path
+
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(shared_path("schemas", "sarif-2.1.0.json").read_text(encoding="utf-8"))
+    monkeypatch.chdir(tmp_path)
+    _nested_exclude(tmp_path)
+    cells = [
+        make_cell("code", f"a = '{STRIPE}'  # nbtools: allow test key"),
+        make_cell("code", f"b = '{GHP}'", metadata={"tags": ["nbtools-allow"]}),
+        make_cell("code", f"c = '{STRIPE}x'"),
+        make_cell("code", f"d = '{GHP}'.lower()"),
+    ]
+    write_nb(tmp_path / "m.ipynb", make_nb(cells))
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.nbtools]\nexclude = ["nb/**"]\n\n'
+        '[tool.nbtools.scan]\nignore_rules = ["scan/github-token"]\n'
+    )
+    assert main(["scan", "--baseline", "b.json", "--update-baseline", "m.ipynb"]) == 0
+    write_nb(tmp_path / "m.ipynb", make_nb([*cells, make_cell("code", f"e = '{STRIPE}y'")]))
+    capsys.readouterr()
+    code = main(["scan", "--format", "sarif", "--baseline", "b.json", "m.ipynb", "nb/a.ipynb"])
+    log = json.loads(capsys.readouterr().out)
+    jsonschema.validate(log, schema)
+    assert code == 1  # the one new finding
+    results = log["runs"][0]["results"]
+    kinds = sorted(
+        (r["suppressions"][0]["kind"], r["suppressions"][0]["properties"]["source"])
+        for r in results
+        if "suppressions" in r
+    )
+    assert kinds == [
+        ("external", "baseline"),
+        ("external", "exclude"),
+        ("external", "ignore_rules"),
+        ("inSource", "cell tag"),
+        ("inSource", "comment"),
+    ]
+    assert [r["ruleId"] for r in results if "suppressions" not in r] == ["scan/stripe-key"]
+    config = next(
+        r
+        for r in results
+        if "suppressions" in r and r["suppressions"][0]["properties"]["source"] == "ignore_rules"
+    )
+    where = config["suppressions"][0]["location"]["physicalLocation"]
+    assert (where["artifactLocation"]["uri"], where["region"]["startLine"]) == ("pyproject.toml", 5)
+    assert all(r["suppressions"][0]["justification"] for r in results if "suppressions" in r)
+    assert STRIPE not in json.dumps(log) and GHP not in json.dumps(log)

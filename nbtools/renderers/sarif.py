@@ -1,7 +1,8 @@
 """SARIF 2.1.0 for code-scanning tools (GitHub code scanning, VS Code SARIF viewer).
 
 Locations point at the line of the file on disk (``json_line``) so that annotations land
-on the right line of the ``.ipynb``; the cell is given in the result's properties. Only
+on the right line of the ``.ipynb``; the cell is given in the result's properties. Suppressed
+findings are results too, with ``suppressions`` (code scanning shows them as dismissed). Only
 the masked form of a secret ever appears (messages never carry the secret itself).
 """
 
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from nbtools import __version__
-from nbtools.findings import Severity, rule_for
+from nbtools.findings import Severity, Suppression, rule_for
 
 if TYPE_CHECKING:
     from nbtools.console import Console
@@ -113,12 +114,38 @@ def _result(finding: Finding, rule_index: int, root: str | None) -> dict[str, An
     props = _properties(finding)
     if props:
         result["properties"] = props
+    if finding.suppression is not None:
+        result["suppressions"] = [_suppression(finding.suppression, root)]
     return result
+
+
+def _suppression(suppression: Suppression, root: str | None) -> dict[str, Any]:
+    """A SARIF suppression: ``inSource`` (comment, cell tag or metadata) or ``external``
+    (configuration, baseline), with where it is written."""
+    data: dict[str, Any] = {
+        "kind": suppression.kind,
+        "status": "accepted",
+        "justification": suppression.justification or suppression.origin,
+        "properties": {"source": suppression.source, "location": suppression.location},
+    }
+    path, _, line = suppression.location.rpartition(":")
+    if path and line.isdigit() and ":cell " not in suppression.location:
+        uri = artifact_uri(path, root)
+        artifact = (
+            {"uri": uri} if uri.startswith("file:") else {"uri": uri, "uriBaseId": "%SRCROOT%"}
+        )
+        physical: dict[str, Any] = {
+            "artifactLocation": artifact,
+            "region": {"startLine": max(1, int(line))},
+        }
+        data["location"] = {"physicalLocation": physical}
+    return data
 
 
 def to_sarif(report: Report, root: str | None = None) -> dict[str, Any]:
     """The SARIF log of ``report`` (paths made relative to ``root``, default the cwd)."""
-    rule_ids = sorted({f.rule for f in report.findings})
+    everything = [*report.findings, *report.suppressed]
+    rule_ids = sorted({f.rule for f in everything})
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     notifications = [
         {
@@ -149,7 +176,7 @@ def to_sarif(report: Report, root: str | None = None) -> dict[str, Any]:
         "automationDetails": {"id": f"nbtools/{report.command}/"},
         "invocations": [invocation],
         "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(root or os.getcwd()).as_uri() + "/"}},
-        "results": [_result(f, index[f.rule], root) for f in report.findings],
+        "results": [_result(f, index[f.rule], root) for f in everything],
     }
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 
