@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 #: directories never entered when recursing
 SKIP_DIRS = frozenset(
@@ -88,11 +88,13 @@ def git_ignored(paths: Sequence[str], cwd: str | None = None) -> set[str]:
     return {p for p in proc.stdout.decode(errors="replace").split("\0") if p}
 
 
-def _walk(directory: str, suffixes: Sequence[str]) -> Iterable[str]:
+def _walk(
+    directory: str, suffixes: Sequence[str], match: Callable[[str], bool] | None = None
+) -> Iterable[str]:
     for dirpath, dirnames, filenames in os.walk(directory):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         for name in sorted(filenames):
-            if name.endswith(tuple(suffixes)):
+            if name.endswith(tuple(suffixes)) or (match is not None and match(name)):
                 yield os.path.join(dirpath, name)
 
 
@@ -102,8 +104,10 @@ def collect_files(
     exclude: Sequence[str] = (),
     root: str | os.PathLike[str] | None = None,
     respect_gitignore: bool = True,
+    match: Callable[[str], bool] | None = None,
 ) -> list[str]:
-    """Expand directories (recursively, by suffix); keep explicitly named files.
+    """Expand directories (recursively, by suffix or by ``match`` on the file name); keep
+    explicitly named files.
 
     Files found by recursion are dropped when they match ``exclude`` or git ignores
     them; a file named explicitly is kept unless it matches ``exclude`` (pre-commit
@@ -115,7 +119,7 @@ def collect_files(
         if path == "-" or not os.path.isdir(path):
             explicit.append(path)
             continue
-        walked = list(_walk(path, suffixes))
+        walked = list(_walk(path, suffixes, match))
         if respect_gitignore and walked and in_git_worktree(path):
             # ask git from inside the walked directory: it may be another repository
             absolute = {os.path.abspath(f): f for f in walked}

@@ -130,6 +130,9 @@ class Change:
 @record
 class StripResult:
     changes: list[Change] = field(default_factory=list)
+    #: (cell index, cell, outputs) for every output list strip removed, so that a caller can
+    #: tell the user when one held a credential (it must be rotated: it may be pushed already)
+    removed_outputs: list[tuple[int, dict[str, Any], list[Any]]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -295,6 +298,7 @@ def _strip_cell(
     if isinstance(outputs, list) and outputs:
         if not keeps_output(cell, options, nb_keep):
             cell["outputs"] = []
+            result.removed_outputs.append((index, cell, outputs))
             result.changes.append(
                 Change(RULE_OUTPUTS.id, f"{len(outputs)} output(s) removed", index, cell_id)
             )
@@ -320,6 +324,10 @@ def _strip_kept_outputs(
             if not isinstance(o, dict) or _output_size(o) <= options.max_output_size
         ]
         if len(small) != len(outputs):
+            kept_ids = {id(o) for o in small}
+            result.removed_outputs.append(
+                (index, cell, [o for o in outputs if id(o) not in kept_ids])
+            )
             result.changes.append(
                 Change(
                     RULE_OUTPUTS.id,

@@ -100,7 +100,10 @@ def test_manifest_is_valid_and_publishes_every_hook(tmp_path: Path) -> None:
     assert hooks["nbtools-run"]["stages"] == ["manual", "pre-push"]
     assert all("stages" not in h for i, h in hooks.items() if i != "nbtools-run")
     assert hooks["nbtools-strip"]["types"] == ["jupyter"]
-    assert set(hooks["nbtools-scan"]["types_or"]) == {"jupyter", "python"}
+    # the scan hook selects exactly what `nbtools scan` covers
+    from nbtools.secrets.scanner import SCANNED_FILES
+
+    assert hooks["nbtools-scan"]["files"] == SCANNED_FILES
     from nbtools.commands import COMMANDS
 
     for hook in hooks.values():

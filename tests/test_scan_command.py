@@ -458,3 +458,51 @@ def test_sarif_reports_every_suppression_as_a_suppressed_result(
     assert (where["artifactLocation"]["uri"], where["region"]["startLine"]) == ("pyproject.toml", 5)
     assert all(r["suppressions"][0]["justification"] for r in results if "suppressions" in r)
     assert STRIPE not in json.dumps(log) and GHP not in json.dumps(log)
+
+
+@pytest.mark.parametrize(
+    ("name", "scanned"),
+    [
+        ("nb.ipynb", True),
+        ("job.py", True),
+        ("deploy.sh", True),
+        ("run.bash", True),
+        (".env", True),
+        (".env.local", True),
+        ("prod.env", True),
+        ("Dockerfile", True),
+        ("Dockerfile.prod", True),
+        ("api.Dockerfile", True),
+        ("Containerfile", True),
+        ("sshd_config", True),
+        ("README.md", False),
+        ("data.csv", False),
+        ("environment.yml", False),
+        ("image.png", False),
+    ],
+)
+def test_one_definition_of_the_files_scan_covers(name: str, scanned: bool) -> None:
+    """The directory walk and the published pre-commit hook's `files` use one pattern."""
+    import re
+
+    from nbtools.secrets.scanner import SCANNED_FILES, scanned_name
+
+    assert scanned_name(name) is scanned
+    assert (re.search(SCANNED_FILES, f"sub/dir/{name}") is not None) is scanned
+
+
+def test_walk_finds_env_variants_and_odd_encodings_are_scanned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".env.local").write_text(f"GITHUB_TOKEN={GHP}\n")
+    (tmp_path / "Dockerfile.prod").write_text(f"FROM python\nENV GITHUB_TOKEN={GHP}\n")
+    (tmp_path / "legacy.sh").write_bytes(f"# caf\xe9\nexport T={GHP}\n".encode("latin-1"))
+    (tmp_path / "notes.txt").write_text(f"{GHP}\n")  # not covered by a walk
+    code, data = run_json([str(tmp_path)], capsys)
+    assert code == 1
+    assert {Path(f["path"]).name for f in data["findings"]} == {
+        ".env.local",
+        "Dockerfile.prod",
+        "legacy.sh",
+    }
+    assert all(f["status"] != "error" for f in data["files"])

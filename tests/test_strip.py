@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_cell, make_nb, shared_path
+from conftest import make_cell, make_nb, shared_path, write_nb
 
 from nbtools.notebook import iter_cells, read_notebook, source_text, write_notebook
 from nbtools.strip import StripOptions, pop_dotted, strip_notebook
@@ -271,3 +271,31 @@ def test_strip_probe_kitchen_sink(tmp_path: Path) -> None:
     assert set(nbfile.nb["metadata"]) >= {"kernelspec", "jupytext", "language_info"}
     assert not {"widgets", "signature", "papermill", "vscode"} & set(nbfile.nb["metadata"])
     assert cells["md-attach"]["attachments"]
+
+
+def test_strip_reports_a_credential_in_the_outputs_it_removes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Whatever the hook order, a token printed in an output is not stripped without a word."""
+    import json as _json
+
+    from nbtools.cli import main
+
+    token = "ghp_R8x2Kq9LmZ4vT7bN1cW5yH3jD6fG0sAeP2uX"  # made up; nbtools: allow
+    leak = {"output_type": "stream", "name": "stdout", "text": [f"GITHUB_TOKEN={token}\n"]}
+    cells = [
+        make_cell(source="!env", execution_count=1, outputs=[leak]),
+        make_cell(source="print(1)", execution_count=2, outputs=[STREAM]),
+    ]
+    path = write_nb(tmp_path / "nb.ipynb", make_nb(cells))
+    assert main(["strip", "--format", "json", str(path)]) == 1
+    out = capsys.readouterr()
+    data = _json.loads(out.out)
+    (finding,) = data["findings"]
+    assert finding["rule"] == "strip/credential-in-output"
+    assert (finding["cell_index"], finding["output_index"]) == (0, 0)
+    assert "rotate" in finding["message"] and finding["secret_rule"] == "scan/github-token"
+    assert token not in out.out + out.err
+    assert token not in path.read_text()  # stripped all the same
+    # nothing left to remove: the next run passes
+    assert main(["strip", str(path)]) == 0

@@ -12,7 +12,7 @@ from nbtools.notebook import write_notebook
 from nbtools.report import FileResult, Report
 from nbtools.secrets.baseline import baseline_root, load_baseline, write_baseline
 from nbtools.secrets.fix import fixable, leaking_outputs, remove_outputs
-from nbtools.secrets.scanner import TEXT_SUFFIXES, scan_paths
+from nbtools.secrets.scanner import scan_paths, scanned_name
 from nbtools.suppress import EXTERNAL, exclusion, option_origin, summarize, suppress_rules
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def execute(request: Request) -> Report:
     # configuration found in the tree may suppress findings but never hide a file from the
     # scan: only the command line or a --config file skips files outright
     skip, tree_exclude = (request.exclude, []) if config.trusted else ([], request.exclude)
-    files = collect_files(request.paths, (".ipynb", *TEXT_SUFFIXES), skip, config.root_dir)
+    files = collect_files(request.paths, (), skip, config.root_dir, match=scanned_name)
     if "-" in files:
         raise UsageError("nbtools scan reads files, not stdin")
     root = baseline_root(baseline_path, request.paths)

@@ -119,6 +119,8 @@ def execute(request: Request) -> Report:
         if not result.changed:
             report.add_file(FileResult(path, "unchanged"))
             continue
+        if result.removed_outputs:
+            report.add_findings(removed_credentials(path, result))
         summary = _summary(result.changes)
         if args.diff:
             report.diffs.append(_diff(path, nbfile.text, nbfile.render()))
@@ -139,6 +141,16 @@ def execute(request: Request) -> Report:
                 locate_findings(findings, nbfile)
                 report.add_findings(findings)
     return report
+
+
+def removed_credentials(path: str, result: Any) -> list[Any]:
+    """Credentials in the outputs strip removed: reported (masked) so the user rotates them,
+    whatever the order of the strip and scan hooks."""
+    # imported only when outputs were removed: a clean notebook's strip stays lean
+    from nbtools.secrets.engine import default_engine
+    from nbtools.secrets.notebook_scan import scan_removed_outputs
+
+    return scan_removed_outputs(path, result.removed_outputs, default_engine())
 
 
 def _strip_stdin(report: Report, options: StripOptions, name: str, write: bool) -> None:

@@ -10,12 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence, Tuple, Union
 
-from nbtools.findings import Finding, Suppression, Where
+from nbtools.findings import Finding, Rule, Suppression, Where, register_rules
 from nbtools.jsonpos import LineMap
 from nbtools.notebook import NotebookFile, cell_lists, multiline
 from nbtools.secrets.engine import Engine, Hit, strip_ansi
 from nbtools.secrets.masking import fingerprints, mask
-from nbtools.suppress import IN_SOURCE, inline_allowance, suppress_in_notebook
+from nbtools.suppress import IN_SOURCE, cell_allowance, inline_allowance, suppress_in_notebook
+
+REMOVED_CREDENTIAL = "strip/credential-in-output"
+register_rules(
+    Rule(
+        REMOVED_CREDENTIAL,
+        "credential-removed-from-output",
+        "An output that strip removed held a credential",
+        "Stripping removes it from the notebook, not from wherever it went before (a push, a "
+        "shared copy, the git history): rotate the credential.",
+    )
+)
 
 _SKIP_MIME_PREFIXES = ("image/", "audio/", "video/", "application/vnd.jupyter.widget-")
 _SKIP_MIMES = frozenset({"application/pdf", "application/octet-stream", "image/svg+xml"})
@@ -291,3 +302,49 @@ def scan_notebook(nbfile: NotebookFile, engine: Engine, root: str | None = None)
         result.append(finding)
     suppress_in_notebook(result, nbfile.nb)
     return result
+
+
+def scan_removed_outputs(
+    path: str, removed: Sequence[tuple[int, dict[str, Any], list[Any]]], engine: Engine
+) -> list[Finding]:
+    """Credentials in outputs that strip removed (cell index, cell, outputs): the file will not
+    show them any more, but whoever saw them (a push, a shared copy) may still have them."""
+    texts: list[str] = []
+    places: list[Location] = []
+    for index, cell, outputs in removed:
+        cell_id = cell.get("id") if isinstance(cell.get("id"), str) else None
+        for k, output in enumerate(outputs):
+            if isinstance(output, dict):
+                for text, loc in _output_parts(output, index, cell_id, k, (), True):
+                    assert loc is not None
+                    texts.append(text)
+                    places.append(loc)
+    found: list[Finding] = []
+    for hit in engine.scan(texts):
+        loc = places[hit.part]
+        finding = Finding(
+            path=path,
+            rule=REMOVED_CREDENTIAL,
+            message=f"credential removed from outputs: rotate it ({hit.rule.summary}, "
+            f"{hit.rule.id})",
+            cell_index=loc.cell_index,
+            cell_id=loc.cell_id,
+            where=Where.OUTPUT,
+            output_index=loc.output_index,
+            field=loc.field,
+            line=hit.line,
+            masked=mask(hit.value),
+            fingerprint=fingerprints(path, None, hit.rule.id, hit.value)[0],
+            extra={"secret_rule": hit.rule.id},
+        )
+        why = _comment(hit, texts[hit.part])
+        if why is not None:
+            finding.suppression = Suppression(IN_SOURCE, "comment", finding.location, why)
+        found.append(finding)
+    cells = {index: cell for index, cell, _ in removed}
+    for finding in found:
+        allowed = cell_allowance(cells.get(finding.cell_index or 0), finding.rule)
+        if finding.suppression is None and allowed is not None:
+            where = f"{path}:cell {(finding.cell_index or 0) + 1}"
+            finding.suppression = Suppression(IN_SOURCE, allowed[0], where, allowed[1])
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -24,8 +25,20 @@ from nbtools.secrets.text_scan import is_binary, scan_text
 if TYPE_CHECKING:
     from nbtools.findings import Finding
 
-#: what a directory walk picks up besides notebooks (see README "nbtools scan")
-TEXT_SUFFIXES = (".py", ".sh", ".bash", ".env", "Dockerfile", "Containerfile", "sshd_config")
+#: every file ``nbtools scan`` covers, as a path regex: the directory walk uses it on names and
+#: the published pre-commit hook's ``files`` is this same pattern (a test keeps them equal)
+SCANNED_FILES = (
+    r"(^|/)([^/]*\.(ipynb|py|sh|bash|env)|\.env(\.[^/]*)?|[^/]*[.\-_]?[Dd]ockerfile"
+    r"|(Dockerfile|Containerfile)(\.[^/]*)?|[^/]*sshd_config(\.[^/]*)?)$"
+)
+_SCANNED_RE = re.compile(SCANNED_FILES)
+
+
+def scanned_name(name: str) -> bool:
+    """Whether a directory walk scans a file of this name."""
+    return _SCANNED_RE.search(name) is not None
+
+
 #: below these a process pool costs more than it saves (fork, pickling findings back)
 PARALLEL_MIN_FILES = 200
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
@@ -70,7 +83,8 @@ def scan_path(
             )
         if is_binary(raw):
             return Outcome(path, skipped="binary file")
-        text = decode(raw, path)
+        # a text file in another encoding is still scanned: credentials are ASCII
+        text = raw.decode("utf-8", "replace")
         return Outcome(path, scan_text(path, text.lstrip("\ufeff"), engine, root))
     except InputError as exc:
         return Outcome(path, error=exc.reason)
