@@ -175,8 +175,27 @@ def _check_notebook(report: Report, path: str, checks: list[str], context: Check
         nbfile = read_notebook(path)
     except InputError as exc:
         report.add_error(path, exc.reason)
+        if "secrets" in checks:  # a secret in a notebook that cannot be read is still found
+            report.add_findings(_raw_secrets(path, context))
         return
     _add(report, path, check_notebook(nbfile, checks, context))
+
+
+def _raw_secrets(path: str, context: CheckContext) -> list[Finding]:
+    """The credentials in a broken notebook's raw text, by file line."""
+    from nbtools.checks import suppress
+    from nbtools.secrets.engine import default_engine
+    from nbtools.secrets.text_scan import scan_text
+
+    try:
+        raw = Path(path).read_bytes()
+    except OSError:
+        return []
+    if b"\0" in raw[:8192]:
+        return []
+    findings = scan_text(path, raw.decode("utf-8", "replace"), default_engine(), context.root)
+    suppress(findings, context)
+    return findings
 
 
 def _add(report: Report, path: str, findings: list[Finding]) -> None:

@@ -114,9 +114,15 @@ def execute(request: Request) -> Report:
     for outcome in outcomes:
         excluded = exclusion(config, outcome.path, tree_exclude) if tree_exclude else None
         if outcome.error is not None and excluded is None:
+            # exit 2 for the file; a secret found in its raw text is reported all the same
             report.add_error(outcome.path, outcome.error)
+            suppress_rules(outcome.findings, ignored, ignored_at)
+            report.add_findings(outcome.findings)
             continue
         if outcome.skipped is not None or outcome.error is not None:
+            for finding in outcome.findings:  # an excluded file that is not a valid notebook
+                finding.suppression = finding.suppression or excluded
+            report.add_findings(outcome.findings)
             report.add_file(
                 FileResult(outcome.path, "skipped", outcome.skipped or outcome.error or "")
             )

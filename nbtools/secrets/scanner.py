@@ -24,6 +24,7 @@ from nbtools.secrets.text_scan import is_binary, scan_text
 
 if TYPE_CHECKING:
     from nbtools.findings import Finding
+    from nbtools.secrets.engine import Engine
 
 #: every file ``nbtools scan`` covers, as a path regex: the directory walk uses it on names and
 #: the published pre-commit hook's ``files`` is this same pattern (a test keeps them equal)
@@ -48,7 +49,8 @@ ACCELERATE_MIN_FILES = 100
 
 @dataclass
 class Outcome:
-    """One file's result: findings, or the reason it could not be scanned."""
+    """One file's result: findings, and the reason it could not be scanned as what it is (a
+    notebook that cannot be parsed still has the findings of its raw text)."""
 
     path: str
     findings: list[Finding] = field(default_factory=list)
@@ -73,21 +75,44 @@ def scan_path(
         return Outcome(path, error="no such file")
     except OSError as exc:
         return Outcome(path, error=f"cannot read: {exc.strerror or exc}")
+    if path.endswith(".ipynb"):
+        return _scan_notebook_file(path, raw, engine, keep, root)
+    if is_binary(raw):
+        return Outcome(path, skipped="binary file")
+    # a text file in another encoding is still scanned: credentials are ASCII
+    return Outcome(
+        path, scan_text(path, raw.decode("utf-8", "replace").lstrip("\ufeff"), engine, root)
+    )
+
+
+def _scan_notebook_file(
+    path: str, raw: bytes, engine: Engine, keep: bool, root: str | None
+) -> Outcome:
+    """A notebook; one that cannot be parsed or walked (broken JSON, malformed structure) is
+    an error for its file, and its raw text is scanned all the same, reported by file line,
+    so a secret in a malformed notebook is still found."""
     try:
-        if path.endswith(".ipynb"):
-            nbfile = loads_notebook(raw, path) if keep else _parse_only(raw, path)
-            if not engine.may_match(raw):  # parsed all the same: a broken file is an error
-                return Outcome(path, nbfile=nbfile if keep else None)
-            return Outcome(
-                path, scan_notebook(nbfile, engine, root), nbfile=nbfile if keep else None
-            )
-        if is_binary(raw):
-            return Outcome(path, skipped="binary file")
-        # a text file in another encoding is still scanned: credentials are ASCII
-        text = raw.decode("utf-8", "replace")
-        return Outcome(path, scan_text(path, text.lstrip("\ufeff"), engine, root))
+        nbfile = loads_notebook(raw, path) if keep else _parse_only(raw, path)
     except InputError as exc:
-        return Outcome(path, error=exc.reason)
+        return _raw_fallback(path, raw, engine, root, exc.reason)
+    if not engine.may_match(raw):  # parsed all the same: a broken file is an error
+        return Outcome(path, nbfile=nbfile if keep else None)
+    try:
+        findings = scan_notebook(nbfile, engine, root)
+    except (TypeError, AttributeError, KeyError, ValueError, RecursionError) as exc:
+        reason = f"malformed notebook structure ({type(exc).__name__})"
+        return _raw_fallback(path, raw, engine, root, reason)
+    return Outcome(path, findings, nbfile=nbfile if keep else None)
+
+
+def _raw_fallback(path: str, raw: bytes, engine: Engine, root: str | None, reason: str) -> Outcome:
+    if is_binary(raw):
+        return Outcome(path, error=reason)
+    text = raw.decode("utf-8", "replace").lstrip("\ufeff")
+    findings = scan_text(path, text, engine, root)
+    if findings:
+        reason += f"; its raw text was scanned instead ({len(findings)} finding(s) by file line)"
+    return Outcome(path, findings, error=reason)
 
 
 def _parse_only(raw: bytes, path: str) -> NotebookFile:
