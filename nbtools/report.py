@@ -102,12 +102,14 @@ class Report:
 
     def summary_line(self) -> str:
         """One line for people: files by status, findings by severity, suppressions by source
-        (``2 clean, 1 with findings, 1 file error; 1 error, 2 warnings; 3 suppressed (2 by baseline .b.json,
-        1 by comment nb.ipynb:cell 2:1)``)."""
+        (``2 clean, 1 with findings, 1 file error; findings: 1 error, 2 warnings; 3 suppressed
+        (2 by baseline .b.json, 1 by comment nb.ipynb:cell 2:1)``)."""
         files: dict[str, int] = {}
         for f in self.files:
             files[f.status] = files.get(f.status, 0) + 1
-        parts = [_status_phrase(status, n) for status, n in sorted(files.items())]
+        order = {status: i for i, status in enumerate(_STATUS_ORDER)}
+        ranked = sorted(files.items(), key=lambda item: (order.get(item[0], 99), item[0]))
+        parts = [_status_phrase(status, n) for status, n in ranked]
         line = ", ".join(parts) if parts else "no files"
         severities: dict[Severity, int] = {}
         for finding in self.findings:
@@ -118,7 +120,7 @@ class Report:
             if s in severities
         ]
         if found:
-            line += "; " + ", ".join(found)
+            line += "; findings: " + ", ".join(found)
         if self.suppressed:
             by_origin: dict[str, int] = {}
             for finding in self.suppressed:
@@ -154,6 +156,17 @@ class Report:
         return ExitCode.OK
 
 
+#: the order statuses are listed in (others follow, alphabetically)
+_STATUS_ORDER = (
+    "clean",
+    "unchanged",
+    "changed",
+    "would_change",
+    "findings",
+    "excluded",
+    "skipped",
+    "error",
+)
 #: how a file status reads after a count ("2 clean", "1 with findings", "1 would change")
 _STATUS_WORDS = {
     "findings": "with findings",

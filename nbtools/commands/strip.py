@@ -119,7 +119,7 @@ def execute(request: Request) -> Report:
         if not result.changed:
             report.add_file(FileResult(path, "unchanged"))
             continue
-        if result.removed_outputs:
+        if write and result.removed_outputs:  # (with --check the outputs stay, for scan)
             report.add_findings(removed_credentials(path, result))
         summary = _summary(result.changes)
         if args.diff:
@@ -143,10 +143,23 @@ def execute(request: Request) -> Report:
     return report
 
 
+#: every credential rule needs one of these in the text it matches (a superset, for speed)
+_MAY_HOLD_CREDENTIAL = (
+    r"(?i)pass|pwd|secret|token|key|auth|cred|sig=|://|-----BEGIN|[A-Za-z0-9+/=_\-]{16,}"
+)
+
+
 def removed_credentials(path: str, result: Any) -> list[Any]:
     """Credentials in the outputs strip removed: reported (masked) so the user rotates them,
     whatever the order of the strip and scan hooks."""
-    # imported only when outputs were removed: a clean notebook's strip stays lean
+    import json
+    import re
+
+    # the scanner is imported only when a removed output could hold a credential at all
+    # (a keyword, a URL, a key block or a long token-like run): most outputs cannot
+    text = json.dumps([outputs for _, _, outputs in result.removed_outputs])
+    if not re.search(_MAY_HOLD_CREDENTIAL, text):
+        return []
     from nbtools.secrets.engine import default_engine
     from nbtools.secrets.notebook_scan import scan_removed_outputs
 

@@ -7,7 +7,6 @@ cell does not invalidate a baseline).
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 _PEM_PREFIX = "-----BEGIN"
@@ -26,6 +25,8 @@ def mask(value: str) -> str:
 
 def fingerprint(path: str, rule: str, value: str) -> str:
     """A content fingerprint: the same secret in the same file keeps it wherever it moves."""
+    import hashlib  # lazily: it loads OpenSSL, and most scans fingerprint nothing
+
     key = "\0".join(("nbtools-scan-v1", path.replace("\\", "/"), rule, value))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
