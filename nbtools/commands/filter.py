@@ -293,7 +293,9 @@ def _check_staged(request: Request, report: Report, rev: str | None = None) -> N
                     and (found.fingerprint or (found.rule, found.masked)) not in committed
                 ):
                     report.add_findings([_stripped_secret(found)])
-        blocking = [f for f in findings if f.severity is not Severity.NOTE]
+        blocking = [
+            f for f in findings if f.severity is not Severity.NOTE and f.suppression is None
+        ]
         status = "findings" if blocking else "clean"
         report.add_file(FileResult(path, status, f"{len(blocking)} finding(s)" if blocking else ""))
 
