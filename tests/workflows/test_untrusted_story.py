@@ -1,0 +1,47 @@
+"""A pull request's own pyproject.toml tries to choose the program nbtools runs; CI's --config wins."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from story import code, commit_all, git, jupyter_notebook, nbtools
+
+
+def test_pull_request_cannot_pick_the_engine_but_ci_config_runs_the_notebook(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    jupyter_notebook(
+        git_repo / "nbs" / "greet.ipynb", [code("import os\nprint(os.environ['GREETING'])")]
+    )
+    commit_all(git_repo, "notebook")
+    # the pull request: a nested pyproject.toml naming a script it ships as the engine,
+    # and a variable that would load a library of its choosing into a local kernel
+    git(git_repo, "checkout", "-q", "-b", "pr")
+    marker = tmp_path / "pwned"
+    evil = git_repo / "nbs" / "engine.sh"
+    evil.write_text(f"#!/bin/sh\ntouch {marker}\n", encoding="utf-8")
+    evil.chmod(evil.stat().st_mode | stat.S_IXUSR)
+    (git_repo / "nbs" / "pyproject.toml").write_text(
+        '[tool.nbtools.run]\nengine = "./engine.sh"\nenv = ["LD_PRELOAD=./x.so"]\n',
+        encoding="utf-8",
+    )
+    commit_all(git_repo, "pr")
+
+    refused = nbtools("run", "--image", "img:1", "nbs", cwd=git_repo / "nbs")
+    assert refused.returncode == 2
+    assert "nbs/pyproject.toml: tool.nbtools.run.engine = './engine.sh' is refused" in (
+        refused.stderr
+    )
+    assert "--engine" in refused.stderr and "--config" in refused.stderr
+    assert not marker.exists()
+
+    # CI keeps its settings outside the tree and names them with --config
+    ci = tmp_path / "ci.toml"
+    ci.write_text('[tool.nbtools.run]\nenv = ["GREETING=hello from CI"]\n', encoding="utf-8")
+    ran = nbtools("run", "--config", str(ci), "--format", "json", "nbs", cwd=git_repo)
+    assert ran.returncode == 0, ran.stderr
+    report = json.loads(ran.stdout)
+    assert [n["verdict"] for n in report["notebooks"]] == ["pass"]
+    assert not marker.exists()
