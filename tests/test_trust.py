@@ -139,3 +139,51 @@ def test_doctor_reads_the_run_table_too() -> None:
 )
 def test_kernel_names_are_plain_names(name: str, plain: bool) -> None:
     assert is_kernel_name(name) is plain
+
+
+def _evil_kernel_notebook(folder: Path, marker: Path, name: str = "evil.sh") -> tuple[Path, Path]:
+    script = folder / name
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(f"#!/bin/sh\ntouch {marker}\n", encoding="utf-8")
+    script.chmod(0o755)
+    meta = {"kernelspec": {"name": str(script), "display_name": "x", "language": "python"}}
+    return write_nb(folder / "evil.ipynb", make_nb([make_cell("code", "1")], metadata=meta)), script
+
+
+def test_kernelspec_name_that_is_a_path_is_never_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    marker = tmp_path / "pwned"
+    evil, _ = _evil_kernel_notebook(tmp_path / "nbs", marker)
+    good = write_nb(tmp_path / "nbs" / "good.ipynb", make_nb([make_cell("code", "print(1)")]))
+    code = main(["run", "--format", "json", "--no-fork", str(evil), str(good)])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert not marker.exists()
+    verdicts = {Path(n["path"]).name: n for n in report["notebooks"]}
+    assert verdicts["good.ipynb"]["verdict"] == "pass"  # the batch goes on
+    failure = verdicts["evil.ipynb"]["failure"]
+    assert "kernelspec name" in failure and "not a plain kernel name" in failure
+    assert [f["rule"] for f in report["findings"]] == ["run/start-failed"]
+
+
+@pytest.mark.parametrize("name", ["../../../../tmp/k", "/usr/bin/python3", "a/b"])
+def test_local_factory_refuses_path_names_but_not_kernel_override(name: str) -> None:
+    from nbtools.execute.kernels import KernelStartError, LocalKernelFactory
+
+    with LocalKernelFactory() as factory, pytest.raises(KernelStartError, match="plain kernel"):
+        factory.spec_for(name)
+    with LocalKernelFactory("python3") as factory:  # --kernel wins: the name is not used
+        assert factory.spec_for(name) is not None
+
+
+def test_container_factory_refuses_path_names_too(tmp_path: Path) -> None:
+    from nbtools.container.factory import ContainerKernelFactory
+    from nbtools.container.options import ContainerSpec
+    from nbtools.execute.kernels import KernelRequest, KernelStartError
+
+    factory = ContainerKernelFactory(ContainerSpec("img:1", "/nonexistent/podman", str(tmp_path)))
+    with pytest.raises(KernelStartError, match="not a plain kernel name"):
+        factory(KernelRequest("/bin/sh", str(tmp_path), {}))

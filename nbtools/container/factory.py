@@ -24,6 +24,7 @@ from nbtools.execute.kernels import (
     KernelStartError,
     ManagedKernel,
     StartedKernel,
+    check_kernel_name,
 )
 
 
@@ -66,6 +67,7 @@ class ContainerKernelFactory:
         return cls(spec)
 
     def __call__(self, request: KernelRequest) -> StartedKernel:
+        check_kernel_name(request.kernel_name)  # unused here (the image's python3), still refused
         km = ContainerKernelManager(self.spec)
         # the image brings its own PATH, locale and HOME: only what the user asked for
         km.container_env = {

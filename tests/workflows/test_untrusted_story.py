@@ -45,3 +45,24 @@ def test_pull_request_cannot_pick_the_engine_but_ci_config_runs_the_notebook(
     report = json.loads(ran.stdout)
     assert [n["verdict"] for n in report["notebooks"]] == ["pass"]
     assert not marker.exists()
+
+
+def test_notebook_naming_a_script_as_its_kernel_fails_alone(git_repo: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    script = git_repo / "nbs" / "kernel.sh"
+    script.parent.mkdir(parents=True)
+    script.write_text(f"#!/bin/sh\ntouch {marker}\n", encoding="utf-8")
+    script.chmod(0o755)
+    jupyter_notebook(git_repo / "nbs" / "good.ipynb", [code("print('ok')")])
+    evil = jupyter_notebook(git_repo / "nbs" / "evil.ipynb", [code("1")])
+    nb = json.loads(evil.read_text(encoding="utf-8"))
+    nb["metadata"]["kernelspec"]["name"] = "../nbs/kernel.sh"
+    evil.write_text(json.dumps(nb, indent=1) + "\n", encoding="utf-8")
+    commit_all(git_repo, "pr with a crafted kernelspec")
+
+    ran = nbtools("run", "--format", "json", "nbs", cwd=git_repo)
+    assert ran.returncode == 1
+    verdicts = {n["path"]: n for n in json.loads(ran.stdout)["notebooks"]}
+    assert verdicts["nbs/good.ipynb"]["verdict"] == "pass"
+    assert "'../nbs/kernel.sh' is not a plain kernel name" in verdicts["nbs/evil.ipynb"]["failure"]
+    assert not marker.exists()
