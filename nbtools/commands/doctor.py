@@ -19,7 +19,17 @@ HELP = "check the container engine, the image and its limits for nbtools run --i
 OPTIONS = container_options.OPTIONS
 INHERIT = ("run",)
 
-CHECKS = ("engine", "image", "container", "ipykernel", "tensorflow", "gpus", "mount", "memory")
+CHECKS = (
+    "engine",
+    "image",
+    "container",
+    "ipykernel",
+    "tensorflow",
+    "gpus",
+    "mount",
+    "memory",
+    "sandbox",
+)
 register_rules(*(Rule(f"doctor/{name}", name, f"container check: {name}") for name in CHECKS))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import replace
 from typing import Any, Sequence
 
 from nbtools.container import cleanup
@@ -15,6 +16,7 @@ from nbtools.container.engine import detect_engine, explain_run_failure
 from nbtools.container.kernel import ContainerKernelManager
 from nbtools.container.options import ContainerSpec, spec_from_options
 from nbtools.container.probe import preflight
+from nbtools.container.tree import copy_tree, remove_copy
 from nbtools.discovery import git_root
 from nbtools.errors import UsageError
 from nbtools.execute.kernels import (
@@ -62,8 +64,14 @@ class ContainerKernelFactory:
         spec = spec_from_options(
             options, engine.path, work_tree(folders), labels=cleanup.owner_labels()
         )
-        if check:
-            preflight(spec)
+        if spec.tree == "copy":
+            spec = replace(spec, scratch=copy_tree(spec.work_tree, spec.resolved_user()))
+        try:
+            if check:
+                preflight(spec)
+        except BaseException:
+            remove_copy(spec.scratch)
+            raise
         return cls(spec)
 
     def __call__(self, request: KernelRequest) -> StartedKernel:
@@ -98,7 +106,8 @@ class ContainerKernelFactory:
         container starts the same way (there is no fork server to pay for)."""
 
     def close(self) -> None:
-        """Nothing shared to stop: each kernel's container goes with its kernel."""
+        """Each kernel's container goes with its kernel; the tree's copy goes now."""
+        remove_copy(self.spec.scratch)
 
 
 def work_tree(folders: Sequence[str]) -> str:

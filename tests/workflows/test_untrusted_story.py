@@ -6,6 +6,8 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
+from container_support import IMAGE, require
 from story import code, commit_all, git, jupyter_notebook, nbtools
 
 
@@ -66,3 +68,40 @@ def test_notebook_naming_a_script_as_its_kernel_fails_alone(git_repo: Path, tmp_
     assert verdicts["nbs/good.ipynb"]["verdict"] == "pass"
     assert "'../nbs/kernel.sh' is not a plain kernel name" in verdicts["nbs/evil.ipynb"]["failure"]
     assert not marker.exists()
+
+
+@pytest.mark.container
+@pytest.mark.kernel
+def test_notebook_cannot_plant_a_git_hook_for_the_next_checkout(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    engine = require("podman")
+    marker = tmp_path / "pwned"
+    hook = f"#!/bin/sh\\ntouch {marker}\\n"
+    jupyter_notebook(
+        git_repo / "nbs" / "train.ipynb",
+        [
+            code("open('model.txt', 'w').write('weights')  # an output next to the notebook"),
+            code(
+                "import os, stat\n"
+                "path = '../.git/hooks/post-checkout'\n"
+                "try:\n"
+                f"    open(path, 'w').write({hook!r})\n"
+                "    os.chmod(path, 0o755)\n"
+                "except OSError as exc:\n"
+                "    print('blocked:', exc)"
+            ),
+        ],
+    )
+    commit_all(git_repo, "a pull request's notebook")
+
+    ran = nbtools(
+        "run", "--engine", engine, "--image", IMAGE, "--format", "json", "nbs", cwd=git_repo
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["notebooks"][0]["verdict"] == "pass"
+    # the reviewer's next git command runs no hook, and the work tree is as committed
+    git(git_repo, "checkout", "-q", "-b", "review")
+    assert not marker.exists()
+    assert not (git_repo / ".git" / "hooks" / "post-checkout").exists()
+    assert git(git_repo, "status", "--porcelain").stdout == ""

@@ -1,0 +1,85 @@
+"""The private copy of the work tree a kernel container sees by default (``--tree copy``).
+
+Notebooks often write next to themselves (a model, a CSV, a plot); a read-only mount
+breaks them, and a read-write one lets them change the user's files, ``.git/hooks``
+included. The copy is writable and discarded after the run: made once per
+``nbtools run`` (every notebook of the run shares it, as they would share the tree),
+without ``.git``, symlinks kept as symlinks (they resolve inside the container), only
+regular files and folders (never a fifo or a device), owned by the container's user.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+
+from nbtools.container.engine import ContainerError
+
+PREFIX = "nbtools-tree-"
+
+
+def copy_tree(work_tree: str, user: str | None) -> str:
+    """Copy ``work_tree`` (without its top ``.git``) into a new private folder; its path.
+
+    ``user`` (``uid:gid``) becomes the owner when nbtools runs as root, so the kernel,
+    which never runs as root, can write there.
+    """
+    base = tempfile.mkdtemp(prefix=PREFIX)
+    dest = os.path.join(base, "tree")
+    try:
+        shutil.copytree(
+            work_tree,
+            dest,
+            symlinks=True,
+            ignore=lambda folder, names: [".git"] if folder == work_tree else [],
+            copy_function=_copy_regular,
+        )
+        os.chmod(base, 0o755)
+        owner = _owner(user)
+        if owner is not None:
+            _chown_tree(dest, *owner)
+    except (OSError, shutil.Error) as exc:
+        shutil.rmtree(base, ignore_errors=True)
+        raise ContainerError(
+            f"cannot copy the work tree {work_tree} for the container: {_first(exc)}; "
+            "mount it read-only instead with --tree readonly"
+        ) from None
+    return dest
+
+
+def remove_copy(dest: str | None) -> None:
+    """Discard a copy made by :func:`copy_tree` (and everything the notebooks wrote)."""
+    if dest and os.path.basename(os.path.dirname(dest)).startswith(PREFIX):
+        shutil.rmtree(os.path.dirname(dest), ignore_errors=True)
+
+
+def _copy_regular(src: str, dst: str) -> str:
+    if stat.S_ISREG(os.lstat(src).st_mode):
+        shutil.copy2(src, dst)
+    return dst  # a fifo, socket or device in the tree is left out, never opened
+
+
+def _owner(user: str | None) -> tuple[int, int] | None:
+    if not user or not hasattr(os, "getuid") or os.getuid() != 0:
+        return None  # not root: the copy is ours, and so is the kernel (same uid)
+    uid, _, gid = user.partition(":")
+    try:
+        return int(uid), int(gid or uid)
+    except ValueError:
+        return None  # a user name: the engine resolves it; the copy stays readable
+
+
+def _chown_tree(root: str, uid: int, gid: int) -> None:
+    os.lchown(root, uid, gid)
+    for folder, dirs, files in os.walk(root):
+        for name in (*dirs, *files):
+            os.lchown(os.path.join(folder, name), uid, gid)
+
+
+def _first(exc: BaseException) -> str:
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
+        src, _, why = exc.args[0][0]
+        return f"{src}: {why}"
+    return str(getattr(exc, "strerror", None) or exc)
