@@ -187,3 +187,26 @@ def test_container_factory_refuses_path_names_too(tmp_path: Path) -> None:
     factory = ContainerKernelFactory(ContainerSpec("img:1", "/nonexistent/podman", str(tmp_path)))
     with pytest.raises(KernelStartError, match="not a plain kernel name"):
         factory(KernelRequest("/bin/sh", str(tmp_path), {}))
+
+
+def test_pull_request_workflow_runs_untrusted_notebooks_with_protected_settings() -> None:
+    yaml = pytest.importorskip("yaml")
+    from conftest import REPO
+
+    data = yaml.safe_load((REPO / ".github" / "workflows" / "pull-requests.yml").read_text())
+    on = data.get("on", data.get(True))
+    assert list(on) == ["pull_request"]  # never pull_request_target
+    assert data["permissions"] == {"contents": "read"}
+    (job,) = data["jobs"].values()
+    assert "permissions" not in job and "secrets" not in str(job)
+    checkout = job["steps"][0]
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert checkout["with"]["persist-credentials"] is False
+    assert "HEAD^1:.github/nbtools-ci.toml" in job["steps"][1]["run"]  # the protected branch
+    (run,) = [s for s in job["steps"] if s.get("uses") == "./"]
+    assert run["with"]["args"].startswith("--config ${{ env.CI_CONFIG }}")
+    assert not data["env"]["CI_CONFIG"].startswith(".")  # outside the tree
+    for widening in ("--writable-tree", "--network", "--container-volume", "--env", "--gpus"):
+        assert widening not in run["with"]["args"]
+    config = load_config([], str(REPO / ".github" / "nbtools-ci.toml"))
+    assert config.trusted and config.table("run")["memory"] == "4g"
