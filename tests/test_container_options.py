@@ -213,3 +213,22 @@ def test_the_mounted_work_tree_is_the_repository_holding_every_notebook(tmp_path
     (plain / "x").mkdir(parents=True)
     (plain / "y").mkdir()
     assert work_tree([str(plain / "x"), str(plain / "y")]) == str(plain)
+
+
+def test_copies_left_by_a_killed_run_are_swept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from nbtools.container.tree import PREFIX, copy_tree, remove_copy
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    stale = tmp_path / f"{PREFIX}999999999-abc" / "tree"  # no such pid
+    stale.mkdir(parents=True)
+    live = tmp_path / f"{PREFIX}{os.getpid()}-def" / "tree"
+    live.mkdir(parents=True)
+    (tmp_path / "repo").mkdir()
+    copy = copy_tree(str(tmp_path / "repo"), None)
+    assert not stale.parent.exists()
+    assert live.is_dir()
+    remove_copy(copy)

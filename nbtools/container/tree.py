@@ -26,7 +26,8 @@ def copy_tree(work_tree: str, user: str | None) -> str:
     ``user`` (``uid:gid``) becomes the owner when nbtools runs as root, so the kernel,
     which never runs as root, can write there.
     """
-    base = tempfile.mkdtemp(prefix=PREFIX)
+    sweep_copies()
+    base = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
     dest = os.path.join(base, "tree")
     try:
         shutil.copytree(
@@ -53,6 +54,33 @@ def remove_copy(dest: str | None) -> None:
     """Discard a copy made by :func:`copy_tree` (and everything the notebooks wrote)."""
     if dest and os.path.basename(os.path.dirname(dest)).startswith(PREFIX):
         shutil.rmtree(os.path.dirname(dest), ignore_errors=True)
+
+
+def sweep_copies() -> list[str]:
+    """Remove the copies of runs whose nbtools process is gone (killed before its cleanup)."""
+    root = tempfile.gettempdir()
+    removed: list[str] = []
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return removed
+    for name in names:
+        pid_text = name[len(PREFIX) :].split("-", 1)[0]
+        if not name.startswith(PREFIX) or not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        removed.append(name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process
+    return True
 
 
 def _copy_regular(src: str, dst: str) -> str:
