@@ -160,6 +160,9 @@ def test_tree_copy_leaves_out_git_and_special_files(tmp_path: Path) -> None:
     (tree / "sub" / "data.csv").write_text("a,b\n", encoding="utf-8")
     (tree / "link").symlink_to("/etc/passwd")
     os.mkfifo(tree / "pipe")
+    (tree / ".venv" / "lib").mkdir(parents=True)
+    (tree / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n", encoding="utf-8")
+    (tree / "sub" / "__pycache__").mkdir()
     copy = copy_tree(str(tree), "65534:65534")
     try:
         names = sorted(str(p.relative_to(copy)) for p in Path(copy).rglob("*"))

@@ -6,6 +6,8 @@ included. The copy is writable and discarded after the run: made once per
 ``nbtools run`` (every notebook of the run shares it, as they would share the tree),
 without ``.git``, symlinks kept as symlinks (they resolve inside the container), only
 regular files and folders (never a fifo or a device), owned by the container's user.
+Virtual environments and tool caches are left out: the image brings its own Python, and
+a repository's ``.venv`` would often be most of what is copied.
 """
 
 from __future__ import annotations
@@ -18,6 +20,19 @@ import tempfile
 from nbtools.container.engine import ContainerError
 
 PREFIX = "nbtools-tree-"
+#: folders never copied, wherever they are (caches of tools, not inputs of notebooks)
+SKIPPED = frozenset(
+    {
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        ".tox",
+        ".nox",
+        ".ipynb_checkpoints",
+    }
+)
 
 
 def copy_tree(work_tree: str, user: str | None) -> str:
@@ -34,7 +49,7 @@ def copy_tree(work_tree: str, user: str | None) -> str:
             work_tree,
             dest,
             symlinks=True,
-            ignore=lambda folder, names: [".git"] if folder == work_tree else [],
+            ignore=lambda folder, names: _ignored(work_tree, folder, names),
             copy_function=_copy_regular,
         )
         os.chmod(base, 0o755)
@@ -81,6 +96,17 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True  # someone else's process
     return True
+
+
+def _ignored(work_tree: str, folder: str, names: list[str]) -> list[str]:
+    skipped = [
+        name
+        for name in names
+        if name in SKIPPED or os.path.isfile(os.path.join(folder, name, "pyvenv.cfg"))
+    ]
+    if folder == work_tree and ".git" in names:
+        skipped.append(".git")
+    return skipped
 
 
 def _copy_regular(src: str, dst: str) -> str:
