@@ -7,16 +7,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
+from dataclasses import replace
+from typing import Iterator
 
 import pytest
 
 from nbtools.container import cleanup
+from nbtools.container.options import SANDBOX_USER, ContainerSpec
+from nbtools.container.tree import copy_tree, remove_copy
 
 IMAGE = os.environ.get("NBTOOLS_TEST_IMAGE", "localhost/tensorflow:2.9.0-jupyter-local")
 ENGINES = ("podman", "docker")
+
+
+#: the uid a kernel runs as by default: ours, or a fixed non-root one when we are root
+KERNEL_UID = int(SANDBOX_USER.split(":")[0]) if os.getuid() == 0 else os.getuid()
+
+
+@contextlib.contextmanager
+def tree_copy(spec: ContainerSpec) -> Iterator[ContainerSpec]:
+    """``spec`` seeing a private copy of its work tree (``--tree copy``, as ``run`` does)."""
+    copy = copy_tree(spec.work_tree, spec.resolved_user())
+    try:
+        yield replace(spec, tree="copy", scratch=copy)
+    finally:
+        remove_copy(copy)
 
 
 def _ok(argv: list[str]) -> bool:

@@ -11,7 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
-from container_support import IMAGE, container_engine, leftovers  # noqa: F401 - fixture
+from container_support import (  # noqa: F401 - fixture
+    IMAGE,
+    KERNEL_UID,
+    container_engine,
+    leftovers,
+    tree_copy,
+)
 
 from nbtools.container import cleanup
 from nbtools.container.kernel import AsyncContainerKernelManager, ContainerKernelManager
@@ -41,19 +47,29 @@ def test_notebook_runs_in_tf29_container(engine: str, network: str, tmp_path: Pa
     sub = tmp_path / "nbs"
     sub.mkdir()
     spec = ContainerSpec(image=IMAGE, engine=engine, work_tree=str(tmp_path), network=network)
-    out = run_cells(
-        spec,
-        sub,
-        "import os, sys; print(sys.version_info[:2], os.getcwd(), os.environ['HOME'])",
-        "print(os.getuid(), os.environ.get('NBTOOLS_PROBE'))",
-        "open('made.txt', 'w').write('x')",
-    )
+    with tree_copy(spec) as copied:
+        out = run_cells(
+            copied,
+            sub,
+            "import os, sys; print(sys.version_info[:2], os.getcwd(), os.environ['HOME'])",
+            "print(os.getuid(), os.environ.get('NBTOOLS_PROBE'))",
+            "open('made.txt', 'w').write('x'); print(open('made.txt').read())",
+        )
+        made = Path(copied.scratch or "") / "nbs" / "made.txt"
+        assert made.read_text(encoding="utf-8") == "x"  # notebooks may write next to them
     assert out[0] == f"(3, 8) {sub} /tmp\n"
-    assert out[1] == f"{os.getuid()} passed\n"
-    made = sub / "made.txt"
-    assert made.stat().st_uid == os.getuid()  # files stay the user's
-    # HOME is not the work tree: no .ipython/.keras/.local leaked into it
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["made.txt", "nbs"]
+    assert out[1] == f"{KERNEL_UID} passed\n"
+    assert out[2] == "x\n"
+    # ... into the copy only; HOME is not the tree: no .ipython/.keras/.local in it either
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["nbs"]
+
+
+def test_writable_tree_keeps_what_the_notebook_writes(engine: str, tmp_path: Path) -> None:
+    os.chown(tmp_path, KERNEL_UID, KERNEL_UID)
+    spec = ContainerSpec(image=IMAGE, engine=engine, work_tree=str(tmp_path), tree="writable")
+    run_cells(spec, tmp_path, "open('made.txt', 'w').write('x')")
+    made = tmp_path / "made.txt"
+    assert made.stat().st_uid == KERNEL_UID
 
 
 def test_mounted_at_tf_notebooks(engine: str, tmp_path: Path) -> None:
@@ -61,7 +77,8 @@ def test_mounted_at_tf_notebooks(engine: str, tmp_path: Path) -> None:
     spec = ContainerSpec(
         image=IMAGE, engine=engine, work_tree=str(tmp_path), mount_at="/tf/notebooks"
     )
-    out = run_cells(spec, tmp_path, "import os; print(os.getcwd(), open('data.txt').read())")
+    with tree_copy(spec) as copied:
+        out = run_cells(copied, tmp_path, "import os; print(os.getcwd(), open('data.txt').read())")
     assert out == ["/tf/notebooks hello\n"]
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from container_support import (  # noqa: F401 - fixtures
     IMAGE,
+    KERNEL_UID,
     container_engine,
     image_without_ipykernel_fixture,
     podman_engine,
+    tree_copy,
 )
 
 from nbtools.cli import main
@@ -52,10 +55,35 @@ def test_text_output_lists_checks(
 ) -> None:
     code = main(["doctor", "--engine", podman, "--image", IMAGE, str(tmp_path)])
     out = capsys.readouterr()
-    assert code == 0  # a missing memory limit is a warning, not broken
+    assert code == 0
     assert "ok       tensorflow  tensorflow 2.9.0" in out.out
-    assert "doctor/memory no memory limit" in out.out and "fix: set --memory 4g" in out.out
-    assert "nbtools doctor: 5 ok, 1 warning(s), 0 broken" in out.err
+    assert "ok       memory      limit 4.0 GiB enforced" in out.out  # the default limit
+    assert f"ok       sandbox     uid {KERNEL_UID}; CapEff 0000000000000000; NoNewPrivs 1" in (
+        out.out
+    )
+    assert "network none; memory 4g; pids 4096; a private copy of the tree" in out.out
+    assert "nbtools doctor: 7 ok, 0 warning(s), 0 broken" in out.err
+
+
+def test_widened_sandbox_is_a_warning(
+    podman: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, checks = doctor(
+        capsys,
+        "--engine",
+        podman,
+        "--image",
+        IMAGE,
+        "--network",
+        "host",
+        "--memory",
+        "none",
+        str(tmp_path),
+    )
+    assert code == 0
+    assert checks["sandbox"]["status"] == "warning"
+    assert "widened by --network host, --memory none" in checks["sandbox"]["message"]
+    assert checks["memory"]["status"] == "warning"
 
 
 @pytest.mark.parametrize(
@@ -65,7 +93,12 @@ def test_text_output_lists_checks(
         (["--engine", "no-such-engine-nbtools", "--image", IMAGE], "engine", "not found on PATH"),
         ([], "image", "no image given"),
         (["--image", IMAGE, "--gpus", "all"], "gpus", "sees no GPU"),
-        (["--image", IMAGE, "--container-user", "65534:65534"], "mount", "not writable"),
+        (
+            ["--image", IMAGE, "--writable-tree", "--container-user", "65534:65534"],
+            "mount",
+            "not writable",
+        ),
+        (["--image", IMAGE, "--tree", "readonly"], "mount", "cannot read the work tree"),
     ],
 )
 def test_broken_setups_exit_1_with_a_fix(
@@ -76,6 +109,10 @@ def test_broken_setups_exit_1_with_a_fix(
     check: str,
     expected: str,
 ) -> None:
+    if "readonly" in args and os.getuid() != 0:
+        pytest.skip("as root the kernel runs as nobody, who cannot read a 0700 tmp_path")
+    if "--writable-tree" in args:
+        tmp_path.chmod(0o755)  # readable, yet not writable by the kernel's user
     code, checks = doctor(capsys, "--engine", podman, *args, str(tmp_path))
     assert code == 1
     assert checks[check]["status"] == "error"
@@ -132,11 +169,16 @@ def test_image_without_ipykernel(
 
 
 def test_probe_reports_the_image(engine: str, tmp_path: Path) -> None:
-    result = probe(ContainerSpec(image=IMAGE, engine=engine, work_tree=str(tmp_path)))
+    with tree_copy(ContainerSpec(image=IMAGE, engine=engine, work_tree=str(tmp_path))) as spec:
+        result = probe(spec)
     assert result.python.startswith("3.8.")
     assert result.ipykernel == "5.1.1"
-    assert result.writable
+    assert result.writable and result.readable
     assert result.tensorflow is None  # only imported when asked (slow)
+    assert result.data["uid"] == KERNEL_UID != 0
+    assert (result.data["cap_eff"], result.data["no_new_privs"]) == ("0000000000000000", "1")
+    assert result.data["root_writable"] is False
+    assert result.sandbox_breaches() == []
 
 
 def test_missing_mount_source_is_explained(podman: str, tmp_path: Path) -> None:
@@ -154,5 +196,6 @@ def test_run_checks_is_pure_data(podman: str, tmp_path: Path) -> None:
         "tensorflow",
         "mount",
         "memory",
+        "sandbox",
     ]
     assert all(c.status == "ok" for c in checks), [c.to_dict() for c in checks if c.status != "ok"]

@@ -19,7 +19,17 @@ HELP = "check the container engine, the image and its limits for nbtools run --i
 OPTIONS = container_options.OPTIONS
 INHERIT = ("run",)
 
-CHECKS = ("engine", "image", "container", "ipykernel", "tensorflow", "gpus", "mount", "memory")
+CHECKS = (
+    "engine",
+    "image",
+    "container",
+    "ipykernel",
+    "tensorflow",
+    "gpus",
+    "mount",
+    "memory",
+    "sandbox",
+)
 register_rules(*(Rule(f"doctor/{name}", name, f"container check: {name}") for name in CHECKS))
 
 
@@ -32,7 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def execute(request: Request) -> Report:
     from nbtools.container.doctor import default_work_tree, run_checks
+    from nbtools.trust import refuse_widening
 
+    refuse_widening(request.config, NAME, INHERIT, vars(request.args))
     report = Report(NAME)
     report.fail_on_warnings = False  # exit 1 only when something is broken
     checks = run_checks(request.options, default_work_tree(request.paths))

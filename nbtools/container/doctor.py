@@ -7,7 +7,7 @@ stop at the first one the rest depend on (no engine: nothing else can be looked 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from nbtools.container.engine import (
@@ -17,8 +17,15 @@ from nbtools.container.engine import (
     image_present,
     missing_image_message,
 )
-from nbtools.container.options import ContainerSpec, parse_memory, spec_from_options
-from nbtools.container.probe import ProbeResult, probe
+from nbtools.container.options import (
+    DEFAULT_MEMORY,
+    ContainerSpec,
+    no_limit,
+    parse_memory,
+    spec_from_options,
+)
+from nbtools.container.probe import ProbeResult, probe, unreadable_message
+from nbtools.container.tree import copy_tree, remove_copy
 
 #: below this, importing TensorFlow and fitting a small Keras model gets OOM-killed
 MIN_TF_MEMORY = 2 * 1024**3
@@ -66,13 +73,68 @@ def run_checks(options: dict[str, Any], work_tree: str) -> list[Check]:
     checks.append(Check("image", "ok", f"{image} present"))
     spec = spec_from_options(options, engine.path, work_tree)
     try:
+        if spec.tree == "copy":  # the probe sees exactly what a kernel would
+            spec = replace(spec, scratch=copy_tree(spec.work_tree, spec.resolved_user()))
         result = probe(spec, tensorflow=True, gpus=bool(spec.gpus))
     except ContainerError as exc:
         checks.append(Check("container", "error", *_split(str(exc))))
         return checks
+    finally:
+        remove_copy(spec.scratch)
     checks += _image_checks(spec, result)
     checks.append(_memory_check(spec, result))
+    checks.append(sandbox_check(spec, result))
     return checks
+
+
+def sandbox_check(spec: ContainerSpec, result: ProbeResult) -> Check:
+    """The effective sandbox: what the kernel's container gets, as the probe saw it."""
+    box = spec.sandbox()
+    tree = {
+        "copy": "a private copy of the tree (writes discarded)",
+        "readonly": "the tree read-only",
+        "writable": "the tree READ-WRITE",
+    }[spec.tree]
+    parts = [
+        f"uid {result.data.get('uid')}",
+        f"CapEff {result.data.get('cap_eff')}",
+        f"NoNewPrivs {result.data.get('no_new_privs')}",
+        "read-only root, tmpfs /tmp",
+        f"network {spec.network}",
+        f"memory {box['memory'] or 'unlimited'}",
+        f"pids {box['pids_limit'] or 'unlimited'}",
+        f"{tree}, .git hidden",
+    ]
+    message = "; ".join(parts)
+    breaches = result.sandbox_breaches()
+    if breaches:
+        return Check(
+            "sandbox",
+            "error",
+            f"{message}: the kernel {', '.join(breaches)}",
+            "check the engine honours --user, --cap-drop and --security-opt",
+        )
+    widened = [
+        text
+        for on, text in (
+            (spec.network != "none", f"--network {spec.network}"),
+            (spec.tree == "writable", "--writable-tree"),
+            (spec.user is not None, f"--container-user {spec.user}"),
+            (bool(spec.volumes), "--container-volume " + " ".join(spec.volumes)),
+            (bool(spec.gpus), f"--gpus {spec.gpus}"),
+            (box["memory"] is None, "--memory none"),
+            (box["pids_limit"] is None, "--pids-limit 0"),
+        )
+        if on
+    ]
+    if widened:
+        return Check(
+            "sandbox",
+            "warning",
+            f"{message}; widened by {', '.join(widened)}",
+            "drop these options to run untrusted notebooks",
+        )
+    return Check("sandbox", "ok", message)
 
 
 def _image_checks(spec: ContainerSpec, result: ProbeResult) -> list[Check]:
@@ -119,8 +181,13 @@ def _image_checks(spec: ContainerSpec, result: ProbeResult) -> list[Check]:
                 )
             )
     user = spec.resolved_user() or "the image's user"
-    if result.writable:
-        checks.append(Check("mount", "ok", f"{spec.work_tree} writable as {user}"))
+    if not result.readable:
+        checks.append(Check("mount", "error", *_split(unreadable_message(spec, result))))
+    elif spec.tree == "readonly":
+        checks.append(Check("mount", "ok", f"{spec.work_tree} readable (read-only) as {user}"))
+    elif result.writable:
+        where = "a copy of " if spec.tree == "copy" else ""
+        checks.append(Check("mount", "ok", f"{where}{spec.work_tree} writable as {user}"))
     else:
         checks.append(
             Check(
@@ -138,15 +205,15 @@ def _image_checks(spec: ContainerSpec, result: ProbeResult) -> list[Check]:
 def _memory_check(spec: ContainerSpec, result: ProbeResult) -> Check:
     total = result.data.get("memory_total")
     seen = result.data.get("memory_limit")
-    if not spec.memory:
+    if no_limit(spec.memory):
         host = f" of the host's {_gib(total)}" if total else ""
         return Check(
             "memory",
             "warning",
             f"no memory limit: a runaway notebook can use all{host}",
-            'set --memory 4g (or [tool.nbtools.run] memory = "4g")',
+            f"drop --memory none (the default is {DEFAULT_MEMORY})",
         )
-    asked = parse_memory(spec.memory)
+    asked = parse_memory(str(spec.memory))
     if asked < MIN_TF_MEMORY:
         return Check(
             "memory",

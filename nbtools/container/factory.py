@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import replace
 from typing import Any, Sequence
 
 from nbtools.container import cleanup
@@ -15,6 +16,7 @@ from nbtools.container.engine import detect_engine, explain_run_failure
 from nbtools.container.kernel import ContainerKernelManager
 from nbtools.container.options import ContainerSpec, spec_from_options
 from nbtools.container.probe import preflight
+from nbtools.container.tree import copy_tree, remove_copy
 from nbtools.discovery import git_root
 from nbtools.errors import UsageError
 from nbtools.execute.kernels import (
@@ -24,6 +26,7 @@ from nbtools.execute.kernels import (
     KernelStartError,
     ManagedKernel,
     StartedKernel,
+    check_kernel_name,
 )
 
 
@@ -61,11 +64,18 @@ class ContainerKernelFactory:
         spec = spec_from_options(
             options, engine.path, work_tree(folders), labels=cleanup.owner_labels()
         )
-        if check:
-            preflight(spec)
+        if spec.tree == "copy":
+            spec = replace(spec, scratch=copy_tree(spec.work_tree, spec.resolved_user()))
+        try:
+            if check:
+                preflight(spec)
+        except BaseException:
+            remove_copy(spec.scratch)
+            raise
         return cls(spec)
 
     def __call__(self, request: KernelRequest) -> StartedKernel:
+        check_kernel_name(request.kernel_name)  # unused here (the image's python3), still refused
         km = ContainerKernelManager(self.spec)
         # the image brings its own PATH, locale and HOME: only what the user asked for
         km.container_env = {
@@ -96,7 +106,8 @@ class ContainerKernelFactory:
         container starts the same way (there is no fork server to pay for)."""
 
     def close(self) -> None:
-        """Nothing shared to stop: each kernel's container goes with its kernel."""
+        """Each kernel's container goes with its kernel; the tree's copy goes now."""
+        remove_copy(self.spec.scratch)
 
 
 def work_tree(folders: Sequence[str]) -> str:

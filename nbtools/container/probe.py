@@ -25,6 +25,29 @@ PROBE = """\
 import json, os, sys, tempfile
 out = {"python": sys.version.split()[0], "uid": os.getuid() if hasattr(os, "getuid") else None}
 try:
+    os.listdir(os.getcwd())
+    out["readable"] = True
+except OSError as exc:
+    out["readable"] = False
+    out["readable_error"] = "%s: %s" % (os.getcwd(), exc.strerror)
+status = {}
+try:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            key, _, value = line.partition(":")
+            status[key] = value.strip()
+except OSError:
+    pass
+out["cap_eff"] = status.get("CapEff")
+out["no_new_privs"] = status.get("NoNewPrivs")
+try:
+    fd, name = tempfile.mkstemp(dir="/usr")
+    os.close(fd)
+    os.remove(name)
+    out["root_writable"] = True
+except OSError:
+    out["root_writable"] = False
+try:
     import ipykernel
     out["ipykernel"] = ipykernel.__version__
 except Exception as exc:
@@ -74,6 +97,24 @@ class ProbeResult:
     ipykernel: str | None
     writable: bool
     data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def readable(self) -> bool:
+        return bool(self.data.get("readable", True))
+
+    def sandbox_breaches(self) -> list[str]:
+        """What the probe saw that the sandbox should have prevented (empty: none)."""
+        seen = []
+        if self.data.get("uid") == 0:
+            seen.append("runs as root")
+        cap = self.data.get("cap_eff")
+        if cap is not None and int(str(cap), 16) != 0:
+            seen.append(f"has capabilities (CapEff {cap})")
+        if self.data.get("no_new_privs") not in (None, "1"):
+            seen.append("may gain privileges (NoNewPrivs 0)")
+        if self.data.get("root_writable"):
+            seen.append("can write the image's /usr")
+        return seen
 
     @property
     def tensorflow(self) -> str | None:
@@ -143,4 +184,15 @@ def preflight(spec: ContainerSpec, *, cwd: str | None = None) -> ProbeResult:
             f"image {spec.image} has no ipykernel (Python {result.python}); derive an image "
             "with `RUN python3 -m pip install ipykernel` (see docker/Dockerfile)"
         )
+    if not result.readable:
+        raise ContainerError(unreadable_message(spec, result))
     return result
+
+
+def unreadable_message(spec: ContainerSpec, result: ProbeResult) -> str:
+    user = spec.resolved_user() or "the image's user"
+    return (
+        f"the container's user ({user}) cannot read the work tree "
+        f"({result.data.get('readable_error', '')}); make it readable by others "
+        "(chmod -R o+rX), or use the default --tree copy"
+    )

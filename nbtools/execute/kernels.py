@@ -174,6 +174,19 @@ def _tail(text: str, lines: int = 8) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+def check_kernel_name(name: str) -> None:
+    """A kernelspec name from a notebook is a name, never a path (a notebook's author
+    must not choose the program nbtools runs): KernelStartError otherwise."""
+    from nbtools.trust import is_kernel_name
+
+    if name and not is_kernel_name(name):
+        raise KernelStartError(
+            f"the notebook's kernelspec name {name!r} is not a plain kernel name (letters, "
+            "digits, '.', '_', '-'); nbtools never runs a program a notebook names: fix "
+            "metadata.kernelspec.name, or pass --kernel NAME|PYTHON"
+        )
+
+
 def is_python_path(value: str) -> bool:
     """``--kernel`` names an interpreter (a path) rather than a kernelspec."""
     return os.sep in value or (os.altsep is not None and os.altsep in value)
@@ -294,6 +307,8 @@ class LocalKernelFactory:
 
     def spec_for(self, kernel_name: str) -> Any:
         """The kernelspec used for a notebook whose metadata names ``kernel_name``."""
+        if not self.kernel:
+            check_kernel_name(kernel_name)
         name = self.kernel or kernel_name or "python3"
         with self._lock:
             if name not in self._specs:
