@@ -16,8 +16,10 @@ from nbtools import __version__
 from nbtools.commands import COMMANDS, Request
 from nbtools.config import load_config, resolve, unknown_keys
 from nbtools.console import Console
+from nbtools.discovery import missing_paths
 from nbtools.errors import ExitCode, NbtoolsError, UsageError
 from nbtools.renderers import FORMATS, render
+from nbtools.report import FileResult, Report
 
 
 def _terminal_width() -> int:
@@ -198,8 +200,12 @@ def _main(argv: list[str], console: Console) -> int:
         *(config.global_value("exclude") or []),
         *(config.global_value("extend_exclude") or []),
     ]
-    request = Request(module.NAME, paths, options, config, console, args, exclude)
-    report = module.execute(request)
+    missing = missing_paths(paths) if getattr(module, "PATHS_EXIST", True) else []
+    given = [p for p in paths if p not in missing]
+    request = Request(module.NAME, given, options, config, console, args, exclude)
+    # with every named path missing there is nothing to run on (not even the default ".")
+    report = module.execute(request) if given or not missing else Report(module.NAME)
+    report.files[:0] = [FileResult(p, "error", "no such file or directory") for p in missing]
     for error in report.errors:
         console.error(f"{error.path}: {error.message}")
     _emit(report, fmt, args.output, console)
