@@ -136,7 +136,9 @@ def dumps_bytes(nb: Any, layout: Layout = NBFORMAT_LAYOUT, fast: bool = True) ->
     """
     data = _orjson_dumps(nb, layout) if fast else None
     if data is None:
-        return dumps(nb, layout).encode("utf-8")
+        # a lone surrogate (read from a \udXXX escape) can only sit inside a JSON string,
+        # where backslashreplace writes it back as the very same escape
+        return dumps(nb, layout).encode("utf-8", "backslashreplace")
     if layout.final_newline:
         data += b"\n"
     if layout.newline != "\n":
@@ -214,6 +216,13 @@ def _json_loads(text: str, path: object) -> Any:
         ) from None
     except RecursionError:
         raise InputError(path, "invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits (Python's limit)
+        raise InputError(path, f"unreadable JSON value: {_first_clause(exc)}") from None
+
+
+def _first_clause(exc: BaseException) -> str:
+    """The first sentence of an exception's message (no advice about interpreter flags)."""
+    return str(exc).split(";")[0].strip() or type(exc).__name__
 
 
 class NotebookFile:
@@ -297,6 +306,12 @@ def check_structure(data: Any, path: object) -> NotebookDict:
         raise InputError(path, "not a notebook: nbformat 4 without a 'cells' list")
     if major == 3 and not isinstance(data.get("worksheets"), list):
         raise InputError(path, "not a notebook: nbformat 3 without a 'worksheets' list")
+    from nbtools.structure import StructureError, validate
+
+    try:
+        validate(data)
+    except StructureError as exc:
+        raise InputError(path, str(exc)) from None
     return data
 
 
