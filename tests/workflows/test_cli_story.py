@@ -38,3 +38,39 @@ def test_one_odd_notebook_does_not_stop_the_batch(git_repo: Path) -> None:
     assert proc.returncode == 2 and "b_work" not in proc.stdout  # stripped: clean now
     proc = nbtools("scan", ".", cwd=git_repo)
     assert proc.returncode == 2 and "a_odd.ipynb" in proc.stderr
+
+
+def test_a_malformed_notebook_is_named_with_its_pointer_and_the_rest_is_processed(
+    git_repo: Path,
+) -> None:
+    import json
+
+    # a hand-resolved merge left one cell's metadata as a list
+    broken = jupyter_notebook(git_repo / "a_merged.ipynb", [code("a = 1"), code("b = 2")])
+    nb = json.loads(broken.read_text())
+    nb["cells"][1]["metadata"] = ["tags"]
+    broken.write_text(json.dumps(nb, indent=1))
+    before = broken.read_bytes()
+    jupyter_notebook(git_repo / "b_work.ipynb", [code("print(1)", [stream("1\n")], 1)])
+    commit_all(git_repo)
+    for command in (["strip"], ["check"], ["scan"]):
+        proc = nbtools(*command, ".", cwd=git_repo)
+        assert proc.returncode == 2, proc.stderr
+        assert "a_merged.ipynb: /cells/1/metadata: expected an object, got a list" in proc.stderr
+    assert broken.read_bytes() == before
+    assert nbtools("strip", "--check", "b_work.ipynb", cwd=git_repo).returncode == 0  # stripped
+    # the user repairs the cell, strips it like the others, and everything passes
+    nb["cells"][1]["metadata"] = {}
+    broken.write_text(json.dumps(nb, indent=1))
+    assert nbtools("strip", ".", cwd=git_repo).returncode == 1
+    assert nbtools("check", ".", cwd=git_repo).returncode == 0
+
+
+def test_a_wrong_config_type_names_the_key(git_repo: Path) -> None:
+    jupyter_notebook(git_repo / "nb.ipynb", [code("a = 1")])
+    (git_repo / "pyproject.toml").write_text("[tool.nbtools]\nexclude = 5\n")
+    proc = nbtools("check", ".", cwd=git_repo)
+    assert proc.returncode == 2 and "tool.nbtools.exclude must be a list, not int" in proc.stderr
+    (git_repo / "pyproject.toml").write_text('[tool.nbtools]\nexclude = ["legacy/**"]\n')
+    assert nbtools("strip", ".", cwd=git_repo).returncode == 1
+    assert nbtools("check", ".", cwd=git_repo).returncode == 0
