@@ -150,7 +150,7 @@ def _check_globals(path: str, data: dict[str, Any]) -> None:
             raise ConfigError(
                 f"{path}: {dotted} must be {_kind_name(kind)}, not {type(value).__name__}"
             )
-        if kind is list and not all(isinstance(item, str) for item in value):
+        if isinstance(value, list) and not all(isinstance(item, str) for item in value):
             raise ConfigError(f"{path}: {dotted} must be a list of strings")
     if "color" in data and data["color"] not in COLORS:
         raise ConfigError(
