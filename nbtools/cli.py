@@ -187,10 +187,14 @@ def _main(argv: list[str], console: Console) -> int:
     paths: list[str] = list(getattr(args, "paths", []) or [])
     config = load_config(paths, args.config)
     color = args.color or config.global_value("color") or "auto"
-    console = Console(verbosity=args.verbose - args.quiet, color=color)
+    verbosity = args.verbose - args.quiet
+    console = Console(verbosity=verbosity, color=color)
     fmt = args.format or config.global_value("format") or "text"
     if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}; choose from {', '.join(sorted(FORMATS))}")
+        where = "" if args.format else f"{config.path}: tool.nbtools.format: "
+        raise UsageError(
+            f"{where}unknown format {fmt!r}; choose from {', '.join(sorted(FORMATS))}"
+        )
     for key in unknown_keys(config, command or "", module.OPTIONS):
         console.warning(f"{config.path}: unknown configuration key {key} (ignored)")
     options = resolve(
@@ -202,13 +206,25 @@ def _main(argv: list[str], console: Console) -> int:
     ]
     missing = missing_paths(paths) if getattr(module, "PATHS_EXIST", True) else []
     given = [p for p in paths if p not in missing]
-    request = Request(module.NAME, given, options, config, console, args, exclude)
+    request = Request(
+        module.NAME,
+        given,
+        options,
+        config,
+        console,
+        args,
+        exclude,
+        format=fmt,
+        output=args.output,
+        color=color,
+        verbosity=verbosity,
+    )
     # with every named path missing there is nothing to run on (not even the default ".")
     report = module.execute(request) if given or not missing else Report(module.NAME)
     report.files[:0] = [FileResult(p, "error", "no such file or directory") for p in missing]
     for error in report.errors:
         console.error(f"{error.path}: {error.message}")
-    _emit(report, fmt, args.output, console)
+    _emit(report, request.format, request.output, console)
     _summarize(report, console)
     return int(report.exit_code)
 

@@ -134,7 +134,7 @@ def execute(request: Request) -> Report:
         else:
             report.add_file(FileResult(path, "would_change", summary))
             # one line per file reads best in a terminal; machine formats get every change
-            if request.console.verbosity > 0 or (args.format or "text") != "text":
+            if request.verbosity > 0 or request.format != "text":
                 from nbtools.jsonpos import locate_findings
 
                 findings = result.findings(path)

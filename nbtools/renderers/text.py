@@ -11,10 +11,25 @@ if TYPE_CHECKING:
 _VERBS = {"changed": "fixed", "would_change": "would fix"}
 
 
+#: what ``-q`` still shows: results that ask for the user's attention (``-qq``: nothing)
+_ATTENTION = frozenset({"would_change", "conflict", "findings"})
+
+
 def render(report: Report, console: Console) -> str:
+    """One line per file acted on, finding, extra line and diff.
+
+    ``-q`` keeps only what needs attention (what would change, conflicts, findings,
+    diffs): files fixed, paired or installed as asked are not listed. ``-qq`` prints
+    nothing; the exit code and stderr's errors still tell.
+    """
+    if console.verbosity <= -2:
+        return ""
+    quiet = console.verbosity < 0
     lines: list[str] = []
     for result in report.files:
         verb = result.details.get("verb") or _VERBS.get(result.status)
+        if quiet and result.status not in _ATTENTION:
+            continue
         if verb:
             text = f"{verb} {result.path}"
             if result.message:

@@ -74,3 +74,44 @@ def test_a_wrong_config_type_names_the_key(git_repo: Path) -> None:
     (git_repo / "pyproject.toml").write_text('[tool.nbtools]\nexclude = ["legacy/**"]\n')
     assert nbtools("strip", ".", cwd=git_repo).returncode == 1
     assert nbtools("check", ".", cwd=git_repo).returncode == 0
+
+
+def _dirty_repo(repo: Path) -> Path:
+    path = jupyter_notebook(repo / "nb.ipynb", [code("print(1)", [stream("1\n")], 1)])
+    commit_all(repo)
+    return path
+
+
+def test_format_from_pyproject_applies_to_strip_like_every_command(git_repo: Path) -> None:
+    import json
+
+    _dirty_repo(git_repo)
+    (git_repo / "pyproject.toml").write_text('[tool.nbtools]\nformat = "json"\n')
+    proc = nbtools("strip", "--check", "nb.ipynb", cwd=git_repo)
+    assert proc.returncode == 1
+    assert {f["rule"] for f in json.loads(proc.stdout)["findings"]} >= {"strip/outputs"}
+    proc = nbtools("strip", "nb.ipynb", "--output", "report.json", cwd=git_repo)
+    assert proc.returncode == 1 and proc.stdout == ""
+    report = json.loads((git_repo / "report.json").read_text())
+    assert [(f["path"], f["status"]) for f in report["files"]] == [("nb.ipynb", "changed")]
+    assert json.loads(nbtools("check", "nb.ipynb", cwd=git_repo).stdout)["exit_code"] == 0
+
+
+def test_quiet_strip_says_nothing_about_what_it_fixed(git_repo: Path) -> None:
+    _dirty_repo(git_repo)
+    proc = nbtools("strip", "-q", ".", cwd=git_repo)
+    assert proc.returncode == 1 and proc.stdout == "" and proc.stderr == ""
+    jupyter_notebook(git_repo / "nb.ipynb", [code("print(2)", [stream("2\n")], 1)])
+    proc = nbtools("strip", "-q", "--check", ".", cwd=git_repo)
+    assert proc.returncode == 1 and proc.stdout.startswith("would fix ./nb.ipynb")
+    proc = nbtools("strip", "-qq", "--check", ".", cwd=git_repo)
+    assert proc.returncode == 1 and proc.stdout == ""
+
+
+def test_color_from_pyproject_beats_the_environment(git_repo: Path) -> None:
+    _dirty_repo(git_repo)
+    (git_repo / "pyproject.toml").write_text('[tool.nbtools]\ncolor = "never"\n')
+    proc = nbtools("check", ".", cwd=git_repo, env={"FORCE_COLOR": "1"})
+    assert proc.returncode == 1 and "strip/outputs" in proc.stdout and "\x1b[" not in proc.stdout
+    (git_repo / "pyproject.toml").write_text('[tool.nbtools]\ncolor = "always"\n')
+    assert "\x1b[" in nbtools("check", ".", cwd=git_repo).stdout
