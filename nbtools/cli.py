@@ -192,9 +192,7 @@ def _main(argv: list[str], console: Console) -> int:
     fmt = args.format or config.global_value("format") or "text"
     if fmt not in FORMATS:
         where = "" if args.format else f"{config.path}: tool.nbtools.format: "
-        raise UsageError(
-            f"{where}unknown format {fmt!r}; choose from {', '.join(sorted(FORMATS))}"
-        )
+        raise UsageError(f"{where}unknown format {fmt!r}; choose from {', '.join(sorted(FORMATS))}")
     for key in unknown_keys(config, command or "", module.OPTIONS):
         console.warning(f"{config.path}: unknown configuration key {key} (ignored)")
     options = resolve(
