@@ -438,7 +438,9 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     The data goes to a new file (exclusive create, random name) in the same directory,
     which is then renamed over the target, so a reader (or a crash) never sees a
     half-written notebook. (tempfile.mkstemp does the same, but importing tempfile
-    costs more than a pre-commit call's whole write.)
+    costs more than a pre-commit call's whole write.) A new file gets the mode any
+    program would give it (0666 less the umask: 0644 under umask 022); a replaced one
+    keeps its own.
     """
     target = os.fspath(path)
     try:
@@ -449,7 +451,9 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     while True:
         tmp = os.path.join(folder, f".{name}.{os.urandom(6).hex()}.nbtools-tmp")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o600)
+            # replacing: private until chmod'ed to the old mode; new: the umask decides
+            mode = 0o600 if st is not None else 0o666
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, mode)
             break
         except FileExistsError:  # pragma: no cover - 48 random bits
             continue

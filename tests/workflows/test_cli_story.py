@@ -115,3 +115,33 @@ def test_color_from_pyproject_beats_the_environment(git_repo: Path) -> None:
     assert proc.returncode == 1 and "strip/outputs" in proc.stdout and "\x1b[" not in proc.stdout
     (git_repo / "pyproject.toml").write_text('[tool.nbtools]\ncolor = "always"\n')
     assert "\x1b[" in nbtools("check", ".", cwd=git_repo).stdout
+
+
+def test_files_nbtools_creates_are_readable_by_the_team(git_repo: Path) -> None:
+    import os
+    import stat
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    old = os.umask(0o022)  # the usual umask; children inherit it
+    try:
+        jupyter_notebook(git_repo / "eda.ipynb", [code("x = 1")])
+        (git_repo / "secrets.env").write_text(
+            "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+        )
+        assert nbtools("pair", "eda.ipynb", cwd=git_repo).returncode == 1
+        (git_repo / "eda.py").write_text((git_repo / "eda.py").read_text() + "\n# %%\ny = 2\n")
+        assert nbtools("sync", "eda.ipynb", cwd=git_repo).returncode == 1
+        nbtools(
+            "scan", "--baseline", ".nbtools-baseline.json", "--update-baseline", ".", cwd=git_repo
+        )
+        for name in ("eda.py", ".nbtools-sync.json", ".nbtools-baseline.json"):
+            assert mode(git_repo / name) == 0o644, name
+        # a notebook the team made group-writable stays so when nbtools rewrites it
+        os.chmod(git_repo / "eda.ipynb", 0o664)
+        (git_repo / "eda.py").write_text((git_repo / "eda.py").read_text() + "\n# %%\nz = 3\n")
+        assert nbtools("sync", "eda.ipynb", cwd=git_repo).returncode == 1
+        assert mode(git_repo / "eda.ipynb") == 0o664
+    finally:
+        os.umask(old)
