@@ -232,15 +232,24 @@ def _emit(report: Any, fmt: str, output: str | None, console: Console) -> None:
         sys.stdout.buffer.write(report.stdout_payload)
         sys.stdout.buffer.flush()
         return
+    # what is left of a name that is not UTF-8 (surrogate escapes) is written as an escape:
+    # inside a JSON string that is the very escape JSON uses
     if output:
         file_console = Console(verbosity=console.verbosity, color="never")
-        with open(output, "w", encoding="utf-8") as handle:
+        with open(output, "w", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(render(report, fmt, file_console))
         return
     text = render(report, fmt, console)
     if text:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        data = text.encode("utf-8", "backslashreplace")
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None:
+            sys.stdout.flush()
+            buffer.write(data)
+            buffer.flush()
+        else:  # a text-only stream (an embedding program's)
+            sys.stdout.write(data.decode("utf-8"))
+            sys.stdout.flush()
 
 
 def _summarize(report: Any, console: Console) -> None:

@@ -145,3 +145,27 @@ def test_files_nbtools_creates_are_readable_by_the_team(git_repo: Path) -> None:
         assert mode(git_repo / "eda.ipynb") == 0o664
     finally:
         os.umask(old)
+
+
+def test_a_hostile_file_name_in_a_pull_request_cannot_write_workflow_commands(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    # a pull request adds a notebook whose name carries a forged annotation
+    name = "nb\n::warning file=README.md,line=1::Approved by the security team.ipynb"
+    jupyter_notebook(git_repo / name, [code("print(1)", [stream("1\n")], 1)])
+    jupyter_notebook(git_repo / "##[error]x.ipynb", [code("x = 1")])
+    commit_all(git_repo)
+    summary = tmp_path / "summary.md"
+    proc = nbtools(
+        "check", "--format", "github", ".", cwd=git_repo, env={"GITHUB_STEP_SUMMARY": str(summary)}
+    )
+    assert proc.returncode == 1
+    for line in (proc.stdout + proc.stderr).splitlines():
+        assert not line.strip().startswith("::warning"), line
+        assert "##[" not in line, line
+    annotations = [line for line in proc.stdout.splitlines() if line.startswith("::error ")]
+    assert any(
+        "nb%0A%3A%3Awarning file=README.md%2Cline=1%3A%3AApproved" in line for line in annotations
+    )
+    rows = [r for r in summary.read_text().splitlines() if r.startswith("| ")]
+    assert len(rows) == 4  # header, rule, two notebooks
