@@ -7,6 +7,7 @@ indentation, separators, escaping, CRLF line endings, a UTF-8 BOM and the final 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -479,12 +480,50 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
-def write_notebook(nbfile: NotebookFile, nb: NotebookDict | None = None) -> bool:
-    """Write ``nb`` to ``nbfile.path`` in its layout if the bytes differ; True if written."""
+def write_target(path: str, root: str | None = None) -> str:
+    """Where rewriting ``path`` must write, or :class:`PermissionError` saying why not.
+
+    A symbolic link stays a link: its target is rewritten, but only when the target
+    lies inside the repository (``root``, else the git work tree around the link, else
+    the current folder), so a link committed to a pull request cannot make nbtools
+    write elsewhere. A read-only file is the user saying "do not change this": it is
+    refused rather than replaced (replacing needs only a writable folder), and never
+    chmod'ed.
+    """
+    target = path
+    if os.path.realpath(path) != os.path.abspath(path):  # a link, or under a linked folder
+        from nbtools.discovery import git_root
+
+        target = os.path.realpath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        base = os.path.realpath(root or git_root(folder) or os.getcwd())
+        if target != base and not target.startswith(base.rstrip(os.sep) + os.sep):
+            raise PermissionError(
+                errno.EPERM,
+                f"a symbolic link to {target}, outside the repository ({base}); not rewritten",
+                path,
+            )
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, "read-only file; not rewritten", path)
+    return target
+
+
+def write_notebook(
+    nbfile: NotebookFile, nb: NotebookDict | None = None, root: str | None = None
+) -> bool:
+    """Write ``nb`` to ``nbfile.path`` in its layout if the bytes differ; True if written.
+
+    Links and read-only files are handled by :func:`write_target` (``root``: the
+    repository a link's target must stay in).
+    """
     data = nbfile.render_bytes(nb)
     if data == nbfile.raw:
         return False
-    atomic_write(nbfile.path, data)
+    atomic_write(write_target(nbfile.path, root), data)
     return True
 
 

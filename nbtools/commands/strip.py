@@ -125,7 +125,7 @@ def execute(request: Request) -> Report:
         if args.diff:
             report.diffs.append(_diff(path, nbfile.text, nbfile.render()))
         if write:
-            try:
+            try:  # a link writes through to its target in the repository (see write_target)
                 written = write_notebook(nbfile)
             except OSError as exc:
                 report.add_error(path, f"cannot write: {exc.strerror or exc}")

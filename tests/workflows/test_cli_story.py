@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from story import code, commit_all, jupyter_notebook, nbtools, stream
+from story import code, commit_all, git, jupyter_notebook, nbtools, stream
 
 
 def test_a_typo_in_a_ci_path_fails_the_job_and_the_rest_is_still_checked(git_repo: Path) -> None:
@@ -169,3 +169,34 @@ def test_a_hostile_file_name_in_a_pull_request_cannot_write_workflow_commands(
     )
     rows = [r for r in summary.read_text().splitlines() if r.startswith("| ")]
     assert len(rows) == 4  # header, rule, two notebooks
+
+
+def test_strip_keeps_links_and_leaves_read_only_notebooks_alone(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    import os
+
+    # the team keeps one notebook in shared/ and links it from two projects
+    shared = jupyter_notebook(
+        git_repo / "shared" / "eda.ipynb", [code("print(1)", [stream("1\n")], 1)]
+    )
+    (git_repo / "proj").mkdir()
+    (git_repo / "proj" / "eda.ipynb").symlink_to(os.path.join("..", "shared", "eda.ipynb"))
+    # a pull request adds a link to a notebook outside the checkout
+    victim = jupyter_notebook(tmp_path / "home" / "private.ipynb", [code("x", [stream("s\n")], 1)])
+    (git_repo / "proj" / "evil.ipynb").symlink_to(victim)
+    # and a reference notebook is kept read-only on purpose
+    ref = jupyter_notebook(git_repo / "ref.ipynb", [code("y", [stream("r\n")], 2)])
+    ref.chmod(0o444)
+    victim_before, ref_before = victim.read_bytes(), ref.read_bytes()
+    commit_all(git_repo)
+    proc = nbtools("strip", "proj", "ref.ipynb", cwd=git_repo)
+    assert proc.returncode == 2
+    assert "proj/evil.ipynb: cannot write: a symbolic link to" in proc.stderr
+    assert "ref.ipynb: cannot write: read-only file; not rewritten" in proc.stderr
+    assert (git_repo / "proj" / "eda.ipynb").is_symlink() and "fixed proj/eda.ipynb" in proc.stdout
+    assert '"outputs": []' in shared.read_text()
+    assert victim.read_bytes() == victim_before and ref.read_bytes() == ref_before
+    assert oct(ref.stat().st_mode & 0o777) == oct(0o444)
+    # git still sees a link, not a file that replaced it
+    assert "typechange" not in git(git_repo, "status").stdout
