@@ -63,6 +63,8 @@ _NON_ASCII_ESCAPE = (
 )
 _NON_ASCII_ESCAPE_RE = re.compile(_NON_ASCII_ESCAPE.decode())
 _NON_ASCII_ESCAPE_BYTES_RE = re.compile(_NON_ASCII_ESCAPE)
+#: the document's first key and the separator after it (spaces and tabs only)
+_FIRST_KEY_RE = re.compile(r'\s*\{\s*"(?:[^"\\\n]|\\.)*"([ \t]*:[ \t]*)')
 _LEADING_SPACES_RE = re.compile(rb"^(?:  )+", re.MULTILINE)
 
 
@@ -96,9 +98,15 @@ def _layout_from_head(head: str, ensure_ascii: bool, bom: bool, final_newline: b
         item_sep = ", " if re.search(r'[\]}"\d], ["\[{]', head[:4096]) else ","
     else:
         item_sep = ", " if ", \n" in head else ","
-    key_sep = (
-        ":" if re.search(r'"\s*:\S', head[:4096]) and not re.search(r'": ', head[:4096]) else ": "
-    )
+    first_key = _FIRST_KEY_RE.match(head)
+    if first_key is not None:  # as the document's first key is written: ": ", ":", " : "...
+        key_sep = first_key.group(1)
+    else:
+        key_sep = (
+            ":"
+            if re.search(r'"\s*:\S', head[:4096]) and not re.search(r'": ', head[:4096])
+            else ": "
+        )
     return Layout(
         indent=indent,
         item_separator=item_sep,
@@ -279,11 +287,75 @@ class NotebookFile:
             from nbtools.elide import restore_payloads
 
             data = restore_payloads(data, self.payloads)
+        if data != self.raw and _has_stray_separators(self.raw, self.layout):
+            data = _keep_stray_layout(self, data)
         return data
 
     def render(self, nb: NotebookDict | None = None) -> str:
         """The text of ``nb`` (default: this notebook) in this file's layout."""
         return self.render_bytes(nb).decode("utf-8")
+
+
+def _stray_separator_re(key_separator: str) -> re.Pattern[bytes]:
+    """Keys written with another separator than the file's (``"a" : 1`` among ``"b": 2``)."""
+    before, _, after = key_separator.partition(":")
+    a, b = re.escape(before.encode()), re.escape(after.encode())
+    # a key's closing quote is not escaped (an escaped one is inside a string)
+    # (the quote first, so that the regex engine scans for it in C)
+    quote = rb'"(?<=[^\\]")'
+    pre = quote + (rb"[ \t]+:" if not before else rb"(?!" + a + rb":)[ \t]*:")
+    post = quote + a + rb":(?!" + b + rb"[^ \t])"
+    return re.compile(pre + b"|" + post)
+
+
+_STRAY_SEPARATORS: dict[str, re.Pattern[bytes]] = {}
+
+
+def _has_stray_separators(raw: bytes, layout: Layout) -> bool:
+    """Whether some key of ``raw`` is spelled unlike :attr:`Layout.key_separator`.
+
+    One regex scan; a quote and colon inside a string can match too, which only costs
+    the careful rewrite of :func:`_keep_stray_layout`.
+    """
+    pattern = _STRAY_SEPARATORS.get(layout.key_separator)
+    if pattern is None:
+        pattern = _STRAY_SEPARATORS[layout.key_separator] = _stray_separator_re(
+            layout.key_separator
+        )
+    return pattern.search(raw) is not None
+
+
+def _keep_stray_layout(nbfile: NotebookFile, data: bytes) -> bytes:
+    """``data`` with every line nbtools did not change spelled as the file had it.
+
+    A hand-edited file may space one key unlike the rest (``"attachments" : {``), which
+    one :class:`Layout` cannot say. The file as read, re-rendered in its layout, lines
+    up with the file line for line; where the new rendering keeps a line of that one,
+    the file's own line is written instead. The result must parse to what ``data``
+    holds, or ``data`` is written as it is.
+    """
+    import difflib
+
+    try:
+        original = loads_notebook(nbfile.raw, nbfile.path).nb
+    except InputError:  # pragma: no cover - the file was read once already
+        return data
+    before = dumps_bytes(original, nbfile.layout, fast=False)
+    file_lines = nbfile.raw.splitlines(keepends=True)
+    before_lines = before.splitlines(keepends=True)
+    if before == nbfile.raw or len(file_lines) != len(before_lines):
+        return data
+    after_lines = data.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(None, before_lines, after_lines, autojunk=False)
+    out: list[bytes] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        out.extend(file_lines[i1:i2] if tag == "equal" else after_lines[j1:j2])
+    merged = b"".join(out)
+    try:
+        same = json.loads(merged.lstrip(BOM_BYTES)) == json.loads(data.lstrip(BOM_BYTES))
+    except (ValueError, RecursionError):
+        same = False
+    return merged if same else data
 
 
 def decode(raw: bytes, path: object) -> str:

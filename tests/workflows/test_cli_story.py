@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from story import code, commit_all, git, jupyter_notebook, nbtools, stream
+from story import code, commit_all, git, jupyter_notebook, markdown, nbtools, stream
 
 
 def test_a_typo_in_a_ci_path_fails_the_job_and_the_rest_is_still_checked(git_repo: Path) -> None:
@@ -200,3 +200,23 @@ def test_strip_keeps_links_and_leaves_read_only_notebooks_alone(
     assert oct(ref.stat().st_mode & 0o777) == oct(0o444)
     # git still sees a link, not a file that replaced it
     assert "typechange" not in git(git_repo, "status").stdout
+
+
+def test_a_hand_edited_key_keeps_its_spacing_when_strip_rewrites_the_file(git_repo: Path) -> None:
+    import base64
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(64)).decode()
+    cell = markdown("![logo](attachment:logo.png)")
+    cell.attachments = {"logo.png": {"image/png": png}}
+    path = jupyter_notebook(git_repo / "nb.ipynb", [cell, code("print(1)", [stream("1\n")], 1)])
+    # someone fixed a merge by hand and spaced one key their own way
+    path.write_text(path.read_text().replace('"attachments": {', '"attachments" : {'))
+    commit_all(git_repo)
+    assert nbtools("strip", "nb.ipynb", cwd=git_repo).returncode == 1
+    assert '"attachments" : {' in path.read_text()
+    diff = git(git_repo, "diff", "-U0", "nb.ipynb").stdout
+    removed = [
+        line for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")
+    ]
+    assert removed and not any("attachments" in line for line in removed)
+    assert nbtools("check", "nb.ipynb", cwd=git_repo).returncode == 0
