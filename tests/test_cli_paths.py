@@ -57,7 +57,7 @@ def test_the_rest_of_the_batch_is_processed(
     assert main(["strip", "nbs", "nbz"]) == 2
     out, err = capsys.readouterr()
     assert "fixed nbs/dirty.ipynb" in out
-    assert "nbz: no such file or directory" in err and "1 changed, 1 error" in err
+    assert "nbz: no such file or directory" in err and "1 changed, 1 file error" in err
     assert main(["strip", "nbs"]) == 0
 
 
