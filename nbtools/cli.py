@@ -16,8 +16,10 @@ from nbtools import __version__
 from nbtools.commands import COMMANDS, Request
 from nbtools.config import load_config, resolve, unknown_keys
 from nbtools.console import Console
+from nbtools.discovery import missing_paths
 from nbtools.errors import ExitCode, NbtoolsError, UsageError
 from nbtools.renderers import FORMATS, render
+from nbtools.report import FileResult, Report
 
 
 def _terminal_width() -> int:
@@ -185,10 +187,12 @@ def _main(argv: list[str], console: Console) -> int:
     paths: list[str] = list(getattr(args, "paths", []) or [])
     config = load_config(paths, args.config)
     color = args.color or config.global_value("color") or "auto"
-    console = Console(verbosity=args.verbose - args.quiet, color=color)
+    verbosity = args.verbose - args.quiet
+    console = Console(verbosity=verbosity, color=color)
     fmt = args.format or config.global_value("format") or "text"
     if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}; choose from {', '.join(sorted(FORMATS))}")
+        where = "" if args.format else f"{config.path}: tool.nbtools.format: "
+        raise UsageError(f"{where}unknown format {fmt!r}; choose from {', '.join(sorted(FORMATS))}")
     for key in unknown_keys(config, command or "", module.OPTIONS):
         console.warning(f"{config.path}: unknown configuration key {key} (ignored)")
     options = resolve(
@@ -198,11 +202,27 @@ def _main(argv: list[str], console: Console) -> int:
         *(config.global_value("exclude") or []),
         *(config.global_value("extend_exclude") or []),
     ]
-    request = Request(module.NAME, paths, options, config, console, args, exclude)
-    report = module.execute(request)
+    missing = missing_paths(paths) if getattr(module, "PATHS_EXIST", True) else []
+    given = [p for p in paths if p not in missing]
+    request = Request(
+        module.NAME,
+        given,
+        options,
+        config,
+        console,
+        args,
+        exclude,
+        format=fmt,
+        output=args.output,
+        color=color,
+        verbosity=verbosity,
+    )
+    # with every named path missing there is nothing to run on (not even the default ".")
+    report = module.execute(request) if given or not missing else Report(module.NAME)
+    report.files[:0] = [FileResult(p, "error", "no such file or directory") for p in missing]
     for error in report.errors:
         console.error(f"{error.path}: {error.message}")
-    _emit(report, fmt, args.output, console)
+    _emit(report, request.format, request.output, console)
     _summarize(report, console)
     return int(report.exit_code)
 
@@ -212,15 +232,24 @@ def _emit(report: Any, fmt: str, output: str | None, console: Console) -> None:
         sys.stdout.buffer.write(report.stdout_payload)
         sys.stdout.buffer.flush()
         return
+    # what is left of a name that is not UTF-8 (surrogate escapes) is written as an escape:
+    # inside a JSON string that is the very escape JSON uses
     if output:
         file_console = Console(verbosity=console.verbosity, color="never")
-        with open(output, "w", encoding="utf-8") as handle:
+        with open(output, "w", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(render(report, fmt, file_console))
         return
     text = render(report, fmt, console)
     if text:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        data = text.encode("utf-8", "backslashreplace")
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None:
+            sys.stdout.flush()
+            buffer.write(data)
+            buffer.flush()
+        else:  # a text-only stream (an embedding program's)
+            sys.stdout.write(data.decode("utf-8"))
+            sys.stdout.flush()
 
 
 def _summarize(report: Any, console: Console) -> None:

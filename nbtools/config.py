@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 from nbtools.discovery import upward
-from nbtools.errors import ConfigError
+from nbtools.errors import ConfigError, UsageError
 from nbtools.record import field, record
 
 #: keys allowed at the top of ``[tool.nbtools]`` (they apply to every command)
@@ -130,7 +130,38 @@ def load_config(paths: Sequence[str], explicit: str | None = None) -> Config:
     data = document.get("tool", {}).get("nbtools", {})
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: [tool.nbtools] must be a table")
+    _check_globals(path, data)
     return Config(path=path, data=data, explicit=bool(explicit))
+
+
+COLORS = ("auto", "always", "never")
+
+
+def _check_globals(path: str, data: dict[str, Any]) -> None:
+    """Refuse top-level values of the wrong type now, naming the key (exit 2), not later."""
+    for key, kind in GLOBAL_KEYS.items():
+        if key not in data:
+            continue
+        value = data[key]
+        dotted = f"tool.nbtools.{key}"
+        if kind is list and isinstance(value, str):
+            data[key] = value = [value]
+        if not isinstance(value, kind):
+            raise ConfigError(
+                f"{path}: {dotted} must be {_kind_name(kind)}, not {type(value).__name__}"
+            )
+        if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{path}: {dotted} must be a list of strings")
+    if "color" in data and data["color"] not in COLORS:
+        raise ConfigError(
+            f"{path}: tool.nbtools.color must be one of {', '.join(COLORS)}, not {data['color']!r}"
+        )
+
+
+def _kind_name(kind: type) -> str:
+    return {list: "a list", str: "a string", int: "an integer", float: "a number"}.get(
+        kind, kind.__name__
+    )
 
 
 def unknown_keys(config: Config, command: str, options: Mapping[str, Option]) -> list[str]:
@@ -159,6 +190,9 @@ def resolve(
     resolved: dict[str, Any] = {}
     for name, option in options.items():
         value = cli_values.get(name)
+        if value is not None and _negative(value, option):
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} must not be negative (got {value})")
         if value is None:
             for table_name, table in tables:
                 if name in table:
@@ -170,6 +204,13 @@ def resolve(
     return resolved
 
 
+def _negative(value: Any, option: Option) -> bool:
+    """Sizes, counts and timeouts: none may be negative (or NaN); 0 means none or auto."""
+    if option.kind not in (int, float) or isinstance(value, bool):
+        return False
+    return isinstance(value, (int, float)) and not value >= 0
+
+
 def _coerce(value: Any, option: Option, dotted: str, config: Config) -> Any:
     kind = option.kind
     if kind is list and isinstance(value, str):
@@ -177,11 +218,15 @@ def _coerce(value: Any, option: Option, dotted: str, config: Config) -> Any:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if (kind is not object and not isinstance(value, kind)) or (
-        kind is int and isinstance(value, bool)
+        kind in (int, float) and isinstance(value, bool)
     ):
         raise ConfigError(
             f"{config.path}: {dotted} must be {kind.__name__}, not {type(value).__name__}"
         )
+    if kind is list and not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{config.path}: {dotted} must be a list of strings")
+    if _negative(value, option):
+        raise ConfigError(f"{config.path}: {dotted} must not be negative (got {value})")
     try:
         return option.convert(value)
     except (TypeError, ValueError) as exc:

@@ -39,6 +39,15 @@ def interactive(stream: IO[str]) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+def one_line(text: str) -> str:
+    """A diagnostic from the tree as one inert line: file names and messages may hold line
+    breaks (a CI runner reads every line of a log as a possible command), terminal
+    escapes or bytes that are not UTF-8; all are spelled out."""
+    from nbtools.renderers import defuse, visible
+
+    return defuse(visible(text).replace("\r", "\\r").replace("\n", "\\n"))
+
+
 class Console:
     """Where a command's diagnostics go; machine output is written by renderers."""
 
@@ -68,19 +77,19 @@ class Console:
 
     def error(self, message: str) -> None:
         """Always shown: one line naming the file and the problem."""
-        self._emit(self.style("error:", "red", "bold", stream="err") + " " + message)
+        self._emit(self.style("error:", "red", "bold", stream="err") + " " + one_line(message))
 
     def warning(self, message: str) -> None:
         if self.verbosity >= 0:
-            self._emit(self.style("warning:", "yellow", stream="err") + " " + message)
+            self._emit(self.style("warning:", "yellow", stream="err") + " " + one_line(message))
 
     def info(self, message: str) -> None:
         if self.verbosity >= 0:
-            self._emit(message)
+            self._emit(one_line(message))
 
     def debug(self, message: str) -> None:
         if self.verbosity > 0:
-            self._emit(self.style(message, "dim", stream="err"))
+            self._emit(self.style(one_line(message), "dim", stream="err"))
 
     def progress(self, items: Iterable[T], *, total: int, label: str) -> Iterator[T]:
         """Iterate with a progress bar on a terminal, plain lines in CI logs, or silently."""

@@ -88,6 +88,15 @@ def git_ignored(paths: Sequence[str], cwd: str | None = None) -> set[str]:
     return {p for p in proc.stdout.decode(errors="replace").split("\0") if p}
 
 
+def missing_paths(paths: Sequence[str]) -> list[str]:
+    """The named paths that do not exist (``-`` is stdin): a typo in a CI path must not pass.
+
+    The command line checks them once for every command (each missing one is an error for
+    that path, exit 2) and hands the command the rest of the batch.
+    """
+    return [p for p in paths if p != "-" and not os.path.exists(p)]
+
+
 def _walk(
     directory: str, suffixes: Sequence[str], match: Callable[[str], bool] | None = None
 ) -> Iterable[str]:

@@ -158,7 +158,7 @@ class Finding:
                 self.field,
             )
         )
-        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
     def matches(self, accepted: set[str] | frozenset[str]) -> bool:
         """Whether a baseline accepts this finding (by its fingerprint or an older one)."""

@@ -7,6 +7,7 @@ indentation, separators, escaping, CRLF line endings, a UTF-8 BOM and the final 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -62,6 +63,8 @@ _NON_ASCII_ESCAPE = (
 )
 _NON_ASCII_ESCAPE_RE = re.compile(_NON_ASCII_ESCAPE.decode())
 _NON_ASCII_ESCAPE_BYTES_RE = re.compile(_NON_ASCII_ESCAPE)
+#: the document's first key and the separator after it (spaces and tabs only)
+_FIRST_KEY_RE = re.compile(r'\s*\{\s*"(?:[^"\\\n]|\\.)*"([ \t]*:[ \t]*)')
 _LEADING_SPACES_RE = re.compile(rb"^(?:  )+", re.MULTILINE)
 
 
@@ -95,9 +98,15 @@ def _layout_from_head(head: str, ensure_ascii: bool, bom: bool, final_newline: b
         item_sep = ", " if re.search(r'[\]}"\d], ["\[{]', head[:4096]) else ","
     else:
         item_sep = ", " if ", \n" in head else ","
-    key_sep = (
-        ":" if re.search(r'"\s*:\S', head[:4096]) and not re.search(r'": ', head[:4096]) else ": "
-    )
+    first_key = _FIRST_KEY_RE.match(head)
+    if first_key is not None:  # as the document's first key is written: ": ", ":", " : "...
+        key_sep = first_key.group(1)
+    else:
+        key_sep = (
+            ":"
+            if re.search(r'"\s*:\S', head[:4096]) and not re.search(r'": ', head[:4096])
+            else ": "
+        )
     return Layout(
         indent=indent,
         item_separator=item_sep,
@@ -136,7 +145,9 @@ def dumps_bytes(nb: Any, layout: Layout = NBFORMAT_LAYOUT, fast: bool = True) ->
     """
     data = _orjson_dumps(nb, layout) if fast else None
     if data is None:
-        return dumps(nb, layout).encode("utf-8")
+        # a lone surrogate (read from a \udXXX escape) can only sit inside a JSON string,
+        # where backslashreplace writes it back as the very same escape
+        return dumps(nb, layout).encode("utf-8", "backslashreplace")
     if layout.final_newline:
         data += b"\n"
     if layout.newline != "\n":
@@ -214,6 +225,13 @@ def _json_loads(text: str, path: object) -> Any:
         ) from None
     except RecursionError:
         raise InputError(path, "invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits (Python's limit)
+        raise InputError(path, f"unreadable JSON value: {_first_clause(exc)}") from None
+
+
+def _first_clause(exc: BaseException) -> str:
+    """The first sentence of an exception's message (no advice about interpreter flags)."""
+    return str(exc).split(";")[0].strip() or type(exc).__name__
 
 
 class NotebookFile:
@@ -269,11 +287,75 @@ class NotebookFile:
             from nbtools.elide import restore_payloads
 
             data = restore_payloads(data, self.payloads)
+        if data != self.raw and _has_stray_separators(self.raw, self.layout):
+            data = _keep_stray_layout(self, data)
         return data
 
     def render(self, nb: NotebookDict | None = None) -> str:
         """The text of ``nb`` (default: this notebook) in this file's layout."""
         return self.render_bytes(nb).decode("utf-8")
+
+
+def _stray_separator_re(key_separator: str) -> re.Pattern[bytes]:
+    """Keys written with another separator than the file's (``"a" : 1`` among ``"b": 2``)."""
+    before, _, after = key_separator.partition(":")
+    a, b = re.escape(before.encode()), re.escape(after.encode())
+    # a key's closing quote is not escaped (an escaped one is inside a string)
+    # (the quote first, so that the regex engine scans for it in C)
+    quote = rb'"(?<=[^\\]")'
+    pre = quote + (rb"[ \t]+:" if not before else rb"(?!" + a + rb":)[ \t]*:")
+    post = quote + a + rb":(?!" + b + rb"[^ \t])"
+    return re.compile(pre + b"|" + post)
+
+
+_STRAY_SEPARATORS: dict[str, re.Pattern[bytes]] = {}
+
+
+def _has_stray_separators(raw: bytes, layout: Layout) -> bool:
+    """Whether some key of ``raw`` is spelled unlike :attr:`Layout.key_separator`.
+
+    One regex scan; a quote and colon inside a string can match too, which only costs
+    the careful rewrite of :func:`_keep_stray_layout`.
+    """
+    pattern = _STRAY_SEPARATORS.get(layout.key_separator)
+    if pattern is None:
+        pattern = _STRAY_SEPARATORS[layout.key_separator] = _stray_separator_re(
+            layout.key_separator
+        )
+    return pattern.search(raw) is not None
+
+
+def _keep_stray_layout(nbfile: NotebookFile, data: bytes) -> bytes:
+    """``data`` with every line nbtools did not change spelled as the file had it.
+
+    A hand-edited file may space one key unlike the rest (``"attachments" : {``), which
+    one :class:`Layout` cannot say. The file as read, re-rendered in its layout, lines
+    up with the file line for line; where the new rendering keeps a line of that one,
+    the file's own line is written instead. The result must parse to what ``data``
+    holds, or ``data`` is written as it is.
+    """
+    import difflib
+
+    try:
+        original = loads_notebook(nbfile.raw, nbfile.path).nb
+    except InputError:  # pragma: no cover - the file was read once already
+        return data
+    before = dumps_bytes(original, nbfile.layout, fast=False)
+    file_lines = nbfile.raw.splitlines(keepends=True)
+    before_lines = before.splitlines(keepends=True)
+    if before == nbfile.raw or len(file_lines) != len(before_lines):
+        return data
+    after_lines = data.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(None, before_lines, after_lines, autojunk=False)
+    out: list[bytes] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        out.extend(file_lines[i1:i2] if tag == "equal" else after_lines[j1:j2])
+    merged = b"".join(out)
+    try:
+        same = json.loads(merged.lstrip(BOM_BYTES)) == json.loads(data.lstrip(BOM_BYTES))
+    except (ValueError, RecursionError):
+        same = False
+    return merged if same else data
 
 
 def decode(raw: bytes, path: object) -> str:
@@ -297,6 +379,12 @@ def check_structure(data: Any, path: object) -> NotebookDict:
         raise InputError(path, "not a notebook: nbformat 4 without a 'cells' list")
     if major == 3 and not isinstance(data.get("worksheets"), list):
         raise InputError(path, "not a notebook: nbformat 3 without a 'worksheets' list")
+    from nbtools.structure import StructureError, validate
+
+    try:
+        validate(data)
+    except StructureError as exc:
+        raise InputError(path, str(exc)) from None
     return data
 
 
@@ -423,7 +511,9 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     The data goes to a new file (exclusive create, random name) in the same directory,
     which is then renamed over the target, so a reader (or a crash) never sees a
     half-written notebook. (tempfile.mkstemp does the same, but importing tempfile
-    costs more than a pre-commit call's whole write.)
+    costs more than a pre-commit call's whole write.) A new file gets the mode any
+    program would give it (0666 less the umask: 0644 under umask 022); a replaced one
+    keeps its own.
     """
     target = os.fspath(path)
     try:
@@ -434,7 +524,9 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     while True:
         tmp = os.path.join(folder, f".{name}.{os.urandom(6).hex()}.nbtools-tmp")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o600)
+            # replacing: private until chmod'ed to the old mode; new: the umask decides
+            mode = 0o600 if st is not None else 0o666
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, mode)
             break
         except FileExistsError:  # pragma: no cover - 48 random bits
             continue
@@ -460,12 +552,50 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
-def write_notebook(nbfile: NotebookFile, nb: NotebookDict | None = None) -> bool:
-    """Write ``nb`` to ``nbfile.path`` in its layout if the bytes differ; True if written."""
+def write_target(path: str, root: str | None = None) -> str:
+    """Where rewriting ``path`` must write, or :class:`PermissionError` saying why not.
+
+    A symbolic link stays a link: its target is rewritten, but only when the target
+    lies inside the repository (``root``, else the git work tree around the link, else
+    the current folder), so a link committed to a pull request cannot make nbtools
+    write elsewhere. A read-only file is the user saying "do not change this": it is
+    refused rather than replaced (replacing needs only a writable folder), and never
+    chmod'ed.
+    """
+    target = path
+    if os.path.realpath(path) != os.path.abspath(path):  # a link, or under a linked folder
+        from nbtools.discovery import git_root
+
+        target = os.path.realpath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        base = os.path.realpath(root or git_root(folder) or os.getcwd())
+        if target != base and not target.startswith(base.rstrip(os.sep) + os.sep):
+            raise PermissionError(
+                errno.EPERM,
+                f"a symbolic link to {target}, outside the repository ({base}); not rewritten",
+                path,
+            )
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, "read-only file; not rewritten", path)
+    return target
+
+
+def write_notebook(
+    nbfile: NotebookFile, nb: NotebookDict | None = None, root: str | None = None
+) -> bool:
+    """Write ``nb`` to ``nbfile.path`` in its layout if the bytes differ; True if written.
+
+    Links and read-only files are handled by :func:`write_target` (``root``: the
+    repository a link's target must stay in).
+    """
     data = nbfile.render_bytes(nb)
     if data == nbfile.raw:
         return False
-    atomic_write(nbfile.path, data)
+    atomic_write(write_target(nbfile.path, root), data)
     return True
 
 

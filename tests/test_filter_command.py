@@ -268,12 +268,18 @@ def test_clean_filter_fuzz_never_fails_and_stores_stripped_or_unchanged(raw: byt
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
-        (lambda nb: nb["cells"][1].update(metadata=["a", "list"]), "malformed notebook"),
+        (
+            lambda nb: nb["cells"][1].update(metadata=["a", "list"]),
+            "/cells/1/metadata: expected an object, got a list",
+        ),
         (lambda nb: nb.update(metadata="a string"), ""),
         (lambda nb: nb.update(cells=5), "not a notebook"),
         (lambda nb: nb["cells"][2]["outputs"].append(None), ""),
         (lambda nb: nb["cells"][2].update(metadata={"tags": "keep_output"}), ""),
-        (lambda nb: nb["cells"][1].update(metadata="text"), "malformed notebook"),
+        (
+            lambda nb: nb["cells"][1].update(metadata="text"),
+            "/cells/1/metadata: expected an object, got a string",
+        ),
     ],
 )
 def test_malformed_structure_is_stored_unchanged_or_stripped(

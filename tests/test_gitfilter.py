@@ -224,6 +224,6 @@ def test_real_filter_process_strips_and_passes_broken_files_through(tmp_path: ob
         (["status=success"], nb_bytes(outputs=False), []),  # and the process goes on
     ]
     assert b"broken.ipynb: invalid JSON" in proc.stderr
-    assert b"malformed.ipynb: malformed notebook" in proc.stderr
+    assert b"malformed.ipynb: /cells/0/metadata: expected an object" in proc.stderr
     assert b"internal error" not in proc.stderr
     assert proc.stderr.count(b"passed to git unchanged") == 2

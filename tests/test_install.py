@@ -247,7 +247,7 @@ def test_uninstall_removes_everything_it_added(
     ("argv", "code", "message"),
     [
         (["install", "--attributes", "elsewhere"], 2, "invalid choice"),
-        (["install", "a", "b"], 2, "one repository directory"),
+        (["install", ".", "."], 2, "one repository directory"),
         (["install", "--status", "--uninstall"], 2, "not allowed with"),
     ],
 )

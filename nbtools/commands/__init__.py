@@ -33,7 +33,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 @record
 class Request:
-    """Everything a command needs: resolved options, inputs, configuration and console."""
+    """Everything a command needs: resolved options, inputs, configuration and console.
+
+    The global settings (``format``, ``output``, ``color``, ``verbosity``) are resolved
+    here once, command line over ``[tool.nbtools]`` over defaults: commands read them from
+    the request, never from ``args`` (which holds only what was typed).
+    """
 
     command: str
     paths: list[str]
@@ -42,3 +47,7 @@ class Request:
     console: Console
     args: argparse.Namespace
     exclude: list[str] = field(default_factory=list)
+    format: str = "text"
+    output: str | None = None
+    color: str = "auto"
+    verbosity: int = 0

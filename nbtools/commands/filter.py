@@ -34,6 +34,8 @@ NAME = "filter"
 HELP = "the git filter and diff driver that `install` sets up"
 OPTIONS = STRIP_OPTIONS
 INHERIT = ("strip",)
+#: git names the path (%f) of what it hands over on stdin; it need not exist on disk
+PATHS_EXIST = False
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -125,7 +125,7 @@ def execute(request: Request) -> Report:
         if args.diff:
             report.diffs.append(_diff(path, nbfile.text, nbfile.render()))
         if write:
-            try:
+            try:  # a link writes through to its target in the repository (see write_target)
                 written = write_notebook(nbfile)
             except OSError as exc:
                 report.add_error(path, f"cannot write: {exc.strerror or exc}")
@@ -134,7 +134,7 @@ def execute(request: Request) -> Report:
         else:
             report.add_file(FileResult(path, "would_change", summary))
             # one line per file reads best in a terminal; machine formats get every change
-            if request.console.verbosity > 0 or (args.format or "text") != "text":
+            if request.verbosity > 0 or request.format != "text":
                 from nbtools.jsonpos import locate_findings
 
                 findings = result.findings(path)

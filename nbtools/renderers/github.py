@@ -10,10 +10,12 @@ notebooks and verdicts) is appended to ``$GITHUB_STEP_SUMMARY`` when that is set
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nbtools.findings import Severity, rule_for
+from nbtools.renderers import defuse, visible
 from nbtools.renderers.verdicts import ERROR, FAIL, PASS, SKIPPED, file_verdicts, headline
 
 if TYPE_CHECKING:
@@ -31,8 +33,16 @@ _ICONS = {PASS: "✅ pass", FAIL: "❌ fail", ERROR: "⚠️ error", SKIPPED: "�
 
 
 def escape_data(text: str) -> str:
-    """Escape a workflow command's message (as @actions/core's ``escapeData``)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape a workflow command's message (as @actions/core's ``escapeData``).
+
+    Control characters and undecodable bytes are spelled out first (see
+    :func:`~nbtools.renderers.visible`): the runner would pass them to the log as they are.
+    The older command form ``##[`` is escaped wherever it appears (the runner has no
+    escape for it, so a file name holding it is not matched to the file: a price only
+    such names pay).
+    """
+    text = visible(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace("##[", "##%5B")
 
 
 def escape_property(text: str) -> str:
@@ -84,9 +94,19 @@ def annotation(finding: Finding) -> str:
     )
 
 
+def log_text(text: str) -> str:
+    """A plain log line that the runner cannot take for a workflow command.
+
+    The runner reads a line as a command when, trimmed, it starts with ``::`` (or holds
+    the older ``##[`` form): line breaks are escaped so that text from the tree stays on
+    its line, and such a start is escaped too.
+    """
+    return defuse(escape_data(text))
+
+
 def _log_line(finding: Finding) -> str:
     text = f"{finding.location}: {finding.rule} [{finding.severity.value}] {finding.message}"
-    return text + (f" [{finding.masked}]" if finding.masked else "")
+    return log_text(text + (f" [{finding.masked}]" if finding.masked else ""))
 
 
 def annotation_lines(report: Report) -> tuple[list[str], dict[str, list[str]]]:
@@ -130,7 +150,7 @@ def render(report: Report, console: Console) -> str:
         )
     for verdict in file_verdicts(report):
         lines.append(f"::group::{escape_data(verdict.path)}: {verdict.verdict}")
-        lines.extend(logs.get(verdict.path, []) or [headline(verdict)])
+        lines.extend(logs.get(verdict.path, []) or [log_text(headline(verdict))])
         lines.append("::endgroup::")
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file and os.environ.get("NBTOOLS_JOB_SUMMARY") != "0":
@@ -138,10 +158,42 @@ def render(report: Report, console: Console) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def _cell(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    text = " ".join(text.split())
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+#: what could turn plain text into markup (emphasis, links, images, HTML, code, cells)
+_MARKDOWN_SPECIALS = {
+    **{ord(c): "\\" + c for c in "\\`*_[]|!~"},
+    ord("&"): "&amp;",
+    ord("<"): "&lt;",
+    ord(">"): "&gt;",
+}
+
+
+def _cell(text: str, limit: int | None = None) -> str:
+    """Literal text inside a Markdown table cell: nothing from the tree becomes markup.
+
+    Whitespace (line breaks included) is collapsed, HTML's specials become entities and
+    the characters that open emphasis, links, images, code or a new cell are
+    backslash-escaped. ``limit`` cuts the text before it is escaped.
+    """
+    text = " ".join(visible(text).split())
+    if limit is not None:
+        text = text[:limit]
+    return text.translate(_MARKDOWN_SPECIALS)
+
+
+def _code(text: str) -> str:
+    """A code span (in a table cell) that shows ``text`` literally, whatever it holds.
+
+    A code span ends only at a run of backticks as long as its opening one, so the fence
+    is one longer than the longest run inside; pipes are escaped for the table.
+    """
+    text = " ".join(visible(text).split()).replace("|", "\\|")
+    longest = max((len(m) for m in _BACKTICKS_RE.findall(text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+_BACKTICKS_RE = re.compile("`+")
 
 
 def job_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
@@ -161,9 +213,9 @@ def job_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
     # failures first: they are what the reader came for
     order = sorted(verdicts, key=lambda v: v.verdict == PASS)
     for index, verdict in enumerate(order):
-        details = "" if verdict.verdict == PASS else _cell(headline(verdict))[:500]
-        shown = _ICONS[verdict.verdict] + (f" `{_cell(verdict.label)}`" if verdict.label else "")
-        row = f"| `{_cell(verdict.path)}` | {shown} | {details} |\n"
+        details = "" if verdict.verdict == PASS else _cell(headline(verdict), 500)
+        label = f" {_code(verdict.label)}" if verdict.label else ""
+        row = f"| {_code(verdict.path)} | {_ICONS[verdict.verdict]}{label} | {details} |\n"
         row_size = len(row.encode("utf-8"))
         if size + row_size + 200 > limit:
             text += f"\n_{len(order) - index} more file(s) not listed (summary size limit)._\n"

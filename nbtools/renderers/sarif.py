@@ -39,7 +39,8 @@ def artifact_uri(path: str, root: str | None = None) -> str:
         rel = None
     if rel is None or rel == ".." or rel.startswith(".." + os.sep):
         return Path(full).as_uri()
-    return quote(rel.replace(os.sep, "/"))
+    # a name that is not UTF-8 is percent-encoded as the bytes it has on disk
+    return quote(rel.replace(os.sep, "/"), errors="surrogateescape")
 
 
 def _rule_descriptor(rule_id: str) -> dict[str, Any]:

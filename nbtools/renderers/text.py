@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from nbtools.console import one_line
+from nbtools.renderers import visible
+
 if TYPE_CHECKING:
     from nbtools.console import Console
     from nbtools.report import Report
@@ -11,23 +14,38 @@ if TYPE_CHECKING:
 _VERBS = {"changed": "fixed", "would_change": "would fix"}
 
 
+#: what ``-q`` still shows: results that ask for the user's attention (``-qq``: nothing)
+_ATTENTION = frozenset({"would_change", "conflict", "findings"})
+
+
 def render(report: Report, console: Console) -> str:
+    """One line per file acted on, finding, extra line and diff.
+
+    ``-q`` keeps only what needs attention (what would change, conflicts, findings,
+    diffs): files fixed, paired or installed as asked are not listed. ``-qq`` prints
+    nothing; the exit code and stderr's errors still tell.
+    """
+    if console.verbosity <= -2:
+        return ""
+    quiet = console.verbosity < 0
     lines: list[str] = []
     for result in report.files:
         verb = result.details.get("verb") or _VERBS.get(result.status)
+        if quiet and result.status not in _ATTENTION:
+            continue
         if verb:
-            text = f"{verb} {result.path}"
+            text = f"{verb} {one_line(result.path)}"
             if result.message:
-                text += f" ({result.message})"
+                text += f" ({one_line(result.message)})"
             lines.append(text)
     for finding in report.findings:
-        loc = console.style(finding.location, "bold")
+        loc = console.style(one_line(finding.location), "bold")
         rule = console.style(finding.rule, "red" if finding.severity.value == "error" else "yellow")
-        text = f"{loc}: {rule} {finding.message}"
+        text = f"{loc}: {rule} {one_line(finding.message)}"
         if finding.masked:
-            text += f" [{finding.masked}]"
+            text += f" [{one_line(finding.masked)}]"
         lines.append(text)
     for extra in report.sections.get("text_lines", []):
-        lines.append(str(extra))
-    lines.extend(report.diffs)
+        lines.append(visible(str(extra)))
+    lines.extend(visible(diff) for diff in report.diffs)
     return "\n".join(lines) + ("\n" if lines else "")

@@ -61,7 +61,10 @@ def file_verdicts(report: Report) -> list[FileVerdict]:
     for finding in report.findings:
         verdict = by_path.get(finding.path)
         if verdict is None:
-            verdict = by_path[finding.path] = FileVerdict(finding.path, PASS, "findings")
+            # known only from findings (doctor's checks, say): the failing ones decide, so
+            # a warning that does not fail the run is a passing case with a note, as the
+            # exit code says
+            verdict = by_path[finding.path] = FileVerdict(finding.path, PASS)
         (verdict.findings if id(finding) in failing else verdict.notes).append(finding)
     for verdict in by_path.values():
         verdict.verdict = _decide(verdict)

@@ -28,7 +28,8 @@ def fingerprint(path: str, rule: str, value: str) -> str:
     import hashlib  # lazily: it loads OpenSSL, and most scans fingerprint nothing
 
     key = "\0".join(("nbtools-scan-v1", path.replace("\\", "/"), rule, value))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    # a file name that is not UTF-8 holds surrogate escapes: hash its real bytes
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def key_path(path: str, root: str | None) -> str:
