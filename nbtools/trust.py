@@ -78,6 +78,12 @@ WIDENING: tuple[Widening, ...] = (
     Widening(
         "tree", lambda v: v == "writable", "--writable-tree", "the notebook could change the tree"
     ),
+    Widening(
+        "command",  # [tool.nbtools.install]
+        lambda v: True,
+        "--command",
+        "it chooses the program git runs on every add",
+    ),
     Widening("memory", _memory_unlimited, "--memory none", "it lifts the memory limit"),
     Widening(
         "pids_limit",

@@ -285,7 +285,8 @@ def test_command_from_the_tree_is_refused_but_a_config_file_may_set_it(
         "[tool.nbtools.install]\ncommand = \"sh -c 'touch pwned'; nbtools\"\n"
     )
     assert main(["install"]) == 2
-    assert "tool.nbtools.install.command chooses the program" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "tool.nbtools.install.command = " in err and "chooses the program git runs" in err
     assert run_git(repo, "config", "--get", "filter.nbtools.process", check=False).stdout == ""
     trusted = tmp_path / "ci.toml"
     trusted.write_text('[tool.nbtools.install]\ncommand = "python3 -m nbtools"\n')

@@ -45,7 +45,8 @@ NARROWING = {
 
 
 def test_the_table_covers_every_widening_key_tested_here() -> None:
-    assert sorted(w.key for w in WIDENING) == sorted(WIDENING_VALUES)
+    # `command` is install's (git runs it): tests/test_install.py refuses it from the tree
+    assert sorted(w.key for w in WIDENING) == sorted([*WIDENING_VALUES, "command"])
 
 
 def _tree(tmp_path: Path, key: str, toml_value: str, table: str = "run") -> Path:

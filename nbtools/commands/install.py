@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nbtools.config import Option
-from nbtools.errors import ConfigError, UsageError
+from nbtools.errors import UsageError
 from nbtools.findings import Finding, Rule, Severity, register_rules
 from nbtools.gitsetup import Attributes, Component, GitConfig, find_repo
 from nbtools.report import FileResult, Report
+from nbtools.trust import refuse_widening
 
 if TYPE_CHECKING:
     import argparse
@@ -92,13 +93,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def components(request: Request) -> list[Component]:
     """The pieces this run acts on, in order (extra actions are appended here)."""
     config = request.config
-    if request.args.command is None and "command" in config.table(NAME) and not config.trusted:
-        # git would run it on every add: a pyproject.toml in the tree (a pull request's)
-        # must not choose the program
-        raise ConfigError(
-            f"{config.path}: tool.nbtools.install.command chooses the program git runs; "
-            "give it with --command, or in a file named with --config"
-        )
+    # git would run the command on every add: a tree's pyproject.toml must not choose it
+    refuse_widening(config, NAME, (), {"command": request.args.command})
     parts: list[Component] = [
         GitConfig(request.options["command"]),
         Attributes(request.options["attributes"]),
