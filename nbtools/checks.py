@@ -92,6 +92,7 @@ def check_sync(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
         pair = pair_of_notebook(nbfile.path, nbfile.nb)
     except UsageError as exc:  # a pairing nbtools cannot follow
         return [_sync_finding(nbfile.path, str(exc))]
+    # InputError (a pair leaving the repository) propagates: the file is an error (exit 2)
     if pair is None:
         return []
     try:
@@ -107,7 +108,8 @@ def check_sync(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
     from nbtools.sync import plan_sync
 
     try:
-        plan = plan_sync(pair, nbfile.raw, script_raw, context.sync_state.get(pair.notebook))
+        entry = context.sync_state.get(pair.notebook, pair.script)
+        plan = plan_sync(pair, nbfile.raw, script_raw, entry)
     except InputError as exc:
         return [_sync_finding(nbfile.path, f"{exc.path}: {exc.reason}")]
     if plan.action == "conflict":

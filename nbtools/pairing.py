@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nbtools.discovery import git_root, upward
 from nbtools.errors import InputError, UsageError
 from nbtools.notebook import NotebookDict, read_notebook
 
@@ -134,8 +136,64 @@ class Pair:
     fmt: PairFormat
 
 
+#: outside git, the nearest folder holding one of these bounds a pair (else the notebook's own)
+_PROJECT_MARKERS = ("pyproject.toml", ".nbtools-sync.json")
+
+
+def tree_root(path: str | os.PathLike[str]) -> str:
+    """The folder every file of ``path``'s pair must stay in (resolved, symlinks included).
+
+    The git work tree holding ``path``; outside git, the nearest folder above it with a
+    ``pyproject.toml`` or a sync record; else ``path``'s own folder. Found from where the
+    file is named, not where a symlink points, so a link cannot move the boundary.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    root = git_root(folder)
+    if root is None:
+        root = next(
+            (
+                d
+                for d in upward(folder)
+                if any(os.path.exists(os.path.join(d, m)) for m in _PROJECT_MARKERS)
+            ),
+            folder,
+        )
+    return os.path.realpath(root)
+
+
+def is_inside(path: str | os.PathLike[str], root: str) -> bool:
+    """Whether ``path`` resolves (symlinks included) to ``root`` or below it."""
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def contained(pair: Pair, named: Path | None = None) -> Pair:
+    """``pair`` when both of its files resolve inside the notebook's tree (see
+    :func:`tree_root`); raises :class:`InputError` naming ``named`` (the file the user gave,
+    the notebook by default) otherwise.
+
+    Pairing metadata and sync records come from the files, which a pull request controls:
+    a prefix such as ``../../victim//`` or a script that is a symlink to ``/etc/passwd``
+    must never make nbtools read or write outside the repository.
+    """
+    named = named if named is not None else pair.notebook
+    root = tree_root(pair.notebook)
+    for side, path in (("notebook", pair.notebook), ("script", pair.script)):
+        if not is_inside(path, root):
+            link = " (a symlink)" if os.path.islink(path) else ""
+            raise InputError(
+                named,
+                f"paired {side} {path}{link} ({pair.fmt.formats}) resolves outside the "
+                f"repository {root}; refused",
+            )
+    return pair
+
+
 def pair_of_notebook(path: str | Path, nb: NotebookDict | None = None) -> Pair | None:
-    """The pair a notebook declares in its metadata, or None when it is not paired."""
+    """The pair a notebook declares in its metadata, or None when it is not paired.
+
+    Raises :class:`InputError` when the pair would leave the repository (see :func:`contained`).
+    """
     notebook = Path(path)
     if nb is None:
         nb = read_notebook(notebook).nb
@@ -143,12 +201,14 @@ def pair_of_notebook(path: str | Path, nb: NotebookDict | None = None) -> Pair |
     fmt = format_from_formats(formats) if formats else None
     if fmt is None:
         return None
-    return Pair(notebook, fmt.script_for(notebook), fmt)
+    return contained(Pair(notebook, fmt.script_for(notebook), fmt))
 
 
 def pair_of_script(path: str | Path, text: str | None = None) -> Pair | None:
     """The pair of a script: from its header, else a same-named notebook that claims it."""
     script = Path(path)
+    if not is_inside(script, tree_root(script)):
+        text = ""  # a symlink leaving the tree is never read; a notebook claiming it is refused
     if text is None:
         try:
             with script.open(encoding="utf-8", errors="replace") as handle:
@@ -160,7 +220,7 @@ def pair_of_script(path: str | Path, text: str | None = None) -> Pair | None:
     if fmt is not None:
         notebook = fmt.notebook_for(script)
         if notebook is not None and fmt.script_for(notebook) == script:
-            return Pair(notebook, script, fmt)
+            return contained(Pair(notebook, script, fmt), script)
     # no usable header: a notebook beside it (or one folder up) may still claim this script
     for candidate in (
         script.with_suffix(NOTEBOOK_SUFFIX),
@@ -209,7 +269,7 @@ def source_of_truth(path: str | Path) -> Path:
         return p
     from nbtools.syncstate import SyncState, file_hash
 
-    entry = SyncState().get(pair.notebook)
+    entry = SyncState().get(pair.notebook, pair.script)
     if (
         entry is not None
         and entry.script_hash == file_hash(pair.script)

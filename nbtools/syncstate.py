@@ -7,6 +7,12 @@ clone then knows which side a teammate edited) or ignore it (a pair without a re
 still compared by content; only a real difference needs ``--prefer``). Hashes are of the
 bytes on disk, so a pair in sync is confirmed without parsing anything. Paths in the file
 are relative to its folder (sorted keys, one entry per pair: small, mergeable diffs).
+
+The record is untrusted input (a pull request can commit one): an entry only says which
+side changed, never which files to touch. Malformed content is ignored with a warning, an
+entry recorded for another script than the pair's own is ignored, and a record that
+resolves outside the pair's repository (a symlink, a configured ``../`` path) is neither
+read nor written, unless it was named on the command line or in a ``--config`` file.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +30,7 @@ from nbtools.notebook import atomic_write
 STATE_FILE = ".nbtools-sync.json"
 _ROOT_MARKERS = (STATE_FILE, ".git", "pyproject.toml")
 _VERSION = 1
+_HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def file_hash(path: str | os.PathLike[str]) -> str | None:
@@ -50,13 +58,23 @@ class Entry:
 
 
 class SyncState:
-    """Lazily loaded state files, keyed by the notebook path relative to each file."""
+    """Lazily loaded state files, keyed by the notebook path relative to each file.
 
-    def __init__(self, state_file: str | os.PathLike[str] | None = None) -> None:
+    ``state_file`` fixes one record for every pair; ``trusted`` says it was chosen by the
+    caller (command line, ``--config``), so it may lie outside the repository.
+    ``warnings`` collects what was ignored, for the command to show.
+    """
+
+    def __init__(
+        self, state_file: str | os.PathLike[str] | None = None, trusted: bool = False
+    ) -> None:
         self._fixed = Path(state_file).absolute() if state_file else None
+        self._trusted = trusted and self._fixed is not None
         self._roots: dict[Path, Path] = {}
         self._files: dict[Path, dict[str, Any]] = {}
         self._dirty: set[Path] = set()
+        self._refused: set[Path] = set()
+        self.warnings: list[str] = []
 
     def state_file_for(self, notebook: Path) -> Path:
         if self._fixed is not None:
@@ -66,32 +84,50 @@ class SyncState:
             self._roots[folder] = _find_root(folder) / STATE_FILE
         return self._roots[folder]
 
+    def _usable(self, state_file: Path, notebook: Path) -> bool:
+        """Whether the record may be read and written for ``notebook`` (inside its tree)."""
+        if self._trusted:
+            return True
+        from nbtools.pairing import is_inside, tree_root
+
+        root = tree_root(notebook)
+        if is_inside(state_file, root):
+            return True
+        if state_file not in self._refused:
+            self._refused.add(state_file)
+            self.warnings.append(
+                f"{state_file}: sync record resolves outside the repository {root}; "
+                "ignored (not read, not written)"
+            )
+        return False
+
     def _pairs(self, state_file: Path) -> dict[str, Any]:
         if state_file not in self._files:
-            self._files[state_file] = _load(state_file)
+            self._files[state_file] = _load(state_file, self.warnings)
         pairs: dict[str, Any] = self._files[state_file]
         return pairs
 
     def _key(self, state_file: Path, path: Path) -> str:
         return Path(os.path.relpath(path.absolute(), state_file.parent)).as_posix()
 
-    def get(self, notebook: Path) -> Entry | None:
+    def get(self, notebook: Path, script: Path | None = None) -> Entry | None:
+        """The record of ``notebook``'s last sync; None when there is none, or when it was
+        recorded for another script than ``script`` (another pairing: it tells nothing)."""
         state_file = self.state_file_for(notebook)
+        if not self._usable(state_file, notebook):
+            return None
         raw = self._pairs(state_file).get(self._key(state_file, notebook))
         if not isinstance(raw, dict):
             return None
-        try:
-            return Entry(str(raw["script"]), str(raw["ipynb"]), str(raw["py"]))
-        except KeyError:
+        entry = Entry(raw["script"], raw["ipynb"], raw["py"])  # validated on load
+        if script is not None and entry.script != self._key(state_file, script):
             return None
-
-    def script_path(self, notebook: Path, entry: Entry) -> Path:
-        """The recorded script of ``notebook`` as a path usable from the current folder."""
-        base = self.state_file_for(notebook).parent
-        return Path(os.path.relpath(base / entry.script))
+        return entry
 
     def set(self, notebook: Path, script: Path, notebook_hash: str, script_hash: str) -> None:
         state_file = self.state_file_for(notebook)
+        if not self._usable(state_file, notebook):
+            return
         entry = Entry(self._key(state_file, script), notebook_hash, script_hash)
         pairs = self._pairs(state_file)
         key = self._key(state_file, notebook)
@@ -101,6 +137,8 @@ class SyncState:
 
     def remove(self, notebook: Path) -> None:
         state_file = self.state_file_for(notebook)
+        if not self._usable(state_file, notebook):
+            return
         if self._pairs(state_file).pop(self._key(state_file, notebook), None) is not None:
             self._dirty.add(state_file)
 
@@ -123,12 +161,39 @@ def _find_root(folder: Path) -> Path:
     return folder
 
 
-def _load(state_file: Path) -> dict[str, Any]:
-    # an unreadable or foreign record is treated as absent: pairs are then compared by
-    # content, which never loses an edit
+def _load(state_file: Path, warnings: list[str]) -> dict[str, Any]:
+    # an unreadable, foreign or hostile record is treated as absent (entry by entry): pairs
+    # are then compared by content and the committed versions, which never loses an edit
     try:
-        document = json.loads(state_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = state_file.read_bytes()
+    except OSError:
         return {}
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        document = None
     pairs = document.get("pairs") if isinstance(document, dict) else None
-    return pairs if isinstance(pairs, dict) else {}
+    if not isinstance(pairs, dict):
+        warnings.append(f"{state_file}: not a sync record; ignored")
+        return {}
+    valid = {key: value for key, value in pairs.items() if _valid_entry(key, value)}
+    if len(valid) != len(pairs):
+        warnings.append(
+            f"{state_file}: {len(pairs) - len(valid)} malformed sync record entr"
+            f"{'y' if len(pairs) - len(valid) == 1 else 'ies'} ignored"
+        )
+    return valid
+
+
+def _valid_entry(key: Any, value: Any) -> bool:
+    if not (isinstance(key, str) and isinstance(value, dict)):
+        return False
+    script, nb_hash, py_hash = value.get("script"), value.get("ipynb"), value.get("py")
+    return (
+        isinstance(script, str)
+        and bool(script)
+        and isinstance(nb_hash, str)
+        and isinstance(py_hash, str)
+        and bool(_HASH_RE.match(nb_hash))
+        and bool(_HASH_RE.match(py_hash))
+    )

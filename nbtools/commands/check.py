@@ -178,7 +178,14 @@ def _check_notebook(report: Report, path: str, checks: list[str], context: Check
         if "secrets" in checks:  # a secret in a notebook that cannot be read is still found
             report.add_findings(_raw_secrets(path, context))
         return
-    _add(report, path, check_notebook(nbfile, checks, context))
+    try:
+        findings = check_notebook(nbfile, checks, context)
+    except InputError as exc:  # a pairing leaving the repository: the file is an error...
+        report.add_error(path, exc.reason)
+        # ...and its other checks still run (the scan is never switched off by metadata)
+        report.add_findings(check_notebook(nbfile, [c for c in checks if c != "sync"], context))
+        return
+    _add(report, path, findings)
 
 
 def _raw_secrets(path: str, context: CheckContext) -> list[Finding]:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nbtools.commands.sync import add_state_file_argument, make_state, save_state
+from nbtools.commands.sync import add_state_file_argument, make_state, save_state, show_warnings
 from nbtools.config import Option
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError
@@ -23,14 +23,18 @@ from nbtools.notebook import (
 from nbtools.pairing import (
     DEFAULT_FORMAT,
     NOTEBOOK_SUFFIX,
+    Pair,
     PairFormat,
+    contained,
     format_from_formats,
     header_formats,
+    is_inside,
     notebook_to_text,
     pair_of_notebook,
     parse_format,
     roundtrip,
     text_to_notebook,
+    tree_root,
     with_pairing,
 )
 from nbtools.report import FileResult, Report
@@ -100,14 +104,15 @@ def execute(request: Request) -> Report:
             continue
         report.add_file(result)
     save_state(state, report)
+    show_warnings(state, request)
     return report
 
 
 def _pair_notebook(path: Path, fmt: PairFormat, state: SyncState) -> FileResult:
+    script = contained(Pair(path, fmt.script_for(path), fmt)).script  # before reading
     nbfile = read_notebook(path)
     require_v4(nbfile)
     nb = with_pairing(nbfile.nb, fmt)
-    script = fmt.script_for(path)
     text = notebook_to_text(nb, fmt, path)
     details: dict[str, Any] = {"script": str(script)}
     wrote_script = False
@@ -152,6 +157,8 @@ def _pair_notebook(path: Path, fmt: PairFormat, state: SyncState) -> FileResult:
 
 
 def _pair_script(script: Path, fmt: PairFormat, state: SyncState) -> FileResult:
+    if not is_inside(script, tree_root(script)):
+        raise InputError(script, "a symlink resolving outside the repository; refused")
     try:
         raw = script.read_bytes()
     except FileNotFoundError:
@@ -162,6 +169,7 @@ def _pair_script(script: Path, fmt: PairFormat, state: SyncState) -> FileResult:
     notebook = fmt.notebook_for(script)
     if notebook is None or fmt.script_for(notebook) != script:
         raise InputError(script, f"not in the folder that format {fmt.formats!r} pairs scripts in")
+    contained(Pair(notebook, script, fmt), script)
     if notebook.is_file():
         return _pair_notebook(notebook, fmt, state)
     nb = _plain_notebook(text_to_notebook(text, fmt, script))

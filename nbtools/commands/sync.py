@@ -12,13 +12,7 @@ from nbtools.errors import InputError
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.jsonpos import LineMap
 from nbtools.notebook import atomic_write, read_notebook
-from nbtools.pairing import (
-    NOTEBOOK_SUFFIX,
-    Pair,
-    format_from_formats,
-    pair_of_notebook,
-    pair_of_script,
-)
+from nbtools.pairing import NOTEBOOK_SUFFIX, Pair, pair_of_notebook, pair_of_script
 from nbtools.report import FileResult, Report
 from nbtools.syncstate import STATE_FILE, SyncState, bytes_hash
 
@@ -85,6 +79,7 @@ def execute(request: Request) -> Report:
         _sync_one(pair, state, report, request.args.prefer, strip, check)
     if not check:
         save_state(state, report)
+    show_warnings(state, request)
     report.sections["summary_line"] = _summary(report)
     return report
 
@@ -109,10 +104,20 @@ def add_state_file_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def make_state(request: Request) -> SyncState:
+    """The sync record; one named on the command line or in ``--config`` is trusted (it may
+    lie outside the repository), one from a ``pyproject.toml`` in the tree is not."""
     state_file = request.options["state_file"]
     if state_file and not os.path.isabs(state_file) and request.config.path is not None:
         state_file = str(request.config.root / state_file)
-    return SyncState(state_file or None)
+    trusted = bool(getattr(request.args, "state_file", None)) or request.config.trusted
+    return SyncState(state_file or None, trusted=trusted)
+
+
+def show_warnings(state: SyncState, request: Request) -> None:
+    """What the sync record made nbtools ignore (on stderr; never a failure on its own)."""
+    for message in state.warnings:
+        request.console.warning(message)
+    state.warnings.clear()
 
 
 def strip_settings(request: Request) -> StripOptions:
@@ -158,37 +163,11 @@ def collect_pairs(request: Request, report: Report, state: SyncState) -> list[Pa
 
 
 def _pair_for(path: Path, state: SyncState) -> Pair | None:
+    # the pairing is always read from the notebook (payloads elided: only its metadata
+    # matters), never from the sync record, which a pull request may have crafted
     if path.suffix != NOTEBOOK_SUFFIX:
         return pair_of_script(path)
-    entry = state.get(path)
-    if entry is not None:
-        # fast path: the notebook is byte-identical to the last sync, so is its pairing
-        try:
-            raw = path.read_bytes()
-        except OSError:
-            raw = b""
-        if raw and bytes_hash(raw) == entry.notebook_hash:
-            script = state.script_path(path, entry)
-            fmt = _format_of_script(path, script)
-            if fmt is not None:
-                return Pair(path, script, fmt)
-    return pair_of_notebook(path, read_notebook(path).nb)
-
-
-def _format_of_script(notebook: Path, script: Path) -> Any:
-    """The recorded pair's format, read back from the script header (cheap, no jupytext)."""
-    try:
-        with script.open("r", encoding="utf-8", errors="replace") as handle:
-            head = handle.read(4096)
-    except OSError:
-        return None
-    from nbtools.pairing import header_formats
-
-    formats = header_formats(head)
-    fmt = format_from_formats(formats) if formats else None
-    if fmt is None or fmt.script_for(notebook) != script:
-        return None
-    return fmt
+    return pair_of_notebook(path, read_notebook(path, elide=True).nb)
 
 
 def _sync_one(
@@ -218,7 +197,8 @@ def _sync_one(
     from nbtools.sync import plan_sync
 
     try:
-        plan = plan_sync(pair, nb_raw, py_raw, state.get(pair.notebook), prefer, strip)
+        entry = state.get(pair.notebook, pair.script)
+        plan = plan_sync(pair, nb_raw, py_raw, entry, prefer, strip)
     except InputError as exc:
         report.add_error(exc.path, exc.reason)
         return
