@@ -96,20 +96,24 @@ def check_sync(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
     if pair is None:
         return []
     try:
-        script_raw = pair.script.read_bytes()
-    except OSError:
-        return [
-            _sync_finding(
-                nbfile.path,
-                f"paired script {pair.script} is missing; recreate it with "
-                f"`nbtools pair {nbfile.path}`",
-            )
-        ]
+        script_raw: bytes | None = pair.script.read_bytes()
+    except FileNotFoundError:
+        script_raw = None  # `nbtools sync` creates it, as `jupytext --sync` does
+    except OSError as exc:
+        raise InputError(pair.script, f"cannot read: {exc.strerror or exc}") from None
     from nbtools.sync import plan_sync
 
     try:
+        from nbtools.syncstate import committed_versions
+
         entry = context.sync_state.get(pair.notebook, pair.script)
-        plan = plan_sync(pair, nbfile.raw, script_raw, entry)
+        plan = plan_sync(
+            pair,
+            nbfile.raw,
+            script_raw,
+            entry,
+            committed=lambda: committed_versions(pair.notebook, pair.script),
+        )
     except InputError as exc:
         return [_sync_finding(nbfile.path, f"{exc.path}: {exc.reason}")]
     if plan.action == "conflict":
@@ -117,7 +121,8 @@ def check_sync(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
             _sync_finding(nbfile.path, plan.reason, "sync/conflict")
         ]
     if plan.writes:
-        return [_sync_finding(nbfile.path, f"{plan.reason}; run `nbtools sync {nbfile.path}`")]
+        reason = f"{pair.script}: {plan.reason}" if plan.action == "create_script" else plan.reason
+        return [_sync_finding(nbfile.path, f"{reason}; run `nbtools sync {nbfile.path}`")]
     return []
 
 

@@ -154,6 +154,71 @@ class SyncState:
         return written
 
 
+#: where committed versions are looked up, in order: staged (pre-commit sees the index), then HEAD
+COMMITTED = (":", "HEAD:")
+
+
+def committed_versions(*paths: Path) -> list[list[bytes | None]]:
+    """The bytes of ``paths`` in git's index and in HEAD (one list per place, in
+    :data:`COMMITTED` order; None where a file is not there). Empty outside git.
+
+    The common base of a pair that has no sync record: a pair made by jupytext and committed,
+    then edited on one side, is decided by which side differs from what was committed.
+    """
+    from nbtools.discovery import git_root
+
+    top = git_root(os.path.realpath(paths[0].absolute().parent)) if paths else None
+    if top is None:
+        return []
+    top = os.path.realpath(top)
+    names = []
+    for path in paths:
+        rel = os.path.relpath(os.path.realpath(path), top).replace(os.sep, "/")
+        if rel.startswith("../") or any(c in rel for c in "\n\r"):
+            return []  # outside this work tree, or a name the batch protocol cannot carry
+        names.append(rel)
+    import subprocess  # only for a pair without a record
+
+    request = "".join(f"{place}{name}\n" for place in COMMITTED for name in names)
+    try:
+        proc = subprocess.run(
+            ["git", "cat-file", "--batch"],
+            input=request.encode("utf-8"),
+            capture_output=True,
+            cwd=top,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if proc.returncode != 0:
+        return []
+    blobs = _parse_batch(proc.stdout, len(COMMITTED) * len(names))
+    return [blobs[k : k + len(names)] for k in range(0, len(blobs), len(names))]
+
+
+def _parse_batch(out: bytes, count: int) -> list[bytes | None]:
+    """``git cat-file --batch`` output: ``<oid> blob <size>\\n<bytes>\\n`` or ``<name> missing``."""
+    blobs: list[bytes | None] = []
+    pos = 0
+    for _ in range(count):
+        end = out.find(b"\n", pos)
+        if end < 0:
+            break
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) == 3 and header[1] == b"blob" and header[2].isdigit():
+            size = int(header[2])
+            blobs.append(out[pos : pos + size])
+            pos += size + 1
+        else:  # missing, ambiguous, or not a blob (a tree, a submodule)
+            if len(header) == 3 and header[2].isdigit():
+                pos += int(header[2]) + 1
+            blobs.append(None)
+    blobs.extend([None] * (count - len(blobs)))
+    return blobs
+
+
 def _find_root(folder: Path) -> Path:
     for directory in (folder, *folder.parents):
         if any((directory / marker).exists() for marker in _ROOT_MARKERS):

@@ -249,7 +249,7 @@ def test_check_reports_a_missing_paired_script(
     _paired(tmp_path)
     (tmp_path / "p.py").unlink()
     assert main(["check", "--select", "sync", "p.ipynb"]) == 1
-    assert "paired script p.py is missing" in capsys.readouterr().out
+    assert "p.py: the script was missing; run `nbtools sync p.ipynb`" in capsys.readouterr().out
 
 
 def test_check_named_scripts_for_secrets_and_their_pair(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import make_cell, make_nb, nbtools_cli, shared_path, write_nb
+from conftest import make_cell, make_nb, nbtools_cli, run_git, shared_path, write_nb
 
 from nbtools.cli import main
 
@@ -180,7 +180,7 @@ def test_batch_goes_on_with_a_message_per_file(
     lonely = write_nb(git_repo / "lonely.ipynb", make_nb([make_cell("code", "y = 1")]))
     plain = write_nb(git_repo / "plain.ipynb", make_nb([make_cell("code", "z = 1")]))
     assert main(["pair", str(good), str(lonely)]) == 1
-    (git_repo / "lonely.py").unlink()  # a notebook whose pair is missing
+    (git_repo / "lonely.py").unlink()  # a notebook whose script is missing
     edit_script(git_repo / "good.py", "x = 1", "x = 2")
     module = git_repo / "module.py"  # a script without a notebook
     module.write_text("import os\n", encoding="utf-8")
@@ -199,7 +199,9 @@ def test_batch_goes_on_with_a_message_per_file(
     paths = [str(p) for p in (lonely, module, bad, orphan, plain, good)]
     assert main(["sync", *paths]) == 2
     captured = capsys.readouterr()
-    assert f"{lonely}: paired script {git_repo / 'lonely.py'} is missing" in captured.err
+    # a missing script is created, as `jupytext --sync` does
+    assert f"synced {lonely} (the script was missing; created it" in captured.out
+    assert "y = 1" in (git_repo / "lonely.py").read_text(encoding="utf-8")
     assert f"skipped {module} (no paired notebook" in captured.out
     assert f"skipped {plain} (notebook is not paired" in captured.out
     assert f"{bad}: jupytext cannot parse it" in captured.err
@@ -349,3 +351,96 @@ def test_jupytext_agrees_after_a_sync(git_repo: Path) -> None:
     nb_after = nbformat.read(str(nb_path), as_version=4)
     assert nb_after.cells[1].source == "y = 3" and nb_after.cells[0].outputs[0]["text"] == "1\n"
     assert "y = 3" in (git_repo / "nb.py").read_text(encoding="utf-8")
+
+
+def test_a_missing_script_is_created_and_check_agrees(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nb = write_nb(git_repo / "nb.ipynb", make_nb([make_cell("code", "x = 1")]))
+    assert main(["pair", "--formats", "scripts//py:percent", str(nb)]) == 1
+    script = git_repo / "scripts" / "nb.py"
+    expected = script.read_bytes()
+    script.unlink()
+    script.parent.rmdir()
+    nb_before = nb.read_bytes()
+    assert main(["sync", "--check", str(nb)]) == 1
+    assert main(["check", "--select", "sync", str(nb)]) == 1
+    assert not script.exists()
+    assert main(["sync", str(nb)]) == 1
+    assert script.read_bytes() == expected
+    assert nb.read_bytes() == nb_before
+    assert main(["sync", "--check", str(nb)]) == 0
+    assert main(["check", "--select", "sync", str(nb)]) == 0
+
+
+def jupytext_pair(repo: Path, name: str = "nb") -> tuple[Path, Path]:
+    """A pair made by the jupytext CLI and committed: no sync record anywhere."""
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("x = 1")]
+    )
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path = repo / f"{name}.ipynb"
+    nbformat.write(nb, str(path))
+    subprocess.run(
+        [sys.executable, "-m", "jupytext", "--set-formats", "ipynb,py:percent", str(path)],
+        check=True,
+        capture_output=True,
+    )
+    run_git(repo, "add", "-A")
+    run_git(repo, "commit", "-qm", "pair")
+    return path, repo / f"{name}.py"
+
+
+def test_without_a_record_the_committed_pair_is_the_base(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nb, script = jupytext_pair(git_repo)
+    edit_script(script, "x = 1", "x = 2")
+    assert main(["sync", "--check", str(nb)]) == 1  # out of sync, not a conflict
+    assert main(["check", "--select", "sync", str(nb)]) == 1
+    assert "sync/conflict" not in capsys.readouterr().out
+    assert main(["sync", str(nb)]) == 1
+    assert "only the script changed since the version staged in git" in capsys.readouterr().out
+    assert "x = 2" in "".join(cells_by_source(nb)[1]["source"])  # type: ignore[arg-type]
+    assert main(["sync", "--check", str(nb)]) == 0
+
+
+def test_a_staged_edit_is_decided_against_head(git_repo: Path) -> None:
+    nb, script = jupytext_pair(git_repo)
+    edit_script(script, "x = 1", "x = 3")
+    run_git(git_repo, "add", str(script))  # as under pre-commit: the edit is in the index
+    assert main(["sync", str(nb)]) == 1
+    assert "x = 3" in "".join(cells_by_source(nb)[1]["source"])  # type: ignore[arg-type]
+
+
+def test_without_a_record_a_notebook_edit_wins_and_both_is_a_conflict(git_repo: Path) -> None:
+    nb, script = jupytext_pair(git_repo)
+    data = json.loads(nb.read_bytes())
+    data["cells"][1]["source"] = ["x = 10"]
+    data["cells"][1]["outputs"] = [{"name": "stdout", "output_type": "stream", "text": ["10\n"]}]
+    nb.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    assert main(["sync", str(nb)]) == 1
+    assert "x = 10" in script.read_text(encoding="utf-8")
+    run_git(git_repo, "commit", "-qam", "both synced")
+    edit_script(script, "x = 10", "x = 11")
+    data["cells"][1]["source"] = ["x = 12"]
+    nb.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    (git_repo / ".nbtools-sync.json").unlink()
+    assert main(["sync", str(nb)]) == 1
+    assert "x = 11" in script.read_text(encoding="utf-8")  # nothing written
+    assert main(["sync", "--check", str(nb)]) == 1
+
+
+def test_outputs_run_in_jupyter_do_not_count_as_a_notebook_edit(git_repo: Path) -> None:
+    nb, script = jupytext_pair(git_repo)
+    data = json.loads(nb.read_bytes())
+    data["cells"][1]["execution_count"] = 1
+    data["cells"][1]["outputs"] = [{"name": "stdout", "output_type": "stream", "text": ["1\n"]}]
+    nb.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    edit_script(script, "x = 1", "x = 1\ny = 2")
+    assert main(["sync", str(nb)]) == 1
+    assert "y = 2" in "".join(cells_by_source(nb)[1]["source"])  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from nbtools.jsonpos import LineMap
 from nbtools.notebook import atomic_write, read_notebook
 from nbtools.pairing import NOTEBOOK_SUFFIX, Pair, pair_of_notebook, pair_of_script
 from nbtools.report import FileResult, Report
-from nbtools.syncstate import STATE_FILE, SyncState, bytes_hash
+from nbtools.syncstate import STATE_FILE, SyncState, bytes_hash, committed_versions
 
 if TYPE_CHECKING:
     import argparse
@@ -186,19 +186,26 @@ def _sync_one(
     )
     if nb_raw is None:
         return
-    py_raw = _read_side(
-        report,
-        pair.script,
-        f"paired script {py_path} is missing; recreate it with `nbtools pair {nb_path}`",
-        report_as=nb_path,
-    )
-    if py_raw is None:
+    try:
+        py_raw: bytes | None = pair.script.read_bytes()
+    except FileNotFoundError:
+        py_raw = None  # created from the notebook, as `jupytext --sync` does
+    except OSError as exc:
+        report.add_error(py_path, f"cannot read: {exc.strerror or exc}")
         return
     from nbtools.sync import plan_sync
 
     try:
         entry = state.get(pair.notebook, pair.script)
-        plan = plan_sync(pair, nb_raw, py_raw, entry, prefer, strip)
+        plan = plan_sync(
+            pair,
+            nb_raw,
+            py_raw,
+            entry,
+            prefer,
+            strip,
+            lambda: committed_versions(pair.notebook, pair.script),
+        )
     except InputError as exc:
         report.add_error(exc.path, exc.reason)
         return
@@ -211,7 +218,7 @@ def _sync_one(
         if not check:
             state.set(pair.notebook, pair.script, plan.notebook_hash, plan.script_hash)
         return
-    message = _describe(plan)
+    message = _describe(plan, check)
     if check:
         report.add_file(
             FileResult(nb_path, "would_change", message, {**details, "verb": "out of sync:"})
@@ -228,7 +235,7 @@ def _sync_one(
     report.add_file(FileResult(nb_path, "changed", message, {**details, "verb": "synced"}))
 
 
-def _describe(plan: SyncPlan) -> str:
+def _describe(plan: SyncPlan, check: bool = False) -> str:
     cells = sorted({d.cell_index + 1 for d in plan.diffs if d.cell_index is not None})
     added = sum(1 for d in plan.diffs if d.cell_index is None)
     parts = (
@@ -239,6 +246,10 @@ def _describe(plan: SyncPlan) -> str:
     if added:
         parts.append(f"{added} cell{'s' if added > 1 else ''} only in the script")
     what = f": {'; '.join(parts)}" if parts else ""
+    if plan.action == "create_script":
+        return (
+            f"the script was missing; {'sync creates' if check else 'created'} it from the notebook"
+        )
     if plan.action == "update_script":
         return f"script updated from the notebook ({plan.reason}{what})"
     if plan.reason == "stripped":
@@ -248,6 +259,8 @@ def _describe(plan: SyncPlan) -> str:
 
 def _apply(pair: Pair, plan: SyncPlan) -> None:
     if plan.script_out is not None:
+        if plan.action == "create_script":
+            pair.script.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(pair.script, plan.script_out)
     if plan.notebook_out is not None:
         atomic_write(pair.notebook, plan.notebook_out)
@@ -313,17 +326,12 @@ def _summary(report: Report) -> str:
     return ", ".join(parts) if parts else "no pairs"
 
 
-def _read_side(
-    report: Report, path: Path, missing: str, report_as: str | None = None
-) -> bytes | None:
-    """One side of a pair's bytes, or None after reporting why it cannot be read.
-
-    A missing side is reported under ``report_as`` (the notebook, for a missing script).
-    """
+def _read_side(report: Report, path: Path, missing: str) -> bytes | None:
+    """One side of a pair's bytes, or None after reporting why it cannot be read."""
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        report.add_error(report_as or str(path), missing)
+        report.add_error(str(path), missing)
     except OSError as exc:
         report.add_error(str(path), f"cannot read: {exc.strerror or exc}")
     return None

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-from story import code, commit_all, jupyter_notebook, markdown, nbtools
+from story import code, commit_all, jupyter_notebook, markdown, nbtools, result, stream
 
 
 def test_a_pull_request_cannot_make_sync_write_outside_the_repository(git_repo: Path) -> None:
@@ -53,3 +56,64 @@ def test_a_pull_request_cannot_make_sync_write_outside_the_repository(git_repo: 
     assert (git_repo / "nbs" / "leak.ipynb").read_bytes() == leak_before
     assert "root:x" not in nb.read_text(encoding="utf-8")
     assert not (git_repo.parent / "victim" / "analysis.ipynb").exists()
+
+
+def jupytext_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "jupytext", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def test_a_pair_made_with_jupytext_then_edited_on_the_script_side(git_repo: Path) -> None:
+    # a teammate pairs in Jupyter with jupytext, runs the notebook, and commits both files
+    jupyter_notebook(
+        git_repo / "analysis.ipynb",
+        [markdown("# Analysis"), code("data = [1, 2, 3]\nprint(sum(data))", [stream("6\n")], 1)],
+    )
+    jupytext_cli("--set-formats", "ipynb,py:percent", "analysis.ipynb", cwd=git_repo)
+    assert commit_all(git_repo, "paired with jupytext").returncode == 0
+    # I edit the script in my editor; there is no .nbtools-sync.json anywhere
+    script = git_repo / "analysis.py"
+    script.write_text(
+        script.read_text(encoding="utf-8").replace("[1, 2, 3]", "[1, 2, 3, 4]"), encoding="utf-8"
+    )
+    synced = nbtools("sync", ".", cwd=git_repo)
+    assert synced.returncode == 1, synced.stdout + synced.stderr
+    assert "only the script changed" in synced.stdout
+    nb = json.loads((git_repo / "analysis.ipynb").read_text(encoding="utf-8"))
+    assert nb["cells"][1]["source"] == ["data = [1, 2, 3, 4]\n", "print(sum(data))"]
+    assert nb["cells"][0]["source"] == ["# Analysis"]  # untouched cell, as Jupyter wrote it
+    # the second command: CI's check agrees, and jupytext sees the same pair
+    assert nbtools("check", "--select", "sync", ".", cwd=git_repo).returncode == 0
+    assert nbtools("sync", "--check", ".", cwd=git_repo).returncode == 0
+    read_back = jupytext_cli("--to", "ipynb", "--output", "-", "analysis.py", cwd=git_repo)
+    cells = json.loads(read_back.stdout)["cells"]
+    assert ["".join(c["source"]) for c in cells] == ["".join(c["source"]) for c in nb["cells"]]
+
+
+def test_a_paired_notebook_whose_script_is_missing_gets_it_as_jupytext_would(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    cells = [markdown("# Report"), code("import math\nmath.pi", [result("3.14", 1)], 1)]
+    nb = jupyter_notebook(
+        git_repo / "nbs" / "report.ipynb", cells, jupytext={"formats": "ipynb,scripts//py:percent"}
+    )
+    assert commit_all(git_repo, "notebook only").returncode == 0
+    # what jupytext --sync makes of the same notebook, in a scratch copy
+    scratch = tmp_path / "scratch" / "nbs"
+    scratch.mkdir(parents=True)
+    shutil.copyfile(nb, scratch / "report.ipynb")
+    jupytext_cli("--sync", "report.ipynb", cwd=scratch)
+    first = nbtools("sync", "--check", ".", cwd=git_repo)
+    assert first.returncode == 1 and "script was missing" in first.stdout
+    synced = nbtools("sync", ".", cwd=git_repo)
+    assert synced.returncode == 1, synced.stderr
+    assert "the script was missing; created it from the notebook" in synced.stdout
+    made = (git_repo / "nbs" / "scripts" / "report.py").read_text(encoding="utf-8")
+    assert made == (scratch / "scripts" / "report.py").read_text(encoding="utf-8")
+    assert nbtools("sync", "--check", ".", cwd=git_repo).returncode == 0
+    assert nbtools("check", "--select", "sync", ".", cwd=git_repo).returncode == 0
