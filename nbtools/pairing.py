@@ -13,8 +13,9 @@ import copy
 import json
 import os
 import re
+import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,26 +25,43 @@ from nbtools.notebook import NotebookDict, read_notebook
 
 NOTEBOOK_SUFFIX = ".ipynb"
 DEFAULT_FORMAT = "py:percent"
-FORMAT_NAMES = ("percent", "light")
-#: jupytext text formats that are documents, not scripts (nbtools pairs scripts only)
-_NOT_SCRIPTS = frozenset({".ipynb", ".md", ".markdown", ".Rmd", ".qmd", ".myst", ".mystnb", ".mnb"})
-_SPEC_RE = re.compile(r"^(?:(?P<prefix>[^:,]*?)//)?(?P<ext>\.?[A-Za-z0-9]+):(?P<name>[a-z_]+)$")
+#: text formats nbtools pairs with (extension -> jupytext format names). jupytext does every
+#: conversion; these need nothing beyond jupytext and its dependencies (``md:myst`` uses
+#: markdown-it-py and mdit-py-plugins, installed with it). pandoc and quarto need programs.
+FORMATS: dict[str, tuple[str, ...]] = {
+    ".py": ("percent", "light", "hydrogen", "nomarker"),
+    ".md": ("markdown", "myst"),
+    ".Rmd": ("rmarkdown",),
+}
+#: the extensions of paired text files, for the commands that look for them
+TEXT_SUFFIXES = tuple(FORMATS)
+FORMAT_NAMES = tuple(dict.fromkeys(n for names in FORMATS.values() for n in names))
+_SPEC_RE = re.compile(
+    r"^(?:(?P<prefix>[^:,]*?)//)?(?P<ext>\.?[A-Za-z0-9]+)(?::(?P<name>[a-z_]+))?$"
+)
 _CODING_RE = re.compile(r"^#.*coding[:=]")
-_HEADER_FORMATS_RE = re.compile(r"^#\s+formats:\s*['\"]?(?P<formats>[^'\"\n]+?)['\"]?\s*$")
+_HEADER_FORMATS_RE = re.compile(r"^(?:#\s+)?\s*formats:\s*['\"]?(?P<formats>[^'\"\n]+?)['\"]?\s*$")
 
 
 @dataclass(frozen=True)
 class PairFormat:
-    """A script format: extension, jupytext format name and an optional sub-folder."""
+    """A text format: extension, jupytext format name and an optional sub-folder.
+
+    An empty ``format_name`` (``ipynb,py``) leaves the choice to jupytext, as jupytext does.
+    ``config`` is the jupytext configuration that applies (see :func:`jupytext_config`);
+    it is passed to every conversion, so metadata filters and options agree with jupytext.
+    """
 
     extension: str = ".py"
     format_name: str = "percent"
     prefix: str = ""  # folder of the script relative to the notebook's, e.g. "scripts"
+    config: Any = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def jupytext_fmt(self) -> str:
         """The format argument of ``jupytext.reads``/``writes`` (``py:percent``)."""
-        return f"{self.extension[1:]}:{self.format_name}"
+        ext = self.extension[1:]
+        return f"{ext}:{self.format_name}" if self.format_name else ext
 
     @property
     def formats(self) -> str:
@@ -51,12 +69,17 @@ class PairFormat:
         prefix = f"{self.prefix}//" if self.prefix else ""
         return f"ipynb,{prefix}{self.jupytext_fmt}"
 
+    def with_config(self, config: Any) -> PairFormat:
+        return PairFormat(self.extension, self.format_name, self.prefix, config)
+
     def script_for(self, notebook: Path) -> Path:
         folder = notebook.parent / self.prefix if self.prefix else notebook.parent
         return folder / (notebook.stem + self.extension)
 
     def notebook_for(self, script: Path) -> Path | None:
         """The notebook a script pairs with, or None when the script is not in the sub-folder."""
+        if script.suffix != self.extension:
+            return None
         folder = script.parent
         if self.prefix:
             parts = Path(self.prefix).parts
@@ -68,39 +91,150 @@ class PairFormat:
 
 
 def parse_format(spec: str) -> PairFormat:
-    """``py:percent``, ``py:light`` or ``scripts//py:percent`` as a :class:`PairFormat`."""
+    """``py:percent``, ``md:myst``, ``Rmd`` or ``scripts//py:percent`` as a :class:`PairFormat`."""
     match = _SPEC_RE.match(spec.strip())
-    if match is None or match.group("name") not in FORMAT_NAMES:
-        raise UsageError(
-            f"unsupported pairing format {spec!r}; use py:percent, py:light or FOLDER//py:percent"
-        )
-    ext = match.group("ext")
+    ext = (match.group("ext") or "") if match else ""
     ext = ext if ext.startswith(".") else f".{ext}"
-    if ext in _NOT_SCRIPTS:
-        raise UsageError(f"pairing format {spec!r} must name a script extension such as py")
+    name = (match.group("name") or "") if match else ""
+    if match is None or ext not in FORMATS or (name and name not in FORMATS[ext]):
+        choices = ", ".join(f"{e[1:]}:{n}" for e, names in FORMATS.items() for n in names)
+        raise UsageError(
+            f"unsupported pairing format {spec!r}; use one of {choices} (FOLDER//FORMAT for "
+            "another folder)"
+        )
     prefix = (match.group("prefix") or "").strip("/")
-    return PairFormat(ext, match.group("name"), prefix)
+    return PairFormat(ext, name, prefix)
 
 
-def format_from_formats(formats: str) -> PairFormat | None:
-    """The script format of a jupytext ``formats`` value such as ``ipynb,py:percent``.
+def text_formats(formats: str) -> list[PairFormat]:
+    """Every text format paired with the notebook in a jupytext ``formats`` value, in order.
 
-    Returns None for values this module does not handle itself (no script, a prefixed
-    notebook, root-relative ``///`` prefixes).
+    Empty for values this module does not handle itself (no notebook in it, a prefixed
+    notebook, root-relative ``///`` prefixes, formats nbtools does not pair with).
     """
     entries = [e.strip() for e in formats.split(",") if e.strip()]
     if "ipynb" not in entries and ".ipynb" not in entries:
-        return None
+        return []
+    found: list[PairFormat] = []
     for entry in entries:
         if entry in ("ipynb", ".ipynb") or "///" in entry:
             continue
-        # a bare script extension means jupytext's default, the light format
-        spec = entry if ":" in entry else f"{entry}:light"
         try:
-            return parse_format(spec)
+            found.append(parse_format(entry))
         except UsageError:
             continue
+    return found
+
+
+def format_from_formats(formats: str) -> PairFormat | None:
+    """The first text format of a jupytext ``formats`` value such as ``ipynb,py:percent``
+    (None when there is none nbtools handles, see :func:`text_formats`)."""
+    found = text_formats(formats)
+    return found[0] if found else None
+
+
+# --- the jupytext configuration (jupytext.toml, [tool.jupytext] in pyproject.toml) ---
+
+#: jupytext.config.JUPYTEXT_CONFIG_FILES, named here so that finding none imports nothing
+JUPYTEXT_CONFIG_FILES = (
+    "jupytext",
+    "jupytext.toml",
+    "jupytext.yml",
+    "jupytext.yaml",
+    "jupytext.json",
+    ".jupytext",
+    ".jupytext.toml",
+    ".jupytext.yml",
+    ".jupytext.yaml",
+    ".jupytext.json",
+    ".jupytext.py",
+)
+_configs: dict[tuple[str, int, int], Any] = {}
+
+
+def jupytext_config_file(path: str | os.PathLike[str]) -> str | None:
+    """The jupytext configuration file that applies to ``path``, as jupytext finds it: the
+    nearest folder holding one of its files or a ``pyproject.toml`` with ``[tool.jupytext]``
+    (in that order), but never above ``path``'s repository (see :func:`tree_root`)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    root = tree_root(path)
+    for directory in upward(folder):
+        for name in JUPYTEXT_CONFIG_FILES:
+            if os.path.isfile(os.path.join(directory, name)):
+                return os.path.join(directory, name)
+        pyproject = os.path.join(directory, "pyproject.toml")
+        if _has_jupytext_table(pyproject):
+            return pyproject
+        if os.path.realpath(directory) == root:
+            break
     return None
+
+
+def _has_jupytext_table(pyproject: str) -> bool:
+    try:
+        with open(pyproject, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return False
+    if b"jupytext" not in data:
+        return False
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib
+    try:
+        tool = tomllib.loads(data.decode("utf-8")).get("tool")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(tool, dict) and tool.get("jupytext") is not None
+
+
+def jupytext_config(path: str | os.PathLike[str]) -> Any:
+    """The jupytext configuration of ``path`` (a ``JupytextConfiguration``), or None.
+
+    Loaded and validated by jupytext itself, so every key jupytext honours applies (formats,
+    metadata filters, cell markers, ...). A ``.jupytext.py`` is Python code that jupytext
+    would run; nbtools runs no code from the tree, so a pair under one is refused. The
+    user's global jupytext configuration is not read: the repository alone decides.
+    """
+    found = jupytext_config_file(path)
+    if found is None:
+        return None
+    if found.endswith(".py"):
+        raise InputError(
+            path,
+            f"{found} is a jupytext configuration in Python: nbtools does not run code from "
+            "the tree; use jupytext.toml or [tool.jupytext] in pyproject.toml",
+        )
+    try:
+        st = os.stat(found)
+    except OSError:
+        return None
+    key = (found, st.st_mtime_ns, st.st_size)  # loaded once per batch, again once edited
+    if key not in _configs:
+        from jupytext.config import load_jupytext_configuration_file
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # deprecated keys still apply
+                _configs[key] = load_jupytext_configuration_file(found)
+        except Exception as exc:  # noqa: BLE001 - jupytext raises many types for bad files
+            detail = " ".join(str(exc).split())[:300]
+            raise InputError(path, f"invalid jupytext configuration {found}: {detail}") from None
+    return _configs[key]
+
+
+def config_formats(path: str | os.PathLike[str], config: Any) -> str | None:
+    """The pairing the jupytext configuration gives ``path`` (its ``formats``), if any."""
+    if config is None or not getattr(config, "formats", None):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = config.default_formats(str(path))
+    except Exception:  # noqa: BLE001 - a formats value jupytext cannot apply to this path
+        return None
+    return value if isinstance(value, str) else None
 
 
 def notebook_formats(nb: NotebookDict) -> str | None:
@@ -111,15 +245,17 @@ def notebook_formats(nb: NotebookDict) -> str | None:
 
 
 def header_formats(text: str) -> str | None:
-    """The ``formats`` line of a jupytext script header (read without YAML)."""
+    """The ``formats`` line of a jupytext header (``# ---`` in scripts, ``---`` in markdown),
+    read without YAML."""
     lines = text.lstrip("\ufeff").splitlines()[:60]
     # jupytext keeps a shebang and an encoding line above the header
     while lines and (lines[0].startswith("#!") or _CODING_RE.match(lines[0])):
         lines = lines[1:]
-    if not lines or lines[0].rstrip() != "# ---":
+    if not lines or lines[0].rstrip() not in ("# ---", "---"):
         return None
+    fence = lines[0].rstrip()
     for line in lines[1:]:
-        if line.rstrip() == "# ---":
+        if line.rstrip() == fence:
             return None
         match = _HEADER_FORMATS_RE.match(line)
         if match:
@@ -197,11 +333,13 @@ def pair_of_notebook(path: str | Path, nb: NotebookDict | None = None) -> Pair |
     notebook = Path(path)
     if nb is None:
         nb = read_notebook(notebook).nb
-    formats = notebook_formats(nb)
+    config = jupytext_config(notebook)
+    # the notebook's own formats first, then the configuration's (as jupytext pairs them)
+    formats = notebook_formats(nb) or config_formats(notebook, config)
     fmt = format_from_formats(formats) if formats else None
     if fmt is None:
         return None
-    return contained(Pair(notebook, fmt.script_for(notebook), fmt))
+    return contained(Pair(notebook, fmt.script_for(notebook), fmt.with_config(config)))
 
 
 def pair_of_script(path: str | Path, text: str | None = None) -> Pair | None:
@@ -215,12 +353,16 @@ def pair_of_script(path: str | Path, text: str | None = None) -> Pair | None:
                 text = handle.read(8192)  # the header is at the top
         except OSError as exc:
             raise InputError(script, f"cannot read: {exc.strerror or exc}") from None
-    formats = header_formats(text)
-    fmt = format_from_formats(formats) if formats else None
-    if fmt is not None:
+    config = jupytext_config(script)
+    declared = header_formats(text)
+    formats = declared or config_formats(script, config)
+    for fmt in text_formats(formats) if formats else []:
         notebook = fmt.notebook_for(script)
-        if notebook is not None and fmt.script_for(notebook) == script:
-            return contained(Pair(notebook, script, fmt), script)
+        if notebook is None or fmt.script_for(notebook) != script:
+            continue
+        if not declared and not notebook.is_file():
+            return None  # jupytext.toml pairs every .md: without a notebook, just a document
+        return contained(Pair(notebook, script, fmt.with_config(config)), script)
     # no usable header: a notebook beside it (or one folder up) may still claim this script
     for candidate in (
         script.with_suffix(NOTEBOOK_SUFFIX),
@@ -321,7 +463,7 @@ def notebook_to_text(nb: NotebookDict, fmt: PairFormat, path: object = "<noteboo
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "nbformat 4.x not tested with Jupytext"
-            return str(jupytext.writes(node, fmt=fmt.jupytext_fmt))
+            return str(jupytext.writes(node, fmt=fmt.jupytext_fmt, config=fmt.config))
     except Exception as exc:  # noqa: BLE001 - jupytext raises many types for odd notebooks
         raise InputError(path, f"jupytext cannot convert it: {type(exc).__name__}: {exc}") from None
 
@@ -333,7 +475,7 @@ def text_to_notebook(text: str, fmt: PairFormat, path: object = "<script>") -> N
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            node = jupytext.reads(text, fmt=fmt.jupytext_fmt)
+            node = jupytext.reads(text, fmt=fmt.jupytext_fmt, config=fmt.config)
     except Exception as exc:  # noqa: BLE001 - jupytext raises many types for bad input
         detail = " ".join(str(exc).split())[:300]  # YAML errors span several lines
         raise InputError(

@@ -333,6 +333,10 @@ def merge_script(nb: NotebookDict, rt: NotebookDict, from_script: NotebookDict) 
                 _apply_metadata(cell, rt_cells[i], py_cells[j])
             else:
                 cell = _new_cell(py_cells[j], base, as_list, with_ids, used_ids)
+                if base is not None and base.get("cell_type") == cell["cell_type"]:
+                    # metadata the script does not show (filtered) stays with the cell
+                    cell["metadata"] = copy.deepcopy(base.get("metadata") or {})
+                    _apply_metadata(cell, rt_cells[i], py_cells[j])
             merged.append(cell)
         for j in range(j1 + len(pairs), j2):
             merged.append(_new_cell(py_cells[j], None, as_list, with_ids, used_ids))

@@ -105,7 +105,7 @@ def test_formats_from_config(git_repo: Path) -> None:
 
 def test_bad_format_is_a_usage_error(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     nb_path = write_nb(git_repo / "nb.ipynb", make_nb([make_cell("code", "x = 1")]))
-    assert main(["pair", "--formats", "md", str(nb_path)]) == 2
+    assert main(["pair", "--formats", "md:pandoc", str(nb_path)]) == 2
     assert "unsupported pairing format" in capsys.readouterr().err
 
 

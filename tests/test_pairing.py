@@ -39,7 +39,9 @@ def test_parse_format(spec: str, expected: PairFormat) -> None:
     assert parse_format(spec) == expected
 
 
-@pytest.mark.parametrize("spec", ["py", "py:sphinx-ish", "ipynb:percent", "nonsense", ""])
+@pytest.mark.parametrize(
+    "spec", ["py:sphinx-ish", "ipynb:percent", "nonsense", "", "md:percent", "qmd", "R:percent"]
+)
 def test_parse_format_refuses(spec: str) -> None:
     with pytest.raises(UsageError, match="format"):
         parse_format(spec)
@@ -49,10 +51,14 @@ def test_parse_format_refuses(spec: str) -> None:
     ("formats", "expected"),
     [
         ("ipynb,py:percent", PairFormat(".py", "percent")),
-        ("ipynb,py", PairFormat(".py", "light")),
+        ("ipynb,py", PairFormat(".py", "")),  # jupytext's default for .py decides
         ("ipynb,scripts//py:percent", PairFormat(".py", "percent", "scripts")),
         ("py:percent,ipynb", PairFormat(".py", "percent")),
-        ("ipynb,md", None),
+        ("ipynb,md", PairFormat(".md", "")),
+        ("ipynb,md:myst", PairFormat(".md", "myst")),
+        ("ipynb,Rmd", PairFormat(".Rmd", "")),
+        ("ipynb,py:hydrogen", PairFormat(".py", "hydrogen")),
+        ("ipynb,qmd", None),  # quarto needs a program of its own
         ("py:percent,md", None),  # no notebook in the pairing
         ("notebooks///ipynb,scripts///py:percent", None),  # left to jupytext
     ],
@@ -61,7 +67,9 @@ def test_format_from_formats(formats: str, expected: PairFormat | None) -> None:
     assert format_from_formats(formats) == expected
 
 
-@pytest.mark.parametrize("spec", ["py:percent", "py:light", "scripts//py:percent"])
+@pytest.mark.parametrize(
+    "spec", ["py:percent", "py:light", "scripts//py:percent", "md:myst", "docs//Rmd", "py"]
+)
 def test_paths_agree_with_jupytext(spec: str) -> None:
     from jupytext.paired_paths import paired_paths
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from nbtools.commands.sync import add_state_file_argument, make_state, save_state, show_warnings
 from nbtools.config import Option
 from nbtools.discovery import collect_files
-from nbtools.errors import InputError
+from nbtools.errors import InputError, UsageError
 from nbtools.notebook import (
     NBFORMAT_LAYOUT,
     atomic_write,
@@ -23,12 +23,16 @@ from nbtools.notebook import (
 from nbtools.pairing import (
     DEFAULT_FORMAT,
     NOTEBOOK_SUFFIX,
+    TEXT_SUFFIXES,
     Pair,
     PairFormat,
+    config_formats,
     contained,
     format_from_formats,
     header_formats,
     is_inside,
+    jupytext_config,
+    notebook_formats,
     notebook_to_text,
     pair_of_notebook,
     parse_format,
@@ -77,16 +81,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def execute(request: Request) -> Report:
     report = Report(NAME)
-    spec = request.options["formats"]
-    fmt = format_from_formats(spec) if "ipynb" in spec else parse_format(spec)
-    if fmt is None:
-        fmt = parse_format(DEFAULT_FORMAT)
+    fmt: PairFormat | None = None  # None: the jupytext configuration's, else py:percent
+    if request.args.formats is not None or "formats" in request.config.table(NAME):
+        spec = request.options["formats"]
+        fmt = format_from_formats(spec) if "ipynb" in spec else parse_format(spec)
+        if fmt is None:
+            raise UsageError(f"unsupported pairing formats {spec!r}")
     state = make_state(request)
     files = collect_files(
         request.paths, (NOTEBOOK_SUFFIX,), request.exclude, request.config.root_dir
     )
     for extra in request.paths:  # scripts are paired only when named explicitly
-        if extra.endswith(".py") and os.path.isfile(extra) and extra not in files:
+        if extra.endswith(TEXT_SUFFIXES) and os.path.isfile(extra) and extra not in files:
             files.append(extra)
     for path in files:
         try:
@@ -108,11 +114,32 @@ def execute(request: Request) -> Report:
     return report
 
 
-def _pair_notebook(path: Path, fmt: PairFormat, state: SyncState) -> FileResult:
+def _with_config(
+    path: Path, fmt: PairFormat | None, declared: str | None = None
+) -> tuple[PairFormat, bool]:
+    """``fmt`` (else ``declared`` formats, else the jupytext configuration's, else
+    py:percent), carrying the jupytext configuration that applies to ``path``; and whether
+    the configuration chose it (then, as with jupytext, the notebook needs no metadata)."""
+    config = jupytext_config(path)
+    by_config = False
+    if fmt is None:
+        formats = declared
+        if not formats:
+            formats = config_formats(path, config)
+            by_config = formats is not None and format_from_formats(formats) is not None
+        fmt = (format_from_formats(formats) if formats else None) or parse_format(DEFAULT_FORMAT)
+    return fmt.with_config(config), by_config
+
+
+def _pair_notebook(path: Path, fmt: PairFormat | None, state: SyncState) -> FileResult:
+    fmt, by_config = _with_config(path, fmt)
     script = contained(Pair(path, fmt.script_for(path), fmt)).script  # before reading
     nbfile = read_notebook(path)
     require_v4(nbfile)
-    nb = with_pairing(nbfile.nb, fmt)
+    # paired by jupytext.toml: the notebook keeps its metadata as is (jupytext --sync agrees)
+    nb = (
+        nbfile.nb if by_config and not notebook_formats(nbfile.nb) else with_pairing(nbfile.nb, fmt)
+    )
     text = notebook_to_text(nb, fmt, path)
     details: dict[str, Any] = {"script": str(script)}
     wrote_script = False
@@ -139,7 +166,7 @@ def _pair_notebook(path: Path, fmt: PairFormat, state: SyncState) -> FileResult:
                     f"with `nbtools sync --prefer ipynb {path}` or `--prefer py`",
                     {**details, "verb": "paired, not synced:"},
                 )
-            if header_formats(existing_text) != fmt.formats:
+            if header_formats(existing_text) != header_formats(text):
                 atomic_write(script, text.encode("utf-8"))
                 wrote_script = True
     else:
@@ -156,7 +183,7 @@ def _pair_notebook(path: Path, fmt: PairFormat, state: SyncState) -> FileResult:
     return FileResult(str(path), "unchanged", "already paired", details)
 
 
-def _pair_script(script: Path, fmt: PairFormat, state: SyncState) -> FileResult:
+def _pair_script(script: Path, fmt: PairFormat | None, state: SyncState) -> FileResult:
     if not is_inside(script, tree_root(script)):
         raise InputError(script, "a symlink resolving outside the repository; refused")
     try:
@@ -165,15 +192,18 @@ def _pair_script(script: Path, fmt: PairFormat, state: SyncState) -> FileResult:
         raise InputError(script, "no such file") from None
     text = decode(raw, script)
     declared = header_formats(text)
-    fmt = (format_from_formats(declared) if declared else None) or fmt
+    if declared and format_from_formats(declared) is not None:
+        fmt = None  # the script's own header decides
+    fmt, by_config = _with_config(script, fmt, declared)
     notebook = fmt.notebook_for(script)
     if notebook is None or fmt.script_for(notebook) != script:
         raise InputError(script, f"not in the folder that format {fmt.formats!r} pairs scripts in")
     contained(Pair(notebook, script, fmt), script)
     if notebook.is_file():
-        return _pair_notebook(notebook, fmt, state)
+        return _pair_notebook(notebook, None if by_config else fmt, state)
     nb = _plain_notebook(text_to_notebook(text, fmt, script))
-    nb = with_pairing(nb, fmt)
+    if not by_config:
+        nb = with_pairing(nb, fmt)
     new_text = notebook_to_text(nb, fmt, script)
     nb_data = dumps(nb, NBFORMAT_LAYOUT).encode("utf-8")
     atomic_write(notebook, nb_data)

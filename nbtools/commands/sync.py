@@ -12,7 +12,7 @@ from nbtools.errors import InputError
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.jsonpos import LineMap
 from nbtools.notebook import atomic_write, read_notebook
-from nbtools.pairing import NOTEBOOK_SUFFIX, Pair, pair_of_notebook, pair_of_script
+from nbtools.pairing import NOTEBOOK_SUFFIX, TEXT_SUFFIXES, Pair, pair_of_notebook, pair_of_script
 from nbtools.report import FileResult, Report
 from nbtools.syncstate import STATE_FILE, SyncState, bytes_hash, committed_versions
 
@@ -132,7 +132,7 @@ def collect_pairs(request: Request, report: Report, state: SyncState) -> list[Pa
     """The pairs behind the given paths; unpaired files get a message (explicit ones) or none."""
     explicit = {p for p in request.paths if not os.path.isdir(p)}
     files = collect_files(
-        request.paths, (NOTEBOOK_SUFFIX, ".py"), request.exclude, request.config.root_dir
+        request.paths, (NOTEBOOK_SUFFIX, *TEXT_SUFFIXES), request.exclude, request.config.root_dir
     )
     verbose = request.console.verbosity > 0
     pairs: dict[Path, Pair] = {}

@@ -117,3 +117,34 @@ def test_a_paired_notebook_whose_script_is_missing_gets_it_as_jupytext_would(
     assert made == (scratch / "scripts" / "report.py").read_text(encoding="utf-8")
     assert nbtools("sync", "--check", ".", cwd=git_repo).returncode == 0
     assert nbtools("check", "--select", "sync", ".", cwd=git_repo).returncode == 0
+
+
+def test_a_team_jupytext_configuration_is_honoured(git_repo: Path, tmp_path: Path) -> None:
+    # the team pairs every notebook through pyproject.toml, without metadata in the headers
+    (git_repo / "pyproject.toml").write_text(
+        '[tool.jupytext]\nformats = "ipynb,py:percent"\n'
+        'notebook_metadata_filter = "-all"\ncell_metadata_filter = "-all"\n',
+        encoding="utf-8",
+    )
+    nb = jupyter_notebook(
+        git_repo / "explore.ipynb",
+        [markdown("# Explore"), code("n = 10\nprint(n)", [stream("10\n")], 1, tags=["slow"])],
+    )
+    assert commit_all(git_repo, "a notebook saved in Jupyter").returncode == 0
+    # what jupytext itself makes of it
+    scratch = tmp_path / "scratch"
+    shutil.copytree(git_repo, scratch, ignore=shutil.ignore_patterns(".git"))
+    jupytext_cli("--sync", "explore.ipynb", cwd=scratch)
+
+    assert nbtools("check", "--select", "sync", ".", cwd=git_repo).returncode == 1
+    assert nbtools("sync", ".", cwd=git_repo).returncode == 1
+    script = git_repo / "explore.py"
+    assert script.read_text(encoding="utf-8") == (scratch / "explore.py").read_text("utf-8")
+    assert commit_all(git_repo, "the script").returncode == 0
+    # an edit on the script side, then the two commands of the pre-commit hooks
+    script.write_text(script.read_text("utf-8").replace("n = 10", "n = 20"), "utf-8")
+    assert nbtools("sync", ".", cwd=git_repo).returncode == 1
+    assert nbtools("check", "--select", "sync", ".", cwd=git_repo).returncode == 0
+    cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+    assert cells[1]["source"] == ["n = 20\n", "print(n)"]
+    assert cells[1]["metadata"] == {"tags": ["slow"]}  # filtered out of the script, kept here
