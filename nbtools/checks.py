@@ -116,6 +116,18 @@ def check_sync(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
         )
     except InputError as exc:
         return [_sync_finding(nbfile.path, f"{exc.path}: {exc.reason}")]
+    if plan.action == "unrepresentable":
+        return [
+            Finding(
+                nbfile.path,
+                "sync/unrepresentable",
+                diff.message,
+                cell_index=diff.cell_index,
+                where=Where.SOURCE,
+                line=diff.line,
+            )
+            for diff in plan.diffs
+        ]
     if plan.action == "conflict":
         return [_conflict_finding(nbfile.path, str(pair.script), diff) for diff in plan.diffs] or [
             _sync_finding(nbfile.path, plan.reason, "sync/conflict")

@@ -44,7 +44,8 @@ class CellDiff:
 class SyncPlan:
     """What to do with one pair; ``*_out`` are new file contents (None: leave as is)."""
 
-    action: str  # in_sync | update_notebook | update_script | create_script | conflict
+    #: in_sync | update_notebook | update_script | create_script | conflict | unrepresentable
+    action: str
     notebook_hash: str
     script_hash: str
     notebook_out: bytes | None = None
@@ -83,10 +84,14 @@ def plan_sync(
     script_text = decode(script_raw, pair.script)
     nb = nbfile.nb
     text = notebook_to_text(nb, pair.fmt, pair.notebook)
+    rt = text_to_notebook(text, pair.fmt, pair.notebook)
+    if prefer != "py":
+        broken = unrepresentable(nb, rt, pair.fmt.jupytext_fmt)
+        if broken:
+            return _plan_unrepresentable(nb_hash, py_hash, broken, pair)
     diffs: list[CellDiff] = []
     if text != script_text:  # identical text: in sync without parsing the script
         from_script = text_to_notebook(script_text, pair.fmt, pair.script)
-        rt = text_to_notebook(text, pair.fmt, pair.notebook)
         diffs = compare(nb, rt, from_script, script_text)
     plan = SyncPlan("in_sync", nb_hash, py_hash, diffs=diffs)
     side = None
@@ -100,6 +105,11 @@ def plan_sync(
             )
         if prefer is not None:
             side = prefer
+        elif not nb_changed and not _cells(from_script) and _cells(nb):
+            # an emptied script (a failed save, a truncation) never empties a notebook
+            plan.action = "conflict"
+            plan.reason = "the script is empty; `--prefer py` empties the notebook"
+            return plan
         elif not nb_changed:
             side = "py"
         elif not py_changed:
@@ -164,10 +174,79 @@ def _changed_since_commit(
     return True, True, "since the last sync"
 
 
+def unrepresentable(nb: NotebookDict, rt: NotebookDict, fmt: str) -> list[CellDiff]:
+    """The cells whose text does not survive the text format: ``rt`` is ``nb`` read back
+    from its text, so a ``# %%`` line inside a percent cell (the cell splits), an open triple
+    quote in a light cell (cells merge), ... show up as cells that differ.
+
+    Sources are compared without their trailing blank lines, which jupytext normalises.
+    """
+    original = [(str(c.get("cell_type")), source_text(c).rstrip()) for c in _cells(nb)]
+    back = [(str(c.get("cell_type")), source_text(c).rstrip()) for c in _cells(rt)]
+    if original == back:
+        return []
+    matcher = difflib.SequenceMatcher(None, original, back, autojunk=False)
+    diffs: list[CellDiff] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        became, were = j2 - j1, i2 - i1
+        for i in range(i1, i2):
+            others = ", ".join(str(k + 1) for k in range(i1, i2) if k != i)
+            if became == 0:
+                what = "is lost"
+            elif were == 1:
+                what = (
+                    "reads back with other text" if became == 1 else f"splits into {became} cells"
+                )
+            elif became < were:
+                what = f"is merged with cell{'s' if were > 2 else ''} {others}"
+            else:
+                what = f"reads back as {became} cells together with cell{'s' if were > 2 else ''} {others}"
+            line = _first_difference(original[i][1], "\n".join(t for _, t in back[j1:j2]))
+            diffs.append(
+                CellDiff(
+                    f"cell {i + 1} does not survive the {fmt} format: it {what}; nothing was "
+                    f"written (change line {line} of the cell, or pair with another format)",
+                    i,
+                    line,
+                )
+            )
+    return diffs
+
+
+def _first_difference(a: str, b: str) -> int:
+    left, right = a.splitlines(), b.splitlines()
+    for k, (x, y) in enumerate(zip(left, right)):
+        if x != y:
+            return k + 1
+    return min(len(left), len(right)) + 1 if len(left) != len(right) else 1
+
+
+def _plan_unrepresentable(
+    nb_hash: str, py_hash: str, diffs: list[CellDiff], pair: Pair
+) -> SyncPlan:
+    cells = ", ".join(str((d.cell_index or 0) + 1) for d in diffs[:8])
+    return SyncPlan(
+        "unrepresentable",
+        nb_hash,
+        py_hash,
+        reason=f"cell{'s' if len(diffs) > 1 else ''} {cells} would not survive "
+        f"{pair.fmt.jupytext_fmt} (split or merged by jupytext)",
+        diffs=diffs,
+    )
+
+
 def _plan_create(pair: Pair, notebook_raw: bytes, strip: StripOptions | None) -> SyncPlan:
     nbfile = loads_notebook(notebook_raw, str(pair.notebook))
     require_v4(nbfile)
     nb = nbfile.nb
+    text = notebook_to_text(nb, pair.fmt, pair.notebook)
+    broken = unrepresentable(
+        nb, text_to_notebook(text, pair.fmt, pair.notebook), pair.fmt.jupytext_fmt
+    )
+    if broken:
+        return _plan_unrepresentable(bytes_hash(notebook_raw), "", broken, pair)
     plan = SyncPlan("create_script", bytes_hash(notebook_raw), "", reason="the script was missing")
     if strip is not None:
         from nbtools.strip import strip_notebook

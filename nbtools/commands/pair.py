@@ -141,6 +141,11 @@ def _pair_notebook(path: Path, fmt: PairFormat | None, state: SyncState) -> File
         nbfile.nb if by_config and not notebook_formats(nbfile.nb) else with_pairing(nbfile.nb, fmt)
     )
     text = notebook_to_text(nb, fmt, path)
+    from nbtools.sync import unrepresentable
+
+    broken = unrepresentable(nb, text_to_notebook(text, fmt, path), fmt.jupytext_fmt)
+    if broken:  # the script would split or merge cells: a later sync would change the notebook
+        raise InputError(path, f"not paired: {broken[0].message.split('; nothing')[0]}")
     details: dict[str, Any] = {"script": str(script)}
     wrote_script = False
     if script.is_file():

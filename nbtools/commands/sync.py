@@ -38,7 +38,15 @@ RULE_CONFLICT = Rule(
     "Nothing was overwritten. Keep one side with `nbtools sync --prefer py PATH` or "
     "`nbtools sync --prefer ipynb PATH`.",
 )
-register_rules(RULE_CONFLICT)
+RULE_UNREPRESENTABLE = Rule(
+    "sync/unrepresentable",
+    "sync-unrepresentable",
+    "A notebook cell whose text would not survive the paired text format",
+    "jupytext would split or merge the cell (a `# %%` line inside a percent cell, an open "
+    "triple quote in a light cell...). Change the cell, or pair with another format; "
+    "`--prefer py` takes the script's cells as they read.",
+)
+register_rules(RULE_CONFLICT, RULE_UNREPRESENTABLE)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -210,7 +218,7 @@ def _sync_one(
         report.add_error(exc.path, exc.reason)
         return
     details: dict[str, Any] = {"script": py_path, "action": plan.action}
-    if plan.action == "conflict":
+    if plan.action in ("conflict", "unrepresentable"):
         _report_conflict(pair, plan, report, details, nb_raw)
         return
     if not plan.writes:
@@ -225,7 +233,18 @@ def _sync_one(
         )
         return
     try:
-        _apply(pair, plan)
+        _apply(pair, plan, nb_raw, py_raw)
+    except ChangedUnderUs as exc:
+        message = f"{exc.path} changed while syncing; your version was kept, run sync again"
+        report.add_file(
+            FileResult(
+                nb_path, "conflict", message, {**details, "action": "conflict", "verb": "conflict:"}
+            )
+        )
+        report.add_findings(
+            [Finding(str(exc.path), RULE_CONFLICT.id, message, Severity.ERROR, where=Where.FILE)]
+        )
+        return
     except OSError as exc:
         report.add_error(nb_path, f"cannot write: {exc.strerror or exc}")
         return
@@ -257,13 +276,41 @@ def _describe(plan: SyncPlan, check: bool = False) -> str:
     return f"notebook updated from the script ({plan.reason}{what})"
 
 
-def _apply(pair: Pair, plan: SyncPlan) -> None:
+class ChangedUnderUs(Exception):
+    """A file of the pair no longer holds what sync read: the user saved it meanwhile."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        self.path = path
+
+
+def _still(path: Path, expected: bytes | None) -> None:
+    """Raise :class:`ChangedUnderUs` unless ``path`` holds ``expected`` (None: absent)."""
+    try:
+        current: bytes | None = path.read_bytes()
+    except FileNotFoundError:
+        current = None
+    if current != expected:
+        raise ChangedUnderUs(path)
+
+
+def _guarded_write(path: Path, data: bytes, expected: bytes | None) -> None:
+    """Write ``data`` only if ``path`` still holds what was read at the start (compared
+    just before the atomic replace): an edit saved meanwhile is never overwritten."""
+    _still(path, expected)
+    atomic_write(path, data)
+
+
+def _apply(pair: Pair, plan: SyncPlan, nb_raw: bytes, py_raw: bytes | None) -> None:
+    # both sides first, so nothing is written when either changed since it was read
+    _still(pair.notebook, nb_raw)
+    _still(pair.script, py_raw)
     if plan.script_out is not None:
         if plan.action == "create_script":
             pair.script.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(pair.script, plan.script_out)
+        _guarded_write(pair.script, plan.script_out, py_raw)
     if plan.notebook_out is not None:
-        atomic_write(pair.notebook, plan.notebook_out)
+        _guarded_write(pair.notebook, plan.notebook_out, nb_raw)
         # Jupyter's jupytext refuses to open a pair whose notebook is newer than its text
         # file ("outdated text notebook"), so the script must not look older than the notebook.
         nb_mtime = pair.notebook.stat().st_mtime_ns
@@ -278,6 +325,9 @@ def _report_conflict(
     nb_path = str(pair.notebook)
     lines = LineMap(nb_raw.decode("utf-8", errors="replace"))
     fix = f"keep one side with `nbtools sync --prefer py {nb_path}` or `--prefer ipynb`"
+    rule = RULE_CONFLICT
+    if plan.action == "unrepresentable":
+        fix, rule = "change the cell, or pair with another format", RULE_UNREPRESENTABLE
     report.add_file(
         FileResult(
             nb_path,
@@ -290,7 +340,7 @@ def _report_conflict(
         if diff.cell_index is None:
             finding = Finding(
                 str(pair.script),
-                RULE_CONFLICT.id,
+                rule.id,
                 diff.message,
                 Severity.ERROR,
                 where=Where.FILE,
@@ -300,7 +350,7 @@ def _report_conflict(
         else:
             finding = Finding(
                 nb_path,
-                RULE_CONFLICT.id,
+                rule.id,
                 diff.message,
                 Severity.ERROR,
                 cell_index=diff.cell_index,

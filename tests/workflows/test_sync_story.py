@@ -148,3 +148,37 @@ def test_a_team_jupytext_configuration_is_honoured(git_repo: Path, tmp_path: Pat
     cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
     assert cells[1]["source"] == ["n = 20\n", "print(n)"]
     assert cells[1]["metadata"] == {"tags": ["slow"]}  # filtered out of the script, kept here
+
+
+def test_sync_never_loses_a_cell_or_a_notebook(git_repo: Path) -> None:
+    # a notebook whose second cell holds a line that py:percent reads as a cell marker
+    nb = jupyter_notebook(
+        git_repo / "prep.ipynb",
+        [code("import os"), code("a = 1\n# %% not a new cell, a comment\nb = 2"), code("c = 3")],
+    )
+    refused = nbtools("pair", "prep.ipynb", cwd=git_repo)
+    assert refused.returncode == 2 and "cell 2 does not survive" in refused.stderr
+    # the team pairs it with jupytext anyway, commits, and someone edits the script
+    jupytext_cli("--set-formats", "ipynb,py:percent", "prep.ipynb", cwd=git_repo)
+    assert commit_all(git_repo, "paired").returncode == 0
+    script = git_repo / "prep.py"
+    script.write_text(script.read_text("utf-8").replace("c = 3", "c = 4"), "utf-8")
+    before = nb.read_bytes()
+    checked = nbtools("sync", "--check", ".", cwd=git_repo)
+    synced = nbtools("sync", ".", cwd=git_repo)
+    assert checked.returncode == synced.returncode == 1
+    assert "would not survive" in synced.stdout
+    assert nb.read_bytes() == before  # cell 2 was not split in two
+    assert nbtools("check", "--select", "sync", ".", cwd=git_repo).returncode == 1
+
+    # an editor crash leaves the script of another pair empty: the notebook is kept
+    other = jupyter_notebook(git_repo / "other.ipynb", [code("x = 1"), code("y = 2")])
+    assert nbtools("pair", "other.ipynb", cwd=git_repo).returncode == 1
+    (git_repo / "other.py").write_text("", encoding="utf-8")
+    kept = other.read_bytes()
+    emptied = nbtools("sync", "other.ipynb", cwd=git_repo)
+    assert emptied.returncode == 1 and "the script is empty" in emptied.stdout
+    assert other.read_bytes() == kept
+    restored = nbtools("sync", "--prefer", "ipynb", "other.ipynb", cwd=git_repo)
+    assert restored.returncode == 1 and "y = 2" in (git_repo / "other.py").read_text("utf-8")
+    assert nbtools("sync", "--check", "other.ipynb", cwd=git_repo).returncode == 0
