@@ -85,16 +85,24 @@ def check_secrets(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
 
 
 def check_sync(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
-    """A paired notebook and its script agree (``nbtools sync --check``'s plan, nothing written)."""
-    from nbtools.pairing import pair_of_notebook
+    """A paired notebook and each of its text files agree (``nbtools sync --check``'s plan,
+    nothing written)."""
+    from nbtools.pairing import pairs_of_notebook
 
     try:
-        pair = pair_of_notebook(nbfile.path, nbfile.nb)
+        pairs = pairs_of_notebook(nbfile.path, nbfile.nb)
     except UsageError as exc:  # a pairing nbtools cannot follow
         return [_sync_finding(nbfile.path, str(exc))]
     # InputError (a pair leaving the repository) propagates: the file is an error (exit 2)
-    if pair is None:
-        return []
+    findings: list[Finding] = []
+    for pair in pairs:
+        findings.extend(_check_pair(nbfile, pair, context, len(pairs) > 1))
+    return findings
+
+
+def _check_pair(
+    nbfile: NotebookFile, pair: Any, context: CheckContext, named: bool
+) -> list[Finding]:
     try:
         script_raw: bytes | None = pair.script.read_bytes()
     except FileNotFoundError:
@@ -102,11 +110,10 @@ def check_sync(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
     except OSError as exc:
         raise InputError(pair.script, f"cannot read: {exc.strerror or exc}") from None
     from nbtools.sync import plan_sync
+    from nbtools.syncstate import committed_versions
 
     try:
-        from nbtools.syncstate import committed_versions
-
-        entry = context.sync_state.get(pair.notebook, pair.script)
+        entry = context.sync_state.get(pair.notebook, pair.script, pair.member)
         plan = plan_sync(
             pair,
             nbfile.raw,
@@ -133,7 +140,8 @@ def check_sync(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
             _sync_finding(nbfile.path, plan.reason, "sync/conflict")
         ]
     if plan.writes:
-        reason = f"{pair.script}: {plan.reason}" if plan.action == "create_script" else plan.reason
+        named = named or plan.action == "create_script"
+        reason = f"{pair.script}: {plan.reason}" if named else plan.reason
         return [_sync_finding(nbfile.path, f"{reason}; run `nbtools sync {nbfile.path}`")]
     return []
 

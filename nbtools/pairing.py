@@ -56,6 +56,8 @@ class PairFormat:
     format_name: str = "percent"
     prefix: str = ""  # folder of the script relative to the notebook's, e.g. "scripts"
     config: Any = field(default=None, compare=False, hash=False, repr=False)
+    #: the whole ``formats`` value when the notebook pairs with several text files
+    all_formats: str = field(default="", compare=False, hash=False, repr=False)
 
     @property
     def jupytext_fmt(self) -> str:
@@ -66,11 +68,13 @@ class PairFormat:
     @property
     def formats(self) -> str:
         """The ``jupytext.formats`` value jupytext writes for this pairing."""
+        if self.all_formats:
+            return self.all_formats
         prefix = f"{self.prefix}//" if self.prefix else ""
         return f"ipynb,{prefix}{self.jupytext_fmt}"
 
     def with_config(self, config: Any) -> PairFormat:
-        return PairFormat(self.extension, self.format_name, self.prefix, config)
+        return PairFormat(self.extension, self.format_name, self.prefix, config, self.all_formats)
 
     def script_for(self, notebook: Path) -> Path:
         folder = notebook.parent / self.prefix if self.prefix else notebook.parent
@@ -116,13 +120,21 @@ def text_formats(formats: str) -> list[PairFormat]:
     if "ipynb" not in entries and ".ipynb" not in entries:
         return []
     found: list[PairFormat] = []
+    seen: set[tuple[str, str]] = set()
     for entry in entries:
         if entry in ("ipynb", ".ipynb") or "///" in entry:
             continue
         try:
-            found.append(parse_format(entry))
+            fmt = parse_format(entry)
         except UsageError:
             continue
+        if (fmt.prefix, fmt.extension) in seen:
+            continue  # one file per path (jupytext refuses such a value anyway)
+        seen.add((fmt.prefix, fmt.extension))
+        found.append(fmt)
+    if len(found) > 1:  # several text files: each member keeps the whole value
+        whole = ",".join(entries)
+        found = [PairFormat(f.extension, f.format_name, f.prefix, None, whole) for f in found]
     return found
 
 
@@ -265,11 +277,16 @@ def header_formats(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class Pair:
-    """A notebook and its paired script (either may be missing on disk)."""
+    """A notebook and its paired script (either may be missing on disk).
+
+    ``member`` is the script's place among the notebook's text files (``ipynb,py:percent,md``
+    pairs it with two: members 0 and 1).
+    """
 
     notebook: Path
     script: Path
     fmt: PairFormat
+    member: int = 0
 
 
 #: outside git, the nearest folder holding one of these bounds a pair (else the notebook's own)
@@ -325,10 +342,10 @@ def contained(pair: Pair, named: Path | None = None) -> Pair:
     return pair
 
 
-def pair_of_notebook(path: str | Path, nb: NotebookDict | None = None) -> Pair | None:
-    """The pair a notebook declares in its metadata, or None when it is not paired.
+def pairs_of_notebook(path: str | Path, nb: NotebookDict | None = None) -> list[Pair]:
+    """Every text file a notebook pairs with (its metadata, else jupytext's configuration).
 
-    Raises :class:`InputError` when the pair would leave the repository (see :func:`contained`).
+    Raises :class:`InputError` when a pair would leave the repository (see :func:`contained`).
     """
     notebook = Path(path)
     if nb is None:
@@ -336,10 +353,19 @@ def pair_of_notebook(path: str | Path, nb: NotebookDict | None = None) -> Pair |
     config = jupytext_config(notebook)
     # the notebook's own formats first, then the configuration's (as jupytext pairs them)
     formats = notebook_formats(nb) or config_formats(notebook, config)
-    fmt = format_from_formats(formats) if formats else None
-    if fmt is None:
-        return None
-    return contained(Pair(notebook, fmt.script_for(notebook), fmt.with_config(config)))
+    return [
+        contained(Pair(notebook, fmt.script_for(notebook), fmt.with_config(config), member))
+        for member, fmt in enumerate(text_formats(formats) if formats else [])
+    ]
+
+
+def pair_of_notebook(path: str | Path, nb: NotebookDict | None = None) -> Pair | None:
+    """The pair a notebook declares (its first text file), or None when it is not paired.
+
+    Raises :class:`InputError` when a pair would leave the repository (see :func:`contained`).
+    """
+    pairs = pairs_of_notebook(path, nb)
+    return pairs[0] if pairs else None
 
 
 def pair_of_script(path: str | Path, text: str | None = None) -> Pair | None:
@@ -356,13 +382,13 @@ def pair_of_script(path: str | Path, text: str | None = None) -> Pair | None:
     config = jupytext_config(script)
     declared = header_formats(text)
     formats = declared or config_formats(script, config)
-    for fmt in text_formats(formats) if formats else []:
+    for member, fmt in enumerate(text_formats(formats) if formats else []):
         notebook = fmt.notebook_for(script)
         if notebook is None or fmt.script_for(notebook) != script:
             continue
         if not declared and not notebook.is_file():
             return None  # jupytext.toml pairs every .md: without a notebook, just a document
-        return contained(Pair(notebook, script, fmt.with_config(config)), script)
+        return contained(Pair(notebook, script, fmt.with_config(config), member), script)
     # no usable header: a notebook beside it (or one folder up) may still claim this script
     for candidate in (
         script.with_suffix(NOTEBOOK_SUFFIX),
@@ -370,11 +396,12 @@ def pair_of_script(path: str | Path, text: str | None = None) -> Pair | None:
     ):
         if candidate.is_file():
             try:
-                pair = pair_of_notebook(candidate)
+                pairs = pairs_of_notebook(candidate)
             except InputError:
                 continue
-            if pair is not None and pair.script == script:
-                return pair
+            for pair in pairs:
+                if pair.script == script:
+                    return pair
     return None
 
 

@@ -110,13 +110,18 @@ class SyncState:
     def _key(self, state_file: Path, path: Path) -> str:
         return Path(os.path.relpath(path.absolute(), state_file.parent)).as_posix()
 
-    def get(self, notebook: Path, script: Path | None = None) -> Entry | None:
+    def get(self, notebook: Path, script: Path | None = None, member: int = 0) -> Entry | None:
         """The record of ``notebook``'s last sync; None when there is none, or when it was
-        recorded for another script than ``script`` (another pairing: it tells nothing)."""
+        recorded for another script than ``script`` (another pairing: it tells nothing).
+
+        A notebook's first text file is recorded under the notebook's path; its other text
+        files (``member`` > 0, see :class:`~nbtools.pairing.Pair`) under their own paths.
+        """
         state_file = self.state_file_for(notebook)
         if not self._usable(state_file, notebook):
             return None
-        raw = self._pairs(state_file).get(self._key(state_file, notebook))
+        keyed = script if member and script is not None else notebook
+        raw = self._pairs(state_file).get(self._key(state_file, keyed))
         if not isinstance(raw, dict):
             return None
         entry = Entry(raw["script"], raw["ipynb"], raw["py"])  # validated on load
@@ -124,23 +129,32 @@ class SyncState:
             return None
         return entry
 
-    def set(self, notebook: Path, script: Path, notebook_hash: str, script_hash: str) -> None:
+    def set(
+        self,
+        notebook: Path,
+        script: Path,
+        notebook_hash: str,
+        script_hash: str,
+        member: int = 0,
+    ) -> None:
         state_file = self.state_file_for(notebook)
         if not self._usable(state_file, notebook):
             return
         entry = Entry(self._key(state_file, script), notebook_hash, script_hash)
         pairs = self._pairs(state_file)
-        key = self._key(state_file, notebook)
+        key = self._key(state_file, script if member else notebook)
         if pairs.get(key) != entry.to_dict():
             pairs[key] = entry.to_dict()
             self._dirty.add(state_file)
 
-    def remove(self, notebook: Path) -> None:
+    def remove(self, notebook: Path, *members: Path) -> None:
+        """Forget the notebook's record, and those of its other text files ``members``."""
         state_file = self.state_file_for(notebook)
         if not self._usable(state_file, notebook):
             return
-        if self._pairs(state_file).pop(self._key(state_file, notebook), None) is not None:
-            self._dirty.add(state_file)
+        for path in (notebook, *members):
+            if self._pairs(state_file).pop(self._key(state_file, path), None) is not None:
+                self._dirty.add(state_file)
 
     def save(self) -> list[Path]:
         """Write the state files that changed; returns them."""

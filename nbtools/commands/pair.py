@@ -34,9 +34,10 @@ from nbtools.pairing import (
     jupytext_config,
     notebook_formats,
     notebook_to_text,
-    pair_of_notebook,
+    pairs_of_notebook,
     parse_format,
     roundtrip,
+    text_formats,
     text_to_notebook,
     tree_root,
     with_pairing,
@@ -133,59 +134,77 @@ def _with_config(
 
 def _pair_notebook(path: Path, fmt: PairFormat | None, state: SyncState) -> FileResult:
     fmt, by_config = _with_config(path, fmt)
-    script = contained(Pair(path, fmt.script_for(path), fmt)).script  # before reading
+    members = [m.with_config(fmt.config) for m in text_formats(fmt.formats)] or [fmt]
+    scripts = [contained(Pair(path, m.script_for(path), m)).script for m in members]  # first
     nbfile = read_notebook(path)
     require_v4(nbfile)
     # paired by jupytext.toml: the notebook keeps its metadata as is (jupytext --sync agrees)
     nb = (
         nbfile.nb if by_config and not notebook_formats(nbfile.nb) else with_pairing(nbfile.nb, fmt)
     )
-    text = notebook_to_text(nb, fmt, path)
+    texts = [notebook_to_text(nb, m, path) for m in members]
     from nbtools.sync import unrepresentable
 
-    broken = unrepresentable(nb, text_to_notebook(text, fmt, path), fmt.jupytext_fmt)
-    if broken:  # the script would split or merge cells: a later sync would change the notebook
-        raise InputError(path, f"not paired: {broken[0].message.split('; nothing')[0]}")
-    details: dict[str, Any] = {"script": str(script)}
+    for member, text in zip(members, texts):
+        broken = unrepresentable(nb, text_to_notebook(text, member, path), member.jupytext_fmt)
+        if broken:  # the script would split or merge cells: a later sync would change the notebook
+            raise InputError(path, f"not paired: {broken[0].message.split('; nothing')[0]}")
+    details: dict[str, Any] = {"script": ", ".join(map(str, scripts))}
     wrote_script = False
-    if script.is_file():
-        existing = script.read_bytes()
-        if existing != text.encode("utf-8"):
-            from nbtools.sync import compare
-
-            existing_text = decode(existing, script)
-            diffs = compare(
-                nb,
-                roundtrip(nb, fmt, path),
-                text_to_notebook(existing_text, fmt, script),
-                existing_text,
-            )
-            if diffs:
-                # never overwrite a script that says something else: pair, and let sync decide
-                written = write_notebook(nbfile, nb)
-                status = "changed" if written else "unchanged"
-                return FileResult(
-                    str(path),
-                    status,
-                    f"{script} already exists and differs ({len(diffs)} cells); keep one side "
-                    f"with `nbtools sync --prefer ipynb {path}` or `--prefer py`",
-                    {**details, "verb": "paired, not synced:"},
-                )
-            if header_formats(existing_text) != header_formats(text):
-                atomic_write(script, text.encode("utf-8"))
-                wrote_script = True
-    else:
-        script.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(script, text.encode("utf-8"))
-        wrote_script = True
+    differing: list[str] = []
+    for member, script, text in zip(members, scripts, texts):
+        outcome = _write_member(path, nb, member, script, text)
+        if outcome is None:
+            differing.append(str(script))
+        wrote_script = wrote_script or bool(outcome)
     wrote_nb = write_notebook(nbfile, nb)
-    new_nb_raw = nbfile.render_bytes(nb)
-    state.set(path, script, bytes_hash(new_nb_raw), bytes_hash(script.read_bytes()))
+    if differing:
+        # never overwrite a script that says something else: pair, and let sync decide
+        return FileResult(
+            str(path),
+            "changed" if wrote_nb or wrote_script else "unchanged",
+            f"{', '.join(differing)} already exist{'s' if len(differing) == 1 else ''} and "
+            f"differ{'s' if len(differing) == 1 else ''}; keep one side with "
+            f"`nbtools sync --prefer ipynb {path}` or `--prefer py`",
+            {**details, "verb": "paired, not synced:"},
+        )
+    new_nb_hash = bytes_hash(nbfile.render_bytes(nb))
+    for k, script in enumerate(scripts):
+        state.set(path, script, new_nb_hash, bytes_hash(script.read_bytes()), k)
     if wrote_nb or wrote_script:
         return FileResult(
-            str(path), "changed", f"with {script} ({fmt.formats})", {**details, "verb": "paired"}
+            str(path),
+            "changed",
+            f"with {details['script']} ({fmt.formats})",
+            {**details, "verb": "paired"},
         )
     return FileResult(str(path), "unchanged", "already paired", details)
+
+
+def _write_member(
+    path: Path, nb: NotebookDict, fmt: PairFormat, script: Path, text: str
+) -> bool | None:
+    """Write one text file of the pairing: True written, False already right, None when an
+    existing file says something else (it is never overwritten)."""
+    if not script.is_file():
+        script.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(script, text.encode("utf-8"))
+        return True
+    existing = script.read_bytes()
+    if existing == text.encode("utf-8"):
+        return False
+    from nbtools.sync import compare
+
+    existing_text = decode(existing, script)
+    diffs = compare(
+        nb, roundtrip(nb, fmt, path), text_to_notebook(existing_text, fmt, script), existing_text
+    )
+    if diffs:
+        return None
+    if header_formats(existing_text) != header_formats(text):
+        atomic_write(script, text.encode("utf-8"))
+        return True
+    return False
 
 
 def _pair_script(script: Path, fmt: PairFormat | None, state: SyncState) -> FileResult:
@@ -243,30 +262,33 @@ def _unpair(path: Path, state: SyncState) -> FileResult:
     if path.suffix != NOTEBOOK_SUFFIX:
         raise InputError(path, "name the notebook to unpair, not the script")
     nbfile = read_notebook(path)
-    pair = pair_of_notebook(path, nbfile.nb)
-    if pair is None:
+    pairs = pairs_of_notebook(path, nbfile.nb)
+    if not pairs:
         return FileResult(str(path), "unchanged", "not paired")
     wrote = write_notebook(nbfile, with_pairing(nbfile.nb, None))
-    if pair.script.is_file():
-        raw = pair.script.read_bytes()
-        lines = decode(raw, pair.script).splitlines(keepends=True)
-        kept = _drop_header_formats(lines)
-        if kept != lines:
-            atomic_write(pair.script, "".join(kept).encode("utf-8"))
-            wrote = True
-    state.remove(path)
+    for pair in pairs:
+        if pair.script.is_file():
+            raw = pair.script.read_bytes()
+            lines = decode(raw, pair.script).splitlines(keepends=True)
+            kept = _drop_header_formats(lines)
+            if kept != lines:
+                atomic_write(pair.script, "".join(kept).encode("utf-8"))
+                wrote = True
+    state.remove(path, *(p.script for p in pairs[1:]))
+    scripts = ", ".join(str(p.script) for p in pairs)
     return FileResult(
-        str(path), "changed" if wrote else "unchanged", f"from {pair.script}", {"verb": "unpaired"}
+        str(path), "changed" if wrote else "unchanged", f"from {scripts}", {"verb": "unpaired"}
     )
 
 
 def _drop_header_formats(lines: list[str]) -> list[str]:
     """The script without the ``formats:`` line of its header (nothing else changes)."""
-    start = next((n for n, line in enumerate(lines[:3]) if line.rstrip() == "# ---"), None)
+    start = next((n for n, line in enumerate(lines[:3]) if line.rstrip() in ("# ---", "---")), None)
     if start is None:
         return lines
+    fence = lines[start].rstrip()
     for n, line in enumerate(lines[start + 1 :], start=start + 1):
-        if line.rstrip() == "# ---":
+        if line.rstrip() == fence:
             break
         if line.lstrip("#").strip().startswith("formats:"):
             return lines[:n] + lines[n + 1 :]

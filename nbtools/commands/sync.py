@@ -12,7 +12,7 @@ from nbtools.errors import InputError
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.jsonpos import LineMap
 from nbtools.notebook import atomic_write, read_notebook
-from nbtools.pairing import NOTEBOOK_SUFFIX, TEXT_SUFFIXES, Pair, pair_of_notebook, pair_of_script
+from nbtools.pairing import NOTEBOOK_SUFFIX, TEXT_SUFFIXES, Pair, pair_of_script, pairs_of_notebook
 from nbtools.report import FileResult, Report
 from nbtools.syncstate import STATE_FILE, SyncState, bytes_hash, committed_versions
 
@@ -81,10 +81,10 @@ def execute(request: Request) -> Report:
     report = Report(NAME)
     state = make_state(request)
     strip = strip_settings(request) if request.options["strip"] else None
-    pairs = collect_pairs(request, report, state)
+    groups = collect_pairs(request, report, state)
     check = bool(request.args.check)
-    for pair in pairs:
-        _sync_one(pair, state, report, request.args.prefer, strip, check)
+    for group in groups:
+        _sync_group(group, state, report, request.args.prefer, strip, check)
     if not check:
         save_state(state, report)
     show_warnings(state, request)
@@ -136,21 +136,22 @@ def strip_settings(request: Request) -> StripOptions:
     return strip_command.strip_options(values)
 
 
-def collect_pairs(request: Request, report: Report, state: SyncState) -> list[Pair]:
-    """The pairs behind the given paths; unpaired files get a message (explicit ones) or none."""
+def collect_pairs(request: Request, report: Report, state: SyncState) -> list[list[Pair]]:
+    """The pairs behind the given paths, grouped by notebook (a notebook paired with several
+    text files is one group); unpaired files get a message (explicit ones) or none."""
     explicit = {p for p in request.paths if not os.path.isdir(p)}
     files = collect_files(
         request.paths, (NOTEBOOK_SUFFIX, *TEXT_SUFFIXES), request.exclude, request.config.root_dir
     )
     verbose = request.console.verbosity > 0
-    pairs: dict[Path, Pair] = {}
+    groups: dict[Path, list[Pair]] = {}
     for path in files:
         try:
-            pair = _pair_for(Path(path), state)
+            pairs = _pairs_for(Path(path), state)
         except InputError as exc:
             report.add_error(path, exc.reason)
             continue
-        if pair is None:
+        if not pairs:
             if path in explicit or verbose:
                 hint = "nbtools pair " + path
                 what = (
@@ -166,16 +167,47 @@ def collect_pairs(request: Request, report: Report, state: SyncState) -> list[Pa
             elif path.endswith(NOTEBOOK_SUFFIX):
                 report.add_file(FileResult(path, "skipped", "not paired"))
             continue
-        pairs.setdefault(pair.notebook.absolute(), pair)
-    return list(pairs.values())
+        groups.setdefault(pairs[0].notebook.absolute(), pairs)
+    return list(groups.values())
 
 
-def _pair_for(path: Path, state: SyncState) -> Pair | None:
+def _pairs_for(path: Path, state: SyncState) -> list[Pair]:
     # the pairing is always read from the notebook (payloads elided: only its metadata
     # matters), never from the sync record, which a pull request may have crafted
-    if path.suffix != NOTEBOOK_SUFFIX:
-        return pair_of_script(path)
-    return pair_of_notebook(path, read_notebook(path, elide=True).nb)
+    if path.suffix == NOTEBOOK_SUFFIX:
+        return pairs_of_notebook(path, read_notebook(path, elide=True).nb)
+    pair = pair_of_script(path)
+    if pair is None:
+        return []
+    if pair.notebook.is_file():  # every text file of its notebook is synced together
+        pairs = pairs_of_notebook(pair.notebook, read_notebook(pair.notebook, elide=True).nb)
+        if any(p.script == pair.script for p in pairs):
+            return pairs
+    return [pair]
+
+
+def _sync_group(
+    group: list[Pair],
+    state: SyncState,
+    report: Report,
+    prefer: str | None,
+    strip: StripOptions | None,
+    check: bool,
+) -> None:
+    """Sync a notebook with each of its text files. When one of them updated the notebook,
+    those before it are synced again, so one run leaves every file in sync."""
+    results: dict[int, Report] = {}
+    writer = -1
+    for k, pair in enumerate(group):
+        results[k] = Report(NAME)
+        if _sync_one(pair, state, results[k], prefer, strip, check, len(group) > 1):
+            writer = k
+    if not check:
+        for k in range(writer):
+            results[k] = Report(NAME)
+            _sync_one(group[k], state, results[k], prefer, strip, check, True)
+    for k in sorted(results):
+        report.merge(results[k])
 
 
 def _sync_one(
@@ -185,7 +217,9 @@ def _sync_one(
     prefer: str | None,
     strip: StripOptions | None,
     check: bool,
-) -> None:
+    name_script: bool = False,
+) -> bool:
+    """Sync one notebook and one text file; True when the notebook was written."""
     nb_path, py_path = str(pair.notebook), str(pair.script)
     nb_raw = _read_side(
         report,
@@ -193,18 +227,18 @@ def _sync_one(
         f"paired notebook is missing; recreate it from the script with `nbtools pair {py_path}`",
     )
     if nb_raw is None:
-        return
+        return False
     try:
         py_raw: bytes | None = pair.script.read_bytes()
     except FileNotFoundError:
         py_raw = None  # created from the notebook, as `jupytext --sync` does
     except OSError as exc:
         report.add_error(py_path, f"cannot read: {exc.strerror or exc}")
-        return
+        return False
     from nbtools.sync import plan_sync
 
     try:
-        entry = state.get(pair.notebook, pair.script)
+        entry = state.get(pair.notebook, pair.script, pair.member)
         plan = plan_sync(
             pair,
             nb_raw,
@@ -216,22 +250,24 @@ def _sync_one(
         )
     except InputError as exc:
         report.add_error(exc.path, exc.reason)
-        return
+        return False
     details: dict[str, Any] = {"script": py_path, "action": plan.action}
     if plan.action in ("conflict", "unrepresentable"):
         _report_conflict(pair, plan, report, details, nb_raw)
-        return
+        return False
     if not plan.writes:
         report.add_file(FileResult(nb_path, "unchanged", "", details))
         if not check:
-            state.set(pair.notebook, pair.script, plan.notebook_hash, plan.script_hash)
-        return
+            state.set(pair.notebook, pair.script, plan.notebook_hash, plan.script_hash, pair.member)
+        return False
     message = _describe(plan, check)
+    if name_script:  # a notebook with several text files: say which one
+        message = f"{py_path}: {message}"
     if check:
         report.add_file(
             FileResult(nb_path, "would_change", message, {**details, "verb": "out of sync:"})
         )
-        return
+        return False
     try:
         _apply(pair, plan, nb_raw, py_raw)
     except ChangedUnderUs as exc:
@@ -244,14 +280,15 @@ def _sync_one(
         report.add_findings(
             [Finding(str(exc.path), RULE_CONFLICT.id, message, Severity.ERROR, where=Where.FILE)]
         )
-        return
+        return False
     except OSError as exc:
         report.add_error(nb_path, f"cannot write: {exc.strerror or exc}")
-        return
+        return False
     nb_hash = bytes_hash(plan.notebook_out) if plan.notebook_out is not None else plan.notebook_hash
     py_hash = bytes_hash(plan.script_out) if plan.script_out is not None else plan.script_hash
-    state.set(pair.notebook, pair.script, nb_hash, py_hash)
+    state.set(pair.notebook, pair.script, nb_hash, py_hash, pair.member)
     report.add_file(FileResult(nb_path, "changed", message, {**details, "verb": "synced"}))
+    return plan.notebook_out is not None
 
 
 def _describe(plan: SyncPlan, check: bool = False) -> str:

@@ -182,3 +182,28 @@ def test_sync_never_loses_a_cell_or_a_notebook(git_repo: Path) -> None:
     restored = nbtools("sync", "--prefer", "ipynb", "other.ipynb", cwd=git_repo)
     assert restored.returncode == 1 and "y = 2" in (git_repo / "other.py").read_text("utf-8")
     assert nbtools("sync", "--check", "other.ipynb", cwd=git_repo).returncode == 0
+
+
+def test_a_notebook_paired_with_a_script_and_a_myst_document(git_repo: Path) -> None:
+    # the docs team reviews MyST, the developers a percent script: jupytext pairs all three
+    jupyter_notebook(
+        git_repo / "guide.ipynb",
+        [markdown("# Guide\n\nHow to *add*."), code("a = 2\nb = 3\na + b", [result("5", 1)], 1)],
+    )
+    jupytext_cli("--set-formats", "ipynb,py:percent,md:myst", "guide.ipynb", cwd=git_repo)
+    assert commit_all(git_repo, "paired three ways").returncode == 0
+    assert nbtools("sync", "--check", ".", cwd=git_repo).returncode == 0
+    # a writer edits the MyST file only
+    myst = git_repo / "guide.md"
+    myst.write_text(myst.read_text("utf-8").replace("How to *add*.", "How to *sum*."), "utf-8")
+    synced = nbtools("sync", ".", cwd=git_repo)
+    assert synced.returncode == 1, synced.stdout + synced.stderr
+    nb = json.loads((git_repo / "guide.ipynb").read_text("utf-8"))
+    assert nb["cells"][0]["source"] == ["# Guide\n", "\n", "How to *sum*."]
+    assert nb["cells"][1]["outputs"][0]["data"] == {"text/plain": ["5"]}  # output kept
+    assert "How to *sum*." in (git_repo / "guide.py").read_text("utf-8")
+    # the next commands agree that all three are in sync, and so does jupytext
+    assert nbtools("sync", "--check", ".", cwd=git_repo).returncode == 0
+    assert nbtools("check", "--select", "sync", ".", cwd=git_repo).returncode == 0
+    back = jupytext_cli("--to", "ipynb", "--output", "-", "guide.py", cwd=git_repo)
+    assert "".join(json.loads(back.stdout)["cells"][0]["source"]) == "# Guide\n\nHow to *sum*."
