@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbtools.discovery import git_root, upward
+from nbtools.discovery import upward
 from nbtools.errors import InputError, UsageError
 from nbtools.notebook import NotebookDict, read_notebook
 
@@ -171,18 +171,33 @@ def jupytext_config_file(path: str | os.PathLike[str]) -> str | None:
     folder = os.path.dirname(os.path.abspath(path))
     root = tree_root(path)
     for directory in upward(folder):
+        present = _names_in(directory)
         for name in JUPYTEXT_CONFIG_FILES:
-            if os.path.isfile(os.path.join(directory, name)):
+            if name in present and os.path.isfile(os.path.join(directory, name)):
                 return os.path.join(directory, name)
         pyproject = os.path.join(directory, "pyproject.toml")
-        if _has_jupytext_table(pyproject):
+        if "pyproject.toml" in present and _has_jupytext_table(pyproject):
             return pyproject
         if os.path.realpath(directory) == root:
             break
     return None
 
 
+_tables: dict[tuple[str, int, int], bool] = {}
+
+
 def _has_jupytext_table(pyproject: str) -> bool:
+    try:
+        st = os.stat(pyproject)
+    except OSError:
+        return False
+    key = (pyproject, st.st_mtime_ns, st.st_size)
+    if key not in _tables:
+        _tables[key] = _read_jupytext_table(pyproject)
+    return _tables[key]
+
+
+def _read_jupytext_table(pyproject: str) -> bool:
     try:
         with open(pyproject, "rb") as handle:
             data = handle.read()
@@ -293,6 +308,24 @@ class Pair:
 _PROJECT_MARKERS = ("pyproject.toml", ".nbtools-sync.json")
 
 
+_present: dict[tuple[str, int], frozenset[str]] = {}
+
+
+def _names_in(directory: str) -> frozenset[str]:
+    """Which of the files pairing looks for (``.git``, project markers, jupytext's
+    configuration) exist in ``directory``; asked once until the folder changes."""
+    try:
+        key = (directory, os.stat(directory).st_mtime_ns)
+    except OSError:
+        return frozenset()
+    found = _present.get(key)
+    if found is None:
+        names = (".git", *_PROJECT_MARKERS, *JUPYTEXT_CONFIG_FILES)
+        found = frozenset(n for n in names if os.path.exists(os.path.join(directory, n)))
+        _present[key] = found
+    return found
+
+
 def tree_root(path: str | os.PathLike[str]) -> str:
     """The folder every file of ``path``'s pair must stay in (resolved, symlinks included).
 
@@ -301,17 +334,24 @@ def tree_root(path: str | os.PathLike[str]) -> str:
     file is named, not where a symlink points, so a link cannot move the boundary.
     """
     folder = os.path.dirname(os.path.abspath(path))
-    root = git_root(folder)
+    known = _roots.get(folder)
+    if known is not None:
+        return known
+    folders = list(upward(folder))
+    root = next((d for d in folders if ".git" in _names_in(d)), None)
     if root is None:
-        root = next(
-            (
-                d
-                for d in upward(folder)
-                if any(os.path.exists(os.path.join(d, m)) for m in _PROJECT_MARKERS)
-            ),
-            folder,
-        )
-    return os.path.realpath(root)
+        markers = frozenset(_PROJECT_MARKERS)
+        root = next((d for d in folders if _names_in(d) & markers), folder)
+    _roots[folder] = os.path.realpath(root)
+    return _roots[folder]
+
+
+_roots: dict[str, str] = {}
+
+
+def forget_trees() -> None:
+    """Forget the repository roots found so far (each command starts afresh)."""
+    _roots.clear()
 
 
 def is_inside(path: str | os.PathLike[str], root: str) -> bool:

@@ -84,13 +84,14 @@ def plan_sync(
     script_text = decode(script_raw, pair.script)
     nb = nbfile.nb
     text = notebook_to_text(nb, pair.fmt, pair.notebook)
-    rt = text_to_notebook(text, pair.fmt, pair.notebook)
-    if prefer != "py":
-        broken = unrepresentable(nb, rt, pair.fmt.jupytext_fmt)
-        if broken:
-            return _plan_unrepresentable(nb_hash, py_hash, broken, pair)
     diffs: list[CellDiff] = []
     if text != script_text:  # identical text: in sync without parsing the script
+        rt = text_to_notebook(text, pair.fmt, pair.notebook)
+        if prefer != "py":
+            # checked when something would be carried over: nothing splits while in sync
+            broken = unrepresentable(nb, rt, pair.fmt.jupytext_fmt)
+            if broken:
+                return _plan_unrepresentable(nb_hash, py_hash, broken, pair)
         from_script = text_to_notebook(script_text, pair.fmt, pair.script)
         diffs = compare(nb, rt, from_script, script_text)
     plan = SyncPlan("in_sync", nb_hash, py_hash, diffs=diffs)

@@ -28,6 +28,7 @@ from nbtools.pairing import (
     PairFormat,
     config_formats,
     contained,
+    forget_trees,
     format_from_formats,
     header_formats,
     is_inside,
@@ -82,6 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def execute(request: Request) -> Report:
     report = Report(NAME)
+    forget_trees()
     fmt: PairFormat | None = None  # None: the jupytext configuration's, else py:percent
     if request.args.formats is not None or "formats" in request.config.table(NAME):
         spec = request.options["formats"]

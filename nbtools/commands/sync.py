@@ -12,7 +12,14 @@ from nbtools.errors import InputError
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.jsonpos import LineMap
 from nbtools.notebook import atomic_write, read_notebook
-from nbtools.pairing import NOTEBOOK_SUFFIX, TEXT_SUFFIXES, Pair, pair_of_script, pairs_of_notebook
+from nbtools.pairing import (
+    NOTEBOOK_SUFFIX,
+    TEXT_SUFFIXES,
+    Pair,
+    forget_trees,
+    pair_of_script,
+    pairs_of_notebook,
+)
 from nbtools.report import FileResult, Report
 from nbtools.syncstate import STATE_FILE, SyncState, bytes_hash, committed_versions
 
@@ -79,6 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def execute(request: Request) -> Report:
     report = Report(NAME)
+    forget_trees()
     state = make_state(request)
     strip = strip_settings(request) if request.options["strip"] else None
     groups = collect_pairs(request, report, state)
@@ -145,9 +153,11 @@ def collect_pairs(request: Request, report: Report, state: SyncState) -> list[li
     )
     verbose = request.console.verbosity > 0
     groups: dict[Path, list[Pair]] = {}
+    # notebooks first: a script whose notebook is already grouped costs one header read
+    files.sort(key=lambda f: not f.endswith(NOTEBOOK_SUFFIX))
     for path in files:
         try:
-            pairs = _pairs_for(Path(path), state)
+            pairs = _pairs_for(Path(path), groups)
         except InputError as exc:
             report.add_error(path, exc.reason)
             continue
@@ -171,7 +181,7 @@ def collect_pairs(request: Request, report: Report, state: SyncState) -> list[li
     return list(groups.values())
 
 
-def _pairs_for(path: Path, state: SyncState) -> list[Pair]:
+def _pairs_for(path: Path, groups: dict[Path, list[Pair]]) -> list[Pair]:
     # the pairing is always read from the notebook (payloads elided: only its metadata
     # matters), never from the sync record, which a pull request may have crafted
     if path.suffix == NOTEBOOK_SUFFIX:
@@ -179,6 +189,9 @@ def _pairs_for(path: Path, state: SyncState) -> list[Pair]:
     pair = pair_of_script(path)
     if pair is None:
         return []
+    known = groups.get(pair.notebook.absolute())
+    if known is not None and any(p.script == pair.script for p in known):
+        return known
     if pair.notebook.is_file():  # every text file of its notebook is synced together
         pairs = pairs_of_notebook(pair.notebook, read_notebook(pair.notebook, elide=True).nb)
         if any(p.script == pair.script for p in pairs):
