@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nbtools.cli import main
 from nbtools.errors import InputError
@@ -188,3 +191,39 @@ def test_a_configured_record_outside_the_tree_is_refused(
     assert main(["pair", str(nb)]) == 1
     assert not (git_repo.parent / "stolen.json").exists()
     assert "outside the repository" in capsys.readouterr().err
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+HOSTILE_PATHS = st.sampled_from(
+    ["nb.py", "../victim.py", "/etc/passwd", "../../x/nb.py", "nb.ipynb", "", "a\nb"]
+)
+ENTRY = st.fixed_dictionaries(
+    {
+        "ipynb": st.sampled_from(["0" * 64, "z", 5]),
+        "py": st.sampled_from(["1" * 64, None]),
+        "script": HOSTILE_PATHS | JSON,
+    }
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(pairs=st.dictionaries(HOSTILE_PATHS, ENTRY | JSON, max_size=4), top=JSON)
+def test_fuzz_a_hostile_record_never_picks_a_path(pairs: dict[str, object], top: object) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "repo"
+        (repo / ".git").mkdir(parents=True)
+        victim = Path(tmp) / "victim.py"
+        victim.write_text("keep = 1\n", encoding="utf-8")
+        nb = notebook(repo / "nb.ipynb", "x = 1\n", "ipynb,py:percent")
+        document = {"version": 1, "pairs": pairs} if not isinstance(top, dict) else top
+        (repo / STATE_FILE).write_text(json.dumps(document), encoding="utf-8")
+        for args in (["sync", "--check", str(nb)], ["sync", str(nb)], ["check", str(nb)]):
+            assert main(args) in (0, 1)
+        assert victim.read_text(encoding="utf-8") == "keep = 1\n"
+        assert sorted(p.name for p in Path(tmp).iterdir()) == ["repo", "victim.py"]

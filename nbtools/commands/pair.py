@@ -71,7 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--formats",
         metavar="FORMAT",
         default=None,
-        help="script format: py:percent (default), py:light or FOLDER//py:percent",
+        help="text format: py:percent (default: jupytext.toml's formats, else this), py:light, "
+        "py:hydrogen, md, md:myst, Rmd, FOLDER//FORMAT, or several: ipynb,py:percent,md",
     )
     parser.add_argument(
         "--unpair",
