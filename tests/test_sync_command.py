@@ -36,7 +36,7 @@ def paired_sample(git_repo: Path) -> list[Path]:
     work = git_repo / "nbs"
     work.mkdir()
     for name in CORPUS_SAMPLE:
-        shutil.copy(corpus / name, work / name)
+        shutil.copyfile(corpus / name, work / name)  # shared/ has no write bits
     assert main(["pair", str(work)]) == 1
     return sorted(work.glob("*.ipynb"))
 
