@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbtools.notebook import atomic_write
+from nbtools.notebook import atomic_write, write_target
 
 STATE_FILE = ".nbtools-sync.json"
 _ROOT_MARKERS = (STATE_FILE, ".git", "pyproject.toml")
@@ -162,7 +162,11 @@ class SyncState:
         for state_file in sorted(self._dirty):
             document = {"version": _VERSION, "pairs": self._files[state_file]}
             data = (json.dumps(document, indent=1, sort_keys=True) + "\n").encode("utf-8")
-            atomic_write(state_file, data)
+            # inside the repository (checked before reading) or named by the caller: a link
+            # is rewritten through, a read-only record is refused
+            atomic_write(
+                write_target(str(state_file), os.path.dirname(os.path.realpath(state_file))), data
+            )
             written.append(state_file)
         self._dirty.clear()
         return written

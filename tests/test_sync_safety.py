@@ -227,3 +227,27 @@ def test_fuzz_a_hostile_record_never_picks_a_path(pairs: dict[str, object], top:
             assert main(args) in (0, 1)
         assert victim.read_text(encoding="utf-8") == "keep = 1\n"
         assert sorted(p.name for p in Path(tmp).iterdir()) == ["repo", "victim.py"]
+
+
+def test_sync_keeps_links_as_links_and_read_only_files_as_they_are(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nb = notebook(git_repo / "nb.ipynb", "x = 1\n")
+    assert main(["pair", str(nb)]) == 1
+    real = git_repo / "src" / "real.py"
+    real.parent.mkdir()
+    (git_repo / "nb.py").rename(real)
+    (git_repo / "nb.py").symlink_to(real)
+    real.write_text(real.read_text("utf-8").replace("x = 1", "x = 2"), "utf-8")
+    nb.write_text(nb.read_text("utf-8").replace('"x = 1\\n"', '"x = 1\\n", "y = 3\\n"'), "utf-8")
+    assert main(["sync", "--prefer", "ipynb", str(nb)]) == 1
+    assert (git_repo / "nb.py").is_symlink()  # the link stays a link; its target was written
+    assert "y = 3" in real.read_text("utf-8")
+    # a read-only notebook is the user saying "do not change this": nothing is written
+    real.write_text(real.read_text("utf-8").replace("y = 3", "y = 4"), "utf-8")
+    nb.chmod(0o444)
+    script_before, nb_before = real.read_bytes(), nb.read_bytes()
+    capsys.readouterr()
+    assert main(["sync", str(nb)]) == 2
+    assert "read-only" in capsys.readouterr().err
+    assert (real.read_bytes(), nb.read_bytes()) == (script_before, nb_before)

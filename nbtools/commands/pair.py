@@ -19,6 +19,7 @@ from nbtools.notebook import (
     read_notebook,
     require_v4,
     write_notebook,
+    write_target,
 )
 from nbtools.pairing import (
     DEFAULT_FORMAT,
@@ -160,7 +161,7 @@ def _pair_notebook(path: Path, fmt: PairFormat | None, state: SyncState) -> File
         if outcome is None:
             differing.append(str(script))
         wrote_script = wrote_script or bool(outcome)
-    wrote_nb = write_notebook(nbfile, nb)
+    wrote_nb = write_notebook(nbfile, nb, tree_root(path))
     if differing:
         # never overwrite a script that says something else: pair, and let sync decide
         return FileResult(
@@ -191,7 +192,7 @@ def _write_member(
     existing file says something else (it is never overwritten)."""
     if not script.is_file():
         script.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(script, text.encode("utf-8"))
+        _write(script, text.encode("utf-8"))
         return True
     existing = script.read_bytes()
     if existing == text.encode("utf-8"):
@@ -205,7 +206,7 @@ def _write_member(
     if diffs:
         return None
     if header_formats(existing_text) != header_formats(text):
-        atomic_write(script, text.encode("utf-8"))
+        _write(script, text.encode("utf-8"))
         return True
     return False
 
@@ -233,9 +234,9 @@ def _pair_script(script: Path, fmt: PairFormat | None, state: SyncState) -> File
         nb = with_pairing(nb, fmt)
     new_text = notebook_to_text(nb, fmt, script)
     nb_data = dumps(nb, NBFORMAT_LAYOUT).encode("utf-8")
-    atomic_write(notebook, nb_data)
+    _write(notebook, nb_data)
     if new_text != text:
-        atomic_write(script, new_text.encode("utf-8"))
+        _write(script, new_text.encode("utf-8"))
     state.set(notebook, script, bytes_hash(nb_data), bytes_hash(new_text.encode("utf-8")))
     return FileResult(
         str(notebook),
@@ -243,6 +244,12 @@ def _pair_script(script: Path, fmt: PairFormat | None, state: SyncState) -> File
         f"created from {script} ({fmt.formats})",
         {"script": str(script), "verb": "paired"},
     )
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Replace ``path`` atomically: a link is rewritten through (inside the repository),
+    a read-only file is refused (``PermissionError``, reported as cannot write)."""
+    atomic_write(write_target(str(path), tree_root(path)), data)
 
 
 def _plain_notebook(nb: NotebookDict) -> NotebookDict:
@@ -268,14 +275,14 @@ def _unpair(path: Path, state: SyncState) -> FileResult:
     pairs = pairs_of_notebook(path, nbfile.nb)
     if not pairs:
         return FileResult(str(path), "unchanged", "not paired")
-    wrote = write_notebook(nbfile, with_pairing(nbfile.nb, None))
+    wrote = write_notebook(nbfile, with_pairing(nbfile.nb, None), tree_root(path))
     for pair in pairs:
         if pair.script.is_file():
             raw = pair.script.read_bytes()
             lines = decode(raw, pair.script).splitlines(keepends=True)
             kept = _drop_header_formats(lines)
             if kept != lines:
-                atomic_write(pair.script, "".join(kept).encode("utf-8"))
+                _write(pair.script, "".join(kept).encode("utf-8"))
                 wrote = True
     state.remove(path, *(p.script for p in pairs[1:]))
     scripts = ", ".join(str(p.script) for p in pairs)

@@ -11,7 +11,7 @@ from nbtools.discovery import collect_files
 from nbtools.errors import InputError
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.jsonpos import LineMap
-from nbtools.notebook import atomic_write, read_notebook
+from nbtools.notebook import atomic_write, read_notebook, write_target
 from nbtools.pairing import (
     NOTEBOOK_SUFFIX,
     TEXT_SUFFIXES,
@@ -19,6 +19,7 @@ from nbtools.pairing import (
     forget_trees,
     pair_of_script,
     pairs_of_notebook,
+    tree_root,
 )
 from nbtools.report import FileResult, Report
 from nbtools.syncstate import STATE_FILE, SyncState, bytes_hash, committed_versions
@@ -344,23 +345,27 @@ def _still(path: Path, expected: bytes | None) -> None:
         raise ChangedUnderUs(path)
 
 
-def _guarded_write(path: Path, data: bytes, expected: bytes | None) -> None:
+def _guarded_write(path: Path, target: str, data: bytes, expected: bytes | None) -> None:
     """Write ``data`` only if ``path`` still holds what was read at the start (compared
     just before the atomic replace): an edit saved meanwhile is never overwritten."""
     _still(path, expected)
-    atomic_write(path, data)
+    atomic_write(target, data)
 
 
 def _apply(pair: Pair, plan: SyncPlan, nb_raw: bytes, py_raw: bytes | None) -> None:
-    # both sides first, so nothing is written when either changed since it was read
+    # both sides first, so nothing is written when either changed since it was read or
+    # cannot be written (read-only; a link is rewritten through, inside the repository)
     _still(pair.notebook, nb_raw)
     _still(pair.script, py_raw)
+    root = tree_root(pair.notebook)
+    script_target = write_target(str(pair.script), root) if plan.script_out is not None else ""
+    nb_target = write_target(str(pair.notebook), root) if plan.notebook_out is not None else ""
     if plan.script_out is not None:
         if plan.action == "create_script":
             pair.script.parent.mkdir(parents=True, exist_ok=True)
-        _guarded_write(pair.script, plan.script_out, py_raw)
+        _guarded_write(pair.script, script_target, plan.script_out, py_raw)
     if plan.notebook_out is not None:
-        _guarded_write(pair.notebook, plan.notebook_out, nb_raw)
+        _guarded_write(pair.notebook, nb_target, plan.notebook_out, nb_raw)
         # Jupyter's jupytext refuses to open a pair whose notebook is newer than its text
         # file ("outdated text notebook"), so the script must not look older than the notebook.
         nb_mtime = pair.notebook.stat().st_mtime_ns
