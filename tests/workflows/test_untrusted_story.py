@@ -31,7 +31,7 @@ def test_pull_request_cannot_pick_the_engine_but_ci_config_runs_the_notebook(
     )
     commit_all(git_repo, "pr")
 
-    refused = nbtools("run", "--image", "img:1", "nbs", cwd=git_repo / "nbs")
+    refused = nbtools("run", "--image", "img:1", "nbs", cwd=git_repo)
     assert refused.returncode == 2
     assert "nbs/pyproject.toml: tool.nbtools.run.engine = './engine.sh' is refused" in (
         refused.stderr
