@@ -298,3 +298,23 @@ def test_ctrl_c_stops_the_run_and_every_kernel(tmp_path: Path) -> None:
     assert b"interrupted" in err
     time.sleep(0.5)  # orphans would have been re-parented by now, not gone
     assert not [pid for pid in started if pid_alive(pid)]
+
+
+def test_a_paired_notebook_saved_by_jupyter_keeps_its_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Jupyter stores sources and outputs as lists of lines; jupytext's matching of the
+    # script's cells to the stored outputs needs them joined (#11.1)
+    stored = {"name": "stdout", "output_type": "stream", "text": ["2\n"]}
+    cells = [make_cell(execution_count=1, outputs=[stored])]
+    cells[0]["source"] = ["a = 1\n", "b = a + 1\n", "print(b)"]
+    metadata = {"jupytext": {"formats": "ipynb,py:percent"}}
+    notebook = write_nb(tmp_path / "j.ipynb", make_nb(cells, metadata=metadata))
+    (tmp_path / "j.py").write_text("# %%\na = 1\nb = a + 1\nprint(b)\n")
+    source = load_source(str(notebook))
+    assert source.script == str(tmp_path / "j.py")
+    assert source.nb["cells"][0]["outputs"] == [{**stored, "text": "2\n"}]
+    code, report = run_json(capsys, str(notebook))
+    [entry] = report["notebooks"]
+    assert (code, entry["verdict"]) == (0, "pass")
+    assert entry["cells"][0]["reproduced"] is True

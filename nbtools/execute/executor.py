@@ -7,7 +7,6 @@ as data in the :class:`~nbtools.runs.NotebookRun`, never as an exception.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import time
@@ -110,10 +109,10 @@ def _size(content: Any) -> int:
 async def _execute(
     nb: dict[str, Any], kernel: StartedKernel, options: ExecOptions, run: NotebookRun
 ) -> None:
-    nbformat: Any = importlib.import_module("nbformat")
+    from nbtools.execute.nodes import as_node
 
-    # reads() joins multiline strings (lists) and upgrades nbformat 3, as Jupyter does
-    node = nbformat.reads(json.dumps(nb), as_version=4)
+    # joins multiline strings (lists) and upgrades nbformat 3, as Jupyter does
+    node = as_node(nb)
     client = _client_class()(
         node,
         km=ManagerShim(kernel),

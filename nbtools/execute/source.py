@@ -8,7 +8,6 @@ to the script line where its source starts, so failures point into the ``.py``.
 
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,16 +80,17 @@ def load_source(path: str) -> Source:
 
 
 def _with_outputs(nb: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
-    """Script cells with the stored notebook's outputs, matched by source (jupytext's way)."""
-    import json
+    """Script cells with the stored notebook's outputs, matched by source (jupytext's way).
 
+    Both go through nbformat's reader first: the stored notebook holds its sources as
+    lists of lines (as Jupyter writes them), which jupytext's matching cannot compare.
+    """
     from jupytext.combine import combine_inputs_with_outputs
 
-    nbformat: Any = importlib.import_module("nbformat")
-    node = nbformat.from_dict(json.loads(json.dumps(nb)))
-    combine_inputs_with_outputs(node, nbformat.from_dict(json.loads(json.dumps(stored))))
-    result: dict[str, Any] = json.loads(json.dumps(node))
-    return result
+    from nbtools.execute.nodes import as_dict, as_node
+
+    # it returns the combined notebook (its first argument is left as it was)
+    return as_dict(combine_inputs_with_outputs(as_node(nb), as_node(stored)))
 
 
 def script_lines(nb: dict[str, Any], text: str) -> dict[int, int]:
