@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from typing import TYPE_CHECKING, Any, Iterator
@@ -11,6 +12,7 @@ from nbtools.container import options as container_options
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
 from nbtools.execute.executor import ExecOptions
+from nbtools.execute.interpreter import kernel_path_env
 from nbtools.execute.kernels import KernelStartError, kernel_environment
 from nbtools.execute.scheduler import Job, default_jobs, run_jobs
 from nbtools.execute.source import Source, load_source
@@ -185,21 +187,29 @@ def execute(request: Request, factory: KernelFactory | None = None) -> Report:
         report.sections["shard"] = {"index": k, "count": n}
     sources = _load(files, report)
     repeat = max(1, options["repeat"])
-    jobs = [
-        Job((i, r), s.nb, s.kernel_name, s.folder, env, fresh_parent=r > 0)
-        for i, s in enumerate(sources)
-        for r in range(repeat)
-    ]
     workers = options["jobs"] or default_jobs()
     owned: Any = None
     if factory is None and options["image"]:
         from nbtools.container.factory import ContainerKernelFactory
 
         factory = owned = ContainerKernelFactory.from_options(options, [s.folder for s in sources])
+        report.sections["interpreter"] = {"image": options["image"], "source": "image"}
     if factory is None:
         from nbtools.execute.kernels import LocalKernelFactory
 
-        factory = owned = LocalKernelFactory(options["kernel"], use_forkserver=options["fork"])
+        python = _interpreter(options, sources, report)
+        if python is not None:
+            env = kernel_path_env(env, python)
+        factory = owned = LocalKernelFactory(
+            options["kernel"],
+            use_forkserver=options["fork"],
+            python=python.python if python is not None else None,
+        )
+    jobs = [
+        Job((i, r), s.nb, s.kernel_name, s.folder, env, fresh_parent=r > 0)
+        for i, s in enumerate(sources)
+        for r in range(repeat)
+    ]
     started = time.monotonic()
     runs: dict[int, list[NotebookRun]] = {}
     entries: dict[int, dict[str, Any]] = {}
@@ -235,9 +245,27 @@ def execute(request: Request, factory: KernelFactory | None = None) -> Report:
             owned.close()
     report.sections["notebooks"] = [entries[i] for i in sorted(entries)]
     report.sections["summary_line"] = _summary(
-        report.sections["notebooks"], time.monotonic() - started
+        report.sections["notebooks"], time.monotonic() - started, report.sections.get("interpreter")
     )
     return report
+
+
+def _interpreter(options: dict[str, Any], sources: list[Source], report: Report) -> Any:
+    """The project's Python for the kernels (None: a kernel was configured), in the report."""
+    if options["kernel"]:
+        report.sections["interpreter"] = {
+            "kernel": options["kernel"],
+            "source": "kernel",
+            "reason": "the configured kernel (--kernel or [tool.nbtools.run] kernel)",
+        }
+        return None
+    from nbtools.discovery import git_root
+    from nbtools.execute.interpreter import find_interpreter
+
+    start = sources[0].folder if sources else os.getcwd()
+    found = find_interpreter(git_root(start))
+    report.sections["interpreter"] = found.to_dict()
+    return found
 
 
 def _merge(paths: list[str], report: Report) -> Report:
@@ -529,10 +557,22 @@ def _store(
         entry["html"] = write_html(executed, args.html, source.path, failing, reason or "")
 
 
-def _summary(entries: list[dict[str, Any]], elapsed: float) -> str:
+def _summary(
+    entries: list[dict[str, Any]], elapsed: float, interpreter: dict[str, Any] | None = None
+) -> str:
     counts: dict[str, int] = {}
     for entry in entries:
         counts[entry["verdict"]] = counts.get(entry["verdict"], 0) + 1
     parts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
     noun = "notebook" if len(entries) == 1 else "notebooks"
-    return f"{len(entries)} {noun}: {parts or 'nothing run'} in {elapsed:.1f} s"
+    line = f"{len(entries)} {noun}: {parts or 'nothing run'} in {elapsed:.1f} s"
+    return line + (f"; {ran_on(interpreter)}" if interpreter and entries else "")
+
+
+def ran_on(interpreter: dict[str, Any]) -> str:
+    """Which interpreter or image ran the notebooks, and why that one (one line)."""
+    if interpreter.get("image"):
+        return f"kernels ran in the image {interpreter['image']}"
+    if interpreter.get("source") == "kernel":
+        return f"kernels ran on {interpreter['kernel']} (the configured kernel)"
+    return f"kernels ran on {interpreter['python']}: {interpreter['reason']}"

@@ -58,3 +58,67 @@ def test_pair_edit_the_script_sync_then_run(git_repo: Path) -> None:
     [finding] = [f for f in report["findings"] if f["rule"] == "run/error"]
     assert finding["path"].endswith("analysis.py")
     assert script.read_text().splitlines()[finding["json_line"] - 1] == "print(c * 10)"
+
+
+def test_the_run_hook_runs_notebooks_in_the_project_venv_not_its_own(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    """#11.15: under pre-commit the hook's private virtualenv was the kernel, so every real
+    notebook failed on its imports; locally `!pip install` changed nbtools' environment."""
+    import os
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    from venv_support import REPO, throwaway_venv
+
+    yaml = pytest.importorskip("yaml")
+    pre_commit = Path(sys.executable).with_name("pre-commit")
+    exe = str(pre_commit) if pre_commit.exists() else shutil.which("pre-commit")
+    if exe is None:
+        pytest.skip("pre-commit not installed")
+    # the project: its own .venv (git-ignored) with a package the notebook imports
+    throwaway_venv(git_repo / ".venv", "project")
+    (git_repo / ".gitignore").write_text(".venv/\n")
+    jupyter_notebook(
+        git_repo / "uses_project.ipynb",
+        [code("import project_only\nprint(project_only.WHERE)", [stream("project\n")], 1)],
+    )
+    # nbtools as pre-commit installs a `language: python` hook: a private py_env-* venv,
+    # first on PATH and in VIRTUAL_ENV
+    home = tmp_path / "pc-home"
+    private = home / "repo1a2b3c" / "py_env-python3"
+    hook_python = throwaway_venv(private, "private", with_nbtools=True)
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    [hook] = [h for h in hooks if h["id"] == "nbtools-run"]
+    patch = f"env VIRTUAL_ENV={shlex.quote(str(private))} PATH={private}/bin:{os.environ['PATH']}"
+    hook = {k: v for k, v in hook.items() if k not in ("description", "minimum_pre_commit_version")}
+    hook.update(language="system", entry=f"{patch} {hook_python} -m nbtools run")
+    config = {"repos": [{"repo": "local", "hooks": [hook]}]}
+    (git_repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    commit_all(git_repo, "a notebook of the project")
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PRE_COMMIT")}
+    env.update(PRE_COMMIT_HOME=str(home), PYTHONPATH="")
+    proc = subprocess.run(
+        [exe, "run", "--hook-stage", "manual", "nbtools-run", "--all-files", "--verbose"],
+        cwd=git_repo,
+        env=env,
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"kernels ran on {git_repo / '.venv' / 'bin' / 'python'}" in proc.stdout + proc.stderr
+
+    # a `!pip`-style command in a cell reaches the project's environment, not nbtools'
+    jupyter_notebook(
+        git_repo / "which.ipynb",
+        [code("import shutil, sys\nprint(shutil.which('python'))\nprint(sys.prefix)")],
+    )
+    code_, report = run_report(git_repo, "--write", "which.ipynb")
+    assert code_ == 0 and report["interpreter"]["source"] in (".venv", "VIRTUAL_ENV", "PATH")
+    cell = json.loads((git_repo / "which.ipynb").read_text())["cells"][0]
+    printed = "".join(cell["outputs"][0]["text"]).split()
+    assert printed[1] == report["interpreter"]["prefix"] != sys.prefix
+    assert printed[0].startswith(printed[1])
