@@ -318,3 +318,24 @@ def test_a_paired_notebook_saved_by_jupyter_keeps_its_outputs(
     [entry] = report["notebooks"]
     assert (code, entry["verdict"]) == (0, "pass")
     assert entry["cells"][0]["reproduced"] is True
+
+
+def test_output_cap_blames_the_cell_that_crossed_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # #11.11: a big print in the last cell gave `pass`; in a middle cell the next was blamed
+    last = _nb(tmp_path, "last.ipynb", "x = 1", "print('x' * 3_000_000)")
+    middle = _nb(tmp_path, "middle.ipynb", "print('x' * 3_000_000)", "y = 2")
+    code, report = run_json(capsys, "--max-output-bytes", "1000000", str(last), str(middle))
+    assert code == 1
+    entries = {Path(n["path"]).name: n for n in report["notebooks"]}
+    for name, cell in (("last.ipynb", 1), ("middle.ipynb", 0)):
+        entry = entries[name]
+        assert entry["verdict"] == "fail_error"
+        assert entry["first_divergent_cell"] == cell
+        assert entry["cells"][cell]["status"] == "output_limit"
+        assert f"in cell {cell + 1}, which printed 3.0 MB" in entry["reason"]
+        assert "died" not in entry["reason"]
+    assert entries["middle.ipynb"]["cells"][1]["status"] == "not_run"
+    rules = {(Path(f["path"]).name, f["rule"], f["cell_index"]) for f in report["findings"]}
+    assert rules == {("last.ipynb", "run/output-limit", 1), ("middle.ipynb", "run/output-limit", 0)}

@@ -422,6 +422,7 @@ _STATUS_RULES = {
     CellStatus.ERROR: "run/error",
     CellStatus.TIMEOUT: "run/timeout",
     CellStatus.KERNEL_DIED: "run/kernel-died",
+    CellStatus.OUTPUT_LIMIT: "run/output-limit",
 }
 
 
@@ -433,8 +434,6 @@ def _findings(
         rule = _STATUS_RULES.get(cell.status)
         if rule is None:
             continue
-        if rule == "run/kernel-died" and run.failure and "flooded" in run.failure:
-            rule = "run/output-limit"
         message = (
             f"{cell.ename}: {cell.evalue}"
             if cell.status is CellStatus.ERROR

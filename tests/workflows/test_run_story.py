@@ -122,3 +122,31 @@ def test_the_run_hook_runs_notebooks_in_the_project_venv_not_its_own(
     printed = "".join(cell["outputs"][0]["text"]).split()
     assert printed[1] == report["interpreter"]["prefix"] != sys.prefix
     assert printed[0].startswith(printed[1])
+
+
+def test_a_notebook_that_prints_too_much_is_stopped_and_the_right_cell_named(
+    git_repo: Path,
+) -> None:
+    """#11.11/#16: the output cap blamed the next cell (or passed); a stopped kernel read as
+    a death and the dropped output left no trace."""
+    jupyter_notebook(
+        git_repo / "logs.ipynb",
+        [
+            # committed stripped, as the strip hook leaves it
+            code("print('setup done')"),
+            code("for i in range(4_000):\n    print('training step', i, '.' * 300)"),
+            code("print('the end')"),
+        ],
+    )
+    commit_all(git_repo, "a chatty notebook")
+    proc = nbtools("run", "--max-output-bytes", "1000000", "--html", "html", ".", cwd=git_repo)
+    assert proc.returncode == 1
+    assert "in cell 2, which printed" in proc.stdout
+    assert "a cap for all outputs of the notebook together" in proc.stdout
+    assert "died" not in proc.stdout + proc.stderr
+    page = (git_repo / "html" / "logs.html").read_text()
+    assert "output dropped here" in page  # where the output stops, the page says so
+    # the user raises the cap for this project; the run passes
+    (git_repo / "pyproject.toml").write_text("[tool.nbtools.run]\nmax_output_bytes = 20000000\n")
+    code_, report = run_report(git_repo, "logs.ipynb")
+    assert code_ == 0, report["notebooks"][0]["reason"]
