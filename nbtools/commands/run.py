@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from nbtools.commands import Request
     from nbtools.console import Console
     from nbtools.execute.kernels import KernelFactory
+    from nbtools.execute.redact import Redactor
 
 NAME = "run"
 HELP = "execute notebooks on fresh kernels and say why they fail"
@@ -345,9 +346,11 @@ def _verdict(source: Source, runs: list[NotebookRun]) -> Any:
 def _finish(
     source: Source, runs: list[NotebookRun], request: Request, report: Report
 ) -> dict[str, Any]:
-    run = runs[0]
+    redact = _redactor(source, runs)
+    run = _masked_run(runs[0], redact)
     decided = _verdict(source, runs)
-    verdict, divergent, reason = decided.verdict, decided.first_divergent_cell, decided.reason
+    verdict, divergent = decided.verdict, decided.first_divergent_cell
+    reason = redact(decided.reason) if decided.reason else decided.reason
     findings = _findings(source, run, verdict, divergent, reason)
     report.add_findings(findings)
     entry: dict[str, Any] = {
@@ -362,13 +365,13 @@ def _finish(
     if source.script:
         entry["script"] = source.script
         entry["script_line"] = source.script_lines.get(divergent) if divergent is not None else None
-    analysis = decided.to_dict()
+    analysis = redact.deep(decided.to_dict())
     entry["cells"] = _merge_cells(entry["cells"], analysis.pop("cells", []))
     for key in ("first_divergent_cell_id", "first_hidden_state_cell", "warnings", "runs"):
         entry[key] = analysis.get(key)
     if len(runs) > 1:
         entry["repeat_durations_s"] = [r.duration_s for r in runs]
-    _store(source, run, verdict, divergent, reason, request, report, entry)
+    _store(source, runs[0], verdict, divergent, reason, request, report, entry, redact)
     ok = verdict in NOT_FAILING
     report.add_file(
         FileResult(
@@ -380,9 +383,38 @@ def _finish(
     )
     if not ok:
         report.sections.setdefault("text_lines", []).extend(
-            _explain(source, run, divergent, reason, entry["cells"])
+            redact(line) for line in _explain(source, run, divergent, reason, entry["cells"])
         )
     return entry
+
+
+def _redactor(source: Source, runs: list[NotebookRun]) -> Redactor:
+    """What masks this notebook's secrets in everything the report shows of it (#17.5)."""
+    from nbtools.execute.redact import Redactor, strings
+
+    texts: list[str] = list(strings(source.nb))
+    for run in runs:
+        texts.append(run.failure or "")
+        for cell in run.cells.values():
+            texts.extend(strings(cell.outputs))
+            texts.extend([cell.evalue or "", *cell.traceback])
+    return Redactor(texts)
+
+
+def _masked_run(run: NotebookRun, redact: Redactor) -> NotebookRun:
+    """A copy of ``run`` whose texts (failure, error values, tracebacks) are masked."""
+    from dataclasses import replace
+
+    cells = {
+        index: replace(
+            cell,
+            evalue=redact(cell.evalue) if cell.evalue else cell.evalue,
+            traceback=[redact(line) for line in cell.traceback],
+        )
+        for index, cell in run.cells.items()
+    }
+    failure = redact(run.failure) if run.failure else run.failure
+    return replace(run, cells=cells, failure=failure)
 
 
 def _merge_cells(
@@ -536,8 +568,13 @@ def _store(
     request: Request,
     report: Report,
     entry: dict[str, Any],
+    redact: Redactor,
 ) -> None:
-    """--write and --html: outputs of the run, never the user's files unless asked."""
+    """--write and --html: outputs of the run, never the user's files unless asked.
+
+    ``--write`` stores what the notebook printed (the user's file, which ``scan`` checks);
+    an ``--html`` artifact is a report, so its secrets are masked.
+    """
     executed = run.executed_nb
     if executed is None:
         return
@@ -553,7 +590,8 @@ def _store(
         from nbtools.execute.html import write_html
 
         failing = None if verdict in PASSING else divergent
-        entry["html"] = write_html(executed, args.html, source.path, failing, reason or "")
+        masked = redact.deep(executed)
+        entry["html"] = write_html(masked, args.html, source.path, failing, reason or "")
 
 
 def _summary(

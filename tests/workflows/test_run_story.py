@@ -150,3 +150,31 @@ def test_a_notebook_that_prints_too_much_is_stopped_and_the_right_cell_named(
     (git_repo / "pyproject.toml").write_text("[tool.nbtools.run]\nmax_output_bytes = 20000000\n")
     code_, report = run_report(git_repo, "logs.ipynb")
     assert code_ == 0, report["notebooks"][0]["reason"]
+
+
+TOKEN = "ghp_R8x2Kq9LmZ4vT7bN1cW5yH3jD6fG0sAeP2uX"  # made up; nbtools: allow
+
+
+def test_scan_then_run_show_a_leaked_token_only_masked(git_repo: Path) -> None:
+    """#17.5: the run's text report printed a token that scan masks."""
+    jupyter_notebook(
+        git_repo / "api.ipynb",
+        [
+            code(f'TOKEN = "{TOKEN}"\nprint(TOKEN)', [stream(TOKEN + "\n")], 1),
+            code("import requests_that_do_not_exist\nrequests_that_do_not_exist.get(TOKEN)"),
+        ],
+    )
+    commit_all(git_repo, "api notebook")
+    scan = nbtools("scan", ".", cwd=git_repo)
+    assert scan.returncode == 1 and "ghp_...P2uX" in scan.stdout
+    assert TOKEN not in scan.stdout + scan.stderr
+    for fmt in ("text", "json", "junit", "sarif", "github"):
+        proc = nbtools("run", "--format", fmt, "--html", "html", ".", cwd=git_repo)
+        assert proc.returncode == 1, proc.stderr
+        assert "ModuleNotFoundError" in proc.stdout + proc.stderr, fmt
+        assert TOKEN not in proc.stdout + proc.stderr, fmt
+        assert TOKEN[4:12] not in proc.stdout + proc.stderr, fmt
+    page = (git_repo / "html" / "api.html").read_text()
+    assert "ModuleNotFoundError" in page and TOKEN[4:12] not in page
+    # the user's notebook is untouched: scan keeps finding the real thing
+    assert TOKEN in (git_repo / "api.ipynb").read_text()
