@@ -339,3 +339,35 @@ def test_output_cap_blames_the_cell_that_crossed_it(
     assert entries["middle.ipynb"]["cells"][1]["status"] == "not_run"
     rules = {(Path(f["path"]).name, f["rule"], f["cell_index"]) for f in report["findings"]}
     assert rules == {("last.ipynb", "run/output-limit", 1), ("middle.ipynb", "run/output-limit", 0)}
+
+
+def test_write_keeps_an_edit_saved_while_the_notebook_ran(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # #17.7: `run --write` overwrote an edit saved to the notebook while it ran
+    import threading
+    import time
+
+    path = _nb(tmp_path, "slow.ipynb", "import time; time.sleep(3)", "print('done')")
+    edited = make_nb([make_cell(source="print('the user edited this')")])
+
+    def save_meanwhile() -> None:
+        time.sleep(1.0)
+        write_nb(path, edited)
+
+    saver = threading.Thread(target=save_meanwhile)
+    saver.start()
+    code, report = run_json(capsys, "--write", str(path))
+    saver.join()
+    assert code == 1
+    assert json.loads(path.read_text()) == edited  # the user's version wins
+    [entry] = report["notebooks"]
+    assert entry["verdict"] == "pass" and entry["written"] is False
+    assert "changed on disk while the notebook ran" in entry["write_conflict"]
+    [finding] = report["findings"]
+    assert (finding["rule"], finding["path"]) == ("run/write-conflict", str(path))
+    # nothing changed meanwhile: written as before
+    assert main(["run", "-q", "--write", str(path)]) == 0
+    assert json.loads(path.read_text())["cells"][0]["outputs"][0]["text"] == (
+        "the user edited this\n"
+    )

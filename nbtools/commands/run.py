@@ -53,6 +53,12 @@ register_rules(
     Rule("run/start-failed", "start-failed", "the kernel could not be started"),
     Rule("run/mismatch", "mismatch", "stored outputs are not reproduced by a fresh run"),
     Rule(
+        "run/write-conflict",
+        "write-conflict",
+        "--write: the notebook (or its script) changed on disk while it ran; the edit was kept",
+        "Nothing was overwritten. Run again to store fresh outputs of the edited notebook.",
+    ),
+    Rule(
         "run/nondeterministic",
         "nondeterministic",
         "outputs differ between two fresh runs",
@@ -580,10 +586,8 @@ def _store(
         return
     args = request.args
     if args.write and source.nbfile is not None:
-        from nbtools.notebook import write_notebook
-
         try:
-            entry["written"] = write_notebook(source.nbfile, executed)
+            _write(source, executed, report, entry)
         except OSError as exc:
             report.add_error(source.nbfile.path, f"cannot write: {exc.strerror or exc}")
     if args.html:
@@ -592,6 +596,32 @@ def _store(
         failing = None if verdict in PASSING else divergent
         masked = redact.deep(executed)
         entry["html"] = write_html(masked, args.html, source.path, failing, reason or "")
+
+
+def _write(source: Source, executed: dict[str, Any], report: Report, entry: dict[str, Any]) -> None:
+    """``--write``, only over what was read at the start: an edit saved while the notebook
+    ran wins, and the run's outputs are reported as a conflict (a finding: exit 1)."""
+    from nbtools.notebook import atomic_write
+
+    assert source.nbfile is not None
+    data = source.nbfile.render_bytes(executed)  # the slow part, before the last look
+    if data == source.nbfile.raw:
+        entry["written"] = False
+        return
+    changed = source.changed_on_disk()
+    if changed is None:
+        atomic_write(source.nbfile.path, data)
+        entry["written"] = True
+        return
+    message = (
+        f"{changed} changed on disk while the notebook ran: your version is kept and the "
+        "run's outputs were not written; run again to store them"
+    )
+    entry["written"] = False
+    entry["write_conflict"] = message
+    report.add_findings(
+        [Finding(source.nbfile.path, "run/write-conflict", message, where=Where.NOTEBOOK)]
+    )
 
 
 def _summary(

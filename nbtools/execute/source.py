@@ -26,6 +26,7 @@ class Source:
     nbfile: NotebookFile | None  # the .ipynb on disk, when there is one
     script: str | None = None  # the paired script, when it is the source of truth
     script_lines: dict[int, int] = field(default_factory=dict)  # cell index -> .py line
+    script_text: str | None = None  # the script as read (a write must not outlive an edit)
 
     @property
     def folder(self) -> str:
@@ -36,6 +37,25 @@ class Source:
         spec = (self.nb.get("metadata") or {}).get("kernelspec") or {}
         name = spec.get("name") if isinstance(spec, dict) else None
         return name if isinstance(name, str) and name else "python3"
+
+    def changed_on_disk(self) -> str | None:
+        """Which file of this source no longer holds what was read at the start, if any."""
+        if self.nbfile is not None:
+            try:
+                with open(self.nbfile.path, "rb") as handle:
+                    if handle.read() != self.nbfile.raw:
+                        return self.nbfile.path
+            except OSError:
+                return self.nbfile.path
+        if self.script is not None and self.script_text is not None:
+            try:
+                with open(self.script, encoding="utf-8", newline="") as handle:
+                    current = handle.read()
+            except (OSError, UnicodeDecodeError):
+                return self.script
+            if current.replace("\r\n", "\n") != self.script_text.replace("\r\n", "\n"):
+                return self.script
+        return None
 
     def identity(self) -> str:
         """One key per pair, so a notebook and its script named together run once."""
@@ -76,7 +96,7 @@ def load_source(path: str) -> Source:
     nb = pairing.text_to_notebook(text, pair.fmt, str(script))
     if nbfile is not None:
         nb = _with_outputs(nb, nbfile.nb)
-    return Source(path, nb, nbfile, str(script), script_lines(nb, text))
+    return Source(path, nb, nbfile, str(script), script_lines(nb, text), text)
 
 
 def _with_outputs(nb: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:

@@ -178,3 +178,37 @@ def test_scan_then_run_show_a_leaked_token_only_masked(git_repo: Path) -> None:
     assert "ModuleNotFoundError" in page and TOKEN[4:12] not in page
     # the user's notebook is untouched: scan keeps finding the real thing
     assert TOKEN in (git_repo / "api.ipynb").read_text()
+
+
+def test_an_edit_saved_during_run_write_survives(git_repo: Path) -> None:
+    """#17.7: `run --write` overwrote an edit saved to the notebook while it ran."""
+    import subprocess
+    import sys
+    import time
+
+    notebook = jupyter_notebook(
+        git_repo / "slow.ipynb",
+        [code("import time\ntime.sleep(4)"), code("print('trained')")],
+    )
+    commit_all(git_repo, "slow notebook")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nbtools", "run", "--write", "slow.ipynb"],
+        cwd=git_repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2)  # the kernel is sleeping in cell 1: the user saves an edit in Jupyter
+    jupyter_notebook(notebook, [code("print('my new idea')")])
+    saved = notebook.read_bytes()
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    assert notebook.read_bytes() == saved
+    assert "run/write-conflict" in out and "your version is kept" in out
+    # run again: nothing changes meanwhile, the fresh outputs are stored
+    assert nbtools("run", "--write", "slow.ipynb", cwd=git_repo).returncode == 0
+    import nbformat
+
+    cell = nbformat.read(str(notebook), as_version=4).cells[0]
+    assert cell.source == "print('my new idea')"
+    assert cell.outputs[0]["text"] == "my new idea\n"
