@@ -176,6 +176,18 @@ def exec_options(options: dict[str, Any]) -> ExecOptions:
 
 def execute(request: Request, factory: KernelFactory | None = None) -> Report:
     """Run the notebooks of ``request``; ``factory`` replaces the local kernel factory."""
+    from nbtools.execute.reaper import orphan_guard, sweep_temp
+
+    sweep_temp()  # what an nbtools that was killed left behind
+    if request.options["image"]:
+        # container kernels: the engine's monitor (conmon) daemonizes on purpose and must
+        # outlive us to remove its container; the container has its own init
+        return _execute(request, factory)
+    with orphan_guard():  # nothing a notebook starts outlives the run
+        return _execute(request, factory)
+
+
+def _execute(request: Request, factory: KernelFactory | None) -> Report:
     options = request.options
     args = request.args
     report = Report(NAME)

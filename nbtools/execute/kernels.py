@@ -110,9 +110,11 @@ class StartedKernel:
         raise NotImplementedError
 
     def abort(self) -> None:
-        """SIGKILL the kernel now without waiting (safe inside an event loop)."""
+        """SIGKILL the kernel and its tree now without waiting (safe inside an event loop)."""
         if self.pid is not None:
-            kill_group(self.pid)
+            from nbtools.execute.reaper import kill_tree
+
+            kill_tree(self.pid, timeout=1.0)
 
     def stderr_tail(self) -> str:
         """The end of the kernel's own stderr, when known (shown when it dies early)."""
@@ -141,6 +143,8 @@ class ManagedKernel(StartedKernel):
             if self._killed:
                 return
             self._killed = True
+        # what it started outside its group is re-parented to `nbtools run` (a subreaper
+        # while it runs), which kills it at the end (reaper.orphan_guard)
         try:
             # now=True: SIGKILL to the kernel's process group (jupyter_client starts
             # kernels in their own session), then wait for it and remove the files

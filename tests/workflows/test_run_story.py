@@ -212,3 +212,34 @@ def test_an_edit_saved_during_run_write_survives(git_repo: Path) -> None:
     cell = nbformat.read(str(notebook), as_version=4).cells[0]
     assert cell.source == "print('my new idea')"
     assert cell.outputs[0]["text"] == "my new idea\n"
+
+
+def test_a_background_server_started_by_a_notebook_is_gone_after_the_run(git_repo: Path) -> None:
+    """#17.6: `setsid`/`nohup ... &` daemons started by a cell outlived `nbtools run`."""
+    import os
+    import time
+
+    marker = f"34{os.getpid() % 1000}.{time.monotonic_ns() % 10**6}"
+    jupyter_notebook(
+        git_repo / "serve.ipynb",
+        [
+            code(f"!sh -c 'setsid nohup sleep {marker} > /dev/null 2>&1 &'"),
+            code(f"import os\nos.system('sleep {marker} &')"),
+            code("print('server started')"),
+        ],
+    )
+    commit_all(git_repo, "a notebook that starts a server")
+    assert nbtools("run", ".", cwd=git_repo).returncode == 0
+
+    def alive() -> list[str]:
+        found = []
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if marker.encode() in handle.read().split(b"\0"):
+                        found.append(entry)
+            except OSError:
+                continue
+        return found
+
+    assert not alive(), alive()
