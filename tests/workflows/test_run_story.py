@@ -243,3 +243,27 @@ def test_a_background_server_started_by_a_notebook_is_gone_after_the_run(git_rep
         return found
 
     assert not alive(), alive()
+
+
+def test_the_ci_job_summary_does_not_call_a_nondeterministic_notebook_a_pass(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    """#11.16: the GitHub job summary showed `nondeterministic` as pass."""
+    jupyter_notebook(
+        git_repo / "dice.ipynb",
+        [
+            code("import random"),
+            code("print(random.random())", [stream("0.123\n")], 2),
+        ],
+    )
+    jupyter_notebook(git_repo / "fixed.ipynb", [code("print(2 + 2)", [stream("4\n")], 1)])
+    commit_all(git_repo, "two notebooks")
+    summary = tmp_path / "summary.md"
+    proc = nbtools(
+        "run", "--format", "github", ".", cwd=git_repo, env={"GITHUB_STEP_SUMMARY": str(summary)}
+    )
+    assert proc.returncode == 0  # nondeterminism warns, it does not fail
+    text = summary.read_text()
+    assert "| `./dice.ipynb` | 🟡 warning `nondeterministic` |" in text, text
+    assert "| `./fixed.ipynb` | ✅ pass |" in text
+    assert "::warning file=./dice.ipynb" in proc.stdout
