@@ -97,6 +97,9 @@ def test_the_run_hook_runs_notebooks_in_the_project_venv_not_its_own(
     hook.update(language="system", entry=f"{patch} {hook_python} -m nbtools run")
     config = {"repos": [{"repo": "local", "hooks": [hook]}]}
     (git_repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    # paired, as the README suggests: the hook runs the script with the notebook's outputs
+    assert nbtools("pair", "uses_project.ipynb", cwd=git_repo).returncode in (0, 1)
+    assert (git_repo / "uses_project.py").is_file()
     commit_all(git_repo, "a notebook of the project")
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PRE_COMMIT")}
     env.update(PRE_COMMIT_HOME=str(home), PYTHONPATH="")
