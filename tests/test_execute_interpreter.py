@@ -114,4 +114,4 @@ def test_a_kernelspec_name_from_a_notebook_is_never_run_as_a_program(
     code = main(["run", "--format", "json", str(path)])
     report = json.loads(capsys.readouterr().out)
     assert code == 1 and not victim.exists()
-    assert "is a path, not a name" in report["notebooks"][0]["failure"]
+    assert "kernelspec name" in report["notebooks"][0]["failure"]

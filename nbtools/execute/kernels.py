@@ -330,9 +330,7 @@ class LocalKernelFactory:
             return self._specs[name]
 
     def _resolve(self, name: str) -> Any:
-        if is_python_path(name):
-            if name != self.kernel:  # from the notebook's metadata: a name, never a program
-                raise KernelStartError(f"kernelspec name {name!r} is a path, not a name")
+        if is_python_path(name):  # only --kernel (check_kernel_name refuses a notebook's)
             if not os.access(name, os.X_OK):
                 raise KernelStartError(f"--kernel {name}: no executable interpreter there")
             return _python_spec(name)
