@@ -115,3 +115,20 @@ def test_a_kernelspec_name_from_a_notebook_is_never_run_as_a_program(
     report = json.loads(capsys.readouterr().out)
     assert code == 1 and not victim.exists()
     assert "kernelspec name" in report["notebooks"][0]["failure"]
+
+
+@pytest.mark.kernel
+def test_an_environment_without_ipykernel_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    monkeypatch.setenv("VIRTUAL_ENV", str(bare))
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    path = write_nb(tmp_path / "nb.ipynb", make_nb([make_cell(source="1")]))
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"kernels would run on {bare / 'bin' / 'python'}" in err
+    assert "the active virtualenv" in err and "has no ipykernel" in err

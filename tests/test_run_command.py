@@ -371,3 +371,17 @@ def test_write_keeps_an_edit_saved_while_the_notebook_ran(
     assert json.loads(path.read_text())["cells"][0]["outputs"][0]["text"] == (
         "the user edited this\n"
     )
+
+
+def test_a_pair_is_changed_on_disk_when_its_script_is(tmp_path: Path) -> None:
+    metadata = {"jupytext": {"formats": "ipynb,py:percent"}}
+    notebook = _nb(tmp_path, "p.ipynb", "a = 1", metadata=metadata)
+    script = tmp_path / "p.py"
+    script.write_text("# %%\na = 2\n")
+    source = load_source(str(notebook))
+    assert source.changed_on_disk() is None
+    script.write_text("# %%\na = 3\n")
+    assert source.changed_on_disk() == str(script)
+    script.write_text("# %%\na = 2\n")
+    notebook.write_text(notebook.read_text() + "\n")
+    assert source.changed_on_disk() == str(notebook)

@@ -216,7 +216,7 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
     if factory is None:
         from nbtools.execute.kernels import LocalKernelFactory
 
-        python = _interpreter(options, sources, report)
+        python = _interpreter(options, sources, report, env)
         if python is not None:
             env = kernel_path_env(env, python)
         factory = owned = LocalKernelFactory(
@@ -269,7 +269,9 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
     return report
 
 
-def _interpreter(options: dict[str, Any], sources: list[Source], report: Report) -> Any:
+def _interpreter(
+    options: dict[str, Any], sources: list[Source], report: Report, env: dict[str, str]
+) -> Any:
     """The project's Python for the kernels (None: a kernel was configured), in the report."""
     if options["kernel"]:
         report.sections["interpreter"] = {
@@ -279,11 +281,17 @@ def _interpreter(options: dict[str, Any], sources: list[Source], report: Report)
         }
         return None
     from nbtools.discovery import git_root
-    from nbtools.execute.interpreter import find_interpreter
+    from nbtools.execute.interpreter import find_interpreter, has_ipykernel
 
     start = sources[0].folder if sources else os.getcwd()
     found = find_interpreter(git_root(start))
     report.sections["interpreter"] = found.to_dict()
+    if sources and found.source != "nbtools" and not has_ipykernel(found.python, env):
+        raise UsageError(
+            f"kernels would run on {found.python}, {found.reason}, which has no ipykernel: "
+            f"install it there (`{found.python} -m pip install ipykernel`), or pass "
+            "--kernel NAME|PYTHON"
+        )
     return found
 
 

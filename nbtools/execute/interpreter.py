@@ -185,3 +185,23 @@ def kernel_path_env(env: dict[str, str], interpreter: Interpreter) -> dict[str, 
         env.pop("VIRTUAL_ENV")  # set by pre-commit for its own environment
     env["PATH"] = os.pathsep.join(parts)
     return env
+
+
+def has_ipykernel(python: str, env: Mapping[str, str] | None = None) -> bool:
+    """Whether ``python`` can start a kernel (one short process: asked once per run)."""
+    import subprocess
+
+    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('ipykernel') is None)"
+    try:
+        done = subprocess.run(
+            [python, "-c", probe],
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
