@@ -621,16 +621,17 @@ def _store(
 def _write(source: Source, executed: dict[str, Any], report: Report, entry: dict[str, Any]) -> None:
     """``--write``, only over what was read at the start: an edit saved while the notebook
     ran wins, and the run's outputs are reported as a conflict (a finding: exit 1)."""
-    from nbtools.notebook import atomic_write
+    from nbtools.notebook import atomic_write, write_target
 
     assert source.nbfile is not None
     data = source.nbfile.render_bytes(executed)  # the slow part, before the last look
     if data == source.nbfile.raw:
         entry["written"] = False
         return
+    target = write_target(source.nbfile.path)  # links stay links, inside the repository
     changed = source.changed_on_disk()
     if changed is None:
-        atomic_write(source.nbfile.path, data)
+        atomic_write(target, data)
         entry["written"] = True
         return
     message = (
