@@ -16,6 +16,11 @@ class CellStatus(str, enum.Enum):
     NOT_RUN = "not_run"  # an earlier cell stopped the run
     TIMEOUT = "timeout"
     KERNEL_DIED = "kernel_died"
+    OUTPUT_LIMIT = "output_limit"  # its output crossed the notebook's cap: nbtools stopped it
+
+
+#: statuses that fail a cell (and stop the run unless --keep-going and an error)
+FAILED = (CellStatus.ERROR, CellStatus.TIMEOUT, CellStatus.KERNEL_DIED, CellStatus.OUTPUT_LIMIT)
 
 
 @dataclass
@@ -44,6 +49,6 @@ class NotebookRun:
     def first_error(self) -> CellRun | None:
         for index in sorted(self.cells):
             cell = self.cells[index]
-            if cell.status in (CellStatus.ERROR, CellStatus.TIMEOUT, CellStatus.KERNEL_DIED):
+            if cell.status in FAILED:
                 return cell
         return None

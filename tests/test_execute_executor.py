@@ -116,8 +116,26 @@ CASES = [
     (
         [make_cell(source="while True: print('x' * 10000)")],
         {"max_output_bytes": 200_000},
-        ["kernel_died"],
-        "flooded the output",
+        ["output_limit"],
+        "passed --max-output-bytes (200.0 KB, a cap for all outputs of the notebook together) in cell 1",
+    ),
+    (
+        # one big print in the last cell: its reply comes before nbtools stops the kernel
+        [make_cell(source="x = 1"), make_cell(source="print('x' * 3_000_000)")],
+        {"max_output_bytes": 1_000_000},
+        ["ok", "output_limit"],
+        "in cell 2, which printed 3.0 MB",
+    ),
+    (
+        # in a middle cell: that cell is blamed, not the next one, and nothing after it runs
+        [
+            make_cell(source="print('a' * 600_000)"),
+            make_cell(source="print('x' * 3_000_000)"),
+            make_cell(source="print('after')"),
+        ],
+        {"max_output_bytes": 1_000_000},
+        ["ok", "output_limit", "not_run"],
+        "in cell 2, which printed 3.0 MB after cell 1 (600.0 KB)",
     ),
 ]
 
@@ -143,6 +161,17 @@ def test_every_way_a_run_ends(
 
 def _servers(factory: LocalKernelFactory) -> set[int]:
     return {server.proc.pid for server in factory._servers.values()}
+
+
+def test_dropped_output_leaves_a_placeholder_and_no_death(factory: LocalKernelFactory) -> None:
+    cells = [make_cell(source="print('a' * 500)"), make_cell(source="print('x' * 3_000_000)")]
+    result = run(factory, cells, max_output_bytes=100_000)
+    assert result.failure is not None and "died" not in result.failure
+    assert "nbtools stopped the kernel" in result.failure
+    [placeholder] = result.cells[1].outputs
+    assert placeholder["name"] == "stderr" and "output dropped here" in placeholder["text"]
+    assert "a cap for all outputs of the notebook together" in placeholder["text"]
+    assert result.first_error is result.cells[1]
 
 
 def test_errors_carry_name_value_and_traceback(factory: LocalKernelFactory) -> None:

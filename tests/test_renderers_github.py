@@ -193,3 +193,25 @@ def test_job_summary_switch(
     assert summary.exists() is written
     if written:
         assert "| `a.ipynb` | ✅ pass |" in summary.read_text(encoding="utf-8")
+
+
+def test_job_summary_shows_a_nondeterministic_notebook_as_a_warning() -> None:
+    # #11.16: the job summary showed `nondeterministic` as a plain pass
+    from nbtools.findings import Severity
+
+    report = Report("run")
+    report.fail_on_warnings = False  # as `nbtools run` reports: warnings do not fail
+    report.add_file(FileResult("ok.ipynb", "clean"))
+    report.add_file(FileResult("random.ipynb", "clean"))
+    message = "cell 2 differs between two fresh runs"
+    report.add_findings(
+        [Finding("random.ipynb", "run/nondeterministic", message, Severity.WARNING, cell_index=1)]
+    )
+    import nbtools.commands.run  # noqa: F401 - registers the run/* rules
+
+    text = job_summary(report)
+    assert "| `random.ipynb` | 🟡 warning `nondeterministic` |" in text
+    assert "run/nondeterministic cell 2 differs between two fresh runs" in text
+    assert "| `ok.ipynb` | ✅ pass |" in text
+    assert "1 pass, 1 warning" in text
+    assert text.index("random.ipynb") < text.index("ok.ipynb")

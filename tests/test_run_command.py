@@ -298,3 +298,90 @@ def test_ctrl_c_stops_the_run_and_every_kernel(tmp_path: Path) -> None:
     assert b"interrupted" in err
     time.sleep(0.5)  # orphans would have been re-parented by now, not gone
     assert not [pid for pid in started if pid_alive(pid)]
+
+
+def test_a_paired_notebook_saved_by_jupyter_keeps_its_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Jupyter stores sources and outputs as lists of lines; jupytext's matching of the
+    # script's cells to the stored outputs needs them joined (#11.1)
+    stored = {"name": "stdout", "output_type": "stream", "text": ["2\n"]}
+    cells = [make_cell(execution_count=1, outputs=[stored])]
+    cells[0]["source"] = ["a = 1\n", "b = a + 1\n", "print(b)"]
+    metadata = {"jupytext": {"formats": "ipynb,py:percent"}}
+    notebook = write_nb(tmp_path / "j.ipynb", make_nb(cells, metadata=metadata))
+    (tmp_path / "j.py").write_text("# %%\na = 1\nb = a + 1\nprint(b)\n")
+    source = load_source(str(notebook))
+    assert source.script == str(tmp_path / "j.py")
+    assert source.nb["cells"][0]["outputs"] == [{**stored, "text": "2\n"}]
+    code, report = run_json(capsys, str(notebook))
+    [entry] = report["notebooks"]
+    assert (code, entry["verdict"]) == (0, "pass")
+    assert entry["cells"][0]["reproduced"] is True
+
+
+def test_output_cap_blames_the_cell_that_crossed_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # #11.11: a big print in the last cell gave `pass`; in a middle cell the next was blamed
+    last = _nb(tmp_path, "last.ipynb", "x = 1", "print('x' * 3_000_000)")
+    middle = _nb(tmp_path, "middle.ipynb", "print('x' * 3_000_000)", "y = 2")
+    code, report = run_json(capsys, "--max-output-bytes", "1000000", str(last), str(middle))
+    assert code == 1
+    entries = {Path(n["path"]).name: n for n in report["notebooks"]}
+    for name, cell in (("last.ipynb", 1), ("middle.ipynb", 0)):
+        entry = entries[name]
+        assert entry["verdict"] == "fail_error"
+        assert entry["first_divergent_cell"] == cell
+        assert entry["cells"][cell]["status"] == "output_limit"
+        assert f"in cell {cell + 1}, which printed 3.0 MB" in entry["reason"]
+        assert "died" not in entry["reason"]
+    assert entries["middle.ipynb"]["cells"][1]["status"] == "not_run"
+    rules = {(Path(f["path"]).name, f["rule"], f["cell_index"]) for f in report["findings"]}
+    assert rules == {("last.ipynb", "run/output-limit", 1), ("middle.ipynb", "run/output-limit", 0)}
+
+
+def test_write_keeps_an_edit_saved_while_the_notebook_ran(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # #17.7: `run --write` overwrote an edit saved to the notebook while it ran
+    import threading
+    import time
+
+    path = _nb(tmp_path, "slow.ipynb", "import time; time.sleep(3)", "print('done')")
+    edited = make_nb([make_cell(source="print('the user edited this')")])
+
+    def save_meanwhile() -> None:
+        time.sleep(1.0)
+        write_nb(path, edited)
+
+    saver = threading.Thread(target=save_meanwhile)
+    saver.start()
+    code, report = run_json(capsys, "--write", str(path))
+    saver.join()
+    assert code == 1
+    assert json.loads(path.read_text()) == edited  # the user's version wins
+    [entry] = report["notebooks"]
+    assert entry["verdict"] == "pass" and entry["written"] is False
+    assert "changed on disk while the notebook ran" in entry["write_conflict"]
+    [finding] = report["findings"]
+    assert (finding["rule"], finding["path"]) == ("run/write-conflict", str(path))
+    # nothing changed meanwhile: written as before
+    assert main(["run", "-q", "--write", str(path)]) == 0
+    assert json.loads(path.read_text())["cells"][0]["outputs"][0]["text"] == (
+        "the user edited this\n"
+    )
+
+
+def test_a_pair_is_changed_on_disk_when_its_script_is(tmp_path: Path) -> None:
+    metadata = {"jupytext": {"formats": "ipynb,py:percent"}}
+    notebook = _nb(tmp_path, "p.ipynb", "a = 1", metadata=metadata)
+    script = tmp_path / "p.py"
+    script.write_text("# %%\na = 2\n")
+    source = load_source(str(notebook))
+    assert source.changed_on_disk() is None
+    script.write_text("# %%\na = 3\n")
+    assert source.changed_on_disk() == str(script)
+    script.write_text("# %%\na = 2\n")
+    notebook.write_text(notebook.read_text() + "\n")
+    assert source.changed_on_disk() == str(notebook)

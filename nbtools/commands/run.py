@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from typing import TYPE_CHECKING, Any, Iterator
@@ -11,6 +12,7 @@ from nbtools.container import options as container_options
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
 from nbtools.execute.executor import ExecOptions
+from nbtools.execute.interpreter import kernel_path_env
 from nbtools.execute.kernels import KernelStartError, kernel_environment
 from nbtools.execute.scheduler import Job, default_jobs, run_jobs
 from nbtools.execute.source import Source, load_source
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from nbtools.commands import Request
     from nbtools.console import Console
     from nbtools.execute.kernels import KernelFactory
+    from nbtools.execute.redact import Redactor
 
 NAME = "run"
 HELP = "execute notebooks on fresh kernels and say why they fail"
@@ -49,6 +52,12 @@ register_rules(
     Rule("run/output-limit", "output-limit", "the outputs exceeded the size cap"),
     Rule("run/start-failed", "start-failed", "the kernel could not be started"),
     Rule("run/mismatch", "mismatch", "stored outputs are not reproduced by a fresh run"),
+    Rule(
+        "run/write-conflict",
+        "write-conflict",
+        "--write: the notebook (or its script) changed on disk while it ran; the edit was kept",
+        "Nothing was overwritten. Run again to store fresh outputs of the edited notebook.",
+    ),
     Rule(
         "run/nondeterministic",
         "nondeterministic",
@@ -167,6 +176,18 @@ def exec_options(options: dict[str, Any]) -> ExecOptions:
 
 def execute(request: Request, factory: KernelFactory | None = None) -> Report:
     """Run the notebooks of ``request``; ``factory`` replaces the local kernel factory."""
+    from nbtools.execute.reaper import orphan_guard, sweep_temp
+
+    sweep_temp()  # what an nbtools that was killed left behind
+    if request.options["image"]:
+        # container kernels: the engine's monitor (conmon) daemonizes on purpose and must
+        # outlive us to remove its container; the container has its own init
+        return _execute(request, factory)
+    with orphan_guard():  # nothing a notebook starts outlives the run
+        return _execute(request, factory)
+
+
+def _execute(request: Request, factory: KernelFactory | None) -> Report:
     options = request.options
     args = request.args
     report = Report(NAME)
@@ -185,21 +206,29 @@ def execute(request: Request, factory: KernelFactory | None = None) -> Report:
         report.sections["shard"] = {"index": k, "count": n}
     sources = _load(files, report)
     repeat = max(1, options["repeat"])
-    jobs = [
-        Job((i, r), s.nb, s.kernel_name, s.folder, env, fresh_parent=r > 0)
-        for i, s in enumerate(sources)
-        for r in range(repeat)
-    ]
     workers = options["jobs"] or default_jobs()
     owned: Any = None
     if factory is None and options["image"]:
         from nbtools.container.factory import ContainerKernelFactory
 
         factory = owned = ContainerKernelFactory.from_options(options, [s.folder for s in sources])
+        report.sections["interpreter"] = {"image": options["image"], "source": "image"}
     if factory is None:
         from nbtools.execute.kernels import LocalKernelFactory
 
-        factory = owned = LocalKernelFactory(options["kernel"], use_forkserver=options["fork"])
+        python = _interpreter(options, sources, report, env)
+        if python is not None:
+            env = kernel_path_env(env, python)
+        factory = owned = LocalKernelFactory(
+            options["kernel"],
+            use_forkserver=options["fork"],
+            python=python.python if python is not None else None,
+        )
+    jobs = [
+        Job((i, r), s.nb, s.kernel_name, s.folder, env, fresh_parent=r > 0)
+        for i, s in enumerate(sources)
+        for r in range(repeat)
+    ]
     started = time.monotonic()
     runs: dict[int, list[NotebookRun]] = {}
     entries: dict[int, dict[str, Any]] = {}
@@ -235,9 +264,35 @@ def execute(request: Request, factory: KernelFactory | None = None) -> Report:
             owned.close()
     report.sections["notebooks"] = [entries[i] for i in sorted(entries)]
     report.sections["summary_line"] = _summary(
-        report.sections["notebooks"], time.monotonic() - started
+        report.sections["notebooks"], time.monotonic() - started, report.sections.get("interpreter")
     )
     return report
+
+
+def _interpreter(
+    options: dict[str, Any], sources: list[Source], report: Report, env: dict[str, str]
+) -> Any:
+    """The project's Python for the kernels (None: a kernel was configured), in the report."""
+    if options["kernel"]:
+        report.sections["interpreter"] = {
+            "kernel": options["kernel"],
+            "source": "kernel",
+            "reason": "the configured kernel (--kernel or [tool.nbtools.run] kernel)",
+        }
+        return None
+    from nbtools.discovery import git_root
+    from nbtools.execute.interpreter import find_interpreter, has_ipykernel
+
+    start = sources[0].folder if sources else os.getcwd()
+    found = find_interpreter(git_root(start))
+    report.sections["interpreter"] = found.to_dict()
+    if sources and found.source != "nbtools" and not has_ipykernel(found.python, env):
+        raise UsageError(
+            f"kernels would run on {found.python}, {found.reason}, which has no ipykernel: "
+            f"install it there (`{found.python} -m pip install ipykernel`), or pass "
+            "--kernel NAME|PYTHON"
+        )
+    return found
 
 
 def _merge(paths: list[str], report: Report) -> Report:
@@ -317,9 +372,11 @@ def _verdict(source: Source, runs: list[NotebookRun]) -> Any:
 def _finish(
     source: Source, runs: list[NotebookRun], request: Request, report: Report
 ) -> dict[str, Any]:
-    run = runs[0]
+    redact = _redactor(source, runs)
+    run = _masked_run(runs[0], redact)
     decided = _verdict(source, runs)
-    verdict, divergent, reason = decided.verdict, decided.first_divergent_cell, decided.reason
+    verdict, divergent = decided.verdict, decided.first_divergent_cell
+    reason = redact(decided.reason) if decided.reason else decided.reason
     findings = _findings(source, run, verdict, divergent, reason)
     report.add_findings(findings)
     entry: dict[str, Any] = {
@@ -334,13 +391,13 @@ def _finish(
     if source.script:
         entry["script"] = source.script
         entry["script_line"] = source.script_lines.get(divergent) if divergent is not None else None
-    analysis = decided.to_dict()
+    analysis = redact.deep(decided.to_dict())
     entry["cells"] = _merge_cells(entry["cells"], analysis.pop("cells", []))
     for key in ("first_divergent_cell_id", "first_hidden_state_cell", "warnings", "runs"):
         entry[key] = analysis.get(key)
     if len(runs) > 1:
         entry["repeat_durations_s"] = [r.duration_s for r in runs]
-    _store(source, run, verdict, divergent, reason, request, report, entry)
+    _store(source, runs[0], verdict, divergent, reason, request, report, entry, redact)
     ok = verdict in NOT_FAILING
     report.add_file(
         FileResult(
@@ -352,9 +409,38 @@ def _finish(
     )
     if not ok:
         report.sections.setdefault("text_lines", []).extend(
-            _explain(source, run, divergent, reason, entry["cells"])
+            redact(line) for line in _explain(source, run, divergent, reason, entry["cells"])
         )
     return entry
+
+
+def _redactor(source: Source, runs: list[NotebookRun]) -> Redactor:
+    """What masks this notebook's secrets in everything the report shows of it (#17.5)."""
+    from nbtools.execute.redact import Redactor, strings
+
+    texts: list[str] = list(strings(source.nb))
+    for run in runs:
+        texts.append(run.failure or "")
+        for cell in run.cells.values():
+            texts.extend(strings(cell.outputs))
+            texts.extend([cell.evalue or "", *cell.traceback])
+    return Redactor(texts)
+
+
+def _masked_run(run: NotebookRun, redact: Redactor) -> NotebookRun:
+    """A copy of ``run`` whose texts (failure, error values, tracebacks) are masked."""
+    from dataclasses import replace
+
+    cells = {
+        index: replace(
+            cell,
+            evalue=redact(cell.evalue) if cell.evalue else cell.evalue,
+            traceback=[redact(line) for line in cell.traceback],
+        )
+        for index, cell in run.cells.items()
+    }
+    failure = redact(run.failure) if run.failure else run.failure
+    return replace(run, cells=cells, failure=failure)
 
 
 def _merge_cells(
@@ -394,6 +480,7 @@ _STATUS_RULES = {
     CellStatus.ERROR: "run/error",
     CellStatus.TIMEOUT: "run/timeout",
     CellStatus.KERNEL_DIED: "run/kernel-died",
+    CellStatus.OUTPUT_LIMIT: "run/output-limit",
 }
 
 
@@ -405,8 +492,6 @@ def _findings(
         rule = _STATUS_RULES.get(cell.status)
         if rule is None:
             continue
-        if rule == "run/kernel-died" and run.failure and "flooded" in run.failure:
-            rule = "run/output-limit"
         message = (
             f"{cell.ename}: {cell.evalue}"
             if cell.status is CellStatus.ERROR
@@ -509,30 +594,73 @@ def _store(
     request: Request,
     report: Report,
     entry: dict[str, Any],
+    redact: Redactor,
 ) -> None:
-    """--write and --html: outputs of the run, never the user's files unless asked."""
+    """--write and --html: outputs of the run, never the user's files unless asked.
+
+    ``--write`` stores what the notebook printed (the user's file, which ``scan`` checks);
+    an ``--html`` artifact is a report, so its secrets are masked.
+    """
     executed = run.executed_nb
     if executed is None:
         return
     args = request.args
     if args.write and source.nbfile is not None:
-        from nbtools.notebook import write_notebook
-
         try:
-            entry["written"] = write_notebook(source.nbfile, executed)
+            _write(source, executed, report, entry)
         except OSError as exc:
             report.add_error(source.nbfile.path, f"cannot write: {exc.strerror or exc}")
     if args.html:
         from nbtools.execute.html import write_html
 
         failing = None if verdict in PASSING else divergent
-        entry["html"] = write_html(executed, args.html, source.path, failing, reason or "")
+        masked = redact.deep(executed)
+        entry["html"] = write_html(masked, args.html, source.path, failing, reason or "")
 
 
-def _summary(entries: list[dict[str, Any]], elapsed: float) -> str:
+def _write(source: Source, executed: dict[str, Any], report: Report, entry: dict[str, Any]) -> None:
+    """``--write``, only over what was read at the start: an edit saved while the notebook
+    ran wins, and the run's outputs are reported as a conflict (a finding: exit 1)."""
+    from nbtools.notebook import atomic_write, write_target
+
+    assert source.nbfile is not None
+    data = source.nbfile.render_bytes(executed)  # the slow part, before the last look
+    if data == source.nbfile.raw:
+        entry["written"] = False
+        return
+    target = write_target(source.nbfile.path)  # links stay links, inside the repository
+    changed = source.changed_on_disk()
+    if changed is None:
+        atomic_write(target, data)
+        entry["written"] = True
+        return
+    message = (
+        f"{changed} changed on disk while the notebook ran: your version is kept and the "
+        "run's outputs were not written; run again to store them"
+    )
+    entry["written"] = False
+    entry["write_conflict"] = message
+    report.add_findings(
+        [Finding(source.nbfile.path, "run/write-conflict", message, where=Where.NOTEBOOK)]
+    )
+
+
+def _summary(
+    entries: list[dict[str, Any]], elapsed: float, interpreter: dict[str, Any] | None = None
+) -> str:
     counts: dict[str, int] = {}
     for entry in entries:
         counts[entry["verdict"]] = counts.get(entry["verdict"], 0) + 1
     parts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
     noun = "notebook" if len(entries) == 1 else "notebooks"
-    return f"{len(entries)} {noun}: {parts or 'nothing run'} in {elapsed:.1f} s"
+    line = f"{len(entries)} {noun}: {parts or 'nothing run'} in {elapsed:.1f} s"
+    return line + (f"; {ran_on(interpreter)}" if interpreter and entries else "")
+
+
+def ran_on(interpreter: dict[str, Any]) -> str:
+    """Which interpreter or image ran the notebooks, and why that one (one line)."""
+    if interpreter.get("image"):
+        return f"kernels ran in the image {interpreter['image']}"
+    if interpreter.get("source") == "kernel":
+        return f"kernels ran on {interpreter['kernel']} (the configured kernel)"
+    return f"kernels ran on {interpreter['python']}: {interpreter['reason']}"

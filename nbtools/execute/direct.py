@@ -21,7 +21,8 @@ import threading
 import uuid
 from typing import Any
 
-from nbtools.execute.kernels import KERNEL_ARGUMENTS, StartedKernel, kill_group
+from nbtools.execute.kernels import KERNEL_ARGUMENTS, StartedKernel
+from nbtools.execute.reaper import kill_tree
 
 PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 
@@ -97,7 +98,7 @@ class DirectKernel(StartedKernel):
             if self._killed:
                 return
             self._killed = True
-        kill_group(self.proc.pid)
+        kill_tree(self.proc.pid)  # with whatever it started, setsid or double-forked
         self.proc.wait()
         self.log.close()
         shutil.rmtree(self.tmpdir, ignore_errors=True)
@@ -114,12 +115,19 @@ class DirectKernel(StartedKernel):
 def launch(
     cwd: str, env: dict[str, str], extra_arguments: list[str], python: str | None = None
 ) -> DirectKernel:
-    """Start a kernel of ``python`` (default: this interpreter) in ``cwd`` with ``env``."""
-    tmpdir = tempfile.mkdtemp(prefix="nbtools-kernel-")
+    """Start a kernel of ``python`` (default: this interpreter) in ``cwd`` with ``env``.
+
+    The kernel is ``python -m ipykernel_launcher`` behind the launcher of
+    :mod:`~nbtools.execute.reaper` (a subreaper watching its parent), passed as ``-c``
+    source so that any interpreter runs it without nbtools installed.
+    """
+    tmpdir = tempfile.mkdtemp(prefix=f"nbtools-kernel-{os.getpid()}-")
     connection_file = os.path.join(tmpdir, "kernel.json")
     info = write_connection_file(connection_file)
     log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the kernel
-    argv = [python or sys.executable, "-m", "ipykernel_launcher", "-f", connection_file]
+    launcher = _launcher_source()
+    start = ["-c", launcher] if launcher else ["-m", "ipykernel_launcher"]
+    argv = [python or sys.executable, *start, "-f", connection_file]
     proc = subprocess.Popen(
         [*argv, *KERNEL_ARGUMENTS, *extra_arguments],
         cwd=cwd,
@@ -130,3 +138,19 @@ def launch(
         start_new_session=True,  # its own group: killed with everything it starts
     )
     return DirectKernel(proc, info, tmpdir, log)
+
+
+_LAUNCHER: list[str] = []
+
+
+def _launcher_source() -> str:
+    """The reaper module's source (its ``__main__`` launches the kernel); "" if unreadable."""
+    if not _LAUNCHER:
+        from nbtools.execute import reaper
+
+        try:
+            with open(reaper.__file__, encoding="utf-8") as handle:
+                _LAUNCHER.append(handle.read())
+        except (OSError, TypeError):
+            _LAUNCHER.append("")
+    return _LAUNCHER[0]

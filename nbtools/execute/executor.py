@@ -67,15 +67,23 @@ def _client_class() -> Any:
         nbtools_cap = 0
         nbtools_bytes = 0
         nbtools_flooded = False
+        nbtools_flood_cell: int | None = None  # the cell whose output crossed the cap
         nbtools_kernel: StartedKernel | None = None
 
         def output(self, outs: Any, msg: Any, display_id: Any, cell_index: int) -> Any:
-            self.nbtools_bytes += _size(msg.get("content"))
+            size = _size(msg.get("content"))
+            self.nbtools_bytes += size
+            per_cell = self.__dict__.setdefault("nbtools_cells", {})
+            per_cell[cell_index] = per_cell.get(cell_index, 0) + size
             if self.nbtools_cap and self.nbtools_bytes > self.nbtools_cap:
-                if not self.nbtools_flooded and self.nbtools_kernel is not None:
+                if not self.nbtools_flooded:
                     self.nbtools_flooded = True
-                    # stop the flood at its source; the dead kernel ends the cell
-                    self.nbtools_kernel.abort()
+                    self.nbtools_flood_cell = cell_index
+                    # where the output stops, the notebook says so
+                    outs.append(_placeholder(self.nbtools_cap))
+                    if self.nbtools_kernel is not None:
+                        # stop the flood at its source; the run stops after this cell
+                        self.nbtools_kernel.abort()
                 return None
             return super().output(outs, msg, display_id, cell_index)
 
@@ -98,6 +106,37 @@ def _client_class() -> Any:
     return _Client
 
 
+def _placeholder(cap: int) -> Any:
+    new_output: Any = importlib.import_module("nbformat.v4").new_output
+    text = (
+        f"[nbtools: output dropped here: the notebook's outputs passed --max-output-bytes "
+        f"({_human(cap)}, a cap for all outputs of the notebook together); the kernel was stopped]\n"
+    )
+    return new_output("stream", name="stderr", text=text)
+
+
+def _human(size: int) -> str:
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f} MB"
+    if size >= 1_000:
+        return f"{size / 1_000:.1f} KB"
+    return f"{size} bytes"
+
+
+def flood_reason(cap: int, cell: int, per_cell: dict[int, int]) -> str:
+    """Why the run stopped: the cap is per notebook, so name who filled it."""
+    reason = (
+        f"the notebook's outputs passed --max-output-bytes ({_human(cap)}, a cap for all "
+        f"outputs of the notebook together) in cell {cell + 1}, which printed "
+        f"{_human(per_cell.get(cell, 0))}"
+    )
+    earlier = sorted(((n, i) for i, n in per_cell.items() if i != cell and n), reverse=True)[:3]
+    if earlier:
+        listed = ", ".join(f"cell {i + 1} ({_human(n)})" for n, i in earlier)
+        reason += f" after {listed}"
+    return reason + "; nbtools stopped the kernel and dropped the rest of the output"
+
+
 def _size(content: Any) -> int:
     if not isinstance(content, dict):
         return 0
@@ -110,10 +149,10 @@ def _size(content: Any) -> int:
 async def _execute(
     nb: dict[str, Any], kernel: StartedKernel, options: ExecOptions, run: NotebookRun
 ) -> None:
-    nbformat: Any = importlib.import_module("nbformat")
+    from nbtools.execute.nodes import as_node
 
-    # reads() joins multiline strings (lists) and upgrades nbformat 3, as Jupyter does
-    node = nbformat.reads(json.dumps(nb), as_version=4)
+    # joins multiline strings (lists) and upgrades nbformat 3, as Jupyter does
+    node = as_node(nb)
     client = _client_class()(
         node,
         km=ManagerShim(kernel),
@@ -149,7 +188,7 @@ async def _cells(
 ) -> None:
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    stopped = False
+    stopped = stopped_by_cap = False
     # the notebook limit works through nbclient's cell timeout: each cell gets at most
     # what is left of it (cancelling nbclient from outside would read as a dead kernel)
     deadline = time.monotonic() + options.notebook_timeout if options.notebook_timeout else None
@@ -186,17 +225,24 @@ async def _cells(
             stopped = True
         except DeadKernelError:
             cell_run.status = CellStatus.KERNEL_DIED
-            if client.nbtools_flooded:
-                run.failure = (
-                    f"cell {index + 1} flooded the output (over "
-                    f"{options.max_output_bytes} bytes); the kernel was stopped"
-                )
-            else:
+            if not client.nbtools_flooded:
                 tail = kernel.stderr_tail()
                 run.failure = f"the kernel died while running cell {index + 1}" + (
                     f"\n{tail}" if tail else ""
                 )
             stopped = True
+        if client.nbtools_flooded and not stopped_by_cap:
+            # nbtools stopped the kernel (not a death), for the cell whose output crossed
+            # the cap; its reply may have come before the kill, so this is looked at after
+            # every cell, not only when the kernel is found dead
+            stopped_by_cap = stopped = True
+            flood_cell = client.nbtools_flood_cell
+            flood_cell = index if flood_cell is None else flood_cell
+            cell_run.status = CellStatus.NOT_RUN if flood_cell != index else cell_run.status
+            run.cells[flood_cell].status = CellStatus.OUTPUT_LIMIT
+            run.failure = flood_reason(
+                options.max_output_bytes, flood_cell, client.__dict__.get("nbtools_cells", {})
+            )
         cell_run.duration_s = round(time.monotonic() - started, 3)
         cell_run.outputs = json.loads(json.dumps(cell.get("outputs", [])))
         error = _error_output(cell)

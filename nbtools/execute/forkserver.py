@@ -41,6 +41,7 @@ from nbtools.execute.kernels import (
     pid_alive,
     wait_gone,
 )
+from nbtools.execute.reaper import guard_kernel, kill_tree
 
 #: imported once in the server so that each forked kernel finds them loaded
 PREIMPORTS = (
@@ -92,7 +93,7 @@ class ForkedKernel(StartedKernel):
                 return
             self._killed = True
         assert self.pid is not None
-        kill_group(self.pid)
+        kill_tree(self.pid)  # with whatever it started, setsid or double-forked
         wait_gone(self.pid)
         for path in (self.connection_file, self.log):
             try:
@@ -116,7 +117,7 @@ class ForkServer:
         env = kernel_environment()
         if hash_seed is not None:
             env["PYTHONHASHSEED"] = str(hash_seed % 4294967296)
-        self.tmpdir = tempfile.mkdtemp(prefix="nbtools-fork-")
+        self.tmpdir = tempfile.mkdtemp(prefix=f"nbtools-fork-{os.getpid()}-")
         package_parent = os.path.dirname(
             os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         )
@@ -244,7 +245,7 @@ def serve() -> None:
                 _answer({"pid": pid})
     finally:
         for pid in children:
-            kill_group(pid)
+            kill_tree(pid)
         for pid in children:
             try:
                 os.waitpid(pid, 0)
@@ -286,6 +287,7 @@ def _fork(request: dict[str, Any]) -> int:
 
 def _become_kernel(request: dict[str, Any]) -> None:
     os.setsid()  # its own process group: nbtools kills the kernel and its children at once
+    guard_kernel()  # a subreaper: what its cells start stays in its tree (see reaper)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)

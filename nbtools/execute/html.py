@@ -55,10 +55,11 @@ def write_html(
     nb: dict[str, Any], out_dir: str, path: str, failing_cell: int | None, reason: str
 ) -> str:
     """Write ``nb`` as HTML under ``out_dir``; returns the file written."""
-    nbformat: Any = importlib.import_module("nbformat")
+    from nbtools.execute.nodes import as_node
+
     exporter: Any = importlib.import_module("nbconvert").HTMLExporter()
 
-    node = nbformat.from_dict(with_markers(nb, failing_cell, reason))
+    node = as_node(with_markers(nb, failing_cell, reason))
     body, _ = exporter.from_notebook_node(node)
     os.makedirs(out_dir, exist_ok=True)
     target = os.path.join(out_dir, html_name(path))

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from nbtools.errors import NbtoolsError
+from nbtools.execute.interpreter import GENERIC_NAMES
 
 if TYPE_CHECKING:
     from nbtools.execute.forkserver import ForkServer
@@ -109,9 +110,11 @@ class StartedKernel:
         raise NotImplementedError
 
     def abort(self) -> None:
-        """SIGKILL the kernel now without waiting (safe inside an event loop)."""
+        """SIGKILL the kernel and its tree now without waiting (safe inside an event loop)."""
         if self.pid is not None:
-            kill_group(self.pid)
+            from nbtools.execute.reaper import kill_tree
+
+            kill_tree(self.pid, timeout=1.0)
 
     def stderr_tail(self) -> str:
         """The end of the kernel's own stderr, when known (shown when it dies early)."""
@@ -140,6 +143,8 @@ class ManagedKernel(StartedKernel):
             if self._killed:
                 return
             self._killed = True
+        # what it started outside its group is re-parented to `nbtools run` (a subreaper
+        # while it runs), which kills it at the end (reaper.orphan_guard)
         try:
             # now=True: SIGKILL to the kernel's process group (jupyter_client starts
             # kernels in their own session), then wait for it and remove the files
@@ -270,6 +275,11 @@ def find_spec_lite(name: str) -> LiteSpec | None:
     return None
 
 
+def _python_spec(python: str) -> LiteSpec:
+    argv = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    return LiteSpec(argv, "python", display_name=f"Python ({python})")
+
+
 class LocalKernelFactory:
     """Start local kernels: forked from a fork server when possible, otherwise launched.
 
@@ -284,8 +294,12 @@ class LocalKernelFactory:
         *,
         use_forkserver: bool = True,
         startup_timeout: float = 60.0,
+        python: str | None = None,
     ) -> None:
         self.kernel = kernel
+        #: the project's interpreter, for notebooks that just ask for "Python" (see
+        #: :mod:`nbtools.execute.interpreter`); None: the kernelspec as Jupyter finds it
+        self.python = python
         self.use_forkserver = use_forkserver
         self.startup_timeout = startup_timeout
         self._servers: dict[str, ForkServer] = {}
@@ -316,22 +330,26 @@ class LocalKernelFactory:
             return self._specs[name]
 
     def _resolve(self, name: str) -> Any:
-        if is_python_path(name):
+        if is_python_path(name):  # only --kernel (check_kernel_name refuses a notebook's)
             if not os.access(name, os.X_OK):
                 raise KernelStartError(f"--kernel {name}: no executable interpreter there")
-            return LiteSpec([name, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "python")
-        lite = find_spec_lite(name)
-        if lite is not None:
-            return lite
-        from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+            return _python_spec(name)
+        if not self.kernel and self.python and name.lower() in GENERIC_NAMES:
+            return _python_spec(self.python)
+        spec: Any = find_spec_lite(name)
+        if spec is None:
+            from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
-        try:
-            return KernelSpecManager().get_kernel_spec(name)
-        except NoSuchKernel:
-            raise KernelStartError(
-                f"no kernel named {name!r}; see `jupyter kernelspec list`, or pass "
-                f"--kernel NAME or --kernel /path/to/python"
-            ) from None
+            try:
+                spec = KernelSpecManager().get_kernel_spec(name)
+            except NoSuchKernel:
+                raise KernelStartError(
+                    f"no kernel named {name!r}; see `jupyter kernelspec list`, or pass "
+                    f"--kernel NAME or --kernel /path/to/python"
+                ) from None
+        if not self.kernel and self.python and ipykernel_python(spec) == sys.executable:
+            return _python_spec(self.python)  # nbtools' own Python under another name
+        return spec
 
     def __call__(self, request: KernelRequest) -> StartedKernel:
         spec = self.spec_for(request.kernel_name)

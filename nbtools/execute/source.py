@@ -8,7 +8,6 @@ to the script line where its source starts, so failures point into the ``.py``.
 
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ class Source:
     nbfile: NotebookFile | None  # the .ipynb on disk, when there is one
     script: str | None = None  # the paired script, when it is the source of truth
     script_lines: dict[int, int] = field(default_factory=dict)  # cell index -> .py line
+    script_text: str | None = None  # the script as read (a write must not outlive an edit)
 
     @property
     def folder(self) -> str:
@@ -37,6 +37,25 @@ class Source:
         spec = (self.nb.get("metadata") or {}).get("kernelspec") or {}
         name = spec.get("name") if isinstance(spec, dict) else None
         return name if isinstance(name, str) and name else "python3"
+
+    def changed_on_disk(self) -> str | None:
+        """Which file of this source no longer holds what was read at the start, if any."""
+        if self.nbfile is not None:
+            try:
+                with open(self.nbfile.path, "rb") as handle:
+                    if handle.read() != self.nbfile.raw:
+                        return self.nbfile.path
+            except OSError:
+                return self.nbfile.path
+        if self.script is not None and self.script_text is not None:
+            try:
+                with open(self.script, encoding="utf-8", newline="") as handle:
+                    current = handle.read()
+            except (OSError, UnicodeDecodeError):
+                return self.script
+            if current.replace("\r\n", "\n") != self.script_text.replace("\r\n", "\n"):
+                return self.script
+        return None
 
     def identity(self) -> str:
         """One key per pair, so a notebook and its script named together run once."""
@@ -77,20 +96,21 @@ def load_source(path: str) -> Source:
     nb = pairing.text_to_notebook(text, pair.fmt, str(script))
     if nbfile is not None:
         nb = _with_outputs(nb, nbfile.nb)
-    return Source(path, nb, nbfile, str(script), script_lines(nb, text))
+    return Source(path, nb, nbfile, str(script), script_lines(nb, text), text)
 
 
 def _with_outputs(nb: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
-    """Script cells with the stored notebook's outputs, matched by source (jupytext's way)."""
-    import json
+    """Script cells with the stored notebook's outputs, matched by source (jupytext's way).
 
+    Both go through nbformat's reader first: the stored notebook holds its sources as
+    lists of lines (as Jupyter writes them), which jupytext's matching cannot compare.
+    """
     from jupytext.combine import combine_inputs_with_outputs
 
-    nbformat: Any = importlib.import_module("nbformat")
-    node = nbformat.from_dict(json.loads(json.dumps(nb)))
-    combine_inputs_with_outputs(node, nbformat.from_dict(json.loads(json.dumps(stored))))
-    result: dict[str, Any] = json.loads(json.dumps(node))
-    return result
+    from nbtools.execute.nodes import as_dict, as_node
+
+    # it returns the combined notebook (its first argument is left as it was)
+    return as_dict(combine_inputs_with_outputs(as_node(nb), as_node(stored)))
 
 
 def script_lines(nb: dict[str, Any], text: str) -> dict[int, int]:

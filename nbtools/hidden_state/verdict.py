@@ -31,7 +31,7 @@ from nbtools.hidden_state.compare import (
     output_items,
 )
 from nbtools.notebook import iter_cells, tags_of
-from nbtools.runs import CellRun, CellStatus, NotebookRun
+from nbtools.runs import FAILED, CellRun, CellStatus, NotebookRun
 
 if TYPE_CHECKING:
     from nbtools.hidden_state.static import StaticAnalysis
@@ -68,7 +68,7 @@ _VERDICT_RULES = {
 }
 register_rules(*_VERDICT_RULES.values())
 
-_FAILED = (CellStatus.ERROR, CellStatus.TIMEOUT, CellStatus.KERNEL_DIED)
+_FAILED = FAILED
 _COMPARED = (CellStatus.OK, CellStatus.EXPECTED_ERROR, CellStatus.ERROR)
 _NAME_ERROR_RE = re.compile(r"name '([^']+)' is not defined")
 
@@ -297,6 +297,8 @@ def _error_reason(
     if error is None:
         return f"the notebook failed on a fresh kernel{which}: {run.failure}"
     where = f"cell {error.index + 1}"
+    if error.status is CellStatus.OUTPUT_LIMIT:
+        return f"{run.failure or where + ' passed the output cap'}{which}"
     if error.status is CellStatus.KERNEL_DIED:
         detail = f": {run.failure}" if run.failure else ""
         return f"the kernel died while running {where}{which}{detail}"

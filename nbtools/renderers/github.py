@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING
 
 from nbtools.findings import Severity, rule_for
 from nbtools.renderers import defuse, visible
-from nbtools.renderers.verdicts import ERROR, FAIL, PASS, SKIPPED, file_verdicts, headline
+from nbtools.renderers.verdicts import (
+    ERROR,
+    FAIL,
+    PASS,
+    SKIPPED,
+    FileVerdict,
+    file_verdicts,
+    headline,
+)
 
 if TYPE_CHECKING:
     from nbtools.console import Console
@@ -29,7 +37,16 @@ ANNOTATION_LIMIT = 10
 SUMMARY_LIMIT = 1024 * 1024 - 16 * 1024
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
-_ICONS = {PASS: "✅ pass", FAIL: "❌ fail", ERROR: "⚠️ error", SKIPPED: "⏭️ skipped"}
+#: a file that passes with warnings (e.g. a nondeterministic notebook): not a plain pass
+WARNED = "warning"
+_ICONS = {
+    PASS: "✅ pass",
+    WARNED: "🟡 warning",
+    FAIL: "❌ fail",
+    ERROR: "⚠️ error",
+    SKIPPED: "⏭️ skipped",
+}
+_ORDER = {FAIL: 0, ERROR: 0, WARNED: 1, SKIPPED: 2, PASS: 3}
 
 
 def escape_data(text: str) -> str:
@@ -196,10 +213,25 @@ def _code(text: str) -> str:
 _BACKTICKS_RE = re.compile("`+")
 
 
+def _warning(verdict: FileVerdict) -> Finding | None:
+    """The first warning of a passing file (nondeterministic outputs, say), if any."""
+    if verdict.verdict != PASS:
+        return None
+    return next((n for n in verdict.notes if n.severity is Severity.WARNING), None)
+
+
+def _kind(verdict: FileVerdict) -> str:
+    return WARNED if _warning(verdict) is not None else verdict.verdict
+
+
 def job_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
-    """A Markdown summary: counts, then a table of notebooks and verdicts (cut at ``limit``)."""
+    """A Markdown summary: counts, then a table of notebooks and verdicts (cut at ``limit``).
+
+    A file that passed with a warning (a ``nondeterministic`` notebook) is shown as a
+    warning with its rule and message, never as a plain pass.
+    """
     verdicts = file_verdicts(report)
-    counts = {kind: sum(v.verdict == kind for v in verdicts) for kind in _ICONS}
+    counts = {kind: sum(_kind(v) == kind for v in verdicts) for kind in _ICONS}
     head = [
         f"## nbtools {report.command}",
         "",
@@ -210,12 +242,18 @@ def job_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
     ]
     text = "\n".join(head) + "\n"
     size = len(text.encode("utf-8"))
-    # failures first: they are what the reader came for
-    order = sorted(verdicts, key=lambda v: v.verdict == PASS)
+    # failures first: they are what the reader came for; then warnings
+    order = sorted(verdicts, key=lambda v: _ORDER.get(_kind(v), 0))
     for index, verdict in enumerate(order):
-        details = "" if verdict.verdict == PASS else _cell(headline(verdict), 500)
-        label = f" {_code(verdict.label)}" if verdict.label else ""
-        row = f"| {_code(verdict.path)} | {_ICONS[verdict.verdict]}{label} | {details} |\n"
+        warning = _warning(verdict)
+        label = verdict.label
+        if warning is not None:
+            details = _cell(f"{warning.location}: {warning.rule} {warning.message}", 500)
+            label = label or rule_for(warning.rule).name
+        else:
+            details = "" if verdict.verdict == PASS else _cell(headline(verdict), 500)
+        shown = _ICONS[_kind(verdict)] + (f" {_code(label)}" if label else "")
+        row = f"| {_code(verdict.path)} | {shown} | {details} |\n"
         row_size = len(row.encode("utf-8"))
         if size + row_size + 200 > limit:
             text += f"\n_{len(order) - index} more file(s) not listed (summary size limit)._\n"
