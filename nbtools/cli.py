@@ -195,9 +195,12 @@ def _main(argv: list[str], console: Console) -> int:
         raise UsageError(f"{where}unknown format {fmt!r}; choose from {', '.join(sorted(FORMATS))}")
     for key in unknown_keys(config, command or "", module.OPTIONS):
         console.warning(f"{config.path}: unknown configuration key {key} (ignored)")
-    options = resolve(
-        vars(args), config, module.NAME, module.OPTIONS, getattr(module, "INHERIT", ())
-    )
+    inherit = getattr(module, "INHERIT", ())
+    if config.path and not config.trusted:  # a tree's pyproject.toml may only narrow
+        from nbtools.trust import refuse_widening
+
+        refuse_widening(config, module.NAME, inherit, vars(args))
+    options = resolve(vars(args), config, module.NAME, module.OPTIONS, inherit)
     exclude = [
         *(config.global_value("exclude") or []),
         *(config.global_value("extend_exclude") or []),

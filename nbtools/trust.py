@@ -11,7 +11,6 @@ pids, the image's name, a read-only tree) may come from the tree.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from nbtools.errors import ConfigError
@@ -36,14 +35,18 @@ def _memory_unlimited(value: Any) -> bool:
     return text in ("none", "unlimited", "max", "-1") or text.rstrip("bkmg") in ("0", "")
 
 
-@dataclass(frozen=True)
 class Widening:
-    """A key whose value may widen the sandbox or run a program, and how to pass it instead."""
+    """A key whose value may widen the sandbox or run a program, and how to pass it instead.
 
-    key: str
-    widens: Callable[[Any], bool]  # does this value widen?
-    flag: str  # the command-line way to ask for it
-    why: str
+    A slotted class, not a dataclass: this module is read at every start-up with a config."""
+
+    __slots__ = ("flag", "key", "why", "widens")
+
+    def __init__(self, key: str, widens: Callable[[Any], bool], flag: str, why: str) -> None:
+        self.key = key
+        self.widens = widens  # does this value widen?
+        self.flag = flag  # the command-line way to ask for it
+        self.why = why
 
 
 #: THE table: every key a tree's ``pyproject.toml`` may not set (to these values)
@@ -103,7 +106,9 @@ def refuse_widening(
     cli_values: Mapping[str, Any] | None = None,
 ) -> None:
     """ConfigError (exit 2) when a tree's ``pyproject.toml`` sets a widening value that
-    would take effect; a ``--config`` file (``config.trusted``) may set anything."""
+    would take effect; a ``--config`` file (``config.trusted``) may set anything.
+
+    Called once for every command by ``cli.py``, over the tables that command reads."""
     if config.trusted or not config.path:
         return
     cli = cli_values or {}

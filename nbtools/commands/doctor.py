@@ -42,9 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def execute(request: Request) -> Report:
     from nbtools.container.doctor import default_work_tree, run_checks
-    from nbtools.trust import refuse_widening
 
-    refuse_widening(request.config, NAME, INHERIT, vars(request.args))
     report = Report(NAME)
     report.fail_on_warnings = False  # exit 1 only when something is broken
     checks = run_checks(request.options, default_work_tree(request.paths))

@@ -15,7 +15,6 @@ from nbtools.errors import UsageError
 from nbtools.findings import Finding, Rule, Severity, register_rules
 from nbtools.gitsetup import Attributes, Component, GitConfig, find_repo
 from nbtools.report import FileResult, Report
-from nbtools.trust import refuse_widening
 
 if TYPE_CHECKING:
     import argparse
@@ -92,9 +91,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def components(request: Request) -> list[Component]:
     """The pieces this run acts on, in order (extra actions are appended here)."""
-    config = request.config
-    # git would run the command on every add: a tree's pyproject.toml must not choose it
-    refuse_widening(config, NAME, (), {"command": request.args.command})
     parts: list[Component] = [
         GitConfig(request.options["command"]),
         Attributes(request.options["attributes"]),

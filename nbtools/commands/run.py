@@ -19,7 +19,6 @@ from nbtools.execute.source import Source, load_source
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.report import FileResult, Report
 from nbtools.runs import CellRun, CellStatus, NotebookRun
-from nbtools.trust import refuse_widening
 
 if TYPE_CHECKING:
     import argparse
@@ -194,7 +193,6 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
     report.fail_on_warnings = False  # only fail_* verdicts fail the run
     if getattr(args, "merge_reports", None):
         return _merge(args.merge_reports, report)
-    refuse_widening(request.config, NAME, (), vars(args))  # a tree's pyproject.toml: narrow only
     env = kernel_environment(_parse_env(options["env"]))
     files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root_dir)
     if args.shard:
