@@ -74,6 +74,10 @@ class Rule:
     summary: str
     help: str = ""
     severity: Severity = Severity.ERROR
+    #: SARIF reports this rule's findings as one result per file under the rule with this id
+    #: (strip's removed outputs, a sync conflict's cells): code scanning wants one alert for
+    #: "this notebook is not clean", not one per output
+    per_file: str = ""
 
 
 @record(frozen=True)
@@ -190,6 +194,25 @@ class Finding:
 
 _RULES: dict[str, Rule] = {}
 
+#: every module that defines rules: :func:`rule_for` imports them when it meets an id no
+#: imported module registered (``check`` reports ``sync/conflict`` without importing the sync
+#: command), and :func:`all_rules` for documentation and tests
+RULE_MODULES = (
+    "nbtools.strip",
+    "nbtools.checks",
+    "nbtools.commands.sync",
+    "nbtools.commands.run",
+    "nbtools.commands.filter",
+    "nbtools.commands.install",
+    "nbtools.commands.doctor",
+    "nbtools.hidden_state.static",
+    "nbtools.hidden_state.verdict",
+    "nbtools.secrets.rules",
+    "nbtools.secrets.notebook_scan",
+    "nbtools.secrets.envfiles",
+)
+_LOADED: list[bool] = []  # set once every rule module is imported
+
 
 def register_rules(*rules: Rule) -> None:
     """Make rules known to renderers (SARIF rule help, GitHub titles)."""
@@ -197,11 +220,30 @@ def register_rules(*rules: Rule) -> None:
         _RULES[rule.id] = rule
 
 
+def _load_all() -> None:
+    if not _LOADED:
+        import importlib
+
+        for module in RULE_MODULES:
+            importlib.import_module(module)
+        _LOADED.append(True)
+
+
 def rule_for(rule_id: str) -> Rule:
-    """The registered rule, or a plain stand-in for an unregistered id."""
-    return _RULES.get(rule_id) or Rule(rule_id, rule_id, rule_id)
+    """The registered rule, or a plain stand-in for an unknown id."""
+    rule = _RULES.get(rule_id)
+    if rule is None and not _LOADED:
+        _load_all()
+        rule = _RULES.get(rule_id)
+    return rule or Rule(rule_id, rule_id, rule_id)
 
 
 def known_rules() -> dict[str, Rule]:
     """All rules registered so far."""
+    return dict(_RULES)
+
+
+def all_rules() -> dict[str, Rule]:
+    """Every rule nbtools defines (imports each module of :data:`RULE_MODULES`)."""
+    _load_all()
     return dict(_RULES)

@@ -75,9 +75,9 @@ def test_sarif_rules_results_and_locations() -> None:
     # a plain file: its own line and column are the disk position
     assert plain["level"] == "warning"
     assert plain["locations"][0]["physicalLocation"]["region"] == {"startLine": 7, "startColumn": 5}
-    # no disk line: no invented region
+    # no disk line: the file as a whole, line 1 (code scanning needs a startLine)
     assert noline["level"] == "note"
-    assert "region" not in noline["locations"][0]["physicalLocation"]
+    assert noline["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
     notifications = run["invocations"][0]["toolExecutionNotifications"]
     assert "broken.ipynb" in notifications[0]["message"]["text"]
     assert run["invocations"][0]["exitCode"] == 2
@@ -129,7 +129,7 @@ def test_sarif_through_the_cli(
     log = json.loads(out.read_text(encoding="utf-8"))
     _validate(log)
     results = log["runs"][0]["results"]
-    assert [r["ruleId"] for r in results] == ["strip/execution-count"]
+    assert [r["ruleId"] for r in results] == ["strip/unclean"]  # one result per file
     assert (
         results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "dirty.ipynb"
     )
@@ -145,3 +145,112 @@ def test_sarif_of_a_clean_run_is_valid(
     log = json.loads(capsys.readouterr().out)
     assert log["runs"][0]["results"] == []
     _validate(log)
+
+
+def _sarif_of(args: list[str], capsys: Any) -> dict[str, Any]:
+    main([*args, "--format", "sarif"])
+    log: dict[str, Any] = json.loads(capsys.readouterr().out)
+    _validate(log)
+    return log
+
+
+def _uris(log: dict[str, Any]) -> list[str]:
+    return [
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in log["runs"][0]["results"]
+    ]
+
+
+def test_locations_are_relative_to_the_repository_root_from_a_subfolder(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from conftest import make_nb, run_git, write_nb
+
+    for key in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_REF"):
+        monkeypatch.delenv(key, raising=False)
+    write_nb(
+        git_repo / "nbs" / "deep" / "a.ipynb", make_nb([make_cell(source="x", execution_count=1)])
+    )
+    run_git(git_repo, "remote", "add", "origin", "https://user:s3cret@example.com/team/repo.git")
+    run_git(git_repo, "add", "-A")
+    run_git(git_repo, "commit", "-q", "-m", "c")
+    head = run_git(git_repo, "rev-parse", "HEAD").stdout.strip()
+    monkeypatch.chdir(git_repo / "nbs")
+    log = _sarif_of(["strip", "--check", "deep/a.ipynb"], capsys)
+    run = log["runs"][0]
+    assert _uris(log) == ["nbs/deep/a.ipynb"]
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == git_repo.resolve().as_uri() + "/"
+    (provenance,) = run["versionControlProvenance"]
+    assert provenance == {
+        "repositoryUri": "https://example.com/team/repo.git",  # never the credentials
+        "revisionId": head,
+        "branch": "main",
+        "mappedTo": {"uriBaseId": "%SRCROOT%"},
+    }
+    # the same file named from the root, by an absolute path, or from a sibling folder
+    monkeypatch.chdir(git_repo)
+    assert _uris(_sarif_of(["strip", "--check", "nbs/deep/a.ipynb"], capsys)) == [
+        "nbs/deep/a.ipynb"
+    ]
+    monkeypatch.chdir(git_repo / "nbs" / "deep")
+    path = str(git_repo / "nbs" / "deep" / "a.ipynb")
+    assert _uris(_sarif_of(["strip", "--check", path], capsys)) == ["nbs/deep/a.ipynb"]
+
+
+def test_provenance_from_the_github_environment_outside_git(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbtools.repo import provenance, repo_root
+
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "team/repo")
+    monkeypatch.setenv("GITHUB_SHA", "a" * 40)
+    monkeypatch.setenv("GITHUB_REF", "refs/heads/feature")
+    (tmp_path / "sub").mkdir()
+    assert repo_root(str(tmp_path / "sub")) == str(tmp_path)
+    assert provenance(str(tmp_path)) == {
+        "repositoryUri": "https://github.com/team/repo",
+        "revisionId": "a" * 40,
+        "branch": "feature",
+    }
+
+
+@pytest.mark.parametrize(
+    ("remote", "uri"),
+    [
+        ("git@github.com:team/repo.git", "ssh://github.com/team/repo.git"),
+        ("https://x-access-token:ghs_abc@github.com/team/repo", "https://github.com/team/repo"),
+        ("ssh://git@host:2222/repo.git", "ssh://host:2222/repo.git"),
+        ("/srv/git/repo.git", "file:///srv/git/repo.git"),
+    ],
+)
+def test_remote_uris_carry_no_credentials(remote: str, uri: str) -> None:
+    from nbtools.repo import clean_remote
+
+    assert clean_remote(remote) == uri
+
+
+def test_strip_reports_one_result_per_file(
+    nb_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    outputs = [{"output_type": "stream", "name": "stdout", "text": "hi\n"}]
+    cells = [
+        make_cell(source=f"print({i})", execution_count=i + 1, outputs=outputs) for i in range(6)
+    ]
+    nb_factory("a.ipynb", cells)
+    nb_factory("b.ipynb", [make_cell(source="x", execution_count=3)])
+    log = _sarif_of(["strip", "--check", "a.ipynb", "b.ipynb"], capsys)
+    results = log["runs"][0]["results"]
+    assert [(r["ruleId"], r["level"]) for r in results] == [
+        ("strip/unclean", "warning"),
+        ("strip/unclean", "warning"),
+    ]
+    assert _uris(log) == ["a.ipynb", "b.ipynb"]
+    assert "12 finding(s) in 6 cell(s)" in results[0]["message"]["text"]
+    assert "6 cell-outputs" in results[0]["message"]["text"]
+    assert "6 execution-count" in results[0]["message"]["text"]
+    # the JSON report still lists every change
+    main(["strip", "--check", "--format", "json", "a.ipynb"])
+    assert len(json.loads(capsys.readouterr().out)["findings"]) == 12

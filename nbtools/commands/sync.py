@@ -45,6 +45,7 @@ RULE_CONFLICT = Rule(
     "Both the notebook and its paired script changed since the last sync",
     "Nothing was overwritten. Keep one side with `nbtools sync --prefer py PATH` or "
     "`nbtools sync --prefer ipynb PATH`.",
+    per_file="sync/conflict",
 )
 RULE_UNREPRESENTABLE = Rule(
     "sync/unrepresentable",
