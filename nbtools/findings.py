@@ -134,6 +134,9 @@ class Finding:
     aliases: tuple[str, ...] = ()
     #: set when a comment, tag, configuration or baseline suppresses the finding
     suppression: Suppression | None = None
+    #: a digest of the matched content (:func:`content_digest`; never the content itself):
+    #: tells apart two findings of one rule in one cell (SARIF fingerprints)
+    content_hash: str | None = None
 
     @property
     def location(self) -> str:
@@ -190,6 +193,15 @@ class Finding:
             data["suppression"] = self.suppression.to_dict()
         data.update(self.extra)
         return data
+
+
+def content_digest(text: str) -> str:
+    """A short digest of matched content, whitespace-normalised, so that a secret or a
+    configuration line can tell findings apart without being stored."""
+    import hashlib  # lazily: most runs never fingerprint, and it loads OpenSSL
+
+    normal = " ".join(text.split())
+    return hashlib.sha256(("nbtools-content\0" + normal).encode("utf-8")).hexdigest()[:16]
 
 
 _RULES: dict[str, Rule] = {}

@@ -254,3 +254,81 @@ def test_strip_reports_one_result_per_file(
     # the JSON report still lists every change
     main(["strip", "--check", "--format", "json", "a.ipynb"])
     assert len(json.loads(capsys.readouterr().out)["findings"]) == 12
+
+
+def _fingerprints(log: dict[str, Any]) -> list[str]:
+    return [r["partialFingerprints"][FINGERPRINT_KEY] for r in log["runs"][0]["results"]]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["scan", "corpus/secrets", "corpus/public"],
+        ["check", "corpus/hidden-state", "corpus/public"],
+    ],
+)
+def test_fingerprints_are_unique_on_the_corpus(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(shared_path())
+    log = _sarif_of(args, capsys)
+    results = log["runs"][0]["results"]
+    assert len(results) > 20
+    prints = _fingerprints(log)
+    assert len(set(prints)) == len(prints)
+    github = [r["partialFingerprints"]["primaryLocationLineHash"] for r in results]
+    assert len(set(github)) == len(github)
+    # the occurrence counter is a last resort: distinct findings differ in their identity
+    assert sum(not p.endswith(":1") for p in prints) <= len(prints) // 10
+
+
+def test_fingerprints_never_carry_the_secret(
+    nb_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    import hashlib
+
+    monkeypatch.chdir(tmp_path)
+    key = "AKIA" + "QWERTYUIOPASDFGH"
+    nb_factory("a.ipynb", [make_cell(source=f"k = '{key}'\nj = '{key}'")])
+    log = _sarif_of(["scan", "a.ipynb"], capsys)
+    prints = _fingerprints(log)
+    assert len(prints) == 2 and len(set(prints)) == 2  # the same key twice in one cell
+    text = json.dumps(log)
+    assert key not in text
+    assert hashlib.sha256(key.encode()).hexdigest()[:16] not in text
+
+
+def _moved_cell_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any, minor: int
+) -> tuple[list[str], list[str]]:
+    from conftest import make_nb, write_nb
+
+    monkeypatch.chdir(tmp_path)
+    leak = make_cell(source="token = 'ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'")
+    other = make_cell(source="print(1)")
+    use = make_cell(source="print(undefined_thing)")
+    path = tmp_path / "a.ipynb"
+    write_nb(path, make_nb([leak, other, use], minor=minor))
+    before = _fingerprints(_sarif_of(["scan", "a.ipynb"], capsys))
+    before += _fingerprints(_sarif_of(["check", "a.ipynb"], capsys))
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["cells"] = [nb["cells"][1], nb["cells"][2], nb["cells"][0]]  # the leak moves down
+    path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+    after = _fingerprints(_sarif_of(["scan", "a.ipynb"], capsys))
+    after += _fingerprints(_sarif_of(["check", "a.ipynb"], capsys))
+    return before, after
+
+
+def test_fingerprints_are_stable_when_cells_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    before, after = _moved_cell_prints(tmp_path, monkeypatch, capsys, minor=5)
+    assert len(before) >= 2
+    assert sorted(before) == sorted(after)
+
+
+def test_fingerprints_use_the_cell_index_without_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    before, after = _moved_cell_prints(tmp_path, monkeypatch, capsys, minor=4)
+    assert before and set(before) != set(after)  # nbformat < 4.5: the index is all there is

@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://example.invalid/nbtools"
-FINGERPRINT_KEY = "nbtools/v1"
+#: our own fingerprint, and GitHub's key: code scanning matches alerts across runs by
+#: ``primaryLocationLineHash`` only, and ``upload-sarif`` would otherwise fill it with a hash
+#: of the line's text (a notebook's JSON line), which moves with every edit
+FINGERPRINT_KEY = "nbtools/v2"
+GITHUB_FINGERPRINT_KEY = "primaryLocationLineHash"
 SRCROOT = "%SRCROOT%"
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
@@ -91,7 +95,44 @@ def _properties(finding: Finding) -> dict[str, Any]:
     return props
 
 
-def _result(finding: Finding, rule_index: int, root: str | None) -> dict[str, Any]:
+def _identity(finding: Finding, root: str) -> str:
+    """What makes a finding itself, never its line: rule, repo-relative path, cell id (the
+    index only when cells have no ids), part of the cell, and the matched content's digest
+    (else the message with numbers left out: they name cells and counts that move)."""
+    import hashlib
+    import re
+
+    path = relative_to_root(finding.path, root) or finding.path.replace("\\", "/")
+    cell = finding.cell_id or ("" if finding.cell_index is None else f"#{finding.cell_index}")
+    content = finding.content_hash or re.sub(r"\d+", "#", " ".join(finding.message.split()))
+    parts = (
+        "nbtools-sarif-v2",
+        finding.rule,
+        path,
+        cell,
+        finding.where.value if finding.where else "",
+        "" if finding.output_index is None else str(finding.output_index),
+        finding.field or "",
+        content,
+    )
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def fingerprints(findings: list[Finding], root: str) -> list[str]:
+    """One fingerprint per finding, unique in the run: the identity, then ``:N`` counting
+    findings that share it (the same secret twice in a cell), in report order."""
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for finding in findings:
+        base = _identity(finding, root)
+        seen[base] = seen.get(base, 0) + 1
+        out.append(f"{base}:{seen[base]}")
+    return out
+
+
+def _result(
+    finding: Finding, rule_index: int, root: str | None, fingerprint: str
+) -> dict[str, Any]:
     text = finding.message
     if finding.masked:
         text += f" [{finding.masked}]"
@@ -107,7 +148,10 @@ def _result(finding: Finding, rule_index: int, root: str | None) -> dict[str, An
         "level": _LEVELS[finding.severity],
         "message": {"text": text},
         "locations": [location],
-        "partialFingerprints": {FINGERPRINT_KEY: finding.stable_fingerprint()},
+        "partialFingerprints": {
+            FINGERPRINT_KEY: fingerprint,
+            GITHUB_FINGERPRINT_KEY: fingerprint[:16] + fingerprint[32:],
+        },
     }
     props = _properties(finding)
     if props:
@@ -217,7 +261,10 @@ def to_sarif(report: Report, root: str | None = None, provenance: bool = True) -
         "automationDetails": {"id": f"nbtools/{report.command}/"},
         "invocations": [invocation],
         "originalUriBaseIds": {SRCROOT: {"uri": Path(root).resolve().as_uri().rstrip("/") + "/"}},
-        "results": [_result(f, index[f.rule], root) for f in everything],
+        "results": [
+            _result(f, index[f.rule], root, fp)
+            for f, fp in zip(everything, fingerprints(everything, root))
+        ],
     }
     if provenance:
         details = version_control(root, SRCROOT)

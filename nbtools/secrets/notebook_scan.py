@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence, Tuple, Union
 
-from nbtools.findings import Finding, Rule, Suppression, Where, register_rules
+from nbtools.findings import Finding, Rule, Suppression, Where, content_digest, register_rules
 from nbtools.jsonpos import LineMap
 from nbtools.notebook import NotebookFile, cell_lists, multiline
 from nbtools.secrets.engine import Engine, Hit, strip_ansi
@@ -293,6 +293,7 @@ def scan_notebook(nbfile: NotebookFile, engine: Engine, root: str | None = None)
             line=line,
             json_line=json_line,
             masked=mask(hit.value),
+            content_hash=content_digest(hit.value),
             fingerprint=fingerprint,
             aliases=aliases,
         )
@@ -334,6 +335,7 @@ def scan_removed_outputs(
             field=loc.field,
             line=hit.line,
             masked=mask(hit.value),
+            content_hash=content_digest(hit.value),
             fingerprint=fingerprints(path, None, hit.rule.id, hit.value)[0],
             extra={"secret_rule": hit.rule.id},
         )
