@@ -65,9 +65,20 @@ def fail_level(cli_value: str | None, config: Any, command: str) -> Severity:
     return DEFAULT_FAIL_ON
 
 
+#: SARIF ``precision`` values: how often a rule's findings are real
+PRECISIONS = ("very-high", "high", "medium", "low")
+
+
 @record(frozen=True)
 class Rule:
-    """A rule's stable id and the words a report shows for it."""
+    """A rule's stable id and everything a report says about it: the one home of a rule's
+    metadata (code scanning shows ``summary``, the Markdown help, ``tags``, ``precision`` and,
+    for security rules, ``security_severity``).
+
+    ``help`` says what a finding means and how to fix it (Markdown); how to suppress it is
+    added from :mod:`nbtools.suppress` (:meth:`markdown`). A rule with ``security_severity``
+    (0.0-10.0; 9+ critical, 7+ high, 4+ medium) is a security rule, tagged ``security``.
+    """
 
     id: str
     name: str
@@ -78,6 +89,21 @@ class Rule:
     #: (strip's removed outputs, a sync conflict's cells): code scanning wants one alert for
     #: "this notebook is not clean", not one per output
     per_file: str = ""
+    precision: str = "high"
+    tags: tuple[str, ...] = ()
+    security_severity: float | None = None
+
+    @property
+    def all_tags(self) -> list[str]:
+        """``tags``, with ``security`` first for a security rule."""
+        extra = ["security"] if self.security_severity is not None else []
+        return [*extra, *(t for t in self.tags if t not in extra)]
+
+    def markdown(self) -> str:
+        """The full help: what it means, how to fix it, how to suppress it."""
+        from nbtools.suppress import suppression_help
+
+        return f"**{self.summary}**\n\n{self.help}\n\n{suppression_help(self.id)}"
 
 
 @record(frozen=True)

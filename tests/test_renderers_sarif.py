@@ -61,7 +61,7 @@ def test_sarif_rules_results_and_locations() -> None:
     run = log["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == ["test/planted", "test/unregistered"]
-    assert rules[0]["help"]["text"] == "Help text for the planted rule."
+    assert "Help text for the planted rule." in rules[0]["help"]["markdown"]
     first, plain, noline = run["results"]
     assert first["ruleId"] == "test/planted"
     assert rules[first["ruleIndex"]]["id"] == "test/planted"

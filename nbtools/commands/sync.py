@@ -46,6 +46,8 @@ RULE_CONFLICT = Rule(
     "Nothing was overwritten. Keep one side with `nbtools sync --prefer py PATH` or "
     "`nbtools sync --prefer ipynb PATH`.",
     per_file="sync/conflict",
+    precision="very-high",
+    tags=("maintainability",),
 )
 RULE_UNREPRESENTABLE = Rule(
     "sync/unrepresentable",

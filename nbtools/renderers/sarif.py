@@ -32,6 +32,8 @@ INFORMATION_URI = "https://example.invalid/nbtools"
 FINGERPRINT_KEY = "nbtools/v2"
 GITHUB_FINGERPRINT_KEY = "primaryLocationLineHash"
 SRCROOT = "%SRCROOT%"
+#: code scanning shows 10 tags of a rule and rejects a rule with more than 20
+MAX_TAGS = 10
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
 
@@ -51,18 +53,36 @@ def _artifact(path: str, root: str | None) -> dict[str, Any]:
     return {"uri": uri} if uri.startswith("file:") else {"uri": uri, "uriBaseId": SRCROOT}
 
 
+#: GitHub's ``problem.severity`` for rules that are not security rules
+_PROBLEM_SEVERITY = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.NOTE: "recommendation",
+}
+
+
 def _rule_descriptor(rule_id: str) -> dict[str, Any]:
+    """A ``reportingDescriptor`` with what code scanning shows: short and full description,
+    Markdown help (meaning, fix, suppression), tags, precision and severities."""
     rule = rule_for(rule_id)
-    descriptor: dict[str, Any] = {
+    markdown = rule.markdown()
+    full = " ".join(f"{rule.summary}. {rule.help}".split())
+    properties: dict[str, Any] = {"precision": rule.precision}
+    if rule.all_tags:
+        properties["tags"] = rule.all_tags[:MAX_TAGS]
+    if rule.security_severity is not None:
+        properties["security-severity"] = f"{rule.security_severity:.1f}"
+    else:
+        properties["problem.severity"] = _PROBLEM_SEVERITY[rule.severity]
+    return {
         "id": rule.id,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": full if len(full) <= 1000 else full[:997] + "..."},
         "defaultConfiguration": {"level": _LEVELS[rule.severity]},
+        "help": {"text": markdown, "markdown": markdown},
+        "properties": properties,
     }
-    if rule.help:
-        descriptor["fullDescription"] = {"text": rule.help}
-        descriptor["help"] = {"text": rule.help, "markdown": rule.help}
-    return descriptor
 
 
 def _region(finding: Finding) -> dict[str, Any]:

@@ -25,6 +25,8 @@ register_rules(
         "An output that strip removed held a credential",
         "Stripping removes it from the notebook, not from wherever it went before (a push, a "
         "shared copy, the git history): rotate the credential.",
+        tags=("secret", "external/cwe/cwe-798"),
+        security_severity=7.5,
     )
 )
 
