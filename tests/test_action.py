@@ -296,7 +296,9 @@ def test_main_step_writes_sarif_with_a_summary(tmp_path: Path, workspace: Path) 
     # "dirty nb.ipynb" is split at the space: paths are whitespace-separated, so the
     # two halves are missing files (exit 2) and the run still reports the rest
     assert done.returncode == 2
-    log = json.loads((workspace / "reports" / "check.sarif").read_text(encoding="utf-8"))
+    from sarif_support import check_sarif
+
+    log = check_sarif(json.loads((workspace / "reports" / "check.sarif").read_text("utf-8")))
     assert log["version"] == "2.1.0"
     assert "## nbtools check" in (tmp_path / "step_summary.md").read_text(encoding="utf-8")
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from conftest import make_cell, shared_path
+from sarif_support import check_sarif, upload_problems
 
 from nbtools.cli import main
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
@@ -21,9 +22,7 @@ register_rules(
 
 
 def _validate(log: dict[str, Any]) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
-    schema = json.loads(shared_path("schemas", "sarif-2.1.0.json").read_text(encoding="utf-8"))
-    jsonschema.validate(log, schema)
+    check_sarif(log)
 
 
 def _report() -> Report:
@@ -332,3 +331,34 @@ def test_fingerprints_use_the_cell_index_without_ids(
 ) -> None:
     before, after = _moved_cell_prints(tmp_path, monkeypatch, capsys, minor=4)
     assert before and set(before) != set(after)  # nbformat < 4.5: the index is all there is
+
+
+def test_a_run_over_the_result_limit_is_cut_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import nbtools.renderers.sarif as sarif
+
+    monkeypatch.setattr(sarif, "MAX_RESULTS", 5)
+    report = Report("check")
+    notes = [Finding(f"n{i}.ipynb", "test/planted", "n", Severity.NOTE) for i in range(6)]
+    errors = [Finding(f"e{i}.ipynb", "test/planted", "e") for i in range(3)]
+    report.add_findings([*notes, *errors])
+    log = to_sarif(report, provenance=False)
+    check_sarif(log)
+    run = log["runs"][0]
+    assert [r["level"] for r in run["results"]] == ["note", "note", "error", "error", "error"]
+    (notice,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert notice["message"]["text"].startswith("4 of 9 results left out")
+
+
+def test_the_upload_checks_catch_what_code_scanning_rejects() -> None:
+    log = to_sarif(_report(), provenance=False)
+    assert upload_problems(log) == []
+    result = log["runs"][0]["results"][0]
+    result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] = "file:///abs/a.ipynb"
+    result["locations"][0]["physicalLocation"]["region"]["startLine"] = 0
+    del result["partialFingerprints"]
+    log["runs"][0]["tool"]["driver"]["rules"][0]["fullDescription"]["text"] = "x" * 1001
+    found = " | ".join(upload_problems(log))
+    for problem in ("not relative", "startLine", "primaryLocationLineHash", "fullDescription"):
+        assert problem in found

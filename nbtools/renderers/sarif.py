@@ -34,6 +34,8 @@ GITHUB_FINGERPRINT_KEY = "primaryLocationLineHash"
 SRCROOT = "%SRCROOT%"
 #: code scanning shows 10 tags of a rule and rejects a rule with more than 20
 MAX_TAGS = 10
+#: code scanning rejects a run with more results (and keeps the 5,000 most severe)
+MAX_RESULTS = 25_000
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
 
@@ -240,6 +242,19 @@ def _fold(group: str, members: list[Finding]) -> Finding:
     )
 
 
+def _within_limit(findings: list[Finding]) -> list[Finding]:
+    """At most :data:`MAX_RESULTS`: errors first, suppressed ones last, else in order."""
+    if len(findings) <= MAX_RESULTS:
+        return findings
+    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.NOTE: 2}
+    order = sorted(
+        range(len(findings)),
+        key=lambda i: (findings[i].suppression is not None, rank[findings[i].severity], i),
+    )
+    keep = sorted(order[:MAX_RESULTS])
+    return [findings[i] for i in keep]
+
+
 #: the level of a per-file result: the file's state needs attention (``strip --check`` and a
 #: sync conflict fail the check), but it is not a defect at a line, which is what code
 #: scanning's ``error`` stands for
@@ -252,6 +267,8 @@ def to_sarif(report: Report, root: str | None = None, provenance: bool = True) -
     and branch."""
     root = root or repo_root()
     everything = per_file([*report.findings, *report.suppressed])
+    total = len(everything)
+    everything = _within_limit(everything)
     rule_ids = sorted({f.rule for f in everything})
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     notifications = [
@@ -266,6 +283,17 @@ def to_sarif(report: Report, root: str | None = None, provenance: bool = True) -
         "executionSuccessful": not report.internal_error,
         "exitCode": int(report.exit_code),
     }
+    if len(everything) < total:
+        notifications.append(
+            {
+                "level": "warning",
+                "message": {
+                    "text": f"{total - len(everything)} of {total} results left out: code "
+                    f"scanning takes at most {MAX_RESULTS} a run (the most severe are kept; "
+                    "the JSON report has them all)"
+                },
+            }
+        )
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     run: dict[str, Any] = {
