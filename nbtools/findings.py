@@ -227,7 +227,9 @@ def content_digest(text: str) -> str:
     import hashlib  # lazily: most runs never fingerprint, and it loads OpenSSL
 
     normal = " ".join(text.split())
-    return hashlib.sha256(("nbtools-content\0" + normal).encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(
+        ("nbtools-content\0" + normal).encode("utf-8", "surrogateescape")
+    ).hexdigest()[:16]
 
 
 _RULES: dict[str, Rule] = {}

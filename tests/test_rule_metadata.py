@@ -96,3 +96,19 @@ def test_sarif_rule_descriptors_carry_the_metadata() -> None:
     assert "security-severity" not in state["properties"]
     assert state["properties"]["problem.severity"] == "error"
     assert "nbtools-allow:hidden-state/undefined-name" in state["help"]["markdown"]
+
+
+def test_every_module_that_defines_rules_is_listed() -> None:
+    """all_rules() (and rule_for's lookup) import RULE_MODULES: a module left out would leave
+    its rules without help whenever it is not imported by the command that reports them."""
+    from pathlib import Path
+
+    from nbtools.findings import RULE_MODULES
+
+    package = Path(__file__).resolve().parent.parent / "nbtools"
+    defining = {
+        "nbtools." + ".".join(path.relative_to(package).with_suffix("").parts)
+        for path in package.rglob("*.py")
+        if "register_rules(" in path.read_text(encoding="utf-8") and path.name != "findings.py"
+    }
+    assert defining == set(RULE_MODULES)

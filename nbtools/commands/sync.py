@@ -56,6 +56,8 @@ RULE_UNREPRESENTABLE = Rule(
     "jupytext would split or merge the cell (a `# %%` line inside a percent cell, an open "
     "triple quote in a light cell...). Change the cell, or pair with another format; "
     "`--prefer py` takes the script's cells as they read.",
+    precision="very-high",
+    tags=("maintainability",),
 )
 register_rules(RULE_CONFLICT, RULE_UNREPRESENTABLE)
 

@@ -137,7 +137,7 @@ def _identity(finding: Finding, root: str) -> str:
         finding.field or "",
         content,
     )
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def fingerprints(findings: list[Finding], root: str) -> list[str]:
