@@ -18,7 +18,7 @@ SECURITY = ("scan/", "strip/credential-in-output", "filter/stripped-secret")
 def problems(rule: Rule) -> list[str]:
     """What a rule lacks for code scanning (empty when complete)."""
     found = []
-    if len(rule.summary) < 10:
+    if len(rule.summary) < 5:
         found.append("summary too short")
     if len(rule.help) < 40:
         found.append("no help (what it means and how to fix it)")
