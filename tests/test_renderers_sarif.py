@@ -250,6 +250,10 @@ def test_strip_reports_one_result_per_file(
     assert "12 finding(s) in 6 cell(s)" in results[0]["message"]["text"]
     assert "6 cell-outputs" in results[0]["message"]["text"]
     assert "6 execution-count" in results[0]["message"]["text"]
+    assert results[0]["properties"]["counts"] == {
+        "strip/outputs": 6,
+        "strip/execution-count": 6,
+    }
     # the JSON report still lists every change
     main(["strip", "--check", "--format", "json", "a.ipynb"])
     assert len(json.loads(capsys.readouterr().out)["findings"]) == 12

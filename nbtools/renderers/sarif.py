@@ -114,6 +114,8 @@ def _properties(finding: Finding) -> dict[str, Any]:
         props["line_in_cell"] = finding.line
     if finding.masked:
         props["masked"] = finding.masked
+    if "counts" in finding.extra:  # a per-file result: findings per rule
+        props["counts"] = finding.extra["counts"]
     return props
 
 
