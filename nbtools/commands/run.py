@@ -108,7 +108,10 @@ register_rules(
         "run/write-conflict",
         "write-conflict",
         "--write: the notebook (or its script) changed on disk while it ran; the edit was kept",
+        "Someone saved the notebook (or its paired script) while `nbtools run --write` ran it. "
         "Nothing was overwritten. Run again to store fresh outputs of the edited notebook.",
+        precision="very-high",
+        tags=("reliability",),
     ),
     Rule(
         "run/nondeterministic",
