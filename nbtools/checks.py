@@ -24,7 +24,11 @@ RULE_OUT_OF_SYNC = Rule(
     "sync/out-of-sync",
     "pair-out-of-sync",
     "A paired notebook and its script differ; one side changed since the last sync",
-    "Run `nbtools sync` to carry the change over (it decides by content and never loses an edit).",
+    "The notebook and its paired script (jupytext) no longer hold the same cells, so a "
+    "reviewer reading one side misses the change. Run `nbtools sync` to carry the change "
+    "over (it decides by content and never loses an edit).",
+    precision="very-high",
+    tags=("maintainability",),
 )
 register_rules(RULE_OUT_OF_SYNC)
 

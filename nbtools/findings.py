@@ -65,15 +65,45 @@ def fail_level(cli_value: str | None, config: Any, command: str) -> Severity:
     return DEFAULT_FAIL_ON
 
 
+#: SARIF ``precision`` values: how often a rule's findings are real
+PRECISIONS = ("very-high", "high", "medium", "low")
+
+
 @record(frozen=True)
 class Rule:
-    """A rule's stable id and the words a report shows for it."""
+    """A rule's stable id and everything a report says about it: the one home of a rule's
+    metadata (code scanning shows ``summary``, the Markdown help, ``tags``, ``precision`` and,
+    for security rules, ``security_severity``).
+
+    ``help`` says what a finding means and how to fix it (Markdown); how to suppress it is
+    added from :mod:`nbtools.suppress` (:meth:`markdown`). A rule with ``security_severity``
+    (0.0-10.0; 9+ critical, 7+ high, 4+ medium) is a security rule, tagged ``security``.
+    """
 
     id: str
     name: str
     summary: str
     help: str = ""
     severity: Severity = Severity.ERROR
+    #: SARIF reports this rule's findings as one result per file under the rule with this id
+    #: (strip's removed outputs, a sync conflict's cells): code scanning wants one alert for
+    #: "this notebook is not clean", not one per output
+    per_file: str = ""
+    precision: str = "high"
+    tags: tuple[str, ...] = ()
+    security_severity: float | None = None
+
+    @property
+    def all_tags(self) -> list[str]:
+        """``tags``, with ``security`` first for a security rule."""
+        extra = ["security"] if self.security_severity is not None else []
+        return [*extra, *(t for t in self.tags if t not in extra)]
+
+    def markdown(self) -> str:
+        """The full help: what it means, how to fix it, how to suppress it."""
+        from nbtools.suppress import suppression_help
+
+        return f"**{self.summary}**\n\n{self.help}\n\n{suppression_help(self.id)}"
 
 
 @record(frozen=True)
@@ -130,6 +160,9 @@ class Finding:
     aliases: tuple[str, ...] = ()
     #: set when a comment, tag, configuration or baseline suppresses the finding
     suppression: Suppression | None = None
+    #: a digest of the matched content (:func:`content_digest`; never the content itself):
+    #: tells apart two findings of one rule in one cell (SARIF fingerprints)
+    content_hash: str | None = None
 
     @property
     def location(self) -> str:
@@ -188,7 +221,37 @@ class Finding:
         return data
 
 
+def content_digest(text: str) -> str:
+    """A short digest of matched content, whitespace-normalised, so that a secret or a
+    configuration line can tell findings apart without being stored."""
+    import hashlib  # lazily: most runs never fingerprint, and it loads OpenSSL
+
+    normal = " ".join(text.split())
+    return hashlib.sha256(
+        ("nbtools-content\0" + normal).encode("utf-8", "surrogateescape")
+    ).hexdigest()[:16]
+
+
 _RULES: dict[str, Rule] = {}
+
+#: every module that defines rules: :func:`rule_for` imports them when it meets an id no
+#: imported module registered (``check`` reports ``sync/conflict`` without importing the sync
+#: command), and :func:`all_rules` for documentation and tests
+RULE_MODULES = (
+    "nbtools.strip",
+    "nbtools.checks",
+    "nbtools.commands.sync",
+    "nbtools.commands.run",
+    "nbtools.commands.filter",
+    "nbtools.commands.install",
+    "nbtools.commands.doctor",
+    "nbtools.hidden_state.static",
+    "nbtools.hidden_state.verdict",
+    "nbtools.secrets.rules",
+    "nbtools.secrets.notebook_scan",
+    "nbtools.secrets.envfiles",
+)
+_LOADED: list[bool] = []  # set once every rule module is imported
 
 
 def register_rules(*rules: Rule) -> None:
@@ -197,11 +260,30 @@ def register_rules(*rules: Rule) -> None:
         _RULES[rule.id] = rule
 
 
+def _load_all() -> None:
+    if not _LOADED:
+        import importlib
+
+        for module in RULE_MODULES:
+            importlib.import_module(module)
+        _LOADED.append(True)
+
+
 def rule_for(rule_id: str) -> Rule:
-    """The registered rule, or a plain stand-in for an unregistered id."""
-    return _RULES.get(rule_id) or Rule(rule_id, rule_id, rule_id)
+    """The registered rule, or a plain stand-in for an unknown id."""
+    rule = _RULES.get(rule_id)
+    if rule is None and not _LOADED:
+        _load_all()
+        rule = _RULES.get(rule_id)
+    return rule or Rule(rule_id, rule_id, rule_id)
 
 
 def known_rules() -> dict[str, Rule]:
     """All rules registered so far."""
+    return dict(_RULES)
+
+
+def all_rules() -> dict[str, Rule]:
+    """Every rule nbtools defines (imports each module of :data:`RULE_MODULES`)."""
+    _load_all()
     return dict(_RULES)

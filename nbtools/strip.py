@@ -48,26 +48,52 @@ RULE_OUTPUTS = Rule(
     "A code cell has stored outputs",
     "Outputs make diffs noisy and can leak data; run `nbtools strip` (or tag the cell "
     "`keep_output` to keep them on purpose).",
+    per_file="strip/unclean",
+    precision="very-high",
+    tags=("maintainability", "privacy"),
 )
 RULE_COUNT = Rule(
     "strip/execution-count",
     "execution-count",
     "A code cell has an execution count",
-    "Execution counts change on every run; run `nbtools strip`.",
+    "Execution counts change on every run and make every diff touch the notebook; run "
+    "`nbtools strip` (or let the git filter do it on commit).",
+    per_file="strip/unclean",
+    precision="very-high",
+    tags=("maintainability",),
 )
 RULE_METADATA = Rule(
     "strip/metadata",
     "volatile-metadata",
     "Volatile metadata (timings, UI state, widget state, signatures)",
-    "Editor and runner metadata changes on every save; run `nbtools strip`.",
+    "Editor and runner metadata (timings, collapsed state, widget state, signatures) changes "
+    "on every save; run `nbtools strip`. Keep a key on purpose with `keep_keys`.",
+    per_file="strip/unclean",
+    precision="very-high",
+    tags=("maintainability",),
 )
 RULE_CELL = Rule(
     "strip/cell",
     "dropped-cell",
     "A cell that is configured to be dropped (tag or empty)",
-    "Cells with a configured drop tag, or empty cells when `drop_empty_cells` is set, are removed by `nbtools strip`.",
+    "Cells with a configured drop tag, or empty cells when `drop_empty_cells` is set, are "
+    "removed by `nbtools strip`; run it, or change `drop_tagged_cells`/`drop_empty_cells`.",
+    per_file="strip/unclean",
+    precision="very-high",
+    tags=("maintainability",),
 )
-register_rules(RULE_OUTPUTS, RULE_COUNT, RULE_METADATA, RULE_CELL)
+RULE_UNCLEAN = Rule(
+    "strip/unclean",
+    "notebook-not-stripped",
+    "A notebook holds outputs, execution counts or metadata that `nbtools strip` removes",
+    "Stored outputs, execution counts and editor metadata make diffs noisy and can leak "
+    "data. Run `nbtools strip PATH` (or install the pre-commit hook); tag a cell "
+    "`keep_output` to keep its outputs on purpose.",
+    severity=Severity.WARNING,
+    precision="very-high",
+    tags=("maintainability", "privacy"),
+)
+register_rules(RULE_OUTPUTS, RULE_COUNT, RULE_METADATA, RULE_CELL, RULE_UNCLEAN)
 
 
 @record(frozen=True)

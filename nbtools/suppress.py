@@ -219,3 +219,40 @@ def exclusion(config: Any, path: str, patterns: Iterable[str]) -> Suppression | 
                 f"{path} matches `{pattern}` in {key} of a configuration found in the tree",
             )
     return None
+
+
+#: rule families that the comment, cell and ``ignore_rules`` mechanisms above apply to
+SUPPRESSIBLE = ("scan", "hidden-state", "strip", "sync")
+#: how the other families are silenced, for rule help
+_OTHER_WAYS = {
+    "run": "tag the cell `raises-exception` when its error is intended, or `skip-execution` "
+    "to leave it out of runs; leave a notebook out with `exclude` under `[tool.nbtools.run]`.",
+    "filter": "the output is already stripped from the commit; rotate the credential. Tag the "
+    "cell `keep_output` only if the output should be committed (then `nbtools scan` reports it).",
+    "install": "run `nbtools install --uninstall` if the repository should not use the filter.",
+    "doctor": "these checks describe the machine; fix the engine or image setting they name.",
+}
+
+
+def suppression_help(rule_id: str) -> str:
+    """Markdown saying how to suppress ``rule_id`` (part of every rule's help)."""
+    family = rule_id.split("/", 1)[0]
+    if family not in SUPPRESSIBLE:
+        return f"**Suppress**: {_OTHER_WAYS.get(family, 'not suppressible.')}"
+    command = "scan" if family == "scan" else "check"
+    lines = [
+        "**Suppress** (the finding is still reported, marked suppressed, with its source):",
+        f"- on its line: a comment `# nbtools: allow[{rule_id}]`"
+        + (" (or `pragma: allowlist secret`, `gitleaks:allow`)" if family == "scan" else ""),
+        f"- for a cell: the tag `{ALLOW_TAG}:{rule_id}`, or cell metadata "
+        f'`"nbtools": {{"allow": ["{rule_id}"]}}`',
+        f'- everywhere: `ignore_rules = ["{rule_id}"]` (or the family `"{family}"`) under '
+        f"`[tool.nbtools.{command}]`"
+        + (f" or `nbtools scan --ignore-rules {rule_id}`" if family == "scan" else ""),
+    ]
+    if family == "scan":
+        lines.append(
+            "- findings accepted as they are: `nbtools scan --baseline .nbtools-baseline.json "
+            "--update-baseline` records them; later runs with `--baseline` fail on new ones only"
+        )
+    return "\n".join(lines)

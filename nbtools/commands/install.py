@@ -33,15 +33,20 @@ RULE_MISSING = Rule(
     "install/missing",
     "integration-missing",
     "A piece of the git integration is not set up",
-    "Run `nbtools install` in the repository.",
+    "Without the git filter and diff driver, outputs reach commits and notebook diffs show "
+    "JSON. Run `nbtools install` in the repository.",
     Severity.WARNING,
+    tags=("configuration",),
 )
 RULE_CONFLICT = Rule(
     "install/conflict",
     "integration-conflict",
     "The git integration is set up differently from what nbtools installs",
-    "Run `nbtools install` again, or remove the other tool's setting.",
+    "Another tool (or an older nbtools) owns the filter or diff setting, so git may not "
+    "strip notebooks the way nbtools does. Run `nbtools install` again, or remove the other "
+    "tool's setting.",
     Severity.WARNING,
+    tags=("configuration",),
 )
 register_rules(RULE_MISSING, RULE_CONFLICT)
 

@@ -45,6 +45,9 @@ RULE_CONFLICT = Rule(
     "Both the notebook and its paired script changed since the last sync",
     "Nothing was overwritten. Keep one side with `nbtools sync --prefer py PATH` or "
     "`nbtools sync --prefer ipynb PATH`.",
+    per_file="sync/conflict",
+    precision="very-high",
+    tags=("maintainability",),
 )
 RULE_UNREPRESENTABLE = Rule(
     "sync/unrepresentable",
@@ -53,6 +56,8 @@ RULE_UNREPRESENTABLE = Rule(
     "jupytext would split or merge the cell (a `# %%` line inside a percent cell, an open "
     "triple quote in a light cell...). Change the cell, or pair with another format; "
     "`--prefer py` takes the script's cells as they read.",
+    precision="very-high",
+    tags=("maintainability",),
 )
 register_rules(RULE_CONFLICT, RULE_UNREPRESENTABLE)
 

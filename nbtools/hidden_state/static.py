@@ -30,29 +30,41 @@ register_rules(
         OUT_OF_ORDER,
         "cells ran out of order",
         "A cell's execution count is lower than that of a cell above it.",
-        "Restart the kernel and run all cells top to bottom before saving.",
+        "The stored outputs may come from a state a top-to-bottom run never reaches. Restart "
+        "the kernel and run all cells top to bottom before saving.",
         Severity.WARNING,
+        precision="high",
+        tags=("reproducibility",),
     ),
     Rule(
         COUNT_GAP,
         "gap in execution counts",
         "Execution counts skip numbers: some cell ran more than once or is gone.",
-        "A gap alone is normal; it matters when the cell's output does not reproduce.",
+        "A gap alone is normal; it matters when the cell's output does not reproduce "
+        "(`nbtools check --select hidden-state` with a fresh run tells).",
         Severity.NOTE,
+        precision="low",
+        tags=("reproducibility",),
     ),
     Rule(
         UNEXECUTED,
         "cell never ran",
         "A code cell has no execution count while others have one.",
-        "Run all cells top to bottom before saving.",
+        "Later cells may rely on state this cell would have changed. Run all cells top to "
+        "bottom before saving, or clear all outputs.",
         Severity.NOTE,
+        precision="medium",
+        tags=("reproducibility",),
     ),
     Rule(
         OUTPUT_WITHOUT_COUNT,
         "output without execution count",
         "A code cell shows outputs but no execution count.",
-        "Re-run the cell or clear its output.",
+        "The output cannot be tied to a run of the current source (it was pasted, or the "
+        "count was cleared). Re-run the cell or clear its output.",
         Severity.NOTE,
+        precision="medium",
+        tags=("reproducibility",),
     ),
     Rule(
         USE_BEFORE_DEF,
@@ -60,13 +72,18 @@ register_rules(
         "A cell uses a name that only a later cell (or later line) defines.",
         "Move the definition above its first use; a fresh kernel raises NameError here.",
         Severity.ERROR,
+        precision="high",
+        tags=("reproducibility", "correctness"),
     ),
     Rule(
         UNDEFINED_NAME,
         "name defined by no cell",
         "A cell uses a name that no cell defines: it came from the kernel's state.",
-        "Restore the deleted or renamed definition, or stop using the name.",
+        "The notebook only works in the kernel it was written in. Restore the deleted or "
+        "renamed definition (or import it), or stop using the name.",
         Severity.ERROR,
+        precision="high",
+        tags=("reproducibility", "correctness"),
     ),
 )
 

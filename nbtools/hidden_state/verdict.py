@@ -48,8 +48,11 @@ _VERDICT_RULES = {
         "hidden-state/fresh-run-error",
         "fails on a fresh kernel",
         "A cell raised when the notebook ran top to bottom on a fresh kernel.",
-        "Fix the cell, or tag it `raises-exception` if the error is intended.",
+        "The notebook works only with state left behind in the author's kernel. Fix the "
+        "cell, or tag it `raises-exception` if the error is intended.",
         Severity.ERROR,
+        precision="very-high",
+        tags=("reproducibility", "correctness"),
     ),
     FAIL_MISMATCH: Rule(
         "hidden-state/not-reproduced",
@@ -57,6 +60,8 @@ _VERDICT_RULES = {
         "A fresh top-to-bottom run gives other outputs than the stored ones: hidden state.",
         "Restart the kernel, run all cells and save; fix cells that depend on run order.",
         Severity.ERROR,
+        precision="high",
+        tags=("reproducibility", "correctness"),
     ),
     NONDETERMINISTIC: Rule(
         "hidden-state/nondeterministic",
@@ -64,6 +69,8 @@ _VERDICT_RULES = {
         "A cell's output changes from run to run (randomness, time, addresses, hash order).",
         "Seed random generators or avoid printing volatile values if outputs should reproduce.",
         Severity.NOTE,
+        precision="high",
+        tags=("reproducibility",),
     ),
 }
 register_rules(*_VERDICT_RULES.values())

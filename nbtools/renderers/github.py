@@ -77,20 +77,16 @@ def workflow_command(command: str, message: str, **properties: object) -> str:
     return f"::{command}{' ' + props if props else ''}::{escape_data(message)}"
 
 
-def annotation_path(path: str) -> str:
-    """A path relative to the workspace (where GitHub resolves annotation files)."""
-    workspace = os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
-    if os.path.isabs(path):
-        try:
-            rel = os.path.relpath(path, workspace)
-        except ValueError:
-            return path
-        if not rel.startswith(".."):
-            path = rel
-    return path.replace(os.sep, "/")
+def annotation_path(path: str, root: str | None = None) -> str:
+    """A path relative to the repository root (where GitHub resolves annotation files, and
+    what the SARIF report uses), whatever folder nbtools ran in; outside it, as given."""
+    from nbtools.repo import relative_to_root, repo_root
+
+    rel = relative_to_root(path, root or repo_root())
+    return rel if rel is not None else path.replace(os.sep, "/")
 
 
-def annotation(finding: Finding) -> str:
+def annotation(finding: Finding, root: str | None = None) -> str:
     """The annotation of one finding, on the finding's line of the file on disk."""
     line = finding.json_line
     if line is None and finding.cell_index is None:
@@ -104,7 +100,7 @@ def annotation(finding: Finding) -> str:
     return workflow_command(
         _COMMANDS[finding.severity],
         message,
-        file=annotation_path(finding.path),
+        file=annotation_path(finding.path, root),
         line=line,
         col=col,
         title=f"{finding.rule}: {rule_for(finding.rule).summary}",
@@ -134,12 +130,15 @@ def annotation_lines(report: Report) -> tuple[list[str], dict[str, list[str]]]:
         total[finding.severity] = total.get(finding.severity, 0) + 1
     out: list[str] = []
     logs: dict[str, list[str]] = {}
+    from nbtools.repo import repo_root
+
+    root = repo_root()
     for finding in report.findings:
         logs.setdefault(finding.path, []).append(_log_line(finding))
         kind = finding.severity
         count = shown.get(kind, 0)
         if count < ANNOTATION_LIMIT - 1 or total[kind] <= ANNOTATION_LIMIT:
-            out.append(annotation(finding))
+            out.append(annotation(finding, root))
         elif count == ANNOTATION_LIMIT - 1:
             rest = total[kind] - count
             out.append(

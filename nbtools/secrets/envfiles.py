@@ -15,41 +15,97 @@ from typing import Callable
 
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 
+_JUPYTER = ("configuration", "jupyter", "external/cwe/cwe-306")
+_SSH = ("configuration", "ssh")
+_DOCKER = ("configuration", "container", "secret", "external/cwe/cwe-798")
 RULES = (
-    Rule("scan/jupyter-empty-token", "jupyter-empty-token", "Jupyter server token set to ''"),
+    Rule(
+        "scan/jupyter-empty-token",
+        "jupyter-empty-token",
+        "Jupyter server token set to ''",
+        "With an empty token (and no password) anyone who reaches the port can run code as "
+        "the server's user. Remove the setting so Jupyter generates a token, or set a "
+        "password hash (`jupyter server password`).",
+        precision="very-high",
+        tags=_JUPYTER,
+        security_severity=8.8,
+    ),
     Rule(
         "scan/jupyter-open-no-password",
         "jupyter-open-no-password",
         "Jupyter listens on all interfaces without a token or password",
+        "`ip = '0.0.0.0'` (or `*`) with no token or password exposes a remote code execution "
+        "endpoint to the network. Bind to `127.0.0.1` and use SSH port forwarding, or keep "
+        "token authentication on.",
+        precision="very-high",
+        tags=_JUPYTER,
+        security_severity=9.8,
     ),
     Rule(
         "scan/jupyter-allow-root",
         "jupyter-allow-root",
         "Jupyter server allowed to run as root",
+        "Code run from a notebook then runs as root: a compromised notebook owns the machine "
+        "or container. Run Jupyter as an unprivileged user (`USER` in the Dockerfile).",
         severity=Severity.WARNING,
+        precision="very-high",
+        tags=("configuration", "jupyter", "container", "external/cwe/cwe-250"),
+        security_severity=5.5,
     ),
-    Rule("scan/sshd-root-login", "sshd-root-login", "sshd permits root login"),
+    Rule(
+        "scan/sshd-root-login",
+        "sshd-root-login",
+        "sshd permits root login",
+        "`PermitRootLogin yes` lets a guessed or leaked root credential open a root shell. "
+        "Set `PermitRootLogin no` (or `prohibit-password`) and log in as a normal user.",
+        precision="very-high",
+        tags=(*_SSH, "external/cwe/cwe-250"),
+        security_severity=7.5,
+    ),
     Rule(
         "scan/sshd-password-auth",
         "sshd-password-auth",
         "sshd accepts passwords (PasswordAuthentication or PermitEmptyPasswords yes)",
+        "Password logins can be brute-forced (and empty passwords need no guessing). Set "
+        "`PasswordAuthentication no` and `PermitEmptyPasswords no`, and use keys.",
         severity=Severity.WARNING,
+        precision="very-high",
+        tags=(*_SSH, "external/cwe/cwe-521"),
+        security_severity=6.5,
     ),
     Rule(
         "scan/sshd-no-allow-users",
         "sshd-no-allow-users",
         "sshd_config restricts nobody (no AllowUsers or AllowGroups)",
+        "Every account on the machine may log in over SSH, service accounts included. Name "
+        "the accounts that need SSH with `AllowUsers` or `AllowGroups`.",
         severity=Severity.WARNING,
+        precision="medium",
+        tags=_SSH,
+        security_severity=3.5,
     ),
     Rule(
         "scan/dockerfile-secret",
         "dockerfile-secret",
         "credential set with ENV or ARG in a Dockerfile (it stays in the image history)",
+        "`ENV` and `ARG` values are stored in the image's layers and history: anyone who can "
+        "pull the image can read them. Rotate the credential, then pass it at build time "
+        "with a BuildKit secret (`RUN --mount=type=secret`) or at run time as an environment "
+        "variable.",
+        precision="high",
+        tags=_DOCKER,
+        security_severity=8.0,
     ),
     Rule(
         "scan/dockerfile-key-copy",
         "dockerfile-key-copy",
         "private key or authorized_keys copied into an image",
+        "A key copied into a layer stays in the image even if a later layer deletes it. "
+        "Rotate the key, and mount it at build time (`RUN --mount=type=ssh` or a secret "
+        "mount) or at run time instead.",
+        precision="high",
+        tags=_DOCKER,
+        security_severity=8.0,
     ),
 )
 register_rules(*RULES)

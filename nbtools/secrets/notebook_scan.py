@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence, Tuple, Union
 
-from nbtools.findings import Finding, Rule, Suppression, Where, register_rules
+from nbtools.findings import Finding, Rule, Suppression, Where, content_digest, register_rules
 from nbtools.jsonpos import LineMap
 from nbtools.notebook import NotebookFile, cell_lists, multiline
 from nbtools.secrets.engine import Engine, Hit, strip_ansi
@@ -25,6 +25,8 @@ register_rules(
         "An output that strip removed held a credential",
         "Stripping removes it from the notebook, not from wherever it went before (a push, a "
         "shared copy, the git history): rotate the credential.",
+        tags=("secret", "external/cwe/cwe-798"),
+        security_severity=7.5,
     )
 )
 
@@ -293,6 +295,7 @@ def scan_notebook(nbfile: NotebookFile, engine: Engine, root: str | None = None)
             line=line,
             json_line=json_line,
             masked=mask(hit.value),
+            content_hash=content_digest(hit.value),
             fingerprint=fingerprint,
             aliases=aliases,
         )
@@ -334,6 +337,7 @@ def scan_removed_outputs(
             field=loc.field,
             line=hit.line,
             masked=mask(hit.value),
+            content_hash=content_digest(hit.value),
             fingerprint=fingerprints(path, None, hit.rule.id, hit.value)[0],
             extra={"secret_rule": hit.rule.id},
         )

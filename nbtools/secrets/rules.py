@@ -47,6 +47,14 @@ class SecretRule:
     raw_anchor: str = ""
     raw_min_length: int = 0  # shortest match of ``raw_anchor`` that counts
     flags: int = 0
+    # what reports say (see :func:`as_rule`); every field has a default derived from the
+    # rule itself, so a new provider rule gets complete help without writing any
+    provider: str = ""  # who issued the credential ("AWS", "GitHub"); default: the summary
+    rotate: str = ""  # how to revoke it, when the provider has a specific place for that
+    kind: str = "credential"  # or "configuration" (an insecure setting, no secret)
+    help: str = ""  # replaces the generated help
+    precision: str = ""  # default: from the validator (see :func:`as_rule`)
+    security_severity: float | None = None  # default: from the severity
 
     def compile(self) -> Pattern[str]:
         return re.compile(self.pattern, self.flags)
@@ -372,12 +380,59 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         ("App.token=", "App.password=", "Provider.token=", "Provider.password="),
         priority=3,
         back=_IDENT + "-",
+        kind="configuration",
+        help="Without a token or password anyone who reaches the port can run code as the "
+        "server's user. Drop the empty `--...token=`/`--...password=` option so Jupyter "
+        "generates a token, and keep the server bound to 127.0.0.1.",
+        security_severity=8.8,
     ),
 )
 
-register_rules(
-    *(
-        Rule(rule.id, rule.id.split("/", 1)[1], rule.summary, severity=rule.severity)
-        for rule in SECRET_RULES
+#: a guessing validator means more false positives: code scanning orders alerts by precision
+_PRECISION: dict[Validator, str] = {
+    _entropy: "low",
+    _assignment: "medium",
+    _password_group: "medium",
+    _auth_pair: "medium",
+}
+_SECURITY_SEVERITY = {Severity.ERROR: 8.0, Severity.WARNING: 5.5, Severity.NOTE: 3.0}
+_CREDENTIAL_TAGS = ("secret", "external/cwe/cwe-798")
+_CONFIGURATION_TAGS = ("configuration", "jupyter", "external/cwe/cwe-306")
+
+
+def _credential_help(rule: SecretRule) -> str:
+    issuer = rule.provider or f"the service that issued the {rule.summary}"
+    rotate = rule.rotate or f"revoke it (or rotate it) with {issuer}"
+    return (
+        f"This notebook or file holds a credential ({rule.summary}). Whoever can read the "
+        "repository, its history, a fork or a copy of the notebook can use it until it is "
+        "revoked; removing it from the file does not make it safe.\n\n"
+        f"**Fix**: first {rotate}. Then remove it from the notebook (outputs too: "
+        "`nbtools scan --fix` removes outputs that hold it) and, if it was committed, from the "
+        "git history. Read credentials from the environment (`os.environ[...]`), a `.env` "
+        "file kept out of git, or a secrets manager."
     )
-)
+
+
+def as_rule(rule: SecretRule) -> Rule:
+    """The report rule of a detector: help, precision, tags and security severity from the
+    detector's fields where it gives them, else derived from it."""
+    precision = _PRECISION.get(rule.validate, "high") if rule.validate is not None else "high"
+    if precision == "high" and rule.severity is not Severity.ERROR:
+        precision = "medium"  # a warning-level detector is one that guesses more
+    configuration = rule.kind == "configuration"
+    return Rule(
+        rule.id,
+        rule.id.split("/", 1)[1],
+        rule.summary,
+        rule.help or _credential_help(rule),
+        severity=rule.severity,
+        precision=rule.precision or precision,
+        tags=_CONFIGURATION_TAGS if configuration else _CREDENTIAL_TAGS,
+        security_severity=rule.security_severity
+        if rule.security_severity is not None
+        else _SECURITY_SEVERITY[rule.severity],
+    )
+
+
+register_rules(*(as_rule(rule) for rule in SECRET_RULES))

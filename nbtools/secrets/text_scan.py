@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nbtools.findings import Finding, Where
+from nbtools.findings import Finding, Where, content_digest
 from nbtools.secrets.envfiles import scan_env_file
 from nbtools.secrets.masking import fingerprint, fingerprints, key_path, mask
 from nbtools.suppress import suppress_in_text
@@ -34,6 +34,7 @@ def scan_text(path: str, text: str, engine: Engine, root: str | None = None) -> 
                 line=hit.line,
                 json_line=hit.line,
                 masked=mask(hit.value),
+                content_hash=content_digest(hit.value),
                 fingerprint=print_,
                 aliases=aliases,
             )
@@ -44,6 +45,7 @@ def scan_text(path: str, text: str, engine: Engine, root: str | None = None) -> 
         old = finding.stable_fingerprint()
         finding.fingerprint = fingerprint(key_path(path, root), finding.rule, line_text.strip())
         finding.aliases = () if old == finding.fingerprint else (old,)
+        finding.content_hash = content_digest(line_text)
         findings.append(finding)
     suppress_in_text(findings, text)
     return findings
