@@ -269,4 +269,4 @@ def test_the_ci_job_summary_does_not_call_a_nondeterministic_notebook_a_pass(
     text = summary.read_text()
     assert "| `./dice.ipynb` | 🟡 warning `nondeterministic` |" in text, text
     assert "| `./fixed.ipynb` | ✅ pass |" in text
-    assert "::warning file=./dice.ipynb" in proc.stdout
+    assert "::warning file=dice.ipynb" in proc.stdout
