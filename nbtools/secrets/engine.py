@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Pattern, Sequence
 
+from nbtools.secrets.anchors import LiteralFinder
 from nbtools.secrets.rules import SECRET_RULES, SecretRule
 from nbtools.secrets.values import secret_value
 
@@ -71,6 +72,7 @@ class AnchorFinder:
             hyperscan = _optional_hyperscan()
             if hyperscan is not None:
                 self._database = self._compile(hyperscan)
+        self._pure: tuple[LiteralFinder, list[int], LiteralFinder, list[int]] | None = None
 
     @property
     def accelerated(self) -> bool:
@@ -99,18 +101,33 @@ class AnchorFinder:
         if self._database is not None:
             return self._find_accelerated(buffer)
         found: dict[int, list[int]] = {}
-        for ident, (index, anchor, caseless, regex) in enumerate(self.literals):
+        for ident, (index, _, _, regex) in enumerate(self.literals):
             if regex:
                 hits = [m.start() for m in self._regexes[ident].finditer(buffer)]
                 if hits:
                     found.setdefault(index, []).extend(hits)
-                continue
-            hay = lowered if caseless else buffer
-            pos = hay.find(anchor)
-            while pos != -1:
-                found.setdefault(index, []).append(pos)
-                pos = hay.find(anchor, pos + 1)
+        exact, exact_ids, caseless, caseless_ids = self._pure_finders()
+        for finder, ids, hay in ((exact, exact_ids, buffer), (caseless, caseless_ids, lowered)):
+            for literal, pos in finder.find(hay):
+                found.setdefault(self.literals[ids[literal]][0], []).append(pos)
         return found
+
+    def _pure_finders(self) -> tuple[LiteralFinder, list[int], LiteralFinder, list[int]]:
+        """One trie-regex pass per case instead of one ``str.find`` pass per literal."""
+        if self._pure is None:
+            exact = [
+                i for i, (_, _, low, regex) in enumerate(self.literals) if not regex and not low
+            ]
+            caseless = [
+                i for i, (_, _, low, regex) in enumerate(self.literals) if not regex and low
+            ]
+            self._pure = (
+                LiteralFinder([self.literals[i][1] for i in exact]),
+                exact,
+                LiteralFinder([self.literals[i][1] for i in caseless]),
+                caseless,
+            )
+        return self._pure
 
     def _find_accelerated(self, buffer: str) -> dict[int, list[int]]:
         literals = self.literals
@@ -205,7 +222,8 @@ class Engine:
 
     def __init__(self, rules: Sequence[SecretRule], accelerate: bool = True) -> None:
         self.rules = list(rules)
-        self._compiled: list[Pattern[str]] = [rule.compile() for rule in self.rules]
+        # compiled on first use: most rules never meet their anchor in a small batch
+        self._compiled: list[Pattern[str] | None] = [None] * len(self.rules)
         self.anchors = AnchorFinder(self.rules, accelerate)
         hs = _optional_hyperscan() if accelerate else None
         self.prefilter = RawPrefilter(self.rules, hs) if hs is not None else None
@@ -236,10 +254,12 @@ class Engine:
         """(rule index, match) for every rule, in rule order."""
         anchored = self.anchors.find(buffer, lowered)
         for index, rule in enumerate(self.rules):
-            pattern = self._compiled[index]
             positions = anchored.get(index)
             if not positions:
                 continue
+            pattern = self._compiled[index]
+            if pattern is None:
+                pattern = self._compiled[index] = rule.compile()
             for start in sorted(self._starts(rule, positions, buffer, lowered)):
                 match = pattern.match(buffer, start)
                 if match is not None:
