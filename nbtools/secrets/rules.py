@@ -14,7 +14,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from nbtools.findings import Rule, Severity, register_rules
-from nbtools.secrets.context import CONTEXT_RULES
+from nbtools.secrets.context import CONTEXT_RULES, DOCUMENTED_EXAMPLES, looks_like_host
 from nbtools.secrets.providers import PROVIDER_RULES, crc32_token_ok
 from nbtools.secrets.ruledef import SecretRule
 from nbtools.secrets.values import (
@@ -23,6 +23,7 @@ from nbtools.secrets.values import (
     password_ok,
     pem_ok,
     real_value,
+    secret_value,
     token_ok,
 )
 
@@ -68,7 +69,7 @@ def _assignment(match: re.Match[str], text: str) -> bool:
 
 
 def _entropy(match: re.Match[str], text: str) -> bool:
-    return high_entropy_ok(match, text)
+    return not looks_like_host(match.group("s")) and high_entropy_ok(match, text)
 
 
 _END = r"(?![A-Za-z0-9_\-])"  # a token ends where its alphabet ends
@@ -460,8 +461,20 @@ def _with_provider(rule: SecretRule) -> SecretRule:
     return dataclasses.replace(rule, provider=provider) if provider != rule.provider else rule
 
 
+def _not_example(validate: Validator | None) -> Validator:
+    """Documented example keys (``AKIAIOSFODNN7EXAMPLE`` ...) are never findings."""
+
+    def check(match: re.Match[str], text: str) -> bool:
+        if secret_value(match)[0] in DOCUMENTED_EXAMPLES:
+            return False
+        return validate is None or validate(match, text)
+
+    return check
+
+
 def _advised(rule: SecretRule) -> SecretRule:
     """The rule as the engine uses it: its finding message says what to do."""
+    rule = dataclasses.replace(rule, validate=_not_example(rule.validate))
     text = advice(rule)
     return dataclasses.replace(rule, summary=f"{rule.summary} ({text})") if text else rule
 
