@@ -220,8 +220,14 @@ class RawPrefilter:
 class Engine:
     """The compiled rule table; build it once per process with :func:`default_engine`."""
 
-    def __init__(self, rules: Sequence[SecretRule], accelerate: bool = True) -> None:
+    def __init__(
+        self,
+        rules: Sequence[SecretRule],
+        accelerate: bool = True,
+        allow: Sequence[tuple[frozenset[str], Pattern[str]]] = (),
+    ) -> None:
         self.rules = list(rules)
+        self.allow = list(allow)  # (rule ids or all, value regex): project allowlists
         # compiled on first use: most rules never meet their anchor in a small batch
         self._compiled: list[Pattern[str] | None] = [None] * len(self.rules)
         self.anchors = AnchorFinder(self.rules, accelerate)
@@ -287,6 +293,10 @@ class Engine:
             value, begin = secret_value(match)
             if value is None:
                 continue
+            if self.allow and any(
+                (not ids or rule.id in ids) and pattern.search(value) for ids, pattern in self.allow
+            ):
+                continue
             part = bisect.bisect_right(starts, begin) - 1
             offset = begin - starts[part]
             line = texts[part].count("\n", 0, offset) + 1
@@ -312,6 +322,20 @@ def _resolve_overlaps(hits: Iterable[Hit]) -> list[Hit]:
 
 
 _ENGINES: dict[bool, Engine] = {}
+#: the project's rules and value allowlists (``[tool.nbtools.scan]``), see :func:`configure`
+_PROJECT: list[tuple[tuple[SecretRule, ...], tuple[tuple[frozenset[str], Pattern[str]], ...]]] = [
+    ((), ())
+]
+
+
+def configure(
+    rules: Sequence[SecretRule] = (), allow: Sequence[tuple[frozenset[str], Pattern[str]]] = ()
+) -> None:
+    """Add a project's rules and value allowlists to the engines built from here on."""
+    project = (tuple(rules), tuple(allow))
+    if project != _PROJECT[0]:
+        _PROJECT[0] = project
+        _ENGINES.clear()
 
 
 def default_engine(accelerate: bool = False) -> Engine:
@@ -323,5 +347,6 @@ def default_engine(accelerate: bool = False) -> Engine:
     """
     engine = _ENGINES.get(accelerate)
     if engine is None:
-        engine = _ENGINES[accelerate] = Engine(SECRET_RULES, accelerate)
+        rules, allow = _PROJECT[0]
+        engine = _ENGINES[accelerate] = Engine((*SECRET_RULES, *rules), accelerate, allow)
     return engine
