@@ -80,6 +80,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "[tool.nbtools] fail_on)",
     )
     parser.add_argument(
+        "--staged",
+        action="store_true",
+        help="scan what is staged for the next commit (the index, after the clean filter)",
+    )
+    parser.add_argument(
+        "--history",
+        nargs="?",
+        const="HEAD",
+        default=None,
+        metavar="REV-RANGE",
+        help="scan every notebook and script version in git history (default: HEAD); "
+        "findings name the commit",
+    )
+    parser.add_argument(
         "--jobs",
         "-j",
         type=int,
@@ -104,14 +118,21 @@ def execute(request: Request) -> Report:
     # configuration found in the tree may suppress findings but never hide a file from the
     # scan: only the command line or a --config file skips files outright
     skip, tree_exclude = (request.exclude, []) if config.trusted else ([], request.exclude)
-    files = collect_files(request.paths, (), skip, config.root_dir, match=scanned_name)
-    if "-" in files:
-        raise UsageError("nbtools scan reads files, not stdin")
     project = _project(request)
     root = baseline_root(baseline_path, request.paths)
-    outcomes = (
-        scan_paths(files, options["jobs"], root) if not args.fix else _scan_for_fix(files, root)
-    )
+    if args.staged or args.history is not None:
+        if args.fix:
+            raise UsageError("--fix changes files in the work tree, not --staged or --history")
+        from nbtools.secrets.gitscan import scan_git
+
+        outcomes, report.sections["git"] = scan_git(request.paths, args.staged, args.history, root)
+    else:
+        files = collect_files(request.paths, (), skip, config.root_dir, match=scanned_name)
+        if "-" in files:
+            raise UsageError("nbtools scan reads files, not stdin")
+        outcomes = (
+            scan_paths(files, options["jobs"], root) if not args.fix else _scan_for_fix(files, root)
+        )
     ignored: frozenset[str] = options["ignore_rules"]
     ignored_at = option_origin(
         config, args.ignore_rules is not None, "ignore_rules", [NAME], "--ignore-rules"

@@ -66,7 +66,6 @@ def scan_path(
 
     Fingerprints use the path relative to ``root`` (the repository or the baseline's folder).
     """
-    engine = default_engine(accelerate)
     try:
         raw = Path(path).read_bytes()
     except IsADirectoryError:
@@ -75,6 +74,14 @@ def scan_path(
         return Outcome(path, error="no such file")
     except OSError as exc:
         return Outcome(path, error=f"cannot read: {exc.strerror or exc}")
+    return scan_bytes(path, raw, keep, accelerate, root)
+
+
+def scan_bytes(
+    path: str, raw: bytes, keep: bool = False, accelerate: bool = False, root: str | None = None
+) -> Outcome:
+    """Scan content already read (a file, or a git blob for ``--staged``/``--history``)."""
+    engine = default_engine(accelerate)
     if path.endswith(".ipynb"):
         return _scan_notebook_file(path, raw, engine, keep, root)
     if is_binary(raw):
