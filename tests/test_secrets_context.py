@@ -190,3 +190,18 @@ def test_cat_kaggle_json_output_is_found_with_the_accelerated_prefilter(tmp_path
     nbfile = read_notebook(path)
     assert fast.may_match(nbfile.raw)
     assert [f.rule for f in scan_notebook(nbfile, fast)] == ["scan/kaggle-json-key"]
+
+
+def test_tokens_inside_a_base64_data_uri_are_not_findings() -> None:
+    """Markdown and HTML outputs embed images as base64: any prefix occurs in them."""
+    rng = random.Random(21)
+    blob = "".join(rng.choice(string.ascii_letters + string.digits + "+/") for _ in range(400))
+    inner = "+EAAA" + rand(60, string.ascii_letters + string.digits) + "/"
+    uri = f"![plot](data:image/png;base64,{blob[:200]}{inner}{blob[200:]})"
+    assert [h.rule.id for h in ENGINE.scan([uri])] == []
+
+
+def test_telegram_token_in_the_bot_api_url_is_found() -> None:
+    token = f"{rand(10, string.digits)}:AA{rand(33)}"
+    url = f"requests.get(f'https://api.telegram.org/bot{token}/sendMessage')"
+    assert "scan/telegram-bot-token" in [h.rule.id for h in ENGINE.scan([url])]

@@ -73,6 +73,29 @@ _NOT_SECRET = frozenset(
         "run",
         "sweep",
         "entity",
+        "size",
+        "count",
+        "len",
+        "length",
+        "type",
+        "format",
+        "label",
+        "field",
+        "param",
+        "prompt",
+        "pattern",
+        "regex",
+        "hint",
+        "header",
+        "var",
+        "group",
+        "trace",
+        "span",
+        "commit",
+        "revision",
+        "build",
+        "job",
+        "etag",
     }
 )
 _NAME_RE = re.compile(r"[A-Za-z0-9_.\-]*$")
@@ -566,6 +589,7 @@ PROVIDER_RULES: tuple[SecretRule, ...] = (
         (":AA",),
         "{d10}:AA{w33}",
         back="0123456789",
+        lookbehind=r"(?:(?<![A-Za-z0-9_\-])|(?<=/bot))",  # also in api.telegram.org/bot<token>
     ),
     _keyed(
         "telegram-token",

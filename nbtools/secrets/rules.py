@@ -461,20 +461,40 @@ def _with_provider(rule: SecretRule) -> SecretRule:
     return dataclasses.replace(rule, provider=provider) if provider != rule.provider else rule
 
 
-def _not_example(validate: Validator | None) -> Validator:
-    """Documented example keys (``AKIAIOSFODNN7EXAMPLE`` ...) are never findings."""
+_BASE64_RUN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
+#: a hit inside a longer base64 run (an image in a data URI, a pickled blob) is not a key
+_GLUED = 64
+
+
+def glued_into_blob(text: str, start: int, end: int) -> bool:
+    """Does the value continue, on either side, into a long run of base64 characters?"""
+    left = start
+    while left > 0 and start - left <= _GLUED and text[left - 1] in _BASE64_RUN:
+        left -= 1
+    right = end
+    while right < len(text) and right - end <= _GLUED and text[right] in _BASE64_RUN:
+        right += 1
+    return (start - left) + (right - end) >= _GLUED
+
+
+def _guarded(validate: Validator | None) -> Validator:
+    """Every rule: documented example keys (``AKIAIOSFODNN7EXAMPLE`` ...) and values glued
+    into a base64 blob are never findings."""
 
     def check(match: re.Match[str], text: str) -> bool:
-        if secret_value(match)[0] in DOCUMENTED_EXAMPLES:
+        value, begin = secret_value(match)
+        if value is None or value in DOCUMENTED_EXAMPLES:
             return False
-        return validate is None or validate(match, text)
+        if validate is not None and not validate(match, text):
+            return False
+        return not glued_into_blob(text, begin, begin + len(value))
 
     return check
 
 
 def _advised(rule: SecretRule) -> SecretRule:
     """The rule as the engine uses it: its finding message says what to do."""
-    rule = dataclasses.replace(rule, validate=_not_example(rule.validate))
+    rule = dataclasses.replace(rule, validate=_guarded(rule.validate))
     text = advice(rule)
     return dataclasses.replace(rule, summary=f"{rule.summary} ({text})") if text else rule
 
