@@ -22,6 +22,7 @@ from nbtools.secrets.scanner import scan_path
 
 RNG = random.Random(11)
 ENGINE = Engine(SECRET_RULES, accelerate=False)
+FAST = Engine(SECRET_RULES, accelerate=True)  # hyperscan where installed
 
 
 def rand(n: int, alphabet: str = string.ascii_letters + string.digits) -> str:
@@ -205,3 +206,17 @@ def test_telegram_token_in_the_bot_api_url_is_found() -> None:
     token = f"{rand(10, string.digits)}:AA{rand(33)}"
     url = f"requests.get(f'https://api.telegram.org/bot{token}/sendMessage')"
     assert "scan/telegram-bot-token" in [h.rule.id for h in ENGINE.scan([url])]
+
+
+@pytest.mark.parametrize(
+    ("rule", "text"), FOUND, ids=[f"{r}-{i}" for i, (r, _) in enumerate(FOUND)]
+)
+def test_the_raw_prefilter_lets_each_context_through(rule: str, text: str) -> None:
+    """In the raw JSON quotes are escaped and lines split: the hand-written raw anchors must
+    still match wherever the rule can."""
+    pytest.importorskip("hyperscan")
+    cell = nbformat.v4.new_code_cell(text)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    raw = nbformat.writes(nbformat.v4.new_notebook(cells=[cell])).encode()
+    assert FAST.may_match(raw)
+    assert rule in [h.rule.id for h in FAST.scan([text])]

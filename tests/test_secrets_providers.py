@@ -188,3 +188,17 @@ def test_a_finding_says_to_rotate_the_key_at_its_provider(tmp_path: Path) -> Non
     assert finding.rule == "scan/shopify-access-token" and finding.where is Where.SOURCE
     assert "rotate it at Shopify" in finding.message
     assert "git history" in finding.message
+
+
+def test_the_raw_prefilter_lets_every_fake_through() -> None:
+    """With hyperscan, a notebook is walked only if its raw JSON matches some raw anchor:
+    each row's fake, as Jupyter stores it in a source and in an output, must pass."""
+    pytest.importorskip("hyperscan")
+    fast = Engine(SECRET_RULES, accelerate=True)
+    for rule in PROVIDER_RULES:
+        text = in_context(rule, expand(rule.sample, rule.id))
+        cell = nbformat.v4.new_code_cell(text)
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text + "\n")]
+        raw = nbformat.writes(nbformat.v4.new_notebook(cells=[cell])).encode()
+        assert fast.may_match(raw), rule.id
+        assert rule.id in [h.rule.id for h in fast.scan([text])], rule.id

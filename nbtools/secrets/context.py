@@ -76,8 +76,16 @@ _LINE = r"(?:[^\n;&|]|\\\n){0,400}?"
 _QV = r"""(?P<q>['"]?)(?P<s>[^\s'"]{4,200})(?P=q)(?![^\s;&|)])"""
 
 
-def _cli_rule(rule_id: str, summary: str, pattern: str, anchors: tuple[str, ...]) -> SecretRule:
-    return SecretRule(f"scan/{rule_id}", summary, pattern, anchors, priority=3, validate=_cli)
+#: in the raw JSON a command line is one string: quotes are escaped, newlines are ``\n``
+_RAW_LINE = r'(?:[^"\n\\]|\\.)*'
+
+
+def _cli_rule(
+    rule_id: str, summary: str, pattern: str, anchors: tuple[str, ...], raw: str = ""
+) -> SecretRule:
+    return SecretRule(
+        f"scan/{rule_id}", summary, pattern, anchors, priority=3, validate=_cli, raw_anchor=raw
+    )
 
 
 def _kaggle(match: re.Match[str], text: str) -> bool:
@@ -162,6 +170,7 @@ CONTEXT_RULES: tuple[SecretRule, ...] = (
         "password glued to mysql's -p flag",
         rf"(?:mysql|mysqldump|mysqladmin|mariadb|mysqlimport)\b{_LINE}[ \t]-p{_QV}",
         ("mysql", "mariadb"),
+        r"(?:mysql|mariadb)" + _RAW_LINE + r"[ \t]-p[^ \t\\\\]",
     ),
     _cli_rule(
         "cli-curl-user",
@@ -169,12 +178,14 @@ CONTEXT_RULES: tuple[SecretRule, ...] = (
         rf"""(?:curl|http|https|wget)\b{_LINE}[ \t](?:-u|--user|-a|--auth)(?:[ \t]+|=)"""
         r"""(?P<q>['"]?)[^\s:'"]{1,64}:(?P<s>[^\s'"]{4,200})(?P=q)(?![^\s;&|)])""",
         ("curl", "http", "wget"),
+        r"(?:curl|https?|wget)" + _RAW_LINE + r"[ \t](?:-u|--user|-a|--auth)[ \t=]",
     ),
     _cli_rule(
         "cli-login-password",
         "password or token on a registry or CLI login command line",
         rf"login\b{_LINE}[ \t](?:-p|--password|--token|-t|--secret)(?:[ \t]+|=){_QV}",
         ("login",),
+        r"login" + _RAW_LINE + r"[ \t](?:-p|--password|--token|-t|--secret)[ \t=]",
     ),
     SecretRule(
         "scan/cli-wandb-login",
@@ -192,18 +203,21 @@ CONTEXT_RULES: tuple[SecretRule, ...] = (
         "password on a redis-cli command line",
         rf"redis-cli\b{_LINE}[ \t](?:-a|--pass|--askpass-no)[ \t]+{_QV}",
         ("redis-cli",),
+        r"redis-cli" + _RAW_LINE + r"[ \t](?:-a|--pass)[ \t]",
     ),
     _cli_rule(
         "cli-sqlcmd-password",
         "password on a sqlcmd/bcp command line",
         rf"(?:sqlcmd|bcp)\b{_LINE}[ \t]-P[ \t]*{_QV}",
         ("sqlcmd", "bcp"),
+        r"(?:sqlcmd|bcp)" + _RAW_LINE + r"[ \t]-P",
     ),
     _cli_rule(
         "cli-ldap-password",
         "bind password on an ldapsearch/ldapmodify command line",
         rf"ldap(?:search|modify|add|delete|passwd|whoami)\b{_LINE}[ \t]-w[ \t]*{_QV}",
         ("ldap",),
+        r"ldap" + _RAW_LINE + r"[ \t]-w",
     ),
     _cli_rule(
         "cli-smb-password",
@@ -224,6 +238,7 @@ CONTEXT_RULES: tuple[SecretRule, ...] = (
         "password on a mongo/mongosh command line",
         rf"mongo(?:sh|dump|restore|export|import)?\b{_LINE}[ \t](?:-p|--password)(?:[ \t]+|=){_QV}",
         ("mongo",),
+        r"mongo" + _RAW_LINE + r"[ \t](?:-p|--password)[ \t=]",
     ),
     _cli_rule(
         "cli-password-flag",
@@ -258,7 +273,7 @@ CONTEXT_RULES: tuple[SecretRule, ...] = (
         ('"key"',),
         priority=2,
         validate=_kaggle,
-        raw_anchor=r'\\?"key\\?"',
+        raw_anchor=r'\\?"key\\?"[ \t]*:[ \t]*\\?"[a-f0-9]{32}',
         provider="Kaggle",
     ),
     SecretRule(
@@ -269,7 +284,7 @@ CONTEXT_RULES: tuple[SecretRule, ...] = (
         priority=3,
         validate=_docker_auth,
         ignore_case=True,
-        raw_anchor=r'(?i)auth\\?"?[ \t]*:',
+        raw_anchor=r'(?i)auth\\?"?[ \t]*:[ \t]*\\?"?[A-Za-z0-9+/]{8}',
         provider="the container registry",
     ),
     SecretRule(
@@ -280,6 +295,9 @@ CONTEXT_RULES: tuple[SecretRule, ...] = (
         priority=6,
         validate=_html_cell,
         ignore_case=True,
+        # a necessary condition: some cell is named like a credential
+        raw_anchor=r"(?i)<t[dh][^>]*>(?:\s|\\n)*[A-Za-z0-9_.\- ]*"
+        r"(?:pass|pwd|secret|token|key|credential)",
     ),
     SecretRule(
         "scan/html-escaped-secret",
@@ -289,6 +307,7 @@ CONTEXT_RULES: tuple[SecretRule, ...] = (
         priority=6,
         validate=_html_escaped,
         ignore_case=True,
+        raw_anchor=r"(?i)(?:&quot;|&#0?3[49];|&#x27;|&apos;)[^&<\s]{8}",
     ),
     SecretRule(
         "scan/quoted-secret-in-message",
@@ -311,5 +330,7 @@ CONTEXT_RULES: tuple[SecretRule, ...] = (
         priority=7,
         validate=_prose,
         ignore_case=True,
+        raw_anchor=r"""(?i)(?:password|passwd|passphrase|token|api[ _\-]?key|secret|credential)s?"""
+        r"""[ \t]+(?:is[ \t]+|was[ \t]+|of[ \t]+)?(?:\\"|'|`)[^'"`\s]{8}""",
     ),
 )

@@ -119,6 +119,19 @@ def crc32_token_ok(token: str) -> bool:
     return len(body) == 36 and body.isalnum() and base62_crc32(body[:30]) == body[30:]
 
 
+def _cap(match: re.Match[str]) -> str:
+    low = min(int(match.group(1)), 24)
+    return (
+        f"{{{low},}}" if match.group(2) is not None or low < int(match.group(1)) else match.group()
+    )
+
+
+def loosen(regex: str) -> str:
+    """A superset of ``regex`` that hyperscan compiles fast: counted repeats become at least
+    ``min(n, 24)`` (large bounded repeats cost seconds to compile)."""
+    return re.sub(r"\{(\d+)(,\d*)?\}", _cap, regex)
+
+
 def _token(min_len: int, checksum: bool = False, min_entropy: float = 3.0) -> Validator:
     def check(match: re.Match[str], _text: str) -> bool:
         value = match.group("s")
@@ -191,7 +204,7 @@ def _prefixed(
         validate=validate or _token(min_len, checksum),
         back=back,
         start=start,
-        raw_anchor=re.sub(r"\{(\d+),\d+\}", r"{\1,}", regex) if short else "",
+        raw_anchor=loosen(regex) if short else "",
         provider=provider,
         sample=sample,
     )
@@ -218,6 +231,7 @@ def _keyed(
         priority=4,
         validate=_keyed_check(min_len),
         ignore_case=True,
+        raw_anchor=rf"""(?i)(?:{names})[A-Za-z0-9_.\-]*(?:\\?['"])?\]?[ \t]*[=:,(]""",
         provider=provider,
         sample=sample,
     )
