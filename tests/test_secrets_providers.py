@@ -202,3 +202,20 @@ def test_the_raw_prefilter_lets_every_fake_through() -> None:
         raw = nbformat.writes(nbformat.v4.new_notebook(cells=[cell])).encode()
         assert fast.may_match(raw), rule.id
         assert rule.id in [h.rule.id for h in fast.scan([text])], rule.id
+
+
+def test_pure_and_hyperscan_paths_agree_on_every_row() -> None:
+    """The pure path looks for prefixed tokens at token starts only; hyperscan everywhere:
+    the hits must be the same (fakes, near misses, fakes glued to words)."""
+    pytest.importorskip("hyperscan")
+    fast = Engine(SECRET_RULES, accelerate=True)
+    texts = []
+    for rule in PROVIDER_RULES:
+        fake = expand(rule.sample, rule.id)
+        texts += [in_context(rule, fake), f"x{fake}", f"-{fake}", f"_{fake} {fake}"]
+        texts.append(in_context(rule, expand(rule.sample, rule.id, "short")))
+
+    def hits(engine: Engine) -> list[tuple[int, str, int, str]]:
+        return [(h.part, h.rule.id, h.start, h.value) for h in engine.scan(texts)]
+
+    assert hits(ENGINE) == hits(fast)

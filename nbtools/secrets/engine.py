@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Pattern, Sequence
 
-from nbtools.secrets.anchors import LiteralFinder
+from nbtools.secrets.anchors import PureAnchors
 from nbtools.secrets.rules import SECRET_RULES, SecretRule
 from nbtools.secrets.values import secret_value
 
@@ -61,18 +61,22 @@ class AnchorFinder:
     def __init__(self, rules: Sequence[SecretRule], accelerate: bool = True) -> None:
         self.literals: list[tuple[int, str, bool, bool]] = []  # rule, anchor, caseless, regex
         self._regexes: dict[int, Pattern[str]] = {}
+        self._boundary: list[bool] = []  # per literal: its rule matches at token starts only
         for index, rule in enumerate(rules):
             for anchor in rule.anchors:
                 self.literals.append((index, anchor, rule.ignore_case, False))
+                self._boundary.append(rule.boundary)
             if rule.anchor_regex:
                 self._regexes[len(self.literals)] = re.compile(f"(?=(?:{rule.anchor_regex}))")
                 self.literals.append((index, rule.anchor_regex, False, True))
+                self._boundary.append(False)
         self._database: Any = None
         if accelerate:
             hyperscan = _optional_hyperscan()
             if hyperscan is not None:
                 self._database = self._compile(hyperscan)
-        self._pure: tuple[LiteralFinder, list[int], LiteralFinder, list[int]] | None = None
+        self._pure: PureAnchors | None = None
+        self._plain: list[int] = []
 
     @property
     def accelerated(self) -> bool:
@@ -106,28 +110,14 @@ class AnchorFinder:
                 hits = [m.start() for m in self._regexes[ident].finditer(buffer)]
                 if hits:
                     found.setdefault(index, []).extend(hits)
-        exact, exact_ids, caseless, caseless_ids = self._pure_finders()
-        for finder, ids, hay in ((exact, exact_ids, buffer), (caseless, caseless_ids, lowered)):
-            for literal, pos in finder.find(hay):
-                found.setdefault(self.literals[ids[literal]][0], []).append(pos)
-        return found
-
-    def _pure_finders(self) -> tuple[LiteralFinder, list[int], LiteralFinder, list[int]]:
-        """One trie-regex pass per case instead of one ``str.find`` pass per literal."""
-        if self._pure is None:
-            exact = [
-                i for i, (_, _, low, regex) in enumerate(self.literals) if not regex and not low
-            ]
-            caseless = [
-                i for i, (_, _, low, regex) in enumerate(self.literals) if not regex and low
-            ]
-            self._pure = (
-                LiteralFinder([self.literals[i][1] for i in exact]),
-                exact,
-                LiteralFinder([self.literals[i][1] for i in caseless]),
-                caseless,
+        if self._pure is None:  # built on first use: an accelerated engine never needs it
+            self._plain = [i for i, entry in enumerate(self.literals) if not entry[3]]
+            self._pure = PureAnchors(
+                [(self.literals[i][1], self.literals[i][2], self._boundary[i]) for i in self._plain]
             )
-        return self._pure
+        for ident, pos in self._pure.find(buffer, lowered):
+            found.setdefault(self.literals[self._plain[ident]][0], []).append(pos)
+        return found
 
     def _find_accelerated(self, buffer: str) -> dict[int, list[int]]:
         literals = self.literals

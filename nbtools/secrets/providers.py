@@ -120,7 +120,7 @@ def crc32_token_ok(token: str) -> bool:
 
 
 def _cap(match: re.Match[str]) -> str:
-    low = min(int(match.group(1)), 24)
+    low = min(int(match.group(1)), 8)
     return (
         f"{{{low},}}" if match.group(2) is not None or low < int(match.group(1)) else match.group()
     )
@@ -128,7 +128,7 @@ def _cap(match: re.Match[str]) -> str:
 
 def loosen(regex: str) -> str:
     """A superset of ``regex`` that hyperscan compiles fast: counted repeats become at least
-    ``min(n, 24)`` (large bounded repeats cost seconds to compile)."""
+    ``min(n, 8)`` (large counted repeats cost seconds to compile)."""
     return re.sub(r"\{(\d+)(,\d*)?\}", _cap, regex)
 
 
@@ -193,7 +193,7 @@ def _prefixed(
     start: str = "",
     priority: int = 2,
 ) -> SecretRule:
-    short = min(len(a) for a in anchors) < 5
+    short = min(len(a) for a in anchors) < 4
     return SecretRule(
         f"scan/{rule_id}",
         what,
@@ -205,6 +205,7 @@ def _prefixed(
         back=back,
         start=start,
         raw_anchor=loosen(regex) if short else "",
+        boundary=lookbehind == _LB and not back,
         provider=provider,
         sample=sample,
     )
@@ -231,7 +232,6 @@ def _keyed(
         priority=4,
         validate=_keyed_check(min_len),
         ignore_case=True,
-        raw_anchor=rf"""(?i)(?:{names})[A-Za-z0-9_.\-]*(?:\\?['"])?\]?[ \t]*[=:,(]""",
         provider=provider,
         sample=sample,
     )

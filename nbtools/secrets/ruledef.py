@@ -46,6 +46,9 @@ class SecretRule:
     #: the documented shape as a fake template (``{a36}``: 36 random letters and digits,
     #: see ``tests/test_secrets_providers.py``); every provider row has one
     sample: str = ""
+    #: the regex can match only where its anchor follows a character outside
+    #: ``[A-Za-z0-9_-]`` (a token's start): the pure path looks only there
+    boundary: bool = False
 
     def compile(self) -> Pattern[str]:
         return re.compile(self.pattern, self.flags)
