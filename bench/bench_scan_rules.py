@@ -11,6 +11,7 @@ Usage: ``python bench/bench_scan_rules.py [DIR] [--top 20] [--markdown]``.
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from pathlib import Path
 
@@ -58,6 +59,9 @@ def main() -> None:
             if not positions:
                 continue
             start = time.perf_counter()
+            if rule.requires and not re.search(rule.requires, lowered):
+                spent[index] += time.perf_counter() - start
+                continue
             pattern = rule.compile()
             for begin in sorted(engine._starts(rule, positions, buffer, lowered)):
                 places[index] += 1

@@ -112,25 +112,13 @@ def _header_is_credential(text: str) -> bool:
     return bool(_NAME_OK.fullmatch(text)) and credential_name(text.replace(" ", "_"))
 
 
-_NAMED_CELL = re.compile(
-    r"<t[dh][^>]{0,200}>\s*[A-Za-z0-9_.\- ]{0,40}(?:pass|pwd|secret|token|key|credential)", re.I
-)
-_LAST_TEXT: list[tuple[int, int, str, bool]] = [(0, -1, "", False)]
-
-
-def _has_named_cell(text: str) -> bool:
-    """Is any table cell of this text named like a credential? (once per scanned text:
-    the engine validates every cell of one buffer in a row)"""
-    ident, size, head, found = _LAST_TEXT[0]
-    if ident != id(text) or size != len(text) or not text.startswith(head):
-        found = _NAMED_CELL.search(text) is not None
-        _LAST_TEXT[0] = (id(text), len(text), text[:64], found)
-    return found
+#: a table has a cell named like a credential (the html-table rule needs one)
+_NAMED_CELL = r"<t[dh][^>]{0,200}>\s*[a-z0-9_.\- ]{0,40}(?:pass|pwd|secret|token|key|credential)"
 
 
 def _html_cell(match: re.Match[str], text: str) -> bool:
     """A table cell whose row label (the cell before) or column header names a credential."""
-    if not _has_named_cell(text) or not real_value(match.group("s"), quoted=True):
+    if not real_value(match.group("s"), quoted=True):
         return False
     row_start = max(text.rfind("<tr", 0, match.start()), text.rfind("<TR", 0, match.start()))
     if row_start == -1:
@@ -311,6 +299,7 @@ CONTEXT_RULES: tuple[SecretRule, ...] = (
         priority=6,
         validate=_html_cell,
         ignore_case=True,
+        requires=_NAMED_CELL,
         # a necessary condition: some cell is named like a credential
         raw_anchor=r"(?i)<t[dh][^>]*>(?:\s|\\n)*[A-Za-z0-9_.\- ]*"
         r"(?:pass|pwd|secret|token|key|credential)",

@@ -220,6 +220,7 @@ class Engine:
         self.allow = list(allow)  # (rule ids or all, value regex): project allowlists
         # compiled on first use: most rules never meet their anchor in a small batch
         self._compiled: list[Pattern[str] | None] = [None] * len(self.rules)
+        self._requires: dict[int, Pattern[str]] = {}
         self.anchors = AnchorFinder(self.rules, accelerate)
         hs = _optional_hyperscan() if accelerate else None
         self.prefilter = RawPrefilter(self.rules, hs) if hs is not None else None
@@ -246,6 +247,12 @@ class Engine:
             starts.add(start)
         return starts
 
+    def _required(self, index: int, rule: SecretRule) -> Pattern[str]:
+        found = self._requires.get(index)
+        if found is None:
+            found = self._requires[index] = re.compile(rule.requires)
+        return found
+
     def _matches(self, buffer: str, lowered: str) -> Iterator[tuple[int, re.Match[str]]]:
         """(rule index, match) for every rule, in rule order."""
         anchored = self.anchors.find(buffer, lowered)
@@ -253,6 +260,8 @@ class Engine:
             positions = anchored.get(index)
             if not positions:
                 continue
+            if rule.requires and not self._required(index, rule).search(lowered):
+                continue  # many anchor places, but nothing the rule needs besides them
             pattern = self._compiled[index]
             if pattern is None:
                 pattern = self._compiled[index] = rule.compile()

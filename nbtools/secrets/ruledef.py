@@ -49,6 +49,9 @@ class SecretRule:
     #: the regex can match only where its anchor follows a character outside
     #: ``[A-Za-z0-9_-]`` (a token's start): the pure path looks only there
     boundary: bool = False
+    #: a regex the lower-cased text must contain before the rule is tried at its anchors (a
+    #: cheap test for rules whose anchor is common, like ``<td``)
+    requires: str = ""
 
     def compile(self) -> Pattern[str]:
         return re.compile(self.pattern, self.flags)
