@@ -51,7 +51,7 @@ def test_a_project_rule_finds_the_companys_own_token(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project(tmp_path, RULE, {"nb.ipynb": f"client = acme.Client('{ACME}')"})
-    code, data = scan(tmp_path, capsys)
+    code, data = scan(tmp_path, capsys, "--fail-on", "warning")
     assert code == 1
     [finding] = data["findings"]
     assert finding["rule"] == "scan/acme-api-key" and finding["severity"] == "warning"
@@ -72,15 +72,24 @@ keywords = ["internal"]
     assert code == 1 and [f["rule"] for f in data["findings"]] == ["scan/internal-db"]
 
 
-def test_allowlist_by_path_glob_takes_files_out(
+def test_allowlist_by_path_glob_reports_those_findings_as_suppressed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    toml = '[[tool.nbtools.scan.allowlist]]\npaths = ["fixtures/**"]\n'
+    toml = (
+        '[[tool.nbtools.scan.allowlist]]\npaths = ["fixtures/**"]\n'
+        'description = "fake keys for the tests"\n'
+    )
     project(tmp_path, toml, {"fixtures/fake.ipynb": f"t = '{GHP}'", "real.ipynb": f"t = '{GHP}'"})
     code, data = scan(tmp_path, capsys)
     assert code == 1
-    assert [Path(f["path"]).name for f in data["findings"]] == ["real.ipynb"]
-    assert "fake.ipynb" not in json.dumps(data["files"])
+    live = [f for f in data["findings"] if not f.get("suppression")]
+    assert [Path(f["path"]).name for f in live] == ["real.ipynb"]
+    [quiet] = data["suppressed"]
+    assert Path(quiet["path"]).name == "fake.ipynb"
+    assert quiet["suppression"]["source"] == "allowlist"
+    assert quiet["suppression"]["justification"] == "fake keys for the tests"
+    write_nb(tmp_path / "real.ipynb", make_nb([make_cell("code", "x = 1")]))
+    assert scan(tmp_path, capsys)[0] == 0  # only suppressed findings left
 
 
 def test_allowlist_by_rule_in_some_paths(

@@ -84,7 +84,14 @@ def _cli_rule(
     rule_id: str, summary: str, pattern: str, anchors: tuple[str, ...], raw: str = ""
 ) -> SecretRule:
     return SecretRule(
-        f"scan/{rule_id}", summary, pattern, anchors, priority=3, validate=_cli, raw_anchor=raw
+        f"scan/{rule_id}",
+        summary,
+        pattern,
+        anchors,
+        priority=3,
+        validate=_cli,
+        raw_anchor=raw,
+        precision="medium",
     )
 
 
@@ -303,6 +310,7 @@ CONTEXT_RULES: tuple[SecretRule, ...] = (
         # a necessary condition: some cell is named like a credential
         raw_anchor=r"(?i)<t[dh][^>]*>(?:\s|\\n)*[A-Za-z0-9_.\- ]*"
         r"(?:pass|pwd|secret|token|key|credential)",
+        precision="medium",
     ),
     SecretRule(
         "scan/html-escaped-secret",
@@ -313,6 +321,7 @@ CONTEXT_RULES: tuple[SecretRule, ...] = (
         validate=_html_escaped,
         ignore_case=True,
         raw_anchor=r"(?i)(?:&quot;|&#0?3[49];|&#x27;|&apos;)[^&<\s]{8}",
+        precision="medium",
     ),
     SecretRule(
         "scan/quoted-secret-in-message",
@@ -337,5 +346,6 @@ CONTEXT_RULES: tuple[SecretRule, ...] = (
         ignore_case=True,
         raw_anchor=r"""(?i)(?:password|passwd|passphrase|token|api[ _\-]?key|secret|credential)s?"""
         r"""[ \t]+(?:is[ \t]+|was[ \t]+|of[ \t]+)?(?:\\"|'|`)[^'"`\s]{8}""",
+        precision="medium",
     ),
 )

@@ -233,6 +233,7 @@ def _keyed(
         validate=_keyed_check(min_len),
         ignore_case=True,
         provider=provider,
+        precision="medium",  # a shape beside a name: likelier to be something else
         sample=sample,
     )
 
