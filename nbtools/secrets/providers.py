@@ -1951,6 +1951,14 @@ PROVIDER_RULES: tuple[SecretRule, ...] = (
         "PAGERDUTY_API_TOKEN = '{a20}'",
     ),
     _keyed(
+        "pagerduty-routing-key",
+        "PagerDuty",
+        "PagerDuty Events API routing (integration) key",
+        ("routing_key", "integration_key", "service_key"),
+        r"[A-Za-z0-9]{32}",
+        "payload = {'routing_key': '{a32}', 'event_action': 'trigger'}",
+    ),
+    _keyed(
         "opsgenie-key",
         "Atlassian Opsgenie",
         "Opsgenie API key",
