@@ -105,10 +105,18 @@ def test_allowlist_by_rule_in_some_paths(
     assert [f["rule"] for f in data["findings"]] == ["scan/secret-assignment"]
 
 
-def test_allowlist_by_value_regex(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_allowlist_by_value_regex_needs_a_trusted_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A value regex drops findings unseen: only a --config file may do that."""
     toml = "[[tool.nbtools.scan.allowlist]]\nregexes = ['^ghp_']\n"
     project(tmp_path, toml, {"a.ipynb": f"t = '{GHP}'"})
-    code, data = scan(tmp_path, capsys)
+    code = main(["scan", "--format", "json", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 1 and "apply only with --config" in captured.err
+    assert [f["rule"] for f in json.loads(captured.out)["findings"]] == ["scan/github-token"]
+    config = str(tmp_path / "pyproject.toml")
+    code, data = scan(tmp_path, capsys, "--config", config)
     assert code == 0 and data["findings"] == []
 
 

@@ -202,7 +202,16 @@ def _project(request: Request) -> ProjectScan:
     project = load_project_scan(
         request.config, options["rules"], options["allowlist"], [r.id for r in SECRET_RULES]
     )
-    configure(project.rules, project.value_allows())
+    allows = project.value_allows()
+    if allows and not request.config.trusted:
+        # a value regex drops findings unseen: a pyproject.toml in the tree (which a pull
+        # request controls) may not do that, only a --config file may
+        request.console.warning(
+            f"{request.config.path}: tool.nbtools.scan.allowlist regexes apply only with "
+            "--config (a configuration found in the tree cannot hide findings); ignored"
+        )
+        allows = ()
+    configure(project.rules, allows)
     return project
 
 
