@@ -250,6 +250,7 @@ RULE_MODULES = (
     "nbtools.secrets.rules",
     "nbtools.secrets.notebook_scan",
     "nbtools.secrets.envfiles",
+    "nbtools.secrets.project",  # registers a project's own rules when scan loads them
 )
 _LOADED: list[bool] = []  # set once every rule module is imported
 

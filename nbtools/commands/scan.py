@@ -20,16 +20,25 @@ if TYPE_CHECKING:
 
     from nbtools.commands import Request
     from nbtools.findings import Finding
+    from nbtools.secrets.project import ProjectScan
     from nbtools.secrets.scanner import Outcome
 
 NAME = "scan"
 HELP = "find credentials in notebooks (sources, outputs, tracebacks, metadata) and env files"
+
+
+def _table(value: object) -> object:
+    return value  # checked by nbtools.secrets.project, which names the bad key
+
 
 OPTIONS: dict[str, Option] = {
     "baseline": Option(str, "", str),
     "jobs": Option(int, 0, int),
     "ignore_rules": Option(frozenset, frozenset(), list),
     "fail_on": Option(str, "", str),  # resolved by findings.fail_level (own table first)
+    # project rules and allowlists (README "Project rules and allowlists")
+    "rules": Option(_table, [], object),
+    "allowlist": Option(_table, [], object),
 }
 
 
@@ -71,6 +80,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "[tool.nbtools] fail_on)",
     )
     parser.add_argument(
+        "--staged",
+        action="store_true",
+        help="scan what is staged for the next commit (the index, after the clean filter)",
+    )
+    parser.add_argument(
+        "--history",
+        nargs="?",
+        const="HEAD",
+        default=None,
+        metavar="REV-RANGE",
+        help="scan every notebook and script version in git history (default: HEAD); "
+        "findings name the commit",
+    )
+    parser.add_argument(
         "--jobs",
         "-j",
         type=int,
@@ -95,13 +118,21 @@ def execute(request: Request) -> Report:
     # configuration found in the tree may suppress findings but never hide a file from the
     # scan: only the command line or a --config file skips files outright
     skip, tree_exclude = (request.exclude, []) if config.trusted else ([], request.exclude)
-    files = collect_files(request.paths, (), skip, config.root_dir, match=scanned_name)
-    if "-" in files:
-        raise UsageError("nbtools scan reads files, not stdin")
+    project = _project(request)
     root = baseline_root(baseline_path, request.paths)
-    outcomes = (
-        scan_paths(files, options["jobs"], root) if not args.fix else _scan_for_fix(files, root)
-    )
+    if args.staged or args.history is not None:
+        if args.fix:
+            raise UsageError("--fix changes files in the work tree, not --staged or --history")
+        from nbtools.secrets.gitscan import scan_git
+
+        outcomes, report.sections["git"] = scan_git(request.paths, args.staged, args.history, root)
+    else:
+        files = collect_files(request.paths, (), skip, config.root_dir, match=scanned_name)
+        if "-" in files:
+            raise UsageError("nbtools scan reads files, not stdin")
+        outcomes = (
+            scan_paths(files, options["jobs"], root) if not args.fix else _scan_for_fix(files, root)
+        )
     ignored: frozenset[str] = options["ignore_rules"]
     ignored_at = option_origin(
         config, args.ignore_rules is not None, "ignore_rules", [NAME], "--ignore-rules"
@@ -117,6 +148,7 @@ def execute(request: Request) -> Report:
             # exit 2 for the file; a secret found in its raw text is reported all the same
             report.add_error(outcome.path, outcome.error)
             suppress_rules(outcome.findings, ignored, ignored_at)
+            project.suppress(outcome.findings)
             report.add_findings(outcome.findings)
             continue
         if outcome.skipped is not None or outcome.error is not None:
@@ -132,6 +164,7 @@ def execute(request: Request) -> Report:
             for finding in found:
                 finding.suppression = finding.suppression or excluded
         suppress_rules(found, ignored, ignored_at)
+        project.suppress(found)
         for finding in found:
             if finding.suppression is None and finding.matches(accepted):
                 finding.suppression = baseline_note
@@ -157,6 +190,29 @@ def execute(request: Request) -> Report:
         report.sections["baselined"] = baselined
     record_suppressions(report)
     return report
+
+
+def _project(request: Request) -> ProjectScan:
+    """The project's rules and allowlists, handed to the engines this run builds."""
+    from nbtools.secrets.engine import configure
+    from nbtools.secrets.project import load_project_scan
+    from nbtools.secrets.rules import SECRET_RULES
+
+    options = request.options
+    project = load_project_scan(
+        request.config, options["rules"], options["allowlist"], [r.id for r in SECRET_RULES]
+    )
+    allows = project.value_allows()
+    if allows and not request.config.trusted:
+        # a value regex drops findings unseen: a pyproject.toml in the tree (which a pull
+        # request controls) may not do that, only a --config file may
+        request.console.warning(
+            f"{request.config.path}: tool.nbtools.scan.allowlist regexes apply only with "
+            "--config (a configuration found in the tree cannot hide findings); ignored"
+        )
+        allows = ()
+    configure(project.rules, allows)
+    return project
 
 
 def record_suppressions(report: Report) -> None:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Pattern, Sequence
 
+from nbtools.secrets.anchors import PureAnchors
 from nbtools.secrets.rules import SECRET_RULES, SecretRule
 from nbtools.secrets.values import secret_value
 
@@ -60,17 +61,22 @@ class AnchorFinder:
     def __init__(self, rules: Sequence[SecretRule], accelerate: bool = True) -> None:
         self.literals: list[tuple[int, str, bool, bool]] = []  # rule, anchor, caseless, regex
         self._regexes: dict[int, Pattern[str]] = {}
+        self._boundary: list[bool] = []  # per literal: its rule matches at token starts only
         for index, rule in enumerate(rules):
             for anchor in rule.anchors:
                 self.literals.append((index, anchor, rule.ignore_case, False))
+                self._boundary.append(rule.boundary)
             if rule.anchor_regex:
                 self._regexes[len(self.literals)] = re.compile(f"(?=(?:{rule.anchor_regex}))")
                 self.literals.append((index, rule.anchor_regex, False, True))
+                self._boundary.append(False)
         self._database: Any = None
         if accelerate:
             hyperscan = _optional_hyperscan()
             if hyperscan is not None:
                 self._database = self._compile(hyperscan)
+        self._pure: PureAnchors | None = None
+        self._plain: list[int] = []
 
     @property
     def accelerated(self) -> bool:
@@ -99,17 +105,18 @@ class AnchorFinder:
         if self._database is not None:
             return self._find_accelerated(buffer)
         found: dict[int, list[int]] = {}
-        for ident, (index, anchor, caseless, regex) in enumerate(self.literals):
+        for ident, (index, _, _, regex) in enumerate(self.literals):
             if regex:
                 hits = [m.start() for m in self._regexes[ident].finditer(buffer)]
                 if hits:
                     found.setdefault(index, []).extend(hits)
-                continue
-            hay = lowered if caseless else buffer
-            pos = hay.find(anchor)
-            while pos != -1:
-                found.setdefault(index, []).append(pos)
-                pos = hay.find(anchor, pos + 1)
+        if self._pure is None:  # built on first use: an accelerated engine never needs it
+            self._plain = [i for i, entry in enumerate(self.literals) if not entry[3]]
+            self._pure = PureAnchors(
+                [(self.literals[i][1], self.literals[i][2], self._boundary[i]) for i in self._plain]
+            )
+        for ident, pos in self._pure.find(buffer, lowered):
+            found.setdefault(self.literals[self._plain[ident]][0], []).append(pos)
         return found
 
     def _find_accelerated(self, buffer: str) -> dict[int, list[int]]:
@@ -203,9 +210,17 @@ class RawPrefilter:
 class Engine:
     """The compiled rule table; build it once per process with :func:`default_engine`."""
 
-    def __init__(self, rules: Sequence[SecretRule], accelerate: bool = True) -> None:
+    def __init__(
+        self,
+        rules: Sequence[SecretRule],
+        accelerate: bool = True,
+        allow: Sequence[tuple[frozenset[str], Pattern[str]]] = (),
+    ) -> None:
         self.rules = list(rules)
-        self._compiled: list[Pattern[str]] = [rule.compile() for rule in self.rules]
+        self.allow = list(allow)  # (rule ids or all, value regex): project allowlists
+        # compiled on first use: most rules never meet their anchor in a small batch
+        self._compiled: list[Pattern[str] | None] = [None] * len(self.rules)
+        self._requires: dict[int, Pattern[str]] = {}
         self.anchors = AnchorFinder(self.rules, accelerate)
         hs = _optional_hyperscan() if accelerate else None
         self.prefilter = RawPrefilter(self.rules, hs) if hs is not None else None
@@ -232,14 +247,24 @@ class Engine:
             starts.add(start)
         return starts
 
+    def _required(self, index: int, rule: SecretRule) -> Pattern[str]:
+        found = self._requires.get(index)
+        if found is None:
+            found = self._requires[index] = re.compile(rule.requires)
+        return found
+
     def _matches(self, buffer: str, lowered: str) -> Iterator[tuple[int, re.Match[str]]]:
         """(rule index, match) for every rule, in rule order."""
         anchored = self.anchors.find(buffer, lowered)
         for index, rule in enumerate(self.rules):
-            pattern = self._compiled[index]
             positions = anchored.get(index)
             if not positions:
                 continue
+            if rule.requires and not self._required(index, rule).search(lowered):
+                continue  # many anchor places, but nothing the rule needs besides them
+            pattern = self._compiled[index]
+            if pattern is None:
+                pattern = self._compiled[index] = rule.compile()
             for start in sorted(self._starts(rule, positions, buffer, lowered)):
                 match = pattern.match(buffer, start)
                 if match is not None:
@@ -267,6 +292,10 @@ class Engine:
             value, begin = secret_value(match)
             if value is None:
                 continue
+            if self.allow and any(
+                (not ids or rule.id in ids) and pattern.search(value) for ids, pattern in self.allow
+            ):
+                continue
             part = bisect.bisect_right(starts, begin) - 1
             offset = begin - starts[part]
             line = texts[part].count("\n", 0, offset) + 1
@@ -292,6 +321,20 @@ def _resolve_overlaps(hits: Iterable[Hit]) -> list[Hit]:
 
 
 _ENGINES: dict[bool, Engine] = {}
+#: the project's rules and value allowlists (``[tool.nbtools.scan]``), see :func:`configure`
+_PROJECT: list[tuple[tuple[SecretRule, ...], tuple[tuple[frozenset[str], Pattern[str]], ...]]] = [
+    ((), ())
+]
+
+
+def configure(
+    rules: Sequence[SecretRule] = (), allow: Sequence[tuple[frozenset[str], Pattern[str]]] = ()
+) -> None:
+    """Add a project's rules and value allowlists to the engines built from here on."""
+    project = (tuple(rules), tuple(allow))
+    if project != _PROJECT[0]:
+        _PROJECT[0] = project
+        _ENGINES.clear()
 
 
 def default_engine(accelerate: bool = False) -> Engine:
@@ -303,5 +346,6 @@ def default_engine(accelerate: bool = False) -> Engine:
     """
     engine = _ENGINES.get(accelerate)
     if engine is None:
-        engine = _ENGINES[accelerate] = Engine(SECRET_RULES, accelerate)
+        rules, allow = _PROJECT[0]
+        engine = _ENGINES[accelerate] = Engine((*SECRET_RULES, *rules), accelerate, allow)
     return engine

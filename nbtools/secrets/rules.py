@@ -10,59 +10,44 @@ stay general instead of knowing any particular corpus.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Callable, Pattern
+import dataclasses
+from typing import TYPE_CHECKING
 
 from nbtools.findings import Rule, Severity, register_rules
+from nbtools.secrets.context import CONTEXT_RULES, DOCUMENTED_EXAMPLES, looks_like_host
+from nbtools.secrets.providers import PROVIDER_RULES, crc32_token_ok
+from nbtools.secrets.ruledef import SecretRule
 from nbtools.secrets.values import (
     assignment_ok,
     high_entropy_ok,
     password_ok,
     pem_ok,
     real_value,
+    secret_value,
     token_ok,
 )
 
-Validator = Callable[["re.Match[str]", str], bool]
+if TYPE_CHECKING:
+    import re
 
+    from nbtools.secrets.ruledef import Validator
 
-@dataclass(frozen=True)
-class SecretRule:
-    """One detector: a regex whose group ``s`` is the secret, gated by literal anchors."""
-
-    id: str
-    summary: str
-    pattern: str
-    anchors: tuple[str, ...]
-    severity: Severity = Severity.ERROR
-    priority: int = 10  # lower wins when two rules match overlapping text
-    validate: Validator | None = None
-    ignore_case: bool = False  # anchors are lower case and looked up case-insensitively
-    back: str = ""  # characters to walk back over from an anchor to the match start
-    start: str = ""  # after walking back, the match starts at the last ``start`` literal
-    anchor_regex: str = ""  # a regex anchor (ASCII, hyperscan-compatible) besides literals
-    #: for the raw-file prefilter: a regex that matches the notebook's JSON text wherever the
-    #: rule can match one of its parts (escapes and list breaks included); default: anchors
-    raw_anchor: str = ""
-    raw_min_length: int = 0  # shortest match of ``raw_anchor`` that counts
-    flags: int = 0
-    # what reports say (see :func:`as_rule`); every field has a default derived from the
-    # rule itself, so a new provider rule gets complete help without writing any
-    provider: str = ""  # who issued the credential ("AWS", "GitHub"); default: the summary
-    rotate: str = ""  # how to revoke it, when the provider has a specific place for that
-    kind: str = "credential"  # or "configuration" (an insecure setting, no secret)
-    help: str = ""  # replaces the generated help
-    precision: str = ""  # default: from the validator (see :func:`as_rule`)
-    security_severity: float | None = None  # default: from the severity
-
-    def compile(self) -> Pattern[str]:
-        return re.compile(self.pattern, self.flags)
+__all__ = ["SECRET_RULES", "SecretRule", "advice", "as_rule"]
 
 
 def _body(min_len: int = 16) -> Validator:
     def check(match: re.Match[str], _text: str) -> bool:
         return token_ok(match.group("s"), min_len)
+
+    return check
+
+
+def _checksummed(min_len: int) -> Validator:
+    """A valid CRC32 checksum (GitHub, npm) proves a token whatever its entropy."""
+
+    def check(match: re.Match[str], _text: str) -> bool:
+        value = match.group("s")
+        return crc32_token_ok(value) or token_ok(value, min_len)
 
     return check
 
@@ -84,7 +69,7 @@ def _assignment(match: re.Match[str], text: str) -> bool:
 
 
 def _entropy(match: re.Match[str], text: str) -> bool:
-    return high_entropy_ok(match, text)
+    return not looks_like_host(match.group("s")) and high_entropy_ok(match, text)
 
 
 _END = r"(?![A-Za-z0-9_\-])"  # a token ends where its alphabet ends
@@ -99,7 +84,7 @@ _URL = _SCHEME + "_:/@%=&~!$*,;[]"
 # The length (quote + 32) is hyperscan's min_length, see ``raw_min_length``.
 _ENTROPY_RAW = r"""(?:\\"|')[0-9a-f_\-]*[g-zA-Z+/=.][A-Za-z0-9+/_\-=.]*"""
 
-SECRET_RULES: tuple[SecretRule, ...] = (
+_BUILTIN_RULES: tuple[SecretRule, ...] = (
     SecretRule(
         "scan/private-key",
         "private key block (RSA, EC, DSA, OpenSSH, PKCS8, PGP)",
@@ -137,7 +122,7 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         r"(?<![A-Za-z0-9_])(?P<s>gh[pousr]_[A-Za-z0-9]{36,251})" + _END,
         ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
         priority=2,
-        validate=_body(36),
+        validate=_checksummed(36),
     ),
     SecretRule(
         "scan/github-fine-grained-token",
@@ -256,7 +241,7 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         r"(?<![A-Za-z0-9_])(?P<s>npm_[A-Za-z0-9]{36})" + _END,
         ("npm_",),
         priority=2,
-        validate=_body(36),
+        validate=_checksummed(36),
     ),
     SecretRule(
         "scan/pypi-token",
@@ -435,4 +420,91 @@ def as_rule(rule: SecretRule) -> Rule:
     )
 
 
-register_rules(*(as_rule(rule) for rule in SECRET_RULES))
+#: who issued what the built-in rules find (where the finding says to rotate it)
+_BUILTIN_PROVIDERS = {
+    "scan/aws-access-key-id": "AWS IAM",
+    "scan/aws-secret-access-key": "AWS IAM",
+    "scan/github-token": "GitHub",
+    "scan/github-fine-grained-token": "GitHub",
+    "scan/gitlab-token": "GitLab",
+    "scan/slack-token": "Slack",
+    "scan/slack-webhook": "Slack",
+    "scan/stripe-key": "Stripe",
+    "scan/openai-key": "OpenAI",
+    "scan/anthropic-key": "Anthropic",
+    "scan/huggingface-token": "Hugging Face",
+    "scan/google-api-key": "Google Cloud",
+    "scan/google-oauth-client-secret": "Google Cloud",
+    "scan/azure-storage-key": "Microsoft Azure",
+    "scan/azure-sas-token": "Microsoft Azure",
+    "scan/sendgrid-key": "SendGrid",
+    "scan/npm-token": "npm",
+    "scan/pypi-token": "PyPI",
+    "scan/databricks-token": "Databricks",
+}
+_KEPT = "deleting it here is not enough: it stays in git history and in clones"
+
+
+def advice(rule: SecretRule) -> str:
+    """What to do about a finding: rotate the credential where it was issued."""
+    if rule.kind == "configuration":
+        return ""
+    if rule.provider:
+        return f"rotate it at {rule.provider}; {_KEPT}"
+    if rule.severity is Severity.WARNING:
+        return f"if it is a credential, rotate it where it was issued; {_KEPT}"
+    return f"rotate it where it was issued; {_KEPT}"
+
+
+def _with_provider(rule: SecretRule) -> SecretRule:
+    provider = rule.provider or _BUILTIN_PROVIDERS.get(rule.id, "")
+    return dataclasses.replace(rule, provider=provider) if provider != rule.provider else rule
+
+
+_BASE64_RUN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
+#: a hit inside a longer base64 run (an image in a data URI, a pickled blob) is not a key
+_GLUED = 64
+
+
+def glued_into_blob(text: str, start: int, end: int) -> bool:
+    """Does the value continue, on either side, into a long run of base64 characters?"""
+    left = start
+    while left > 0 and start - left <= _GLUED and text[left - 1] in _BASE64_RUN:
+        left -= 1
+    right = end
+    while right < len(text) and right - end <= _GLUED and text[right] in _BASE64_RUN:
+        right += 1
+    return (start - left) + (right - end) >= _GLUED
+
+
+def _guarded(validate: Validator | None) -> Validator:
+    """Every rule: documented example keys (``AKIAIOSFODNN7EXAMPLE`` ...) and values glued
+    into a base64 blob are never findings."""
+
+    def check(match: re.Match[str], text: str) -> bool:
+        value, begin = secret_value(match)
+        if value is None or value in DOCUMENTED_EXAMPLES:
+            return False
+        if validate is not None and not validate(match, text):
+            return False
+        return not glued_into_blob(text, begin, begin + len(value))
+
+    return check
+
+
+def _advised(rule: SecretRule) -> SecretRule:
+    """The rule as the engine uses it: its finding message says what to do."""
+    rule = dataclasses.replace(rule, validate=_guarded(rule.validate))
+    text = advice(rule)
+    return dataclasses.replace(rule, summary=f"{rule.summary} ({text})") if text else rule
+
+
+#: every built-in rule as defined: the generic ones above, the provider table and the
+#: context detectors (reports describe these; see :func:`as_rule`)
+DEFINED_RULES: tuple[SecretRule, ...] = tuple(
+    _with_provider(rule) for rule in (*_BUILTIN_RULES, *PROVIDER_RULES, *CONTEXT_RULES)
+)
+#: the same rules as the engine runs them
+SECRET_RULES: tuple[SecretRule, ...] = tuple(_advised(rule) for rule in DEFINED_RULES)
+
+register_rules(*(as_rule(rule) for rule in DEFINED_RULES))

@@ -1,0 +1,140 @@
+"""Project rules and allowlists in ``[tool.nbtools.scan]``, through ``main([...])``."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import make_cell, make_nb, write_nb
+
+from nbtools.cli import main
+from nbtools.secrets.engine import configure
+
+RNG = random.Random(9)
+ACME = "acme_" + "".join(RNG.choice(string.ascii_letters + string.digits) for _ in range(32))
+GHP = "ghp_" + "".join(RNG.choice(string.ascii_letters + string.digits) for _ in range(36))
+
+RULE = """
+[[tool.nbtools.scan.rules]]
+id = "acme-api-key"
+regex = 'acme_(?P<secret>[A-Za-z0-9]{32})'
+keywords = ["acme_"]
+severity = "warning"
+provider = "Acme"
+description = "Acme API key"
+"""
+
+
+@pytest.fixture(autouse=True)
+def _reset_engines() -> Any:
+    yield
+    configure()  # later tests build engines from the built-in rules only
+
+
+def project(tmp_path: Path, toml: str, cells: dict[str, str]) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[tool.nbtools]\n" + toml, encoding="utf-8")
+    for name, source in cells.items():
+        write_nb(tmp_path / name, make_nb([make_cell("code", source)]))
+    return tmp_path
+
+
+def scan(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
+    code = main(["scan", "--format", "json", *args, str(tmp_path)])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_a_project_rule_finds_the_companys_own_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(tmp_path, RULE, {"nb.ipynb": f"client = acme.Client('{ACME}')"})
+    code, data = scan(tmp_path, capsys, "--fail-on", "warning")
+    assert code == 1
+    [finding] = data["findings"]
+    assert finding["rule"] == "scan/acme-api-key" and finding["severity"] == "warning"
+    assert "rotate it at Acme" in finding["message"] and ACME not in json.dumps(data)
+
+
+def test_the_regex_is_searched_in_the_line_not_only_at_the_keyword(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toml = """
+[[tool.nbtools.scan.rules]]
+id = "internal-db"
+regex = 'dbpass\\s*=\\s*"(?P<secret>[^"]{10,})"'
+keywords = ["internal"]
+"""
+    project(tmp_path, toml, {"nb.ipynb": 'dbpass = "Zx81kqPa02mn"  # internal warehouse'})
+    code, data = scan(tmp_path, capsys)
+    assert code == 1 and [f["rule"] for f in data["findings"]] == ["scan/internal-db"]
+
+
+def test_allowlist_by_path_glob_reports_those_findings_as_suppressed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toml = (
+        '[[tool.nbtools.scan.allowlist]]\npaths = ["fixtures/**"]\n'
+        'description = "fake keys for the tests"\n'
+    )
+    project(tmp_path, toml, {"fixtures/fake.ipynb": f"t = '{GHP}'", "real.ipynb": f"t = '{GHP}'"})
+    code, data = scan(tmp_path, capsys)
+    assert code == 1
+    live = [f for f in data["findings"] if not f.get("suppression")]
+    assert [Path(f["path"]).name for f in live] == ["real.ipynb"]
+    [quiet] = data["suppressed"]
+    assert Path(quiet["path"]).name == "fake.ipynb"
+    assert quiet["suppression"]["source"] == "allowlist"
+    assert quiet["suppression"]["justification"] == "fake keys for the tests"
+    write_nb(tmp_path / "real.ipynb", make_nb([make_cell("code", "x = 1")]))
+    assert scan(tmp_path, capsys)[0] == 0  # only suppressed findings left
+
+
+def test_allowlist_by_rule_in_some_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toml = (
+        '[[tool.nbtools.scan.allowlist]]\npaths = ["demo/*"]\nrules = ["scan/github-token"]\n'
+        'description = "demo tokens are revoked"\n'
+    )
+    project(tmp_path, toml, {"demo/a.ipynb": f"t = '{GHP}'\npassword = 'Zq8!kd02LmpQ'"})
+    code, data = scan(tmp_path, capsys)
+    assert code == 1
+    assert [f["rule"] for f in data["findings"]] == ["scan/secret-assignment"]
+
+
+def test_allowlist_by_value_regex_needs_a_trusted_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A value regex drops findings unseen: only a --config file may do that."""
+    toml = "[[tool.nbtools.scan.allowlist]]\nregexes = ['^ghp_']\n"
+    project(tmp_path, toml, {"a.ipynb": f"t = '{GHP}'"})
+    code = main(["scan", "--format", "json", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 1 and "apply only with --config" in captured.err
+    assert [f["rule"] for f in json.loads(captured.out)["findings"]] == ["scan/github-token"]
+    config = str(tmp_path / "pyproject.toml")
+    code, data = scan(tmp_path, capsys, "--config", config)
+    assert code == 0 and data["findings"] == []
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[[tool.nbtools.scan.rules]]\nid = "x"\nregex = "("\nkeywords = ["x"]\n', "invalid regex"),
+        ('[[tool.nbtools.scan.rules]]\nid = "x"\nregex = "x+"\n', "keyword"),
+        ('[[tool.nbtools.scan.rules]]\nid = "jwt"\nregex = "x+"\nkeywords = ["x"]\n', "already"),
+        ('[[tool.nbtools.scan.rules]]\nid = "Bad Id"\nregex = "x"\nkeywords = ["x"]\n', ".id"),
+        ("[[tool.nbtools.scan.allowlist]]\ndescription = 'nothing'\n", "names no"),
+        ("[[tool.nbtools.scan.allowlist]]\npaths = ['a']\nregexes = ['b']\n", "not both"),
+    ],
+)
+def test_bad_project_config_is_a_usage_error_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], toml: str, message: str
+) -> None:
+    project(tmp_path, toml, {"a.ipynb": "x = 1"})
+    assert main(["scan", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "tool.nbtools.scan" in err and message in err
