@@ -202,7 +202,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         metavar="JSON",
         default=None,
-        help="run nothing: merge the --format json reports of shards into one (stdout)",
+        help="run nothing: merge the shards' --format json reports into one report "
+        "(as `nbtools report merge`; any --format, -o FILE)",
     )
     parser.add_argument(
         "--durations",
@@ -251,7 +252,9 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
     report = Report(NAME)
     report.fail_on_warnings = False  # only fail_* verdicts fail the run
     if getattr(args, "merge_reports", None):
-        return _merge(args.merge_reports, report)
+        from nbtools.commands.report import merge_files
+
+        return merge_files(args.merge_reports)  # the same as `nbtools report merge`
     env = kernel_environment(_parse_env(options["env"]))
     files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root_dir)
     if args.shard:
@@ -350,27 +353,6 @@ def _interpreter(
             "--kernel NAME|PYTHON"
         )
     return found
-
-
-def _merge(paths: list[str], report: Report) -> Report:
-    """``--merge-reports``: one JSON report from the shards' reports."""
-    import json
-
-    from nbtools.execute.shard import merge_reports
-
-    documents = []
-    for path in paths:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                documents.append(json.load(handle))
-        except (OSError, ValueError) as exc:
-            raise InputError(path, f"not a readable JSON report: {exc}") from None
-    merged = merge_reports(documents)
-    for entry in merged["notebooks"]:
-        ok = entry.get("verdict") in NOT_FAILING
-        report.add_file(FileResult(str(entry.get("path")), "clean" if ok else "findings"))
-    report.stdout_payload = (json.dumps(merged, indent=2, ensure_ascii=False) + "\n").encode()
-    return report
 
 
 def _load(files: list[str], report: Report) -> list[Source]:
