@@ -196,7 +196,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--html", metavar="DIR", default=None, help="write executed notebooks as HTML"
     )
-    parser.add_argument("--shard", metavar="K/N", default=None, help="run only shard K of N")
+    parser.add_argument(
+        "--shard",
+        metavar="K/N|auto",
+        default=None,
+        help="run only shard K of N; auto (or auto/N): from the CI's parallel-job variables "
+        "(GitLab, CircleCI, Buildkite, Kubernetes Indexed Jobs, NBTOOLS_SHARD=K/N)",
+    )
     parser.add_argument(
         "--merge-reports",
         nargs="+",
@@ -258,9 +264,10 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
     env = kernel_environment(_parse_env(options["env"]))
     files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root_dir)
     if args.shard:
-        from nbtools.execute.shard import load_durations, parse_shard, select
+        from nbtools.execute.shard import load_durations, select
+        from nbtools.execute.shardenv import resolve_shard
 
-        k, n = parse_shard(args.shard)
+        k, n = resolve_shard(args.shard)  # K/N, or auto[/N] from the CI's variables
         durations = load_durations(args.durations) if args.durations else {}
         files = select(files, k, n, durations)
         report.sections["shard"] = {"index": k, "count": n}

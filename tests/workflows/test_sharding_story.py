@@ -106,3 +106,70 @@ def test_a_shard_whose_machine_died_fails_the_merge(git_repo: Path, tmp_path: Pa
         f"error: shard 2/3 missing: got 2 of 3 reports ({reports[0]}, {reports[1]})"
     ]
     assert not (tmp_path / "m.xml").exists()
+
+
+def _gitlab(k: int, n: int) -> dict[str, str]:
+    """What GitLab gives the k-th job of `parallel: n` (other engines' variables unset)."""
+    return {
+        "GITLAB_CI": "true",
+        "CI_NODE_INDEX": str(k),
+        "CI_NODE_TOTAL": str(n),
+        "NBTOOLS_SHARD": "",
+        "CIRCLE_NODE_INDEX": "",
+        "BUILDKITE_PARALLEL_JOB": "",
+        "JOB_COMPLETION_INDEX": "",
+    }
+
+
+def test_gitlab_parallel_jobs_split_by_the_last_pipelines_durations(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    notebooks = _repo_with_notebooks(git_repo)
+    jupyter_notebook(git_repo / "train.ipynb", [code("import time\ntime.sleep(4)")])
+    commit_all(git_repo, "a slow notebook")
+    notebooks = sorted([*notebooks, "train.ipynb"])
+
+    def pipeline(name: str, *extra: str) -> list[list[str]]:
+        reports, shards = [], []
+        for k in (1, 2):
+            target = tmp_path / f"{name}-{k}.json"
+            nbtools(
+                "run",
+                "--shard",
+                "auto",
+                *extra,
+                "--format",
+                "json",
+                "-o",
+                str(target),
+                ".",
+                cwd=git_repo,
+                env=_gitlab(k, 2),
+            )
+            data = json.loads(target.read_text())
+            assert data["shard"] == {"index": k, "count": 2}
+            shards.append(sorted(str(Path(n["path"])) for n in data["notebooks"]))
+            reports.append(str(target))
+        merged = nbtools(
+            "report",
+            "merge",
+            *reports,
+            "--format",
+            "json",
+            "-o",
+            str(tmp_path / f"{name}.json"),
+            cwd=git_repo,
+        )
+        assert merged.returncode == 1, merged.stderr  # broken.ipynb
+        return shards
+
+    first = pipeline("first")
+    assert sorted(first[0] + first[1]) == notebooks
+    # without timings, shards are balanced by file size: 3 notebooks each
+    assert sorted(len(shard) for shard in first) == [3, 3]
+    # the next pipeline balances by the durations in the first one's merged report:
+    # the slow notebook's machine gets (nearly) nothing else
+    second = pipeline("second", "--durations", str(tmp_path / "first.json"))
+    assert sorted(second[0] + second[1]) == notebooks
+    slow = next(shard for shard in second if "train.ipynb" in shard)
+    assert len(slow) <= 2, second
