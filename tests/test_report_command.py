@@ -15,6 +15,7 @@ from nbtools.reportmerge import finding_from_dict, merge
 SINGLE_RUN_KEYS = {
     "tool",
     "version",
+    "schema_version",
     "command",
     "exit_code",
     "summary",
