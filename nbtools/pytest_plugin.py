@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
     from pathlib import Path
 
-    from nbtools.execute.kernels import KernelFactory
+    from nbtools.execute.kernels import KernelFactory, KernelRequest, StartedKernel
     from nbtools.report import Report
 
 #: verdicts that pass (as for the exit code of ``nbtools run``)
@@ -84,6 +85,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         runner.close()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Tell a notebook which notebook comes next on this worker: its kernel starts early."""
+    if isinstance(item, NotebookItem):
+        item.next_notebook = nextitem if isinstance(nextitem, NotebookItem) else None
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if not _enabled(parent.config):
         return None
@@ -130,8 +138,13 @@ class NotebookFailed(Exception):
 class NotebookItem(pytest.Item):
     """One notebook run on a fresh kernel; its outcome is ``nbtools run``'s verdict."""
 
+    next_notebook: NotebookItem | None = None
+
     def runtest(self) -> None:
         runner: NotebookRunner = self.config.stash[_RUNNER]
+        if self.next_notebook is not None:
+            # as `nbtools run` does: the next kernel starts while this notebook runs
+            runner.prestart(self.next_notebook._display_path())
         report = runner.run(self._display_path())
         verdict, text = outcome(report)
         self.user_properties.append(("verdict", verdict))
@@ -197,14 +210,17 @@ class NotebookRunner:
         self.args = args
         self.rootdir = rootdir
         self._factory: Any = None
+        self._ahead: AheadFactory | None = None
 
-    def factory(self) -> KernelFactory:
-        """The kernel factory, made on first use (a fork server, or the container engine)."""
-        if self._factory is None:
+    def factory(self) -> AheadFactory:
+        """The kernel factory, made on first use (a fork server, or the container engine),
+        wrapped so that a kernel started ahead for a notebook serves that notebook."""
+        if self._ahead is None:
+            factory: Any
             if self.options["image"]:
                 from nbtools.container.factory import ContainerKernelFactory
 
-                self._factory = ContainerKernelFactory.from_options(self.options, [self.rootdir])
+                factory = ContainerKernelFactory.from_options(self.options, [self.rootdir])
             else:
                 from nbtools.execute.kernels import LocalKernelFactory
 
@@ -213,9 +229,30 @@ class NotebookRunner:
                 )
                 if self.options["kernel"]:
                     factory.spec_for("")  # a bad --kernel fails here, not per cell
-                self._factory = factory
-        factory_: KernelFactory = self._factory
-        return factory_
+            self._factory = factory
+            self._ahead = AheadFactory(factory)
+        return self._ahead
+
+    def prestart(self, path: str) -> None:
+        """Start the kernel that ``run(path)`` will ask for, in the background."""
+        from nbtools.errors import NbtoolsError
+        from nbtools.execute.kernels import KernelRequest
+        from nbtools.execute.source import load_source
+
+        try:
+            source = load_source(path)
+            request = KernelRequest(source.kernel_name, source.folder, self.kernel_env())
+            ahead = self.factory()
+        except (NbtoolsError, OSError):
+            return  # the run itself will report it
+        ahead.prestart(request)
+
+    def kernel_env(self) -> dict[str, str]:
+        """The kernels' environment, as `nbtools run` makes it (``--env`` included)."""
+        from nbtools.execute.kernels import kernel_environment
+
+        extra = dict(str(item).split("=", 1) for item in self.options["env"] if "=" in str(item))
+        return kernel_environment(extra)
 
     def run(self, path: str) -> Report:
         """``nbtools run PATH`` through the run command's own pipeline."""
@@ -233,6 +270,67 @@ class NotebookRunner:
             raise NotebookFailed(f"nbtools run: {exc}") from None
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()
         if self._factory is not None:
             self._factory.close()
-            self._factory = None
+        self._factory = self._ahead = None
+
+
+class AheadFactory:
+    """A kernel factory that can start one kernel ahead of time.
+
+    :meth:`prestart` starts a kernel for a request in a thread; the next call with an equal
+    request gets that kernel, any other call a new one (the early kernel is then killed).
+    """
+
+    def __init__(self, factory: KernelFactory) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.factory = factory
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbtools-ahead")
+        self.pending: tuple[Any, Future[StartedKernel]] | None = None
+
+    @staticmethod
+    def _key(request: KernelRequest) -> Any:
+        return (
+            request.kernel_name,
+            request.cwd,
+            tuple(sorted(request.env.items())),
+            tuple(request.extra_arguments),
+            request.fresh_parent,
+        )
+
+    def prestart(self, request: KernelRequest) -> None:
+        self._drop()
+        self.pending = (self._key(request), self.pool.submit(self.factory, request))
+
+    def __call__(self, request: KernelRequest) -> StartedKernel:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            key, future = pending
+            if key == self._key(request):
+                try:
+                    kernel = future.result()
+                except Exception:  # noqa: BLE001 - start it again below, and fail there
+                    pass
+                else:
+                    if kernel.is_alive():
+                        return kernel
+                    kernel.kill()
+            else:
+                self.pending = pending
+                self._drop()
+        return self.factory(request)
+
+    def _drop(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            try:
+                pending[1].result(timeout=120).kill()
+            except Exception:  # noqa: BLE001 - a failed start left nothing to kill
+                pass
+
+    def close(self) -> None:
+        self._drop()
+        self.pool.shutdown(wait=True)

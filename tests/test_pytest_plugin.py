@@ -135,3 +135,36 @@ def test_the_plugin_imports_nothing_heavy_and_is_registered_for_pytest() -> None
         project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
         entry = project["entry-points"]["pytest11"]
         assert entry == {"nbtools.pytest_plugin": "nbtools.pytest_plugin"}
+
+
+class _Kernel:
+    def __init__(self, name: str) -> None:
+        self.name, self.killed = name, False
+
+    def is_alive(self) -> bool:
+        return not self.killed
+
+    def kill(self) -> None:
+        self.killed = True
+
+
+def test_a_kernel_started_ahead_serves_its_notebook_and_no_other() -> None:
+    from nbtools.execute.kernels import KernelRequest
+    from nbtools.pytest_plugin import AheadFactory
+
+    started: list[_Kernel] = []
+
+    def factory(request: KernelRequest) -> Any:
+        started.append(_Kernel(request.cwd))
+        return started[-1]
+
+    ahead = AheadFactory(factory)
+    first, second = KernelRequest("python3", "/a", {}), KernelRequest("python3", "/b", {})
+    ahead.prestart(first)
+    assert ahead(KernelRequest("python3", "/a", {})) is started[0]  # the one started ahead
+    ahead.prestart(second)
+    other = ahead(first)  # not the notebook it was started for: a new kernel, the early one dies
+    assert other is started[2] and started[1].killed and not other.killed
+    ahead.prestart(second)
+    ahead.close()  # e.g. -x stopped the session: the kernel started ahead is not left running
+    assert started[3].killed and len(started) == 4
