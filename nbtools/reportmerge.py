@@ -16,7 +16,7 @@ import re
 from typing import Any, Sequence
 
 from nbtools.errors import InputError, UsageError
-from nbtools.findings import Finding, Severity, Where
+from nbtools.findings import Finding, Severity, Suppression, Where
 from nbtools.report import FileResult, Report
 
 #: keys of a report that are rebuilt, not copied (the rest are merged section by section)
@@ -27,6 +27,7 @@ _REBUILT = frozenset(
 _FINDING_KEYS = frozenset(
     {"path", "rule", "message", "severity", "cell_index", "cell_id", "where"}
     | {"output_index", "field", "line", "json_line", "column", "masked", "fingerprint"}
+    | {"suppression"}
 )
 _ELAPSED = re.compile(r" in ([0-9.]+) s\b")
 
@@ -90,6 +91,7 @@ def check_shards(reports: Sequence[tuple[str, dict[str, Any]]]) -> int:
 def finding_from_dict(data: dict[str, Any]) -> Finding:
     """The :class:`Finding` that :meth:`Finding.to_dict` wrote (extra keys kept)."""
     where = data.get("where")
+    suppression = data.get("suppression")
     return Finding(
         path=str(data["path"]),
         rule=str(data["rule"]),
@@ -106,6 +108,7 @@ def finding_from_dict(data: dict[str, Any]) -> Finding:
         masked=data.get("masked"),
         fingerprint=data.get("fingerprint"),
         extra={k: v for k, v in data.items() if k not in _FINDING_KEYS},
+        suppression=Suppression(**suppression) if isinstance(suppression, dict) else None,
     )
 
 
@@ -148,7 +151,7 @@ def merge(reports: Sequence[tuple[str, dict[str, Any]]]) -> Report:
         try:
             files += [file_from_dict(f) for f in _entries(data, "files", path)]
             findings += [finding_from_dict(f) for f in _entries(data, "findings", path)]
-        except (KeyError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise InputError(path, f"malformed file or finding entry: {exc}") from None
         found = _ELAPSED.search(str(data.get("summary_line") or ""))
         elapsed = max(elapsed, float(found.group(1)) if found else 0.0)
@@ -165,7 +168,7 @@ def merge(reports: Sequence[tuple[str, dict[str, Any]]]) -> Report:
     findings.sort(key=lambda f: f.path)
     notebooks.sort(key=lambda e: str(e["path"]))
     report.files = files
-    report.findings = findings
+    report.add_findings(findings)  # a suppressed one (with its suppression) stays suppressed
     report.sections["notebooks"] = notebooks
     report.sections["summary_line"] = summary_line(notebooks, elapsed, count)
     report.sections["text_lines"] = explanations(notebooks)

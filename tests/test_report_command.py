@@ -287,3 +287,16 @@ def test_other_sections_are_merged_not_dropped() -> None:
     report = merge([("1.json", one), ("2.json", two)])
     assert report.sections["warnings_seen"] == ["w1", "w2"]
     assert report.sections["image"] == "tf:2.9"
+
+
+def test_a_suppressed_finding_stays_suppressed() -> None:
+    from nbtools.findings import Suppression
+
+    entry = _finding("a.ipynb")
+    entry["suppression"] = Suppression("inSource", "cell tag", "a.ipynb:cell 1").to_dict()
+    one = shard_report(1, 1, [_notebook("a.ipynb")])
+    one["findings"] = [entry]
+    report = merge([("1.json", one)])
+    assert report.findings == [] and len(report.suppressed) == 1
+    assert report.suppressed[0].suppression == Suppression("inSource", "cell tag", "a.ipynb:cell 1")
+    assert report.exit_code == 0
