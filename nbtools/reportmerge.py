@@ -97,19 +97,32 @@ def finding_from_dict(data: dict[str, Any]) -> Finding:
         rule=str(data["rule"]),
         message=str(data.get("message") or ""),
         severity=Severity(data.get("severity") or "error"),
-        cell_index=data.get("cell_index"),
-        cell_id=data.get("cell_id"),
+        cell_index=_typed(data, "cell_index", int),
+        cell_id=_typed(data, "cell_id", str),
         where=Where(where) if where else None,
-        output_index=data.get("output_index"),
-        field=data.get("field"),
-        line=data.get("line"),
-        json_line=data.get("json_line"),
-        column=data.get("column"),
-        masked=data.get("masked"),
-        fingerprint=data.get("fingerprint"),
+        output_index=_typed(data, "output_index", int),
+        field=_typed(data, "field", str),
+        line=_typed(data, "line", int),
+        json_line=_typed(data, "json_line", int),
+        column=_typed(data, "column", int),
+        masked=_typed(data, "masked", str),
+        fingerprint=_typed(data, "fingerprint", str),
         extra={k: v for k, v in data.items() if k not in _FINDING_KEYS},
         suppression=Suppression(**suppression) if isinstance(suppression, dict) else None,
     )
+
+
+def _typed(data: dict[str, Any], key: str, kind: type) -> Any:
+    """``data[key]`` when it is a ``kind`` or missing (None); a renderer could not show
+    anything else, so it is refused here (ValueError) rather than failing later."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValueError(f"{key} {value!r} is not {kind.__name__}")
+    if isinstance(value, int) and value < 0:
+        raise ValueError(f"{key} {value} is negative")
+    return value
 
 
 def file_from_dict(data: dict[str, Any]) -> FileResult:
@@ -197,9 +210,11 @@ def explanations(notebooks: list[dict[str, Any]]) -> list[str]:
         if entry.get("verdict") in NOT_FAILING:
             continue
         lines.append(f"--- {entry['path']}: {entry.get('reason') or entry.get('verdict')}")
-        for cell in entry.get("cells") or []:
+        cells = entry.get("cells")
+        for cell in cells if isinstance(cells, list) else []:
             if isinstance(cell, dict) and cell.get("ename"):
-                where = f"cell {int(cell.get('index', 0)) + 1}"
+                index = cell.get("index")
+                where = f"cell {index + 1}" if isinstance(index, int) else "a cell"
                 if cell.get("line"):
                     where += f", line {cell['line']}"
                 lines.append(f"{where}: {cell['ename']}: {cell.get('evalue') or ''}")

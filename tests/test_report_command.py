@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nbtools.cli import main
 from nbtools.reportmerge import finding_from_dict, merge
@@ -300,3 +302,50 @@ def test_a_suppressed_finding_stays_suppressed() -> None:
     assert report.findings == [] and len(report.suppressed) == 1
     assert report.suppressed[0].suppression == Suppression("inSource", "cell tag", "a.ipynb:cell 1")
     assert report.exit_code == 0
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+FINDING_KEYS = ["path", "rule", "severity", "cell_index", "where", "line", "json_line", "masked"]
+
+
+@st.composite
+def hostile_shard(draw: st.DrawFn, k: int) -> dict[str, Any]:
+    """A shard report whose entries have arbitrary values where nbtools writes typed ones."""
+    notebooks = [_notebook(f"n{k}.ipynb", "fail_error")]
+    notebooks[0].update(
+        draw(st.dictionaries(st.sampled_from(["verdict", "cells", "reason"]), JSON))
+    )
+    data = shard_report(k, 2, notebooks)
+    finding = data["findings"][0]
+    finding.update(draw(st.dictionaries(st.sampled_from(FINDING_KEYS), JSON, max_size=3)))
+    data["files"][0].update(draw(st.dictionaries(st.sampled_from(["status", "message"]), JSON)))
+    extra = draw(st.dictionaries(st.sampled_from(["shard", "summary_line", "other"]), JSON))
+    data.update(extra)
+    return data
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(one=hostile_shard(1), two=hostile_shard(2))
+def test_hostile_reports_are_refused_in_one_line_or_render_in_every_format(
+    one: dict[str, Any], two: dict[str, Any]
+) -> None:
+    from nbtools.console import Console
+    from nbtools.errors import NbtoolsError
+    from nbtools.renderers import FORMATS, render
+
+    try:
+        report = merge([("1.json", one), ("2.json", two)])
+    except NbtoolsError as exc:
+        assert "\n" not in str(exc)
+        return
+    console = Console(verbosity=-1, color="never")
+    for fmt in FORMATS:
+        if fmt != "github":
+            assert render(report, fmt, console)
+    assert report.exit_code in (0, 1, 2, 3)
