@@ -142,6 +142,7 @@ class NotebookItem(pytest.Item):
 
     def runtest(self) -> None:
         runner: NotebookRunner = self.config.stash[_RUNNER]
+        runner.prestart(self._display_path(), first=True)
         if self.next_notebook is not None:
             # as `nbtools run` does: the next kernel starts while this notebook runs
             runner.prestart(self.next_notebook._display_path())
@@ -233,8 +234,13 @@ class NotebookRunner:
             self._ahead = AheadFactory(factory)
         return self._ahead
 
-    def prestart(self, path: str) -> None:
-        """Start the kernel that ``run(path)`` will ask for, in the background."""
+    def prestart(self, path: str, *, first: bool = False) -> None:
+        """Start the kernel that ``run(path)`` will ask for, in the background.
+
+        ``first``: unless one was started ahead, start it now and wait. The run's orphan
+        guard then finds the fork server already there, so it outlives this notebook
+        and serves the next ones (what the guard sees start during a run, it stops).
+        """
         from nbtools.errors import NbtoolsError
         from nbtools.execute.kernels import KernelRequest
         from nbtools.execute.source import load_source
@@ -245,7 +251,8 @@ class NotebookRunner:
             ahead = self.factory()
         except (NbtoolsError, OSError):
             return  # the run itself will report it
-        ahead.prestart(request)
+        if not (first and ahead.has(request)):
+            ahead.prestart(request, wait=first)
 
     def kernel_env(self) -> dict[str, str]:
         """The kernels' environment, as `nbtools run` makes it (``--env`` included)."""
@@ -278,18 +285,21 @@ class NotebookRunner:
 
 
 class AheadFactory:
-    """A kernel factory that can start one kernel ahead of time.
+    """A kernel factory that can start kernels ahead of time.
 
-    :meth:`prestart` starts a kernel for a request in a thread; the next call with an equal
-    request gets that kernel, any other call a new one (the early kernel is then killed).
+    :meth:`prestart` starts a kernel for a request in a thread; a later call with an equal
+    request gets that kernel, any other call a new one. At most :attr:`LIMIT` kernels wait;
+    the oldest is killed to make room, and :meth:`close` kills those never asked for.
     """
+
+    LIMIT = 2
 
     def __init__(self, factory: KernelFactory) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.factory = factory
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbtools-ahead")
-        self.pending: tuple[Any, Future[StartedKernel]] | None = None
+        self.pending: list[tuple[Any, Future[StartedKernel]]] = []
 
     @staticmethod
     def _key(request: KernelRequest) -> Any:
@@ -301,36 +311,47 @@ class AheadFactory:
             request.fresh_parent,
         )
 
-    def prestart(self, request: KernelRequest) -> None:
-        self._drop()
-        self.pending = (self._key(request), self.pool.submit(self.factory, request))
+    def has(self, request: KernelRequest) -> bool:
+        """Whether a kernel for ``request`` was started ahead."""
+        key = self._key(request)
+        return any(k == key for k, _ in self.pending)
 
-    def __call__(self, request: KernelRequest) -> StartedKernel:
-        pending, self.pending = self.pending, None
-        if pending is not None:
-            key, future = pending
-            if key == self._key(request):
-                try:
-                    kernel = future.result()
-                except Exception:  # noqa: BLE001 - start it again below, and fail there
-                    pass
-                else:
-                    if kernel.is_alive():
-                        return kernel
-                    kernel.kill()
-            else:
-                self.pending = pending
-                self._drop()
-        return self.factory(request)
-
-    def _drop(self) -> None:
-        pending, self.pending = self.pending, None
-        if pending is not None:
+    def prestart(self, request: KernelRequest, *, wait: bool = False) -> None:
+        while len(self.pending) >= self.LIMIT:
+            self._kill(self.pending.pop(0)[1])
+        future = self.pool.submit(self.factory, request)
+        self.pending.append((self._key(request), future))
+        if wait:
             try:
-                pending[1].result(timeout=120).kill()
-            except Exception:  # noqa: BLE001 - a failed start left nothing to kill
+                future.result()
+            except Exception:  # noqa: BLE001 - the run starts it again, and says why not
                 pass
 
+    def __call__(self, request: KernelRequest) -> StartedKernel:
+        key = self._key(request)
+        for index, (pending_key, future) in enumerate(self.pending):
+            if pending_key != key:
+                continue
+            del self.pending[index]
+            try:
+                kernel = future.result()
+            except Exception:  # noqa: BLE001 - start it again below, and fail there
+                break
+            if kernel.is_alive():
+                return kernel
+            kernel.kill()
+            break
+        return self.factory(request)
+
+    @staticmethod
+    def _kill(future: Future[StartedKernel]) -> None:
+        try:
+            future.result(timeout=120).kill()
+        except Exception:  # noqa: BLE001 - a failed start left nothing to kill
+            pass
+
     def close(self) -> None:
-        self._drop()
+        pending, self.pending = self.pending, []
+        for _, future in pending:
+            self._kill(future)
         self.pool.shutdown(wait=True)

@@ -159,12 +159,17 @@ def test_a_kernel_started_ahead_serves_its_notebook_and_no_other() -> None:
         return started[-1]
 
     ahead = AheadFactory(factory)
-    first, second = KernelRequest("python3", "/a", {}), KernelRequest("python3", "/b", {})
-    ahead.prestart(first)
+    a, b, c = (KernelRequest("python3", f"/{n}", {}) for n in "abc")
+    ahead.prestart(a, wait=True)
+    assert ahead.has(KernelRequest("python3", "/a", {})) and not ahead.has(b)
+    ahead.prestart(b, wait=True)
     assert ahead(KernelRequest("python3", "/a", {})) is started[0]  # the one started ahead
-    ahead.prestart(second)
-    other = ahead(first)  # not the notebook it was started for: a new kernel, the early one dies
-    assert other is started[2] and started[1].killed and not other.killed
-    ahead.prestart(second)
-    ahead.close()  # e.g. -x stopped the session: the kernel started ahead is not left running
-    assert started[3].killed and len(started) == 4
+    other = ahead(c)  # nothing started for it: a new kernel; b's still waits for b
+    assert other is started[2] and not started[1].killed
+    assert ahead(b) is started[1]
+    ahead.prestart(a, wait=True)
+    ahead.prestart(b, wait=True)
+    ahead.prestart(c, wait=True)  # at most two wait: the oldest (a) is stopped
+    assert started[3].killed and not started[4].killed
+    ahead.close()  # e.g. -x stopped the session: no kernel started ahead is left running
+    assert all(k.killed for k in started[3:]) and len(started) == 6
