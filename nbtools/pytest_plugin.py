@@ -203,6 +203,10 @@ class NotebookRunner:
             parser, module = build_parser("run")
             args = parser.parse_args(["run", *shlex.split(run_args)])
             self.config = load_config([rootdir], args.config)
+            # as cli.py does: a pyproject.toml in the tree may narrow, never widen
+            from nbtools.trust import refuse_widening
+
+            refuse_widening(self.config, module.NAME, (), vars(args))
             self.options = resolve(vars(args), self.config, module.NAME, module.OPTIONS)
         except (NbtoolsError, ValueError) as exc:
             raise pytest.UsageError(f"--nbtools-run-args {run_args!r}: {exc}") from None

@@ -99,6 +99,11 @@ def test_run_options_and_configuration_are_those_of_nbtools_run(
     bad = pytester.runpytest(*PLUGIN, "--nbtools", "--nbtools-run-args=--no-such-option")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
     assert "--nbtools-run-args" in bad.stderr.str()
+    # and a pyproject.toml in the tree may narrow, never widen: as for `nbtools run`
+    pytester.makepyprojecttoml(f'[tool.nbtools.run]\nkernel = "{sys.executable}"\n')
+    widened = pytester.runpytest(*PLUGIN, "--nbtools")
+    assert widened.ret == pytest.ExitCode.USAGE_ERROR
+    assert "tool.nbtools.run.kernel" in widened.stderr.str() and "refused" in widened.stderr.str()
 
 
 def test_a_lone_paired_script_is_a_test_and_plain_python_files_are_not(
