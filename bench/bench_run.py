@@ -7,8 +7,14 @@ process on a fresh copy of the corpus (the copy is not timed), round-robin so th
 from other processes falls on all tools alike; the median wall time is reported:
 
 * ``nbtools run -j 2`` (fork server) and ``nbtools run -j 2 --no-fork`` (launched kernels);
-* ``pytest --nbmake -n 2``; ``papermill`` in a loop; ``jupyter nbconvert --execute``;
+* ``pytest --nbmake -n 2`` and nbtools' pytest plugin, ``pytest --nbtools -n 2``;
+* ``papermill`` in a loop; ``jupyter nbconvert --execute``;
 * one notebook alone, as in a pre-commit run (``nbtools run NB``).
+
+nbmake, papermill and pytest-xdist come with the ``bench`` extra; install them in a
+venv of their own (not the development one), e.g. ``python -m venv /tmp/bench &&
+/tmp/bench/bin/pip install nbmake pytest-xdist papermill <nbtools' dependencies>`` and run
+``PYTHONPATH=. /tmp/bench/bin/python bench/bench_run.py``.
 
 The pure cell work (every notebook's code exec'd in one plain Python process) is
 measured in the same rounds; the per-notebook overhead is what a tool adds to it:
@@ -106,6 +112,25 @@ TOOLS: dict[str, tuple[int, Callable[[Path, Path], list[str]]]] = {
             "-m",
             "pytest",
             "--nbmake",
+            "-n",
+            "2",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(d),
+            str(d),
+        ],
+    ),
+    "pytest --nbtools -n 2": (
+        2,
+        lambda d, o: [
+            PY,
+            "-m",
+            "pytest",
+            "-p",
+            "nbtools.pytest_plugin",
+            "--nbtools",
             "-n",
             "2",
             "-q",
@@ -252,6 +277,13 @@ def render(results: dict[str, object], repeat: int) -> str:
         "(ratio <= 0.50), faster than papermill and nbconvert.",
         "",
     ]
+    if "pytest --nbtools -n 2" in tools and "pytest --nbmake -n 2" in tools:
+        plugin = tools["pytest --nbtools -n 2"]["wall_s"] / tools["pytest --nbmake -n 2"]["wall_s"]
+        lines += [
+            "Target (issue 13): the pytest plugin, `pytest --nbtools -n 2`, at most half of "
+            f"`pytest --nbmake -n 2`: {plugin:.2f} of nbmake's wall time in the same rounds.",
+            "",
+        ]
     return "\n".join(lines)
 
 

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pair": ("nbtools.commands.pair", "pair notebooks with scripts (jupytext formats)"),
     "sync": ("nbtools.commands.sync", "bring paired notebooks and scripts in sync, by content"),
     "run": ("nbtools.commands.run", "execute notebooks on fresh kernels and say why they fail"),
+    "report": ("nbtools.commands.report", "merge the JSON reports of sharded runs into one"),
     "check": ("nbtools.commands.check", "run every static hygiene check without changing files"),
     "install": ("nbtools.commands.install", "set up the git filter and diff driver for notebooks"),
     "doctor": ("nbtools.commands.doctor", "check the container engine and image for run --image"),

@@ -196,13 +196,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--html", metavar="DIR", default=None, help="write executed notebooks as HTML"
     )
-    parser.add_argument("--shard", metavar="K/N", default=None, help="run only shard K of N")
+    parser.add_argument(
+        "--shard",
+        metavar="K/N|auto",
+        default=None,
+        help="run only shard K of N; auto (or auto/N): from the CI's parallel-job variables "
+        "(GitLab, CircleCI, Buildkite, Kubernetes Indexed Jobs, NBTOOLS_SHARD=K/N)",
+    )
     parser.add_argument(
         "--merge-reports",
         nargs="+",
         metavar="JSON",
         default=None,
-        help="run nothing: merge the --format json reports of shards into one (stdout)",
+        help="run nothing: merge the shards' --format json reports into one report "
+        "(as `nbtools report merge`; any --format, -o FILE)",
     )
     parser.add_argument(
         "--durations",
@@ -251,13 +258,16 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
     report = Report(NAME)
     report.fail_on_warnings = False  # only fail_* verdicts fail the run
     if getattr(args, "merge_reports", None):
-        return _merge(args.merge_reports, report)
+        from nbtools.commands.report import merge_files
+
+        return merge_files(args.merge_reports)  # the same as `nbtools report merge`
     env = kernel_environment(_parse_env(options["env"]))
     files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root_dir)
     if args.shard:
-        from nbtools.execute.shard import load_durations, parse_shard, select
+        from nbtools.execute.shard import load_durations, select
+        from nbtools.execute.shardenv import resolve_shard
 
-        k, n = parse_shard(args.shard)
+        k, n = resolve_shard(args.shard)  # K/N, or auto[/N] from the CI's variables
         durations = load_durations(args.durations) if args.durations else {}
         files = select(files, k, n, durations)
         report.sections["shard"] = {"index": k, "count": n}
@@ -350,27 +360,6 @@ def _interpreter(
             "--kernel NAME|PYTHON"
         )
     return found
-
-
-def _merge(paths: list[str], report: Report) -> Report:
-    """``--merge-reports``: one JSON report from the shards' reports."""
-    import json
-
-    from nbtools.execute.shard import merge_reports
-
-    documents = []
-    for path in paths:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                documents.append(json.load(handle))
-        except (OSError, ValueError) as exc:
-            raise InputError(path, f"not a readable JSON report: {exc}") from None
-    merged = merge_reports(documents)
-    for entry in merged["notebooks"]:
-        ok = entry.get("verdict") in NOT_FAILING
-        report.add_file(FileResult(str(entry.get("path")), "clean" if ok else "findings"))
-    report.stdout_payload = (json.dumps(merged, indent=2, ensure_ascii=False) + "\n").encode()
-    return report
 
 
 def _load(files: list[str], report: Report) -> list[Source]:

@@ -11,11 +11,16 @@ if TYPE_CHECKING:
     from nbtools.console import Console
     from nbtools.report import Report
 
+#: the version of ``nbtools/data/report.schema.json`` that the output follows: fields may
+#: be added under one version; a field removed, renamed or retyped means a new version
+SCHEMA_VERSION = 1
+
 
 def to_data(report: Report) -> dict[str, Any]:
     data: dict[str, Any] = {
         "tool": "nbtools",
         "version": __version__,
+        "schema_version": SCHEMA_VERSION,
         "command": report.command,
         "exit_code": int(report.exit_code),
         "summary": report.counts(),

@@ -1,0 +1,48 @@
+"""``nbtools report merge``: one report from the JSON reports of ``run --shard K/N``.
+
+The merged report has the shape and exit code of a single ``nbtools run`` over every
+shard's notebooks, in any ``--format`` (``-o FILE`` to write it). ``run --merge-reports``
+is the same command.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+
+    from nbtools.commands import Request
+    from nbtools.config import Option
+    from nbtools.report import Report
+
+NAME = "report"
+HELP = "merge the --format json reports of sharded runs into one report, in any format"
+
+OPTIONS: dict[str, Option] = {}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action",
+        choices=("merge",),
+        help="merge: one `nbtools run` report from its shards' JSON reports",
+    )
+    parser.add_argument(
+        "reports",
+        nargs="+",
+        metavar="JSON",
+        help="the shards' `nbtools run --shard K/N --format json` reports, one per shard",
+    )
+
+
+def execute(request: Request) -> Report:
+    return merge_files(request.args.reports)
+
+
+def merge_files(paths: list[str]) -> Report:
+    """The merged report (``report merge`` and ``run --merge-reports``)."""
+    import nbtools.commands.run  # noqa: F401 - registers the run/* rules for SARIF and GitHub
+    from nbtools.reportmerge import merge_files as merge
+
+    return merge(paths)
