@@ -138,3 +138,23 @@ def test_bad_project_config_is_a_usage_error_naming_the_key(
     assert main(["scan", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "tool.nbtools.scan" in err and message in err
+
+
+def test_check_uses_the_projects_rules_and_a_later_call_does_not_inherit_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """check's secrets check is scan's engine, project rules included; and each command
+    configures the engine for its own project, so nothing leaks into the next call."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with_rule = project(tmp_path / "a", RULE, {"nb.ipynb": f"client = acme.Client('{ACME}')"})
+    main(
+        ["check", "--select", "secrets", "--fail-on", "warning", "--format", "json", str(with_rule)]
+    )
+    found = json.loads(capsys.readouterr().out)
+    assert [f["rule"] for f in found["findings"]] == ["scan/acme-api-key"]
+
+    without = project(tmp_path / "b", "", {"nb.ipynb": f"client = acme.Client('{ACME}')"})
+    main(["check", "--select", "secrets", "--format", "json", str(without)])
+    rules = {f["rule"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert "scan/acme-api-key" not in rules  # the generic entropy rule may still see it

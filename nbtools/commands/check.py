@@ -113,6 +113,16 @@ def execute(request: Request) -> Report:
     from nbtools.suppress import exclusion
 
     checks = enabled_checks(request.options)
+    if "secrets" in checks:  # the same engine as `nbtools scan`: built-in and project rules
+        from nbtools.secrets.project import use_project_scan
+
+        scan_table = request.config.table("scan")
+        use_project_scan(
+            request.config,
+            scan_table.get("rules", []),
+            scan_table.get("allowlist", []),
+            request.console.warning,
+        )
     context = make_context(request)
     report = Report(NAME)
     report.fail_on = fail_level(request.args.fail_on, request.config, NAME)

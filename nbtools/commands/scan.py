@@ -194,25 +194,12 @@ def execute(request: Request) -> Report:
 
 def _project(request: Request) -> ProjectScan:
     """The project's rules and allowlists, handed to the engines this run builds."""
-    from nbtools.secrets.engine import configure
-    from nbtools.secrets.project import load_project_scan
-    from nbtools.secrets.rules import SECRET_RULES
+    from nbtools.secrets.project import use_project_scan
 
     options = request.options
-    project = load_project_scan(
-        request.config, options["rules"], options["allowlist"], [r.id for r in SECRET_RULES]
+    return use_project_scan(
+        request.config, options["rules"], options["allowlist"], request.console.warning
     )
-    allows = project.value_allows()
-    if allows and not request.config.trusted:
-        # a value regex drops findings unseen: a pyproject.toml in the tree (which a pull
-        # request controls) may not do that, only a --config file may
-        request.console.warning(
-            f"{request.config.path}: tool.nbtools.scan.allowlist regexes apply only with "
-            "--config (a configuration found in the tree cannot hide findings); ignored"
-        )
-        allows = ()
-    configure(project.rules, allows)
-    return project
 
 
 def record_suppressions(report: Report) -> None:

@@ -34,12 +34,12 @@ import os
 import re
 import string
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from nbtools.errors import ConfigError
 from nbtools.findings import Severity, Suppression, register_rules
 from nbtools.secrets.ruledef import SecretRule
-from nbtools.secrets.rules import advice, as_rule
+from nbtools.secrets.rules import SECRET_RULES, advice, as_rule
 from nbtools.secrets.values import entropy, is_placeholder
 from nbtools.suppress import EXTERNAL, shown_path
 
@@ -232,4 +232,26 @@ def load_project_scan(
         config_path=shown_path(config.path) if config.path else "",
     )
     register_rules(*(as_rule(r) for r in defined))
+    return project
+
+
+def use_project_scan(
+    config: Config, rules: Any, allowlist: Any, warn: Callable[[str], None]
+) -> ProjectScan:
+    """Load ``[tool.nbtools.scan]``'s rules and allowlists and hand them to the engines this
+    process builds from now on: every command that scans (scan, check) calls this first, so
+    one command's project never leaks into the next one's engine in the same process."""
+    from nbtools.secrets.engine import configure
+
+    project = load_project_scan(config, rules, allowlist, [r.id for r in SECRET_RULES])
+    allows = project.value_allows()
+    if allows and not config.trusted:
+        # a value regex drops findings unseen: a pyproject.toml in the tree (which a pull
+        # request controls) may not do that, only a --config file may
+        warn(
+            f"{config.path}: tool.nbtools.scan.allowlist regexes apply only with "
+            "--config (a configuration found in the tree cannot hide findings); ignored"
+        )
+        allows = ()
+    configure(project.rules, allows)
     return project
