@@ -10,6 +10,7 @@ pids, the image's name, a read-only tree) may come from the tree.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
@@ -35,6 +36,17 @@ def _memory_unlimited(value: Any) -> bool:
     return text in ("none", "unlimited", "max", "-1") or text.rstrip("bkmg") in ("0", "")
 
 
+def outside_repository(path: Any, config: Config) -> bool:
+    """Does ``path`` (relative to the config file's folder, links followed) leave the
+    repository that holds the config file (its git work tree, else its folder)?"""
+    from nbtools.discovery import git_root
+
+    base = config.root_dir
+    root = os.path.realpath(git_root(base) or base)
+    target = os.path.realpath(os.path.join(base, str(path)))
+    return target != root and not target.startswith(root.rstrip(os.sep) + os.sep)
+
+
 class Widening:
     """A key whose value may widen the sandbox or run a program, and how to pass it instead.
 
@@ -42,9 +54,11 @@ class Widening:
 
     __slots__ = ("flag", "key", "why", "widens")
 
-    def __init__(self, key: str, widens: Callable[[Any], bool], flag: str, why: str) -> None:
+    def __init__(
+        self, key: str, widens: Callable[[Any, Config], bool], flag: str, why: str
+    ) -> None:
         self.key = key
-        self.widens = widens  # does this value widen?
+        self.widens = widens  # does this value (from this config file) widen?
         self.flag = flag  # the command-line way to ask for it
         self.why = why
 
@@ -53,44 +67,61 @@ class Widening:
 WIDENING: tuple[Widening, ...] = (
     Widening(
         "engine",
-        lambda v: str(v) not in ENGINE_NAMES,
+        lambda v, _: str(v) not in ENGINE_NAMES,
         "--engine",
         "an engine given as a path (or any name but docker/podman) runs a program on the host",
     ),
     Widening(
         "kernel",
-        lambda v: not is_kernel_name(str(v)),
+        lambda v, _: not is_kernel_name(str(v)),
         "--kernel",
         "a kernel given as a path runs a program on the host",
     ),
     Widening(
         "container_volumes",
-        bool,
+        lambda v, _: bool(v),
         "--container-volume",
         "extra volumes give the notebook host folders",
     ),
-    Widening("network", lambda v: v != "none", "--network", "it gives the notebook a network"),
+    Widening("network", lambda v, _: v != "none", "--network", "it gives the notebook a network"),
     Widening(
         "container_user",
-        lambda v: v is not None,
+        lambda v, _: v is not None,
         "--container-user",
         "it chooses the user the notebook runs as (the image's may be root)",
     ),
-    Widening("gpus", lambda v: v is not None, "--gpus", "it passes host devices through"),
-    Widening("env", bool, "--env", "it passes variables (LD_PRELOAD, secrets) to the kernel"),
+    Widening("gpus", lambda v, _: v is not None, "--gpus", "it passes host devices through"),
     Widening(
-        "tree", lambda v: v == "writable", "--writable-tree", "the notebook could change the tree"
+        "env",
+        lambda v, _: bool(v),
+        "--env",
+        "it passes variables (LD_PRELOAD, secrets) to the kernel",
+    ),
+    Widening(
+        "tree",
+        lambda v, _: v == "writable",
+        "--writable-tree",
+        "the notebook could change the tree",
     ),
     Widening(
         "command",  # [tool.nbtools.install]
-        lambda v: True,
+        lambda v, _: True,
         "--command",
         "it chooses the program git runs on every add",
     ),
-    Widening("memory", _memory_unlimited, "--memory none", "it lifts the memory limit"),
+    # files nbtools writes: a tree may name them only inside its own repository
+    Widening(
+        "baseline",
+        outside_repository,
+        "--baseline",
+        "scan --update-baseline would write outside the repository",
+    ),
+    Widening(
+        "memory", lambda v, _: _memory_unlimited(v), "--memory none", "it lifts the memory limit"
+    ),
     Widening(
         "pids_limit",
-        lambda v: isinstance(v, int) and v <= 0,
+        lambda v, _: isinstance(v, int) and v <= 0,
         "--pids-limit 0",
         "it lifts the process limit",
     ),
@@ -119,7 +150,7 @@ def refuse_widening(
                 continue
             seen.add(key)
             rule = BY_KEY.get(key)
-            if rule is None or cli.get(key) is not None or not rule.widens(value):
+            if rule is None or cli.get(key) is not None or not rule.widens(value, config):
                 continue
             raise ConfigError(
                 f"{config.path}: tool.nbtools.{table_name}.{key} = {value!r} is refused: "

@@ -45,8 +45,9 @@ NARROWING = {
 
 
 def test_the_table_covers_every_widening_key_tested_here() -> None:
-    # `command` is install's (git runs it): tests/test_install.py refuses it from the tree
-    assert sorted(w.key for w in WIDENING) == sorted([*WIDENING_VALUES, "command"])
+    # `command` is install's (git runs it): tests/test_install.py refuses it from the tree;
+    # `baseline` is scan's and check's (test_tree_baseline_cannot_write_outside below)
+    assert sorted(w.key for w in WIDENING) == sorted([*WIDENING_VALUES, "command", "baseline"])
 
 
 def _tree(tmp_path: Path, key: str, toml_value: str, table: str = "run") -> Path:
@@ -211,3 +212,27 @@ def test_pull_request_workflow_runs_untrusted_notebooks_with_protected_settings(
         assert widening not in run["with"]["args"]
     config = load_config([], str(REPO / ".github" / "nbtools-ci.toml"))
     assert config.trusted and config.table("run")["memory"] == "4g"
+
+
+@pytest.mark.parametrize("command", ["scan", "check"])
+def test_tree_baseline_cannot_write_outside_the_repository(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pull request's pyproject.toml names a baseline outside the repository, directly or
+    through a link it ships: refused before anything is read or written."""
+    repo = tmp_path / "repo"
+    nb = write_nb(repo / "nb.ipynb", make_nb([make_cell("code", "print(1)")]))
+    (repo / ".git").mkdir()
+    (repo / "link").symlink_to(tmp_path / "victim.json")
+    for value in ("../outside.json", "link", str(tmp_path / "abs.json")):
+        (repo / "pyproject.toml").write_text(
+            f'[tool.nbtools.scan]\nbaseline = "{value}"\n', encoding="utf-8"
+        )
+        args = [command, str(nb)] + (["--update-baseline"] if command == "scan" else [])
+        assert main(args) == 2, value
+        assert "would write outside the repository" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo"]
+    # inside the repository it is the team's own choice
+    (repo / "pyproject.toml").write_text('[tool.nbtools.scan]\nbaseline = ".b.json"\n')
+    assert main(["scan", "--update-baseline", str(nb)]) == 0
+    assert (repo / ".b.json").exists()
