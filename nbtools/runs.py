@@ -44,6 +44,7 @@ class NotebookRun:
     failure: str | None = None  # kernel died, notebook timeout, output flood, start failure
     duration_s: float = 0.0
     executed_nb: dict[str, Any] | None = None  # the executed notebook (for --write/--html)
+    audit: dict[str, Any] | None = None  # what the kernel read (run cache), when recorded
 
     @property
     def first_error(self) -> CellRun | None:

@@ -117,6 +117,12 @@ WIDENING: tuple[Widening, ...] = (
         "scan --update-baseline would write outside the repository",
     ),
     Widening(
+        "cache",  # [tool.nbtools.run]: the run cache's folder
+        outside_repository,
+        "--cache",
+        "run --cache would write outside the repository",
+    ),
+    Widening(
         "memory", lambda v, _: _memory_unlimited(v), "--memory none", "it lifts the memory limit"
     ),
     Widening(

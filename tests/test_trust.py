@@ -26,6 +26,7 @@ WIDENING_VALUES = {
     "tree": '"writable"',
     "memory": '"none"',
     "pids_limit": "0",
+    "cache": '"../../elsewhere/cache"',
 }
 
 #: what a tree may set (it only narrows, or names what is already allowed)
@@ -41,6 +42,7 @@ NARROWING = {
     "container_timeout": 60,
     "timeout": 5.0,
     "mount_at": "/tf/notebooks",
+    "cache": ".nbtools-cache",
 }
 
 
@@ -236,3 +238,27 @@ def test_tree_baseline_cannot_write_outside_the_repository(
     (repo / "pyproject.toml").write_text('[tool.nbtools.scan]\nbaseline = ".b.json"\n')
     assert main(["scan", "--update-baseline", str(nb)]) == 0
     assert (repo / ".b.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("folder", "leaves"),
+    [
+        (".nbtools-cache", False),
+        ("build/cache", False),
+        ("/tmp/cache", True),
+        ("../cache", True),
+        ("a/../../cache", True),
+        ("out/cache", True),  # a link the tree ships, out of it
+    ],
+)
+def test_a_tree_may_keep_its_run_cache_only_inside_itself(
+    folder: str, leaves: bool, tmp_path: Path
+) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "out").symlink_to(tmp_path.parent)
+    config = Config(path=str(tmp_path / "pyproject.toml"), data={"run": {"cache": folder}})
+    if leaves:
+        with pytest.raises(ConfigError, match=r"tool\.nbtools\.run\.cache.*--cache"):
+            refuse_widening(config, "run")
+    else:
+        refuse_widening(config, "run")

@@ -41,6 +41,8 @@ OPTIONS: dict[str, Option] = {
     "env": Option(list, [], list),
     "repeat": Option(int, 1, int),
     "fork": Option(bool, True, bool),
+    "cache": Option(str, None, str),  # the run cache's folder (#14); off unless set
+    "cache_max_size": Option(str, "1G", str),
     **container_options.OPTIONS,  # --image and friends: kernels in docker/podman
 }
 
@@ -218,6 +220,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="timings for --shard: {path: seconds} or a previous --format json report",
     )
     container_options.add_arguments(parser.add_argument_group("container (kernels in docker)"))
+    _add_cache_arguments(parser.add_argument_group("cache (run only what a change can affect)"))
+
+
+def _add_cache_arguments(group: Any) -> None:
+    group.add_argument(
+        "--cache",
+        metavar="DIR",
+        default=None,
+        help="serve a passing notebook from DIR while nothing it read changed; store new passes",
+    )
+    group.add_argument("--no-cache", action="store_true", help="no cache, even if configured")
+    group.add_argument(
+        "--refresh", action="store_true", help="run everything, then store fresh results"
+    )
+    group.add_argument(
+        "--cache-max-size",
+        metavar="SIZE",
+        default=None,
+        help="evict least recently used entries above SIZE (default: 1G)",
+    )
 
 
 def _parse_env(items: list[str]) -> dict[str, str]:
@@ -275,10 +297,17 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
     repeat = max(1, options["repeat"])
     workers = options["jobs"] or default_jobs()
     owned: Any = None
+    entries: dict[int, dict[str, Any]] = {}
+    plan = _cache_plan(request, env)
     if factory is None and options["image"]:
         from nbtools.container.factory import ContainerKernelFactory
 
-        factory = owned = ContainerKernelFactory.from_options(options, [s.folder for s in sources])
+        if plan is not None:
+            plan.use_container(_container_spec(options, sources))
+            _serve_cached(plan, sources, entries, request, report)
+        if len(entries) < len(sources):  # no container at all when the cache answers
+            folders = [s.folder for s in sources]
+            factory = owned = ContainerKernelFactory.from_options(options, folders)
         report.sections["interpreter"] = {"image": options["image"], "source": "image"}
     if factory is None:
         from nbtools.execute.kernels import LocalKernelFactory
@@ -291,14 +320,19 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
             use_forkserver=options["fork"],
             python=python.python if python is not None else None,
         )
+        if plan is not None:
+            plan.use_local(owned, env)
+            _serve_cached(plan, sources, entries, request, report)
     jobs = [
         Job((i, r), s.nb, s.kernel_name, s.folder, env, fresh_parent=r > 0)
         for i, s in enumerate(sources)
         for r in range(repeat)
+        if i not in entries  # served from the cache
     ]
     started = time.monotonic()
     runs: dict[int, list[NotebookRun]] = {}
-    entries: dict[int, dict[str, Any]] = {}
+    execution = exec_options(options)
+    execution.audit = plan is not None  # what each kernel reads, for the cache
     try:
         if options["kernel"] and hasattr(owned, "spec_for"):
             try:
@@ -311,7 +345,8 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
                 owned.expect(
                     sum(not j.fresh_parent for j in batch), sum(j.fresh_parent for j in batch)
                 )
-            results = run_jobs(batch, factory, exec_options(options), workers)
+            assert factory is not None
+            results = run_jobs(batch, factory, execution, workers)
             again: list[Job] = []
             for job, run in _progress(request.console, results, len(batch)):
                 index, _ = job.key
@@ -324,11 +359,18 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
                     again.append(Job((index, 1), job.nb, job.kernel_name, job.cwd, env, True))
                     continue
                 entries[index] = _finish(sources[index], runs[index], request, report)
+                if plan is not None and entries[index]["verdict"] in PASSING:
+                    redactor = _redactor(sources[index], runs[index])
+                    plan.store(sources[index], runs[index], entries[index], redactor)
                 _log_line(request.console, entries[index])
             batch = again
     finally:
         if owned is not None:
             owned.close()
+        if plan is not None:
+            plan.cache.prune()
+    if plan is not None:
+        report.sections["cache"] = {"served": plan.served, "stored": plan.stored}
     report.sections["notebooks"] = [entries[i] for i in sorted(entries)]
     report.sections["summary_line"] = _summary(
         report.sections["notebooks"], time.monotonic() - started, report.sections.get("interpreter")
@@ -392,7 +434,8 @@ def _log_line(console: Console, entry: dict[str, Any]) -> None:
         return
     verdict = entry["verdict"]
     colour = "green" if verdict in PASSING else "yellow" if verdict in NOT_FAILING else "red"
-    text = f"{console.style(verdict, colour, stream='err')} {entry['path']} ({entry['duration_s']:.2f} s)"
+    took = "cached" if entry.get("cached") else f"{entry['duration_s']:.2f} s"
+    text = f"{console.style(verdict, colour, stream='err')} {entry['path']} ({took})"
     if verdict not in PASSING and entry.get("reason"):
         text += f": {entry['reason'].splitlines()[0]}"
     console.info(text)
@@ -698,6 +741,8 @@ def _summary(
     for entry in entries:
         counts[entry["verdict"]] = counts.get(entry["verdict"], 0) + 1
     parts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
+    cached = sum(1 for entry in entries if entry.get("cached"))
+    parts += f" ({cached} cached)" if cached else ""
     noun = "notebook" if len(entries) == 1 else "notebooks"
     line = f"{len(entries)} {noun}: {parts or 'nothing run'} in {elapsed:.1f} s"
     return line + (f"; {ran_on(interpreter)}" if interpreter and entries else "")
@@ -710,3 +755,57 @@ def ran_on(interpreter: dict[str, Any]) -> str:
     if interpreter.get("source") == "kernel":
         return f"kernels ran on {interpreter['kernel']} (the configured kernel)"
     return f"kernels ran on {interpreter['python']}: {interpreter['reason']}"
+
+
+# --- the run cache (#14) ------------------------------------------------------------
+
+
+def _cache_plan(request: Request, env: dict[str, str]) -> Any:
+    """The run cache of ``--cache DIR`` / ``[tool.nbtools.run] cache`` (None: off)."""
+    options, args = request.options, request.args
+    folder = options.get("cache")
+    if not folder or getattr(args, "no_cache", False):
+        return None
+    from nbtools.execute.cache import RunCache, parse_size
+    from nbtools.execute.cacheplan import CachePlan
+
+    if getattr(args, "cache", None) is None:  # from a config file: relative to it
+        folder = os.path.join(request.config.root_dir, os.path.expanduser(folder))
+    try:
+        size = parse_size(options.get("cache_max_size") or "1G")
+    except ValueError as exc:
+        raise UsageError(f"--cache-max-size: {exc}") from None
+    cache = RunCache(os.path.abspath(folder), size, request.console.warning)
+    return CachePlan(cache, options, env, refresh=bool(getattr(args, "refresh", False)))
+
+
+def _container_spec(options: dict[str, Any], sources: list[Source]) -> Any:
+    """The containers' settings, without starting one (the cache looks up first)."""
+    from nbtools.container.engine import detect_engine
+    from nbtools.container.factory import work_tree
+    from nbtools.container.options import spec_from_options
+
+    engine = detect_engine(options.get("engine"))
+    return spec_from_options(options, engine.path, work_tree([s.folder for s in sources]))
+
+
+def _serve_cached(
+    plan: Any,
+    sources: list[Source],
+    entries: dict[int, dict[str, Any]],
+    request: Request,
+    report: Report,
+) -> None:
+    """Report each notebook a stored result answers (``"cached": true``), as if it ran."""
+    for index, source in enumerate(sources):
+        found = plan.lookup(source)
+        if found is None:
+            continue
+        entry, executed = found
+        entries[index] = entry
+        if executed is not None:
+            run = NotebookRun(executed_nb=executed)
+            redact = _redactor(source, [])
+            _store(source, run, entry["verdict"], None, None, request, report, entry, redact)
+        report.add_file(FileResult(source.path, "clean", "", {"duration_s": 0.0, "cached": True}))
+        _log_line(request.console, entry)

@@ -33,6 +33,7 @@ class ExecOptions:
     max_output_bytes: int = 20_000_000  # all outputs of the notebook together
     keep_going: bool = False  # run every cell, report every failure
     startup_timeout: float = 60.0  # until the kernel answers
+    audit: bool = False  # record the files the kernel reads (for the run cache)
 
 
 class _Stop(Exception):
@@ -173,8 +174,12 @@ async def _execute(
             run.failure = f"the kernel failed to start: {exc}" + (f"\n{tail}" if tail else "")
             return
         client.reset_execution_trackers()
+        if options.audit:
+            await _audit(client, kc, start=True)
         await _cells(client, node, kernel, options, run)
         run.executed_nb = json.loads(json.dumps(node))
+        if options.audit and run.first_error is None and not run.failure:
+            run.audit = await _audit(client, kc, start=False)
     finally:
         kc.stop_channels()
 
@@ -250,6 +255,25 @@ async def _cells(
             cell_run.ename = error.get("ename")
             cell_run.evalue = error.get("evalue")
             cell_run.traceback = list(error.get("traceback") or [])
+
+
+async def _audit(client: Any, kc: Any, *, start: bool) -> dict[str, Any] | None:
+    """The run cache's audit hook: installed silently before the first cell, its record
+    read after the last one (:mod:`nbtools.execute.audit`); None: no usable record."""
+    from nbtools.execute.audit import COLLECT, PRELUDE, parse_reply
+
+    client.timeout = 60
+    if start:
+        msg_id = kc.execute(PRELUDE, silent=True, store_history=False)
+    else:
+        msg_id = kc.execute(
+            "", silent=True, store_history=False, user_expressions={"audit": COLLECT}
+        )
+    try:
+        reply = await client.async_wait_for_reply(msg_id)
+    except Exception:  # noqa: BLE001 - no record: the run is simply not cached
+        return None
+    return None if start else parse_reply(reply)
 
 
 def _cell_limit(options: ExecOptions, deadline: float | None) -> tuple[int | None, bool]:
