@@ -230,6 +230,13 @@ def _add_cache_arguments(group: Any) -> None:
         default=None,
         help="serve a passing notebook from DIR while nothing it read changed; store new passes",
     )
+    group.add_argument(
+        "--changed-since",
+        metavar="REF",
+        default=None,
+        help="only notebooks a change since the merge base with REF can affect "
+        "(their code, local modules they import, files they read)",
+    )
     group.add_argument("--no-cache", action="store_true", help="no cache, even if configured")
     group.add_argument(
         "--refresh", action="store_true", help="run everything, then store fresh results"
@@ -299,6 +306,8 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
     owned: Any = None
     entries: dict[int, dict[str, Any]] = {}
     plan = _cache_plan(request, env)
+    if getattr(args, "changed_since", None):
+        sources = _changed_since(args.changed_since, sources, plan, report)
     if factory is None and options["image"]:
         from nbtools.container.factory import ContainerKernelFactory
 
@@ -809,3 +818,17 @@ def _serve_cached(
             _store(source, run, entry["verdict"], None, None, request, report, entry, redact)
         report.add_file(FileResult(source.path, "clean", "", {"duration_s": 0.0, "cached": True}))
         _log_line(request.console, entry)
+
+
+def _changed_since(ref: str, sources: list[Source], plan: Any, report: Report) -> list[Source]:
+    """``--changed-since REF``: the notebooks a change since REF can affect."""
+    from nbtools.execute.changed import select
+
+    recorded = plan.cache.recorded_inputs() if plan is not None else None
+    chosen, why = select(sources, ref, recorded)
+    report.sections["changed_since"] = {
+        "ref": ref,
+        "selected": {sources[i].path: why[sources[i].path] for i in chosen},
+        "unchanged": len(sources) - len(chosen),
+    }
+    return [sources[i] for i in chosen]

@@ -187,8 +187,10 @@ class RunCache:
         entry: dict[str, Any],
         code_indices: list[int],
         executed_nb: dict[str, Any] | None,
+        notebook: str = "",
     ) -> str | None:
-        """Store a passing result; returns the entry's path (None: not stored)."""
+        """Store a passing result; returns the entry's path (None: not stored).
+        ``notebook``: its repository-relative path (for ``--changed-since``)."""
         if entry.get("verdict") not in CACHED_VERDICTS:
             return None
         hashes: dict[str, str | None] = {}
@@ -199,6 +201,7 @@ class RunCache:
         data = {
             "nbtools_cache": VERSION,
             "key": key,
+            "notebook": notebook,
             "inputs": hashes,
             "entry": entry,
             "code_cells": code_indices,
@@ -222,6 +225,26 @@ class RunCache:
             self.warn(f"run cache: cannot store {target}: {exc}")
             return None
         return target
+
+    def recorded_inputs(self) -> dict[str, set[str]]:
+        """Repository-relative notebook path -> every file its stored runs read."""
+        found: dict[str, set[str]] = {}
+        for dirpath, _, names in os.walk(self.entries_dir):
+            for name in names:
+                if name.startswith(".tmp-") or not name.endswith(".json"):
+                    continue
+                try:
+                    with open(os.path.join(dirpath, name), encoding="utf-8") as handle:
+                        data = json.load(handle)
+                except (OSError, ValueError, UnicodeDecodeError):
+                    continue
+                if not isinstance(data, dict) or data.get("nbtools_cache") != VERSION:
+                    continue
+                notebook, inputs = data.get("notebook"), data.get("inputs")
+                if isinstance(notebook, str) and isinstance(inputs, dict):
+                    paths = {p for p in inputs if isinstance(p, str)}
+                    found.setdefault(notebook, set()).update(paths)
+        return found
 
     def prune(self) -> int:
         """Evict least recently used entries until the folder holds at most ``max_size``

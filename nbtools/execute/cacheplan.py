@@ -154,6 +154,9 @@ class CachePlan:
         clean = {k: v for k, v in entry.items() if k not in ("html", "written", "write_conflict")}
         indices = [index for index, _, _ in code_cells(source.nb)]
         self.cache.forget()  # the notebook may have written files that others read
-        stored = self.cache.store(key, root, sorted(read), clean, indices, executed) is not None
+        rel = os.path.relpath(os.path.abspath(source.path), root).replace(os.sep, "/")
+        stored = (
+            self.cache.store(key, root, sorted(read), clean, indices, executed, rel) is not None
+        )
         self.stored += stored
         return stored
