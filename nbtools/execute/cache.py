@@ -384,6 +384,12 @@ print(json.dumps({"version": sys.version, "executable": sys.executable, "prefix"
 _IDENTITIES: dict[str, Any] = {}
 
 
+def forget_identities() -> None:
+    """Ask interpreters and engines again (each run: a ``pip install`` or a pull may
+    have happened since the last one in this process)."""
+    _IDENTITIES.clear()
+
+
 def interpreter_identity(python: str, env: dict[str, str] | None = None) -> Any:
     """An interpreter's path, version and installed distributions (a ``pip install``
     changes it); None when it cannot be asked (then nothing is cached)."""

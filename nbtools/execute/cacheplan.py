@@ -38,6 +38,9 @@ class CachePlan:
         *,
         refresh: bool = False,
     ) -> None:
+        from nbtools.execute.cache import forget_identities
+
+        forget_identities()
         self.cache = cache
         self.refresh = refresh
         self.base = {

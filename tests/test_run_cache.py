@@ -1,0 +1,284 @@
+"""``nbtools run --cache``: served only while nothing the result depended on changed (#14)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import make_cell, make_nb, write_nb
+
+from nbtools.cli import main
+from nbtools.execute.audit import inputs_from_record
+from nbtools.execute.cache import VERSION, RunCache, parse_size
+
+pytestmark = pytest.mark.kernel
+
+
+def _nb(path: Path, *sources: str, markdown: str = "# notes") -> Path:
+    cells = [make_cell("markdown", markdown)] + [make_cell("code", s) for s in sources]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_nb(path, make_nb(cells))
+
+
+def _repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)  # a repository root for relative inputs
+    (repo / "helpers.py").write_text("SCALE = 2\n")
+    (repo / "data.csv").write_text("a,b\n1,2\n")
+    _nb(repo / "uses_helper.ipynb", "import helpers\nprint(helpers.SCALE * 21)")
+    _nb(repo / "reads_data.ipynb", "with open('data.csv') as f:\n    print(f.read())")
+    _nb(repo / "plain.ipynb", "print(1 + 1)")
+    return repo
+
+
+def run(
+    capsys: pytest.CaptureFixture[str], repo: Path, *args: str
+) -> tuple[int, dict[str, dict[str, Any]], dict[str, Any], str]:
+    code = main(["run", "--format", "json", "--cache", str(repo / ".cache"), *args, str(repo)])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    entries = {Path(n["path"]).name: n for n in report["notebooks"]}
+    return code, entries, report, captured.err
+
+
+def ran(entries: dict[str, dict[str, Any]]) -> set[str]:
+    return {name for name, entry in entries.items() if not entry.get("cached")}
+
+
+def test_each_kind_of_edit_reruns_exactly_what_it_can_affect(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _repo(tmp_path)
+    code, entries, report, _ = run(capsys, repo)
+    assert code == 0 and ran(entries) == set(entries) and len(entries) == 3
+    assert report["cache"] == {"served": 0, "stored": 3}
+
+    code, entries, report, _ = run(capsys, repo)
+    assert code == 0 and ran(entries) == set()
+    assert all(e["cached"] is True and e["verdict"] == "pass" for e in entries.values())
+    assert report["summary_line"].startswith("3 notebooks: 3 pass (3 cached)")
+
+    # markdown only: nothing reruns (and the renumbered cells still point at code cells)
+    nb = json.loads((repo / "plain.ipynb").read_text())
+    nb["cells"].insert(0, make_cell("markdown", "a new heading"))
+    write_nb(repo / "plain.ipynb", nb)
+    code, entries, _, _ = run(capsys, repo)
+    assert ran(entries) == set()
+    assert [c["index"] for c in entries["plain.ipynb"]["cells"]] == [2]
+
+    # the helper module: only the notebook that imports it
+    (repo / "helpers.py").write_text("SCALE = 3\n")
+    code, entries, _, _ = run(capsys, repo)
+    assert ran(entries) == {"uses_helper.ipynb"}
+
+    # the data file: only the notebook that reads it
+    (repo / "data.csv").write_text("a,b\n3,4\n")
+    code, entries, _, _ = run(capsys, repo)
+    assert ran(entries) == {"reads_data.ipynb"}
+
+    # a code cell: only that notebook
+    _nb(repo / "plain.ipynb", "print(2 + 2)")
+    code, entries, _, _ = run(capsys, repo)
+    assert ran(entries) == {"plain.ipynb"}
+
+    # options that change execution: everything
+    code, entries, _, _ = run(capsys, repo, "--env", "MODE=fast")
+    assert ran(entries) == set(entries)
+    code, entries, _, _ = run(capsys, repo, "--timeout", "123")
+    assert ran(entries) == set(entries)
+    code, entries, _, _ = run(capsys, repo, "--timeout", "123")
+    assert ran(entries) == set()
+
+    # --refresh reruns and stores; --no-cache neither reads nor writes
+    code, entries, report, _ = run(capsys, repo, "--refresh")
+    assert ran(entries) == set(entries) and report["cache"]["stored"] == 3
+    code, entries, report, _ = run(capsys, repo, "--no-cache")
+    assert ran(entries) == set(entries) and "cache" not in report
+
+
+def test_failures_are_never_stored_and_outputs_are_not_inputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    _nb(repo / "fails.ipynb", "raise ValueError('no')")
+    _nb(repo / "writes.ipynb", "open('out.txt', 'w').write('made here')")
+    code, entries, report, _ = run(capsys, repo)
+    assert code == 1 and report["cache"]["stored"] == 1
+    (repo / "out.txt").write_text("changed by someone")  # an output, never read: not an input
+    code, entries, _, _ = run(capsys, repo)
+    assert ran(entries) == {"fails.ipynb"} and entries["fails.ipynb"]["verdict"] == "fail_error"
+
+
+def test_a_file_tried_and_missing_is_an_input_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    _nb(
+        repo / "optional.ipynb",
+        "import os\ntry:\n    print(open('local.cfg').read())\nexcept OSError:\n    print('defaults')",
+    )
+    run(capsys, repo)
+    assert ran(run(capsys, repo)[1]) == set()
+    (repo / "local.cfg").write_text("debug = 1\n")
+    assert ran(run(capsys, repo)[1]) == {"optional.ipynb"}
+
+
+def test_write_from_the_cache_keeps_the_new_markdown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    path = _nb(repo / "nb.ipynb", "print(6 * 7)")
+    run(capsys, repo)
+    _nb(path, "print(6 * 7)", markdown="# edited text")
+    code, entries, _, _ = run(capsys, repo, "--write")
+    assert entries["nb.ipynb"]["cached"] is True and code == 0
+    written = json.loads(path.read_text())
+    assert "".join(written["cells"][0]["source"]) == "# edited text"
+    assert written["cells"][1]["outputs"][0]["text"] in ("42\n", ["42\n"])
+
+
+def _entries(repo: Path) -> list[Path]:
+    return sorted((repo / ".cache" / f"v{VERSION}").rglob("*.json"))
+
+
+@pytest.mark.parametrize(
+    ("damage", "warning"),
+    [
+        (lambda d: "{not json", "unreadable entry"),
+        (lambda d: json.dumps({**d, "nbtools_cache": 99}), "unknown format version 99"),
+        (lambda d: json.dumps({**d, "key": "0" * 64}), "a foreign or renamed entry"),
+        (lambda d: json.dumps({**d, "inputs": {"../../etc/passwd": None}}), "malformed inputs"),
+        (lambda d: json.dumps({**d, "entry": {**d["entry"], "verdict": "fail"}}), "malformed"),
+        (lambda d: json.dumps([d]), "not an nbtools run cache entry"),
+    ],
+)
+def test_corrupted_or_foreign_entries_are_ignored_with_a_warning(
+    damage: Any, warning: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    _nb(repo / "nb.ipynb", "print(1)")
+    run(capsys, repo)
+    [entry] = _entries(repo)
+    entry.write_text(damage(json.loads(entry.read_text())))
+    code, entries, _, err = run(capsys, repo)
+    assert code == 0 and ran(entries) == {"nb.ipynb"}
+    assert "run cache: ignoring" in err and warning in err
+
+
+def test_concurrent_writers_share_one_folder(tmp_path: Path) -> None:
+    """Many processes storing and reading the same keys: a reader sees a whole entry or none."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "in.txt").write_text("x")
+    script = (
+        "import sys\n"
+        "from nbtools.execute.cache import RunCache\n"
+        "cache = RunCache(sys.argv[1], warn=lambda m: print('WARN', m))\n"
+        "entry = {'verdict': 'pass', 'cells': [{'index': 0}], 'pad': 'p' * 200000}\n"
+        "for i in range(40):\n"
+        "    key = str(i % 4) * 64\n"
+        "    cache.store(key, sys.argv[2], ['in.txt'], entry, [0], None)\n"
+        "    hit = cache.lookup(key, sys.argv[2])\n"
+        "    assert hit is not None and hit.entry['verdict'] == 'pass'\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path / "c"), str(root)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert "WARN" not in out
+    assert not list((tmp_path / "c").rglob(".tmp-*"))
+
+
+def test_eviction_keeps_the_recently_used(tmp_path: Path) -> None:
+    cache = RunCache(str(tmp_path / "c"), max_size=parse_size("1M"))
+    root = str(tmp_path)
+    entry = {"verdict": "pass", "cells": [], "pad": "p" * 300_000}
+    for i in range(6):
+        assert cache.store(f"{i:x}" * 64, root, [], entry, [], None)
+        os.utime(cache._candidates(f"{i:x}" * 64)[0], (1000 + i, 1000 + i))
+    assert cache.lookup("0" * 64, root) is not None  # used now: kept
+    assert cache.prune() == 3
+    kept = {k for k in (f"{i:x}" * 64 for i in range(6)) if cache.lookup(k, root)}
+    assert kept == {"0" * 64, "4" * 64, "5" * 64}
+
+
+def test_sizes() -> None:
+    assert parse_size("500M") == 500 * 1024**2 and parse_size("2g") == 2 * 1024**3
+    assert parse_size("1000") == 1000
+    with pytest.raises(ValueError):
+        parse_size("lots")
+
+
+def test_bad_size_is_a_usage_error(tmp_path: Path) -> None:
+    nb = _nb(tmp_path / "nb.ipynb", "1")
+    assert main(["run", "--cache", str(tmp_path / "c"), "--cache-max-size", "big", str(nb)]) == 2
+
+
+def test_record_maps_container_paths_and_keeps_the_tree_only(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "pkg" / "__pycache__").mkdir(parents=True)
+    (tree / ".git").mkdir()
+    record = {
+        "version": 1,
+        "reads": {
+            "/tf/notebooks/data.csv": [1, 2],
+            "/tf/notebooks/.git/HEAD": [1, 2],
+            "/etc/passwd": [1, 2],
+            "/tf/notebooks/../secret": None,
+        },
+        "modules": ["/tf/notebooks/pkg/__pycache__/mod.cpython-38.pyc", "/usr/lib/x.py"],
+        "changed": [],
+    }
+    read, changed = inputs_from_record(record, str(tree), "/tf/notebooks", str(tree)) or ([], [])
+    assert read == ["data.csv", "pkg/mod.py"] and changed == []
+    assert inputs_from_record({"reads": []}, str(tree)) is None
+
+
+def test_the_audit_hook_works_on_python_3_8(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    python = os.environ.get("NBTOOLS_PY38")
+    if not python or not os.access(python, os.X_OK):
+        pytest.skip("NBTOOLS_PY38 (a Python 3.8 with ipykernel) not set")
+    repo = _repo(tmp_path)
+    assert len(ran(run(capsys, repo, "--kernel", python)[1])) == 3
+    assert ran(run(capsys, repo, "--kernel", python)[1]) == set()
+    (repo / "helpers.py").write_text("SCALE = 5\n")
+    assert ran(run(capsys, repo, "--kernel", python)[1]) == {"uses_helper.ipynb"}
+    # another interpreter is another kernel: nothing of 3.8's results is served
+    assert ran(run(capsys, repo)[1]) == {"uses_helper.ipynb", "reads_data.ipynb", "plain.ipynb"}
+
+
+def test_changed_since_follows_imports_transitively(tmp_path: Path) -> None:
+    from nbtools.execute.changed import local_dependencies
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("from pkg import inner\n")
+    (tmp_path / "pkg" / "inner.py").write_text("import deep\n")
+    (tmp_path / "deep.py").write_text("X = 1\n")
+    (tmp_path / "script.py").write_text("import importlib\nimportlib.import_module('other')\n")
+    (tmp_path / "other.py").write_text("")
+    found = local_dependencies(
+        ["from pkg import thing\nimport numpy", "%run -i script.py"], str(tmp_path), str(tmp_path)
+    )
+    existing = {Path(p).name for p in found if os.path.isfile(p)}
+    assert existing == {"__init__.py", "inner.py", "deep.py", "script.py", "other.py"}
