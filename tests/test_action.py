@@ -501,3 +501,50 @@ def test_pip_cache_step_names_the_cache(tmp_path: Path, workspace: Path) -> None
     assert (
         dict(line.split("=", 1) for line in other.read_text().splitlines())["key"] != outputs["key"]
     )
+
+
+def _cache_steps(steps: list[dict[str, Any]]) -> tuple[dict[str, Any], int, dict[str, Any]]:
+    names = [s.get("uses", "").split("@")[0] for s in steps]
+    restore = names.index("actions/cache/restore")
+    save = names.index("actions/cache/save")
+    return steps[restore], save - restore, steps[save]
+
+
+def test_run_cache_is_restored_from_the_branch_or_its_base_and_saved() -> None:
+    """#14: the action and the reusable workflow keep the run cache with actions/cache."""
+    steps = action()["runs"]["steps"]
+    restore, _, save = _cache_steps(steps)
+    order = [s.get("id") or s.get("uses", "").split("@")[0] for s in steps]
+    assert order.index("actions/cache/restore") < order.index("nbtools")
+    assert order.index("nbtools") < order.index("actions/cache/save")
+    for step in (restore, save):
+        assert "inputs.run-cache != ''" in step["if"]
+        assert step["with"]["path"] == "${{ inputs.run-cache }}"
+        assert "github.head_ref || github.ref_name" in step["with"]["key"]
+    assert save["if"].startswith("always()")  # failing notebooks still save the passing ones
+    assert "github.base_ref" in restore["with"]["restore-keys"]
+    assert restore["with"]["key"] == save["with"]["key"]
+
+    run = workflow(REUSABLE)["jobs"]["run"]["steps"]
+    restore, _, save = _cache_steps(run)
+    assert restore["with"]["key"] == save["with"]["key"] and "matrix.shard" in save["with"]["key"]
+    assert "github.base_ref" in restore["with"]["restore-keys"]
+    assert save["if"].startswith("always()")
+    script = next(s for s in run if s.get("name", "").startswith("nbtools run, shard"))
+    assert '--cache "$NBTOOLS_RUN_CACHE"' in script["run"]
+    assert workflow(REUSABLE)["on"]["workflow_call"]["inputs"]["run-cache"]["default"] is True
+
+
+def test_main_step_passes_the_run_cache_to_run_only(tmp_path: Path, workspace: Path) -> None:
+    env = _runner_env(tmp_path, workspace)
+    inputs = _inputs(command="run", paths="notebooks/clean.ipynb", format="json")
+    inputs["run-cache"] = str(tmp_path / "run-cache")
+    proc = run_step(_main_step(), inputs, workspace, env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["cache"]["stored"] == 1
+    proc = run_step(_main_step(), inputs, workspace, env)
+    assert json.loads(proc.stdout)["notebooks"][0]["cached"] is True
+    inputs = _inputs(command="strip", paths="notebooks")
+    inputs["run-cache"] = str(tmp_path / "elsewhere")
+    run_step(_main_step(), inputs, workspace, env)
+    assert not (tmp_path / "elsewhere").exists()
