@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from conftest import make_cell, make_nb, write_nb
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nbtools.cli import main
 from nbtools.execute.audit import inputs_from_record
@@ -282,3 +284,64 @@ def test_changed_since_follows_imports_transitively(tmp_path: Path) -> None:
     )
     existing = {Path(p).name for p in found if os.path.isfile(p)}
     assert existing == {"__init__.py", "inner.py", "deep.py", "script.py", "other.py"}
+
+
+def test_shard_timings_of_a_cached_notebook_are_its_last_real_run(tmp_path: Path) -> None:
+    from nbtools.execute.shard import load_durations
+
+    report = tmp_path / "report.json"
+    report.write_text(
+        json.dumps(
+            {
+                "notebooks": [
+                    {
+                        "path": "a.ipynb",
+                        "duration_s": 0.0,
+                        "cached": True,
+                        "cached_duration_s": 7.5,
+                    },
+                    {"path": "b.ipynb", "duration_s": 2.0},
+                ]
+            }
+        )
+    )
+    durations = load_durations(str(report))
+    assert sorted(durations.values()) == [2.0, 7.5]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+        ),
+        max_leaves=20,
+    ),
+    st.sampled_from(["nbtools_cache", "key", "inputs", "entry", "code_cells", "executed_nb"]),
+)
+def test_hostile_entries_never_crash_and_never_serve(
+    tmp_path: Path, value: Any, field_name: str
+) -> None:
+    """Any value in any field of an otherwise valid entry: a hit only if still valid."""
+    root = tmp_path / "root"
+    root.mkdir(exist_ok=True)
+    warnings: list[str] = []
+    cache = RunCache(str(tmp_path / "fuzz"), warn=warnings.append)
+    key = "a" * 64
+    entry = {"verdict": "pass", "cells": [{"index": 1}]}
+    path = cache.store(key, str(root), [], entry, [1], {"cells": [{}, {"outputs": []}]})
+    assert path is not None
+    data = json.loads(Path(path).read_text())
+    data[field_name] = value
+    Path(path).write_text(json.dumps(data))
+    hit = cache.lookup(key, str(root))
+    if hit is None:
+        assert warnings
+    else:  # the damage left a valid entry: it is served as stored
+        from nbtools.execute.cache import serve
+
+        served, _ = serve(hit, {"cells": [{"cell_type": "markdown"}, {"cell_type": "code"}]})
+        assert served["verdict"] == "pass"

@@ -47,8 +47,12 @@ def load_durations(path: str) -> dict[str, float]:
     durations: dict[str, float] = {}
     if isinstance(entries, list):
         for entry in entries:
-            if isinstance(entry, dict) and isinstance(entry.get("duration_s"), (int, float)):
-                durations[_key(str(entry.get("path")))] = float(entry["duration_s"])
+            if not isinstance(entry, dict):
+                continue
+            # a notebook served by the run cache: what it took when it last ran
+            seconds = entry.get("cached_duration_s", entry.get("duration_s"))
+            if isinstance(seconds, (int, float)) and not isinstance(seconds, bool):
+                durations[_key(str(entry.get("path")))] = float(seconds)
     elif isinstance(data, dict):
         for name, value in data.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
