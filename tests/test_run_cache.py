@@ -345,3 +345,29 @@ def test_hostile_entries_never_crash_and_never_serve(
 
         served, _ = serve(hit, {"cells": [{"cell_type": "markdown"}, {"cell_type": "code"}]})
         assert served["verdict"] == "pass"
+
+
+def test_cached_reports_follow_the_json_schema(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(
+        (
+            Path(__file__).resolve().parents[1] / "nbtools" / "data" / "report.schema.json"
+        ).read_text()
+    )
+    repo = _repo(tmp_path)
+    git = ["git", "-C", str(repo), "-c", "user.email=t@example.invalid", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True, capture_output=True)
+    subprocess.run([*git, "add", "-A"], check=True, capture_output=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True, capture_output=True)
+    run(capsys, repo)
+    _nb(repo / "plain.ipynb", "print(1 + 1)", markdown="# reworded")  # selected, yet served
+    _, entries, report, _ = run(capsys, repo, "--changed-since", "HEAD")
+    assert report["changed_since"]["selected"] == {str(repo / "plain.ipynb"): "plain.ipynb changed"}
+    assert report["changed_since"]["unchanged"] == 2 and report["cache"]["served"] == 1
+    assert entries["plain.ipynb"]["cached"] and entries["plain.ipynb"]["cached_duration_s"] > 0
+    jsonschema.Draft202012Validator(schema).validate(report)
+    broken = {**report, "cache": {"served": "all"}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(broken)
