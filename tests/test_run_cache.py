@@ -371,3 +371,32 @@ def test_cached_reports_follow_the_json_schema(
     broken = {**report, "cache": {"served": "all"}}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(schema).validate(broken)
+
+
+def test_run_magic_importlib_and_threads_are_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "setup_vars.py").write_text("Z = 7\n")
+    (repo / "plugin.py").write_text("NAME = 'a'\n")
+    (repo / "table.txt").write_text("1\n")
+    _nb(
+        repo / "nb.ipynb",
+        "%run setup_vars.py\nprint(Z)",
+        "import importlib\nprint(importlib.import_module('plugin').NAME)",
+        "import threading\nt = threading.Thread(target=lambda: open('table.txt').read())\n"
+        "t.start(); t.join()",
+    )
+    run(capsys, repo)
+    [entry] = _entries(repo)
+    assert set(json.loads(entry.read_text())["inputs"]) == {
+        "setup_vars.py",
+        "plugin.py",
+        "table.txt",
+    }
+    for name in ("setup_vars.py", "plugin.py", "table.txt"):
+        with open(repo / name, "a") as handle:
+            handle.write("\n")
+        assert ran(run(capsys, repo)[1]) == {"nb.ipynb"}, name
+    assert ran(run(capsys, repo)[1]) == set()

@@ -33,8 +33,6 @@ _skip = tuple(sorted({os.path.join(p, "") for p in (sys.prefix, sys.base_prefix,
                       sys.exec_prefix, getattr(sys, "base_exec_prefix", sys.prefix))}))
 _skip = _skip + ("/proc/", "/dev/", "/sys/")
 _reads = {}
-_written = set()
-_busy = [False]
 _RD = (os.O_RDONLY, os.O_RDWR)
 
 def _stat(path):
@@ -45,9 +43,9 @@ def _stat(path):
         return None
 
 def _hook(event, args):
-    if event != "open" or _busy[0]:
+    # nothing here opens a file (no re-entry), and no exception reaches the notebook
+    if event != "open":
         return
-    _busy[0] = True
     try:
         path, mode, flags = args
         if isinstance(path, bytes):
@@ -61,26 +59,21 @@ def _hook(event, args):
             reading = "r" in mode or "+" in mode
         else:
             reading = isinstance(flags, int) and (flags & os.O_ACCMODE) in _RD
-        if not reading:
-            _written.add(path)
-            return
-        if path not in _reads:
-            _reads[path] = _stat(path)
+        if reading and path not in _reads:
+            _reads[path] = _stat(path)  # as it was when first read
     except Exception:
         pass
-    finally:
-        _busy[0] = False
 
 def report():
-    _busy[0] = True
+    reads = dict(_reads)  # a thread of the notebook may still be opening files
     modules = []
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None)
         if isinstance(path, str) and not os.path.abspath(path).startswith(_skip):
             modules.append(os.path.abspath(path))
-    changed = sorted(p for p, st in _reads.items() if _stat(p) != st)
+    changed = sorted(p for p, st in reads.items() if _stat(p) != st)
     return json.dumps({"version": 1, "python": sys.version, "executable": sys.executable,
-                       "reads": _reads, "modules": sorted(set(modules)),
+                       "reads": reads, "modules": sorted(set(modules)),
                        "changed": changed})
 
 _mod.report = report
