@@ -109,12 +109,20 @@ def test_failures_are_never_stored_and_outputs_are_not_inputs(
     repo = tmp_path / "repo"
     (repo / ".git").mkdir(parents=True)
     _nb(repo / "fails.ipynb", "raise ValueError('no')")
+    _nb(repo / "slow.ipynb", "import time\ntime.sleep(30)")
     _nb(repo / "writes.ipynb", "open('out.txt', 'w').write('made here')")
-    code, entries, report, _ = run(capsys, repo)
-    assert code == 1 and report["cache"]["stored"] == 1
+    dice = make_cell("code", "import random\nprint(random.random())")
+    dice["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "0.123\n"}]
+    dice["execution_count"] = 1
+    write_nb(repo / "dice.ipynb", make_nb([dice]))
+    code, entries, report, _ = run(capsys, repo, "--timeout", "2")
+    assert entries["slow.ipynb"]["verdict"] == "fail_error"
+    assert entries["dice.ipynb"]["verdict"] == "nondeterministic"
+    assert code == 1 and report["cache"]["stored"] == 1  # writes.ipynb only
     (repo / "out.txt").write_text("changed by someone")  # an output, never read: not an input
-    code, entries, _, _ = run(capsys, repo)
-    assert ran(entries) == {"fails.ipynb"} and entries["fails.ipynb"]["verdict"] == "fail_error"
+    code, entries, _, _ = run(capsys, repo, "--timeout", "2")
+    assert ran(entries) == {"fails.ipynb", "slow.ipynb", "dice.ipynb"}
+    assert entries["fails.ipynb"]["verdict"] == "fail_error"
 
 
 def test_a_file_tried_and_missing_is_an_input_too(
