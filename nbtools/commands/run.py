@@ -779,7 +779,7 @@ def _cache_plan(request: Request, env: dict[str, str]) -> Any:
     from nbtools.execute.cacheplan import CachePlan
 
     if getattr(args, "cache", None) is None:  # from a config file: relative to it
-        folder = os.path.join(request.config.root_dir, os.path.expanduser(folder))
+        folder = os.path.join(request.config.root_dir, folder)
     try:
         size = parse_size(options.get("cache_max_size") or "1G")
     except ValueError as exc:
