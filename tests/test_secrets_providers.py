@@ -115,16 +115,20 @@ def test_without_its_prefix_or_provider_name_it_is_not(rule: SecretRule) -> None
     assert rule.id not in rule_ids(in_context(rule, text)), text
 
 
-@pytest.mark.parametrize("rule", ROWS)
-def test_glued_to_a_longer_word_it_is_not(rule: SecretRule) -> None:
+def _starts_a_word(rule: SecretRule) -> bool:
+    """Prefixed tokens that stand alone (keyed rows and URLs start at a name or a scheme)."""
     fake = expand(rule.sample, rule.id)
-    if (
+    return not (
         rule.ignore_case
         or not fake[:1].isalnum()
         or "://" in fake
         or in_context(rule, fake) == fake
-    ):
-        pytest.skip("keyed rows and URLs start at a name or a scheme")
+    )
+
+
+@pytest.mark.parametrize("rule", [p for p in ROWS if _starts_a_word(p.values[0])])
+def test_glued_to_a_longer_word_it_is_not(rule: SecretRule) -> None:
+    fake = expand(rule.sample, rule.id)
     assert rule.id not in rule_ids(f'value = "Zq{fake}"'), fake
 
 
