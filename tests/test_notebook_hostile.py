@@ -21,7 +21,8 @@ def _with_metadata_value(literal: str) -> bytes:
 
 
 HOSTILE: dict[str, tuple[bytes, str]] = {
-    "huge-int": (_with_metadata_value("7" * 5000), "Exceeds the limit (4300 digits)"),
+    # Python 3.11 says "(4300 digits)", the 3.8 backport "(4300) for integer string conversion"
+    "huge-int": (_with_metadata_value("7" * 5000), "Exceeds the limit (4300"),
     "deep-json": (_with_metadata_value("[" * 5000 + "]" * 5000), "nested too deeply"),
     "deep-ok-json": (_with_metadata_value("[" * 500 + "]" * 500), "levels deep"),
     "not-utf8": (_with_metadata_value('"\xff"').replace("\xff".encode(), b"\xff"), "not UTF-8"),

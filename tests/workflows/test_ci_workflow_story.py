@@ -21,6 +21,17 @@ from nbtools.commands import COMMANDS
 
 REPO = Path(__file__).resolve().parents[2]
 EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+#: GitHub's ternary idiom, ``cond && 'a' || 'b'``
+TERNARY = re.compile(r"^(\S+) && '([^']*)' \|\| '([^']*)'$")
+
+
+def _value(expression: str, values: dict[str, str]) -> str:
+    """An expression the runner would fill in: a name from ``values``, or a ternary on one."""
+    ternary = TERNARY.match(expression)
+    if ternary:
+        name, then, otherwise = ternary.groups()
+        return then if values[name] not in ("", "false") else otherwise
+    return values[expression]
 
 
 def _jobs() -> dict[str, Any]:
@@ -34,7 +45,7 @@ def _run(step: dict[str, Any], values: dict[str, str], cwd: Path, env: dict[str,
     `bash --noprofile --norc -eo pipefail script`."""
     full = {**os.environ, **env}
     for key, value in step.get("env", {}).items():
-        full[key] = EXPR.sub(lambda m: values[m.group(1)], str(value))
+        full[key] = EXPR.sub(lambda m: _value(m.group(1), values), str(value))
     script = cwd.parent / "step.sh"
     script.write_text(step["run"], encoding="utf-8")
     return subprocess.run(
@@ -67,6 +78,7 @@ def test_shards_then_one_merged_report(git_repo: Path, tmp_path: Path) -> None:
             "inputs.paths": "notebooks/Q3 review.ipynb\nnotebooks/broken one.ipynb\n",
             "inputs.args": "--timeout 60",
             "inputs.shards": "2",
+            "inputs.run-cache": "false",
             "matrix.shard": shard,
         }
         done = _run(run_step, values, git_repo, env)

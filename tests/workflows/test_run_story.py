@@ -12,8 +12,10 @@ from story import code, commit_all, jupyter_notebook, nbtools, real_fixture, res
 pytestmark = pytest.mark.kernel
 
 
-def run_report(repo: Path, *args: str) -> tuple[int, dict[str, Any]]:
-    proc = nbtools("run", "--format", "json", *args, cwd=repo)
+def run_report(
+    repo: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
+    proc = nbtools("run", "--format", "json", *args, cwd=repo, env=env)
     return proc.returncode, json.loads(proc.stdout)
 
 
@@ -92,7 +94,14 @@ def test_the_run_hook_runs_notebooks_in_the_project_venv_not_its_own(
     hook_python = throwaway_venv(private, "private", with_nbtools=True)
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     [hook] = [h for h in hooks if h["id"] == "nbtools-run"]
-    patch = f"env VIRTUAL_ENV={shlex.quote(str(private))} PATH={private}/bin:{os.environ['PATH']}"
+    # the user's shell has no virtualenv active (CI puts the dev venv first on PATH, which
+    # nbtools rightly takes as an activated one)
+    shell_path = os.pathsep.join(
+        p
+        for p in os.environ["PATH"].split(os.pathsep)
+        if not (Path(p).parent / "pyvenv.cfg").exists()
+    )
+    patch = f"env VIRTUAL_ENV={shlex.quote(str(private))} PATH={private}/bin:{shell_path}"
     hook = {k: v for k, v in hook.items() if k not in ("description", "minimum_pre_commit_version")}
     hook.update(language="system", entry=f"{patch} {hook_python} -m nbtools run")
     config = {"repos": [{"repo": "local", "hooks": [hook]}]}
@@ -102,7 +111,7 @@ def test_the_run_hook_runs_notebooks_in_the_project_venv_not_its_own(
     assert (git_repo / "uses_project.py").is_file()
     commit_all(git_repo, "a notebook of the project")
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PRE_COMMIT")}
-    env.update(PRE_COMMIT_HOME=str(home), PYTHONPATH="")
+    env.update(PRE_COMMIT_HOME=str(home), PYTHONPATH="", PATH=shell_path)
     proc = subprocess.run(
         [exe, "run", "--hook-stage", "manual", "nbtools-run", "--all-files", "--verbose"],
         cwd=git_repo,
@@ -119,7 +128,9 @@ def test_the_run_hook_runs_notebooks_in_the_project_venv_not_its_own(
         git_repo / "which.ipynb",
         [code("import shutil, sys\nprint(shutil.which('python'))\nprint(sys.prefix)")],
     )
-    code_, report = run_report(git_repo, "--write", "which.ipynb")
+    code_, report = run_report(
+        git_repo, "--write", "which.ipynb", env={"PATH": shell_path, "VIRTUAL_ENV": ""}
+    )
     assert code_ == 0 and report["interpreter"]["source"] in (".venv", "VIRTUAL_ENV", "PATH")
     cell = json.loads((git_repo / "which.ipynb").read_text())["cells"][0]
     printed = "".join(cell["outputs"][0]["text"]).split()
