@@ -90,7 +90,9 @@ class CellVerdict:
     execution_count: int | None
     reproduced: bool | None = None  # None: not compared (no reference, not run)
     nondeterministic: bool = False
-    hidden_state: bool = False
+    hidden_state: bool = False  # differs, and the static analysis points at kernel state
+    differs: bool = False  # differs from its stored output the same way in every fresh run
+    environment: bool = False  # ... in what the environment decides (versions, paths)
     stored: str | None = None  # the first differing item, shortened
     fresh: str | None = None
     ename: str | None = None
@@ -204,7 +206,8 @@ def _judge_cell(index: int, cell: dict[str, Any], runs: Sequence[NotebookRun]) -
         return verdict
     verdict.reproduced = Match.VOLATILE in matches
     verdict.nondeterministic = runs_differ or verdict.reproduced
-    verdict.hidden_state = not verdict.reproduced and not runs_differ
+    verdict.differs = not verdict.reproduced and not runs_differ
+    verdict.environment = verdict.differs and environmental(stored, fresh[0])
     diff = OutputDiff.between(stored, fresh[0])
     verdict.stored, verdict.fresh = diff.stored, diff.fresh
     return verdict
@@ -229,7 +232,7 @@ def needs_second_run(nb: dict[str, Any], static: StaticAnalysis, run: NotebookRu
     del static
     if run.failure is not None or run.first_error is not None:
         return False
-    return any(cell.hidden_state for cell in judge_cells(nb, [run]))
+    return any(cell.differs for cell in judge_cells(nb, [run]))
 
 
 def decide(
@@ -241,6 +244,12 @@ def decide(
     cells = list(iter_cells(nb))
     judged = judge_cells(nb, runs)
     divergent = [c for c in judged if c.divergent]
+    differing = [c for c in judged if c.differs]
+    for cell in differing:
+        # kernel state only where the static evidence says so: an output that differs
+        # because the environment differs (a version, a path) is a plain mismatch
+        explanation, certain = _explain(cell.index, static)
+        cell.hidden_state = bool(explanation) and (certain or not cell.environment)
     hidden = [c for c in judged if c.hidden_state]
     failed_run = next((r for r in runs if r.failure is not None or r.first_error), None)
 
@@ -268,8 +277,33 @@ def decide(
         if first is not None and error_cell is not None and first is not error_cell:
             reason += f" (cell {first.index + 1} already differed from its stored output)"
         return result(FAIL_ERROR, first, reason)
+    shell = [
+        (c.index, command, happened)
+        for c in runs[0].cells.values()
+        for command, happened in c.shell_failures
+    ]
+    if shell and (not differing or min(shell)[0] <= differing[0].index):
+        # a failed command explains what differs after it
+        index, command, happened = min(shell)
+        listed = f"`{_short(command)}` in cell {index + 1} {happened}"
+        more = f" (and {len(shell) - 1} more shell command(s))" if len(shell) > 1 else ""
+        if _only_shell_work(runs[0]):
+            return result(
+                FAIL_ERROR,
+                _cell(judged, index),
+                f"every cell that did work ran shell commands, and they failed: {listed}{more}",
+            )
+        return result(PASS_WITH_WARNINGS, _cell(judged, index), f"{listed}{more}")
     if hidden:
         reason = _mismatch_reason(hidden[0], static, len(runs))
+        return result(FAIL_MISMATCH, divergent[0], reason)
+    if differing:
+        cell = differing[0]
+        reason = (
+            f"cell {cell.index + 1} does not reproduce its stored output (stored "
+            f"`{cell.stored}`, fresh `{cell.fresh}`): nothing in the notebook points at "
+            "kernel state, so the environment or the data differ"
+        )
         return result(FAIL_MISMATCH, divergent[0], reason)
     if divergent:
         return result(NONDETERMINISTIC, divergent[0], _nondeterministic_reason(divergent[0]))
@@ -301,6 +335,8 @@ def _error_reason(
     which = ""
     if len(runs) > 1 and run is not runs[0]:
         which = f" in fresh run {list(runs).index(run) + 1} only (flaky)"
+    if error is None and run.kernel_unavailable:
+        return f"not run: {run.kernel_unavailable}"
     if error is None:
         return f"the notebook failed on a fresh kernel{which}: {run.failure}"
     where = f"cell {error.index + 1}"
@@ -318,18 +354,19 @@ def _error_reason(
         if evalue
         else f"{where} raised {error.ename}{which}"
     )
-    match = _NAME_ERROR_RE.search(error.evalue or "")
-    if error.ename in ("NameError", "UnboundLocalError") and match:
-        return base + _name_reason(error.index, match.group(1), static)
     cell = cells[error.index] if error.index < len(cells) else {}
     stored = [o for o in cell.get("outputs") or [] if o.get("output_type") == "error"]
     if any(o.get("ename") == error.ename for o in stored):
+        # committed broken (or demonstrating the error): not the kernel's state
         return (
             base
             + "; the stored output shows the same error: tag the cell `raises-exception` if it is expected"
         )
-    if has_reference(cell):
-        return base + "; the stored outputs show no error (kernel state or the environment differ)"
+    match = _NAME_ERROR_RE.search(error.evalue or "")
+    if error.ename in ("NameError", "UnboundLocalError") and match:
+        return base + _name_reason(error.index, match.group(1), static)
+    if has_reference(cell) and error.ename not in _ENVIRONMENT_ERRORS:
+        return base + "; the stored outputs show no error"
     return base
 
 
@@ -447,6 +484,50 @@ def _nondeterministic_reason(cell: CellVerdict) -> str:
         f"(stored `{cell.stored}`, fresh `{cell.fresh}`): nondeterministic "
         "(randomness, time or hash order), not hidden state"
     )
+
+
+#: errors that say the environment lacks something, not that the kernel's state did
+_ENVIRONMENT_ERRORS = (
+    "ModuleNotFoundError",
+    "ImportError",
+    "FileNotFoundError",
+    "ConnectionError",
+    "URLError",
+    "gaierror",
+)
+_VERSION_RE = re.compile(r"\bv?\d+(?:\.\d+){2,3}(?:[-+.]?(?:rc|a|b|post|dev|cpu|cu)\w*)?\b")
+_PATH_RE = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][\w.+@~-]+){2,}[/\\]?")
+
+
+def environmental(stored: Items, fresh: Items) -> bool:
+    """Whether two outputs differ only in what the environment decides: versions, paths
+    (site-packages, home folders), or a fresh error saying something is missing."""
+    if any(kind == "error" and name in _ENVIRONMENT_ERRORS for kind, name, _ in fresh):
+        return True
+
+    def mask(items: Items) -> Items:
+        return [
+            (kind, name, _VERSION_RE.sub("<version>", _PATH_RE.sub("<path>", text)))
+            for kind, name, text in items
+        ]
+
+    return mask(stored) == mask(fresh)
+
+
+def _short(command: str, limit: int = 70) -> str:
+    command = " ".join(command.split())
+    return command if len(command) <= limit else command[: limit - 1] + "…"
+
+
+def _cell(judged: list[CellVerdict], index: int) -> CellVerdict | None:
+    return next((c for c in judged if c.index == index), None)
+
+
+def _only_shell_work(run: NotebookRun) -> bool:
+    """Every cell that ran and did something was a shell command that failed (a
+    notebook that only installs and clones, and all of it failed, did nothing)."""
+    worked = [c for c in run.cells.values() if c.status is CellStatus.OK]
+    return bool(worked) and all(c.shell_failures for c in worked)
 
 
 def expects_error(cell: dict[str, Any]) -> bool:
