@@ -246,10 +246,10 @@ def decide(
     divergent = [c for c in judged if c.divergent]
     differing = [c for c in judged if c.differs]
     for cell in differing:
-        # kernel state only where the static evidence says so: an output that differs
-        # because the environment differs (a version, a path) is a plain mismatch
+        # an output that differs only where the environment decides (a version, a path,
+        # a repr's module) is a plain mismatch, unless the counts prove kernel state
         explanation, certain = _explain(cell.index, static)
-        cell.hidden_state = bool(explanation) and (certain or not cell.environment)
+        cell.hidden_state = (bool(explanation) and certain) or not cell.environment
     hidden = [c for c in judged if c.hidden_state]
     failed_run = next((r for r in runs if r.failure is not None or r.first_error), None)
 
@@ -301,8 +301,8 @@ def decide(
         cell = differing[0]
         reason = (
             f"cell {cell.index + 1} does not reproduce its stored output (stored "
-            f"`{cell.stored}`, fresh `{cell.fresh}`): nothing in the notebook points at "
-            "kernel state, so the environment or the data differ"
+            f"`{cell.stored}`, fresh `{cell.fresh}`): they differ only in versions, paths "
+            "or reprs, which the environment decides, and nothing points at kernel state"
         )
         return result(FAIL_MISMATCH, divergent[0], reason)
     if divergent:
@@ -496,6 +496,10 @@ _ENVIRONMENT_ERRORS = (
     "gaierror",
 )
 _VERSION_RE = re.compile(r"\bv?\d+(?:\.\d+){2,3}(?:[-+.]?(?:rc|a|b|post|dev|cpu|cu)\w*)?\b")
+#: reprs that name where a class lives (``<keras.src.layers.Dense object at ...>``)
+_REPR_RE = re.compile(
+    r"<(?:class |module |function )?'?[\w.]+'?(?: object| from '[^']*')?(?: at [^>]*)?>"
+)
 _PATH_RE = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][\w.+@~-]+){2,}[/\\]?")
 
 
@@ -506,10 +510,11 @@ def environmental(stored: Items, fresh: Items) -> bool:
         return True
 
     def mask(items: Items) -> Items:
-        return [
-            (kind, name, _VERSION_RE.sub("<version>", _PATH_RE.sub("<path>", text)))
-            for kind, name, text in items
-        ]
+        masked = []
+        for kind, name, text in items:
+            plain = _REPR_RE.sub("<repr>", text)
+            masked.append((kind, name, _VERSION_RE.sub("<version>", _PATH_RE.sub("<path>", plain))))
+        return masked
 
     return mask(stored) == mask(fresh)
 
