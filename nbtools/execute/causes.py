@@ -115,7 +115,8 @@ _PATH_BEFORE_RE = re.compile(
 )
 _MAGIC_RE = re.compile(r"(?:Line|Cell) magic function `%{1,2}([\w.]+)` not found")
 _NOT_FOUND_RE = re.compile(
-    r"(?m)^(?:/bin/(?:ba|da)?sh: (?:line )?\d*:? ?)?([\w.+-]+): (?:command )?not found\s*$"
+    r"(?m)^(?:(?:/bin/|/usr/bin/)?(?:ba|da|z)?sh: (?:line )?\d*:? ?)?([\w.+-]+): "
+    r"(?:command )?not found\s*$"
 )
 _SHELL_LINE_RE = re.compile(r"^\s*(?:!|%(?:pip|conda|mamba|system|sx)\b)(.*)$")
 _SHELL_CELL_RE = re.compile(r"^\s*%%(?:bash|sh|script|system)\b")
