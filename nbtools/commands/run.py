@@ -398,6 +398,10 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
     report.sections["summary_line"] = _summary(
         report.sections["notebooks"], time.monotonic() - started, report.sections.get("interpreter")
     )
+    if args.html:
+        from nbtools.execute.html import write_index
+
+        write_index(args.html, report.sections["notebooks"], report.sections["summary_line"])
     return report
 
 
@@ -538,6 +542,8 @@ def _finish(
     if len(runs) > 1:
         entry["repeat_durations_s"] = [r.duration_s for r in runs]
     _store(source, runs[0], verdict, divergent, reason, request, report, entry, redact)
+    if request.args.html:
+        _verdict_page(source, run, entry, request.args.html, redact)
     ok = verdict in NOT_FAILING
     report.add_file(
         FileResult(
@@ -581,6 +587,27 @@ def _cause(
         folder=source.folder,
     )
     return classify(source.nb, runs, decided, context)
+
+
+def _verdict_page(
+    source: Source, run: NotebookRun, entry: dict[str, Any], out_dir: str, redact: Redactor
+) -> None:
+    """``--html``: the notebook's verdict page (masked: ``run`` already is)."""
+    from nbtools.execute.html import write_verdict_page
+    from nbtools.notebook import source_text
+
+    index = entry.get("first_divergent_cell")
+    cells = source.nb.get("cells") or []
+    cell = cells[index] if isinstance(index, int) and index < len(cells) else None
+    fresh = run.cells.get(index) if isinstance(index, int) else None
+    write_verdict_page(
+        out_dir,
+        entry,
+        redact(source_text(cell)) if cell is not None else None,
+        fresh.traceback if fresh is not None and fresh.ename else [],
+        redact.deep(cell.get("outputs") or []) if cell is not None else None,
+        redact.deep(fresh.outputs) if fresh is not None else None,
+    )
 
 
 def _redactor(source: Source, runs: list[NotebookRun]) -> Redactor:

@@ -246,10 +246,13 @@ def decide(
     divergent = [c for c in judged if c.divergent]
     differing = [c for c in judged if c.differs]
     for cell in differing:
-        # an output that differs only where the environment decides (a version, a path,
-        # a repr's module) is a plain mismatch, unless the counts prove kernel state
+        # kernel state where the static evidence says so, or where two fresh runs agree
+        # on a difference; an output that differs only where the environment decides (a
+        # version, a path, a repr's module) is a plain mismatch unless the counts prove it
         explanation, certain = _explain(cell.index, static)
-        cell.hidden_state = (bool(explanation) and certain) or not cell.environment
+        cell.hidden_state = (bool(explanation) and (certain or not cell.environment)) or (
+            len(runs) > 1 and not cell.environment
+        )
     hidden = [c for c in judged if c.hidden_state]
     failed_run = next((r for r in runs if r.failure is not None or r.first_error), None)
 
