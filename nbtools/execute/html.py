@@ -68,6 +68,8 @@ def write_html(
     from nbtools.execute.nodes import as_node
 
     exporter: Any = importlib.import_module("nbconvert").HTMLExporter()
+    if "sanitize_html" in exporter.trait_names():  # nbconvert 7.7+: inert markdown/HTML
+        exporter.sanitize_html = True
 
     node = as_node(with_markers(nb, failing_cell, reason))
     body, _ = exporter.from_notebook_node(node)
@@ -83,10 +85,22 @@ _REMOTE_MODULE = re.compile(
 )
 
 
+#: no network at all, no script: what a notebook holds (markdown, HTML outputs) is inert
+_NOTEBOOK_CSP = (
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+    "img-src data:; style-src 'unsafe-inline'; font-src data:; script-src 'none'\">"
+)
+
+
 def offline(page: str) -> str:
-    """nbconvert's page without what it loads from a CDN (require.js, MathJax, mermaid):
-    the report opens offline and sends nothing to the network."""
-    return _REMOTE_MODULE.sub("", _REMOTE_SCRIPT.sub("", page))
+    """nbconvert's page without what it loads from a CDN (require.js, MathJax, mermaid),
+    and with a policy that runs no script and loads nothing: the report opens offline and
+    a notebook's own ``<script>`` (in markdown or an output) never runs."""
+    page = _REMOTE_MODULE.sub("", _REMOTE_SCRIPT.sub("", page))
+    head = re.search(r"<head[^>]*>", page, re.IGNORECASE)
+    if head is None:
+        return _NOTEBOOK_CSP + page
+    return page[: head.end()] + _NOTEBOOK_CSP + page[head.end() :]
 
 
 def _write(target: str, text: str) -> None:
