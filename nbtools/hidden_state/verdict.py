@@ -300,6 +300,9 @@ def decide(
     if hidden:
         reason = _mismatch_reason(hidden[0], static, len(runs))
         return result(FAIL_MISMATCH, divergent[0], reason)
+    if differing and not differing[0].environment:
+        # one run and no static evidence: unproven either way (a caller runs it again)
+        return result(FAIL_MISMATCH, divergent[0], _mismatch_reason(differing[0], static, 1))
     if differing:
         cell = differing[0]
         reason = (
