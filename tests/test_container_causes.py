@@ -45,6 +45,8 @@ def test_causes_in_the_image(
             ]
         ),
     )
+    py2 = {"kernelspec": {"name": "python2", "display_name": "Python 2", "language": "python"}}
+    write_nb(tmp_path / "py2.ipynb", make_nb([make_cell(source="1/0")], metadata=py2))
     shutil.copyfile(REAL / "nbconvert__notebook_jl.ipynb", tmp_path / "julia.ipynb")
     code = main(
         ["run", "--engine", podman, "--image", IMAGE, "--format", "json", "-j", "2", str(tmp_path)]
@@ -64,5 +66,10 @@ def test_causes_in_the_image(
     ver = entries["ver.ipynb"]
     assert (ver["verdict"], ver["cause"]) == ("fail_mismatch", "output-mismatch")
     assert ver["first_hidden_state_cell"] is None
+    py2_entry = entries["py2.ipynb"]
+    assert (
+        py2_entry["kernel_note"] == "the notebook's kernelspec `python2` ran as the image's python3"
+    )
+    assert "ran as the image's python3" in py2_entry["reason"]
     julia = entries["julia.ipynb"]
     assert julia["cause"] == "kernel-unavailable" and f"the image {IMAGE}" in julia["reason"]

@@ -49,7 +49,9 @@ ALL_CAUSES = {
 
 
 def test_one_enum_every_cause_with_what_to_do() -> None:
-    assert set(CAUSES) == ALL_CAUSES
+    from nbtools.execute.causes import CauseKind
+
+    assert set(CAUSES) == ALL_CAUSES == {kind.value for kind in CauseKind}
     assert all(line and "\n" not in line for line in CAUSES.values())
 
 
@@ -79,6 +81,16 @@ def test_languages_that_are_not_python() -> None:
     py2 = {"metadata": {"kernelspec": {"name": "python2", "language": "python"}}}
     assert unavailable_language(py2) is None
     assert unavailable_language({"metadata": {}}) is None
+
+
+def test_a_replaced_kernelspec_is_said() -> None:
+    from nbtools.execute.causes import kernel_note
+
+    assert kernel_note("python2", container=True) == (
+        "the notebook's kernelspec `python2` ran as the image's python3"
+    )
+    assert kernel_note("python3", container=True) is None
+    assert kernel_note("python2", container=False) is None  # locally its own spec, or none
 
 
 def _judge(nb: dict[str, Any], run: NotebookRun, context: Context) -> tuple[str, Any]:

@@ -516,6 +516,9 @@ def _finish(
     verdict, divergent = decided.verdict, decided.first_divergent_cell
     cause = _cause(source, runs, decided, request, report)
     reason = decided.reason
+    note = _kernel_note(source, request)
+    if note and verdict not in PASSING:
+        reason = f"{reason} ({note})"
     if cause is not None:
         reason = f"{reason} [{cause.name}: {cause.message}]"
     reason = redact(reason) if reason else reason
@@ -541,6 +544,8 @@ def _finish(
         entry[key] = analysis.get(key)
     if len(runs) > 1:
         entry["repeat_durations_s"] = [r.duration_s for r in runs]
+    if note:
+        entry["kernel_note"] = note
     _store(source, runs[0], verdict, divergent, reason, request, report, entry, redact)
     if request.args.html:
         _verdict_page(source, run, entry, request.args.html, redact)
@@ -558,6 +563,15 @@ def _finish(
             redact(line) for line in _explain(source, run, divergent, reason, entry["cells"])
         )
     return entry
+
+
+def _kernel_note(source: Source, request: Request) -> str | None:
+    """A python2 or custom kernelspec that ran as the image's python3 is said."""
+    from nbtools.execute.causes import kernel_note, unavailable_language
+
+    if unavailable_language(source.nb) is not None:
+        return None
+    return kernel_note(source.kernel_name, bool(request.options["image"]))
 
 
 def _cause(

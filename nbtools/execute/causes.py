@@ -10,6 +10,7 @@ cause from :data:`CAUSES`; it never runs anything.
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 from dataclasses import dataclass
@@ -21,18 +22,36 @@ from nbtools.runs import CellRun, CellStatus, NotebookRun
 if TYPE_CHECKING:
     from nbtools.hidden_state.verdict import NotebookVerdict
 
-HIDDEN_STATE = "hidden-state"
-MISSING_PACKAGE = "missing-package"
-NETWORK = "network"
-MISSING_FILE = "missing-file"
-KERNEL_UNAVAILABLE = "kernel-unavailable"
-SHELL_COMMAND = "shell-command"
-TIMEOUT = "timeout"
-OUTPUT_LIMIT = "output-limit"
-KERNEL_DIED = "kernel-died"
-NOTEBOOK_ERROR = "notebook-error"
-OUTPUT_MISMATCH = "output-mismatch"
-NONDETERMINISTIC = "nondeterministic"
+
+class CauseKind(str, enum.Enum):
+    """The one list of causes (their values are what reports show)."""
+
+    HIDDEN_STATE = "hidden-state"
+    MISSING_PACKAGE = "missing-package"
+    NETWORK = "network"
+    MISSING_FILE = "missing-file"
+    KERNEL_UNAVAILABLE = "kernel-unavailable"
+    SHELL_COMMAND = "shell-command"
+    TIMEOUT = "timeout"
+    OUTPUT_LIMIT = "output-limit"
+    KERNEL_DIED = "kernel-died"
+    NOTEBOOK_ERROR = "notebook-error"
+    OUTPUT_MISMATCH = "output-mismatch"
+    NONDETERMINISTIC = "nondeterministic"
+
+
+HIDDEN_STATE = CauseKind.HIDDEN_STATE.value
+MISSING_PACKAGE = CauseKind.MISSING_PACKAGE.value
+NETWORK = CauseKind.NETWORK.value
+MISSING_FILE = CauseKind.MISSING_FILE.value
+KERNEL_UNAVAILABLE = CauseKind.KERNEL_UNAVAILABLE.value
+SHELL_COMMAND = CauseKind.SHELL_COMMAND.value
+TIMEOUT = CauseKind.TIMEOUT.value
+OUTPUT_LIMIT = CauseKind.OUTPUT_LIMIT.value
+KERNEL_DIED = CauseKind.KERNEL_DIED.value
+NOTEBOOK_ERROR = CauseKind.NOTEBOOK_ERROR.value
+OUTPUT_MISMATCH = CauseKind.OUTPUT_MISMATCH.value
+NONDETERMINISTIC = CauseKind.NONDETERMINISTIC.value
 
 #: every cause, with the one line of what to do when nothing more specific is known
 CAUSES: dict[str, str] = {
