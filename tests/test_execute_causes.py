@@ -410,3 +410,25 @@ def test_ci_formats_carry_the_cause(tmp_path: Path, capsys: pytest.CaptureFixtur
         out = capsys.readouterr().out
         assert "missing-package" in out, fmt
         assert "pip name scikit-learn" in out, fmt
+
+
+def test_an_earlier_difference_does_not_make_an_unrelated_error_hidden_state() -> None:
+    """A PermissionError after an earlier cell differed is not kernel state (#16)."""
+    stored = {"output_type": "stream", "name": "stdout", "text": "1\n"}
+    nb = make_nb(
+        [
+            make_cell(source="x = 2\nprint(x)", execution_count=1, outputs=[stored]),
+            make_cell(source="open('plot.png', 'w')", execution_count=2),
+        ]
+    )
+    first = CellRun(0, CellStatus.OK, outputs=[{**stored, "text": "2\n"}])
+    run = _error_run(1, "PermissionError", "[Errno 13] Permission denied: 'plot.png'")
+    run.cells[0] = first
+    _, cause = _judge(nb, run, Context(container=True))
+    assert cause.name == "missing-file"
+    assert "may not write `plot.png` here (the container sees the work tree read-only)" in (
+        cause.message
+    )
+    run = _error_run(1, "ValueError", "bad value")
+    run.cells[0] = first
+    assert _judge(nb, run, Context())[1].name == "notebook-error"

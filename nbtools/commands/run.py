@@ -414,8 +414,8 @@ def _kernel_unavailable(source: Source, factory: Any, options: dict[str, Any]) -
         return None
     name = source.kernel_name
     if options["image"] or factory is None:
-        where = f"the image {options['image']}" if options["image"] else "this run's kernels"
-        return f"the notebook is written in {language} (kernelspec `{name}`) and {where} only run Python"
+        where = f"the image {options['image']} runs" if options["image"] else "this run has"
+        return f"the notebook is written in {language} (kernelspec `{name}`) and {where} only Python kernels"
     try:
         spec = factory.spec_for(name)
     except Exception:  # noqa: BLE001 - no such kernelspec here

@@ -132,6 +132,7 @@ _PATH_RE = re.compile(
 _PATH_BEFORE_RE = re.compile(
     r"""(?:File|file|Path|path)\s+['"]?([^'"\s]+)['"]?\s+(?:does not exist|not found)"""
 )
+_QUOTED_END_RE = re.compile(r"""['"]([^'"]+)['"]\s*$""")
 _MAGIC_RE = re.compile(r"(?:Line|Cell) magic function `%{1,2}([\w.]+)` not found")
 _NOT_FOUND_RE = re.compile(
     r"(?m)^(?:(?:/bin/|/usr/bin/)?(?:ba|da|z)?sh: (?:line )?\d*:? ?)?([\w.+-]+): "
@@ -449,10 +450,23 @@ def classify_error(
             if first is not None:
                 return Cause(first.name, f"{cause.message}; {first.message}")
             return cause
+    if error.ename in ("PermissionError", "OSError") and (
+        "Permission denied" in evalue or "Read-only file system" in evalue
+    ):
+        match = _QUOTED_END_RE.search(evalue)
+        target = f"`{match.group(1)}`" if match else "a file"
+        where = " (the container sees the work tree read-only)" if context.container else ""
+        return Cause(
+            MISSING_FILE,
+            f"cell {index + 1} may not write {target} here{where}; write outputs under a "
+            "temporary folder (tempfile) or a folder the notebook creates",
+        )
     if error.ename == "SyntaxError" and unavailable_language(nb):
         return Cause(KERNEL_UNAVAILABLE, f"the notebook is written in {unavailable_language(nb)}")
-    hidden = verdict.first_hidden_state_cell
-    if hidden is not None and hidden <= index:
+    # kernel state only when the failing cell itself points at it (the static analysis
+    # explains its name error or its difference), not because an earlier cell differed
+    failing = next((c for c in verdict.cells if c.index == index), None)
+    if verdict.error_from_state or (failing is not None and failing.hidden_state):
         return Cause(HIDDEN_STATE, CAUSES[HIDDEN_STATE])
     shell = _shell_link(cells, run, index)
     if shell is not None:

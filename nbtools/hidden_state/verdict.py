@@ -135,6 +135,8 @@ class NotebookVerdict:
     first_divergent_cell_id: str | None = None
     warnings: list[str] = field(default_factory=list)
     runs: int = 1
+    #: the failing cell's NameError is explained by the static analysis (kernel state)
+    error_from_state: bool = False
     cells: list[CellVerdict] = field(default_factory=list)
 
     @property
@@ -279,7 +281,9 @@ def decide(
         reason = _error_reason(failed_run, runs, error, cells, static)
         if first is not None and error_cell is not None and first is not error_cell:
             reason += f" (cell {first.index + 1} already differed from its stored output)"
-        return result(FAIL_ERROR, first, reason)
+        decided = result(FAIL_ERROR, first, reason)
+        decided.error_from_state = _error_from_state(error, cells)
+        return decided
     shell = [
         (c.index, command, happened)
         for c in runs[0].cells.values()
@@ -374,6 +378,19 @@ def _error_reason(
     if has_reference(cell) and error.ename not in _ENVIRONMENT_ERRORS:
         return base + "; the stored outputs show no error"
     return base
+
+
+def _error_from_state(error: CellRun | None, cells: list[dict[str, Any]]) -> bool:
+    """A NameError the static analysis explains (its stored output shows no such error)."""
+    if error is None or error.ename not in ("NameError", "UnboundLocalError"):
+        return False
+    if not _NAME_ERROR_RE.search(error.evalue or ""):
+        return False
+    cell = cells[error.index] if error.index < len(cells) else {}
+    return not any(
+        o.get("output_type") == "error" and o.get("ename") == error.ename
+        for o in cell.get("outputs") or []
+    )
 
 
 def _name_reason(index: int, name: str, static: StaticAnalysis) -> str:
