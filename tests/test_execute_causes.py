@@ -432,3 +432,11 @@ def test_an_earlier_difference_does_not_make_an_unrelated_error_hidden_state() -
     run = _error_run(1, "ValueError", "bad value")
     run.cells[0] = first
     assert _judge(nb, run, Context())[1].name == "notebook-error"
+
+
+def test_a_bash_cell_that_raises_is_a_shell_command() -> None:
+    nb = make_nb([make_cell(source="%%bash\napt-get install -y graphviz\n")])
+    evalue = "Command 'b'apt-get install -y graphviz\\n'' returned non-zero exit status 100."
+    _, cause = _judge(nb, _error_run(0, "CalledProcessError", evalue), Context())
+    assert cause.name == "shell-command"
+    assert "`%%bash: apt-get install -y graphviz` in cell 1 exited non-zero" in cause.message
