@@ -79,6 +79,8 @@ def test_index_rows_filters_and_escaping(tmp_path: Path) -> None:
     assert "<b>x</b>" not in text
     assert "http://" not in text and "https://" not in text  # self-contained
     assert f'href="{verdict_name("a.ipynb")}"' in text
+    # every row's page exists (written here when the run did not write it: a cached result)
+    assert (tmp_path / verdict_name("a.ipynb")).is_file()
 
 
 def test_verdict_page_diff_images_and_traceback(tmp_path: Path) -> None:

@@ -196,6 +196,10 @@ def write_index(out_dir: str, entries: list[dict[str, Any]], summary: str = "") 
     """``DIR/index.html``: one row per notebook; sortable, filterable by verdict and cause."""
     rows = []
     for entry in entries:
+        if not os.path.exists(os.path.join(out_dir, verdict_name(str(entry.get("path") or "")))):
+            # a notebook that did not run here (served from the cache): its page from the
+            # report alone, so that no link of the index is dead
+            write_verdict_page(out_dir, entry, None, [], None, None)
         verdict = str(entry.get("verdict") or "")
         cause = str(entry.get("cause") or "")
         path = str(entry.get("path") or "")
