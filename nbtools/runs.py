@@ -34,6 +34,9 @@ class CellRun:
     evalue: str | None = None
     traceback: list[str] = field(default_factory=list)
     duration_s: float = 0.0
+    #: shell commands (``!cmd``, ``%pip``, ``%%bash``) of this cell that failed, each as
+    #: ``(command, what happened)``: a failed command is no exception, so it would pass
+    shell_failures: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -45,6 +48,11 @@ class NotebookRun:
     duration_s: float = 0.0
     executed_nb: dict[str, Any] | None = None  # the executed notebook (for --write/--html)
     audit: dict[str, Any] | None = None  # what the kernel read (run cache), when recorded
+    #: what the kernel said about its environment after an import failed
+    #: (``installed``: distribution names, lowercased; ``python``: its interpreter)
+    environment: dict[str, Any] = field(default_factory=dict)
+    #: set when the notebook was not run because no kernel speaks its language
+    kernel_unavailable: str | None = None
 
     @property
     def first_error(self) -> CellRun | None:

@@ -115,6 +115,14 @@ register_rules(
         tags=("reliability",),
     ),
     Rule(
+        "run/shell-command",
+        "shell-command",
+        "a shell command (`!cmd`, `%pip`, `%%bash`) failed or was not found; the notebook "
+        "went on without its work",
+        "Install the command in the image or drop the line (see the cause in the message).",
+        Severity.WARNING,
+    ),
+    Rule(
         "run/nondeterministic",
         "nondeterministic",
         "outputs differ between two fresh runs",
@@ -332,11 +340,17 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
         if plan is not None:
             plan.use_local(owned, env)
             _serve_cached(plan, sources, entries, request, report)
+    for i, s in enumerate(sources):  # R, Julia...: never run as Python (#16)
+        missing = None if i in entries else _kernel_unavailable(s, owned, options)
+        if missing is not None:
+            entries[i] = _finish(
+                s, [NotebookRun(failure=missing, kernel_unavailable=missing)], request, report
+            )
     jobs = [
         Job((i, r), s.nb, s.kernel_name, s.folder, env, fresh_parent=r > 0)
         for i, s in enumerate(sources)
         for r in range(repeat)
-        if i not in entries  # served from the cache
+        if i not in entries  # served from the cache, or no kernel for its language
     ]
     started = time.monotonic()
     runs: dict[int, list[NotebookRun]] = {}
@@ -384,7 +398,33 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
     report.sections["summary_line"] = _summary(
         report.sections["notebooks"], time.monotonic() - started, report.sections.get("interpreter")
     )
+    if args.html:
+        from nbtools.execute.html import write_index
+
+        write_index(args.html, report.sections["notebooks"], report.sections["summary_line"])
     return report
+
+
+def _kernel_unavailable(source: Source, factory: Any, options: dict[str, Any]) -> str | None:
+    """Why a notebook in another language than Python cannot run here, or None."""
+    from nbtools.execute.causes import unavailable_language
+
+    language = unavailable_language(source.nb)
+    if language is None or options["kernel"]:
+        return None
+    name = source.kernel_name
+    if options["image"] or factory is None:
+        where = f"the image {options['image']} runs" if options["image"] else "this run has"
+        return f"the notebook is written in {language} (kernelspec `{name}`) and {where} only Python kernels"
+    try:
+        spec = factory.spec_for(name)
+    except Exception:  # noqa: BLE001 - no such kernelspec here
+        return f"the notebook is written in {language} and no kernel `{name}` is installed here"
+    if str(getattr(spec, "language", "")).lower() != language.lower():
+        return (
+            f"the notebook is written in {language}, but kernel `{name}` here runs {spec.language}"
+        )
+    return None
 
 
 def _interpreter(
@@ -474,12 +514,21 @@ def _finish(
     run = _masked_run(runs[0], redact)
     decided = _verdict(source, runs)
     verdict, divergent = decided.verdict, decided.first_divergent_cell
-    reason = redact(decided.reason) if decided.reason else decided.reason
+    cause = _cause(source, runs, decided, request, report)
+    reason = decided.reason
+    note = _kernel_note(source, request)
+    if note and verdict not in PASSING:
+        reason = f"{reason} ({note})"
+    if cause is not None:
+        reason = f"{reason} [{cause.name}: {cause.message}]"
+    reason = redact(reason) if reason else reason
     findings = _findings(source, run, verdict, divergent, reason)
     report.add_findings(findings)
     entry: dict[str, Any] = {
         "path": source.path,
         "verdict": verdict,
+        "cause": cause.name if cause is not None else None,
+        "cause_message": redact(cause.message) if cause is not None else None,
         "first_divergent_cell": divergent,
         "reason": reason,
         "duration_s": run.duration_s,
@@ -495,14 +544,18 @@ def _finish(
         entry[key] = analysis.get(key)
     if len(runs) > 1:
         entry["repeat_durations_s"] = [r.duration_s for r in runs]
+    if note:
+        entry["kernel_note"] = note
     _store(source, runs[0], verdict, divergent, reason, request, report, entry, redact)
+    if request.args.html:
+        _verdict_page(source, run, entry, request.args.html, redact)
     ok = verdict in NOT_FAILING
     report.add_file(
         FileResult(
             source.path,
             "clean" if ok else "findings",
             "" if ok else verdict,
-            {"duration_s": run.duration_s},
+            {"duration_s": run.duration_s, "cause": entry["cause"]},
         )
     )
     if not ok:
@@ -510,6 +563,65 @@ def _finish(
             redact(line) for line in _explain(source, run, divergent, reason, entry["cells"])
         )
     return entry
+
+
+def _kernel_note(source: Source, request: Request) -> str | None:
+    """A python2 or custom kernelspec that ran as the image's python3 is said."""
+    from nbtools.execute.causes import kernel_note, unavailable_language
+
+    if unavailable_language(source.nb) is not None:
+        return None
+    return kernel_note(source.kernel_name, bool(request.options["image"]))
+
+
+def _cause(
+    source: Source, runs: list[NotebookRun], decided: Any, request: Request, report: Report
+) -> Any:
+    """The cause of a verdict other than pass (:mod:`nbtools.execute.causes`)."""
+    from nbtools.discovery import git_root
+    from nbtools.execute.causes import Context, classify
+
+    options = request.options
+    interpreter = report.sections.get("interpreter") or {}
+    python = next((r.environment.get("python") for r in runs if r.environment), None)
+    if options["image"]:
+        where = f"the image {options['image']}"
+    else:
+        where = str(
+            python
+            or interpreter.get("python")
+            or interpreter.get("kernel")
+            or "the kernel's Python"
+        )
+    context = Context(
+        where=where,
+        container=bool(options["image"]),
+        network=options.get("network") == "host",
+        root=git_root(source.folder),
+        folder=source.folder,
+    )
+    return classify(source.nb, runs, decided, context)
+
+
+def _verdict_page(
+    source: Source, run: NotebookRun, entry: dict[str, Any], out_dir: str, redact: Redactor
+) -> None:
+    """``--html``: the notebook's verdict page (masked: ``run`` already is)."""
+    from nbtools.execute.html import write_verdict_page
+    from nbtools.notebook import source_text
+
+    index = entry.get("first_divergent_cell")
+    cells = source.nb.get("cells") or []
+    cell = cells[index] if isinstance(index, int) and index < len(cells) else None
+    fresh = run.cells.get(index) if isinstance(index, int) else None
+    write_verdict_page(
+        out_dir,
+        entry,
+        redact(source_text(cell)) if cell is not None else None,
+        fresh.traceback if fresh is not None and fresh.ename else [],
+        redact.deep(cell.get("outputs") or []) if cell is not None else None,
+        redact.deep(fresh.outputs) if fresh is not None else None,
+    )
 
 
 def _redactor(source: Source, runs: list[NotebookRun]) -> Redactor:
@@ -595,12 +707,22 @@ def _findings(
             if cell.status is CellStatus.ERROR
             else run.failure or rule
         )
-        if rule == "run/error" and index == divergent and reason:
+        if index == divergent and reason:
             message = reason  # the analysis says why, e.g. which cell below defines the name
         findings.append(_finding(source, rule, message.splitlines()[0], index, _line_in_cell(cell)))
     if not findings and run.failure:
-        rule = "run/start-failed" if "start" in run.failure else "run/timeout"
-        findings.append(_finding(source, rule, run.failure.splitlines()[0], None, None))
+        rule = (
+            "run/start-failed"
+            if "start" in run.failure or run.kernel_unavailable
+            else "run/timeout"
+        )
+        message = reason if reason else run.failure
+        findings.append(_finding(source, rule, message.splitlines()[0], None, None))
+    for index, cell in sorted(run.cells.items()):
+        for command, what in cell.shell_failures:
+            severity = Severity.ERROR if verdict == "fail_error" else Severity.WARNING
+            message = f"`{command}` {what} [shell-command]"
+            findings.append(_finding(source, "run/shell-command", message, index, None, severity))
     if verdict == "fail_mismatch":
         findings.append(
             _finding(source, "run/mismatch", reason or "outputs differ", divergent, None)

@@ -12,6 +12,7 @@ import json
 import math
 import time
 from dataclasses import dataclass
+from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 from nbtools.execute.client import ManagerShim
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from nbtools.execute.kernels import StartedKernel
 
 SKIP_TAG = "skip-execution"
+#: seconds a silent question to the kernel (exit status, installed packages) may take
+ASK_TIMEOUT = 10.0
 RAISES_TAG = "raises-exception"
 
 
@@ -205,7 +208,7 @@ async def _cells(
         run.cells[index] = cell_run
         if stopped:
             continue
-        if SKIP_TAG in tags or not str(cell.source).strip():
+        if SKIP_TAG in tags or is_frozen(cell) or not str(cell.source).strip():
             cell_run.status = CellStatus.SKIPPED
             continue
         limit, by_notebook = _cell_limit(options, deadline)
@@ -215,6 +218,11 @@ async def _cells(
             await client.async_execute_cell(cell, index)
             error = _error_output(cell)
             cell_run.status = CellStatus.OK if error is None else CellStatus.EXPECTED_ERROR
+            if error is not None and RAISES_TAG not in tags:
+                # an error output without an error reply (a display formatter that raised,
+                # LaTeX missing): only the tag makes an error expected
+                cell_run.status = CellStatus.ERROR
+                stopped = not options.keep_going
         except CellExecutionError:
             cell_run.status = CellStatus.ERROR
             stopped = not options.keep_going
@@ -255,6 +263,86 @@ async def _cells(
             cell_run.ename = error.get("ename")
             cell_run.evalue = error.get("evalue")
             cell_run.traceback = list(error.get("traceback") or [])
+        if cell_run.status in (CellStatus.OK, CellStatus.ERROR, CellStatus.EXPECTED_ERROR):
+            await _after_cell(client, str(cell.source), cell_run, run)
+
+
+async def _after_cell(client: Any, source: str, cell_run: CellRun, run: NotebookRun) -> None:
+    """Ask the kernel what a cell's outputs cannot say: the exit status of its shell
+    commands, and, after an import failed, which distributions are installed."""
+    from nbtools.execute.causes import IMPORT_ERRORS, shell_commands, shell_not_found
+
+    commands = shell_commands(source)
+    if commands:
+        for name in shell_not_found(cell_run.outputs):
+            cell_run.shell_failures.append((commands[-1], f"`{name}`: command not found"))
+        if not cell_run.shell_failures and cell_run.status is not CellStatus.ERROR:
+            answer = await _ask(client, {"exit": "get_ipython().user_ns.pop('_exit_code', None)"})
+            code = _literal(answer.get("exit"))
+            if isinstance(code, int) and code != 0:
+                cell_run.shell_failures.append((commands[-1], f"exited with status {code}"))
+    if cell_run.ename in IMPORT_ERRORS and "installed" not in run.environment:
+        answer = await _ask(
+            client, {"installed": _INSTALLED, "python": "__import__('sys').executable"}
+        )
+        installed, python = _literal(answer.get("installed")), _literal(answer.get("python"))
+        if isinstance(installed, list):
+            run.environment["installed"] = [str(n) for n in installed]
+        if isinstance(python, str):
+            run.environment["python"] = python
+
+
+#: the kernel environment's distribution names (the kernel's own importlib.metadata)
+_INSTALLED = (
+    "sorted({str(d.metadata['Name'] or '').lower() for d in "
+    "__import__('importlib.metadata').metadata.distributions()})"
+)
+
+
+async def _ask(client: Any, expressions: dict[str, str]) -> dict[str, str]:
+    """Evaluate ``expressions`` in the kernel without a trace (a silent request: no
+    execution count, no history, no output); each value's repr, or nothing on failure."""
+    try:
+        msg_id = client.kc.execute(
+            "", silent=True, store_history=False, user_expressions=expressions
+        )
+        reply = None
+        deadline = time.monotonic() + ASK_TIMEOUT
+        while reply is None and time.monotonic() < deadline:
+            try:
+                msg = await client.kc.shell_channel.get_msg(timeout=0.1)
+            except Empty:
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                reply = msg
+    except Exception:  # noqa: BLE001 - a question the kernel cannot answer changes nothing
+        return {}
+    found = ((reply or {}).get("content") or {}).get("user_expressions") or {}
+    answers = {}
+    for key, value in found.items():
+        if isinstance(value, dict) and value.get("status") == "ok":
+            text = (value.get("data") or {}).get("text/plain")
+            if isinstance(text, str):
+                answers[key] = text
+    return answers
+
+
+def _literal(text: str | None) -> Any:
+    import ast
+
+    if text is None:
+        return None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def is_frozen(cell: Any) -> bool:
+    """A cell frozen with the freeze extension (``run_control.frozen``): not run, like
+    ``skip-execution``."""
+    control = (cell.get("metadata") or {}).get("run_control") or {}
+    return isinstance(control, dict) and control.get("frozen") is True
 
 
 async def _audit(client: Any, kc: Any, *, start: bool) -> dict[str, Any] | None:

@@ -90,7 +90,9 @@ class CellVerdict:
     execution_count: int | None
     reproduced: bool | None = None  # None: not compared (no reference, not run)
     nondeterministic: bool = False
-    hidden_state: bool = False
+    hidden_state: bool = False  # differs, and the static analysis points at kernel state
+    differs: bool = False  # differs from its stored output the same way in every fresh run
+    environment: bool = False  # ... in what the environment decides (versions, paths)
     stored: str | None = None  # the first differing item, shortened
     fresh: str | None = None
     ename: str | None = None
@@ -133,6 +135,8 @@ class NotebookVerdict:
     first_divergent_cell_id: str | None = None
     warnings: list[str] = field(default_factory=list)
     runs: int = 1
+    #: the failing cell's NameError is explained by the static analysis (kernel state)
+    error_from_state: bool = False
     cells: list[CellVerdict] = field(default_factory=list)
 
     @property
@@ -204,7 +208,8 @@ def _judge_cell(index: int, cell: dict[str, Any], runs: Sequence[NotebookRun]) -
         return verdict
     verdict.reproduced = Match.VOLATILE in matches
     verdict.nondeterministic = runs_differ or verdict.reproduced
-    verdict.hidden_state = not verdict.reproduced and not runs_differ
+    verdict.differs = not verdict.reproduced and not runs_differ
+    verdict.environment = verdict.differs and environmental(stored, fresh[0])
     diff = OutputDiff.between(stored, fresh[0])
     verdict.stored, verdict.fresh = diff.stored, diff.fresh
     return verdict
@@ -229,7 +234,7 @@ def needs_second_run(nb: dict[str, Any], static: StaticAnalysis, run: NotebookRu
     del static
     if run.failure is not None or run.first_error is not None:
         return False
-    return any(cell.hidden_state for cell in judge_cells(nb, [run]))
+    return any(cell.differs for cell in judge_cells(nb, [run]))
 
 
 def decide(
@@ -241,6 +246,15 @@ def decide(
     cells = list(iter_cells(nb))
     judged = judge_cells(nb, runs)
     divergent = [c for c in judged if c.divergent]
+    differing = [c for c in judged if c.differs]
+    for cell in differing:
+        # kernel state where the static evidence says so, or where two fresh runs agree
+        # on a difference; an output that differs only where the environment decides (a
+        # version, a path, a repr's module) is a plain mismatch unless the counts prove it
+        explanation, certain = _explain(cell.index, static)
+        cell.hidden_state = (bool(explanation) and (certain or not cell.environment)) or (
+            len(runs) > 1 and not cell.environment
+        )
     hidden = [c for c in judged if c.hidden_state]
     failed_run = next((r for r in runs if r.failure is not None or r.first_error), None)
 
@@ -267,9 +281,39 @@ def decide(
         reason = _error_reason(failed_run, runs, error, cells, static)
         if first is not None and error_cell is not None and first is not error_cell:
             reason += f" (cell {first.index + 1} already differed from its stored output)"
-        return result(FAIL_ERROR, first, reason)
+        decided = result(FAIL_ERROR, first, reason)
+        decided.error_from_state = _error_from_state(error, cells)
+        return decided
+    shell = [
+        (c.index, command, happened)
+        for c in runs[0].cells.values()
+        for command, happened in c.shell_failures
+    ]
+    if shell and (not differing or min(shell)[0] <= differing[0].index):
+        # a failed command explains what differs after it
+        index, command, happened = min(shell)
+        listed = f"`{_short(command)}` in cell {index + 1} {happened}"
+        more = f" (and {len(shell) - 1} more shell command(s))" if len(shell) > 1 else ""
+        if _only_shell_work(runs[0]):
+            return result(
+                FAIL_ERROR,
+                _cell(judged, index),
+                f"every cell that did work ran shell commands, and they failed: {listed}{more}",
+            )
+        return result(PASS_WITH_WARNINGS, _cell(judged, index), f"{listed}{more}")
     if hidden:
         reason = _mismatch_reason(hidden[0], static, len(runs))
+        return result(FAIL_MISMATCH, divergent[0], reason)
+    if differing and not differing[0].environment:
+        # one run and no static evidence: unproven either way (a caller runs it again)
+        return result(FAIL_MISMATCH, divergent[0], _mismatch_reason(differing[0], static, 1))
+    if differing:
+        cell = differing[0]
+        reason = (
+            f"cell {cell.index + 1} does not reproduce its stored output (stored "
+            f"`{cell.stored}`, fresh `{cell.fresh}`): they differ only in versions, paths "
+            "or reprs, which the environment decides, and nothing points at kernel state"
+        )
         return result(FAIL_MISMATCH, divergent[0], reason)
     if divergent:
         return result(NONDETERMINISTIC, divergent[0], _nondeterministic_reason(divergent[0]))
@@ -301,6 +345,8 @@ def _error_reason(
     which = ""
     if len(runs) > 1 and run is not runs[0]:
         which = f" in fresh run {list(runs).index(run) + 1} only (flaky)"
+    if error is None and run.kernel_unavailable:
+        return f"not run: {run.kernel_unavailable}"
     if error is None:
         return f"the notebook failed on a fresh kernel{which}: {run.failure}"
     where = f"cell {error.index + 1}"
@@ -318,19 +364,33 @@ def _error_reason(
         if evalue
         else f"{where} raised {error.ename}{which}"
     )
-    match = _NAME_ERROR_RE.search(error.evalue or "")
-    if error.ename in ("NameError", "UnboundLocalError") and match:
-        return base + _name_reason(error.index, match.group(1), static)
     cell = cells[error.index] if error.index < len(cells) else {}
     stored = [o for o in cell.get("outputs") or [] if o.get("output_type") == "error"]
     if any(o.get("ename") == error.ename for o in stored):
+        # committed broken (or demonstrating the error): not the kernel's state
         return (
             base
             + "; the stored output shows the same error: tag the cell `raises-exception` if it is expected"
         )
-    if has_reference(cell):
-        return base + "; the stored outputs show no error (kernel state or the environment differ)"
+    match = _NAME_ERROR_RE.search(error.evalue or "")
+    if error.ename in ("NameError", "UnboundLocalError") and match:
+        return base + _name_reason(error.index, match.group(1), static)
+    if has_reference(cell) and error.ename not in _ENVIRONMENT_ERRORS:
+        return base + "; the stored outputs show no error"
     return base
+
+
+def _error_from_state(error: CellRun | None, cells: list[dict[str, Any]]) -> bool:
+    """A NameError the static analysis explains (its stored output shows no such error)."""
+    if error is None or error.ename not in ("NameError", "UnboundLocalError"):
+        return False
+    if not _NAME_ERROR_RE.search(error.evalue or ""):
+        return False
+    cell = cells[error.index] if error.index < len(cells) else {}
+    return not any(
+        o.get("output_type") == "error" and o.get("ename") == error.ename
+        for o in cell.get("outputs") or []
+    )
 
 
 def _name_reason(index: int, name: str, static: StaticAnalysis) -> str:
@@ -447,6 +507,55 @@ def _nondeterministic_reason(cell: CellVerdict) -> str:
         f"(stored `{cell.stored}`, fresh `{cell.fresh}`): nondeterministic "
         "(randomness, time or hash order), not hidden state"
     )
+
+
+#: errors that say the environment lacks something, not that the kernel's state did
+_ENVIRONMENT_ERRORS = (
+    "ModuleNotFoundError",
+    "ImportError",
+    "FileNotFoundError",
+    "ConnectionError",
+    "URLError",
+    "gaierror",
+)
+_VERSION_RE = re.compile(r"\bv?\d+(?:\.\d+){2,3}(?:[-+.]?(?:rc|a|b|post|dev|cpu|cu)\w*)?\b")
+#: reprs that name where a class lives (``<keras.src.layers.Dense object at ...>``)
+_REPR_RE = re.compile(
+    r"<(?:class |module |function )?'?[\w.]+'?(?: object| from '[^']*')?(?: at [^>]*)?>"
+)
+_PATH_RE = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][\w.+@~-]+){2,}[/\\]?")
+
+
+def environmental(stored: Items, fresh: Items) -> bool:
+    """Whether two outputs differ only in what the environment decides: versions, paths
+    (site-packages, home folders), or a fresh error saying something is missing."""
+    if any(kind == "error" and name in _ENVIRONMENT_ERRORS for kind, name, _ in fresh):
+        return True
+
+    def mask(items: Items) -> Items:
+        masked = []
+        for kind, name, text in items:
+            plain = _REPR_RE.sub("<repr>", text)
+            masked.append((kind, name, _VERSION_RE.sub("<version>", _PATH_RE.sub("<path>", plain))))
+        return masked
+
+    return mask(stored) == mask(fresh)
+
+
+def _short(command: str, limit: int = 70) -> str:
+    command = " ".join(command.split())
+    return command if len(command) <= limit else command[: limit - 1] + "…"
+
+
+def _cell(judged: list[CellVerdict], index: int) -> CellVerdict | None:
+    return next((c for c in judged if c.index == index), None)
+
+
+def _only_shell_work(run: NotebookRun) -> bool:
+    """Every cell that ran and did something was a shell command that failed (a
+    notebook that only installs and clones, and all of it failed, did nothing)."""
+    worked = [c for c in run.cells.values() if c.status is CellStatus.OK]
+    return bool(worked) and all(c.shell_failures for c in worked)
 
 
 def expects_error(cell: dict[str, Any]) -> bool:
