@@ -119,8 +119,13 @@ register_rules(
         "shell-command",
         "a shell command (`!cmd`, `%pip`, `%%bash`) failed or was not found; the notebook "
         "went on without its work",
-        "Install the command in the image or drop the line (see the cause in the message).",
-        Severity.WARNING,
+        "A `!` line, a `%pip` magic or a `%%bash` cell exited non-zero or named a program the "
+        "kernel's environment does not have (`git: not found`, a failed `apt`), so its work "
+        "is missing though the cell raised nothing. Install the command in the image, or "
+        "drop the line; the message names the command and the cause.",
+        severity=Severity.WARNING,
+        precision="high",
+        tags=("reliability",),
     ),
     Rule(
         "run/nondeterministic",
