@@ -408,3 +408,24 @@ def test_run_magic_importlib_and_threads_are_recorded(
             handle.write("\n")
         assert ran(run(capsys, repo)[1]) == {"nb.ipynb"}, name
     assert ran(run(capsys, repo)[1]) == set()
+
+
+def test_links_a_tree_ships_inside_the_cache_never_take_a_write_outside(tmp_path: Path) -> None:
+    """A pull request commits links inside a cache folder kept in the repository: a dangling
+    CACHEDIR.TAG and an entry folder pointing out of the tree. Nothing is written outside."""
+    from nbtools.execute.cache import RunCache
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    cache_dir = tmp_path / "repo" / ".nbtools-cache"
+    cache_dir.mkdir(parents=True)
+    (cache_dir / "CACHEDIR.TAG").symlink_to(outside / "planted")
+    warnings: list[str] = []
+    cache = RunCache(str(cache_dir), warn=warnings.append)
+    key = "ab" + "0" * 62
+    entries = Path(cache.entries_dir)
+    entries.mkdir(parents=True, exist_ok=True)
+    (entries / key[:2]).symlink_to(outside)
+    stored = cache.store(key, str(tmp_path / "repo"), [], {"verdict": "pass"}, [], None)
+    assert stored is None and any("is a link" in w for w in warnings)
+    assert list(outside.iterdir()) == []

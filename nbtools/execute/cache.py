@@ -212,6 +212,11 @@ class RunCache:
         target = os.path.join(folder, f"{key}-{digest(hashes)[:16]}.json")
         try:
             os.makedirs(folder, exist_ok=True)
+            inside = os.path.join(os.path.realpath(self.folder), f"v{VERSION}", key[:2])
+            if os.path.realpath(folder) != inside:
+                # a link inside the cache (a tree may ship one) never takes a write elsewhere
+                self.warn(f"run cache: {folder} is a link; not stored")
+                return None
             _write_marker(self.folder)
             fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
             try:
@@ -340,10 +345,12 @@ def serve(hit: Hit, nb: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] 
 def _write_marker(folder: str) -> None:
     """CACHEDIR.TAG: backup tools skip the folder (and say what it is)."""
     path = os.path.join(folder, "CACHEDIR.TAG")
-    if os.path.exists(path):
+    if os.path.lexists(path):  # a link (even a dangling one a tree ships) is never followed
         return
     try:
-        with open(path, "w", encoding="utf-8") as handle:
+        # exclusive create: never opens what another process (or a link) put there
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(
                 "Signature: 8a477f597d28d172789f06886806bc55\n"
                 "# nbtools run cache (nbtools run --cache); safe to delete\n"
