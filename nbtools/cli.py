@@ -239,8 +239,12 @@ def _emit(report: Any, fmt: str, output: str | None, console: Console) -> None:
     # inside a JSON string that is the very escape JSON uses
     if output:
         file_console = Console(verbosity=console.verbosity, color="never")
-        with open(output, "w", encoding="utf-8", errors="backslashreplace") as handle:
-            handle.write(render(report, fmt, file_console))
+        try:  # CI names report files in folders of their own (reports/merged.xml)
+            os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
+            with open(output, "w", encoding="utf-8", errors="backslashreplace") as handle:
+                handle.write(render(report, fmt, file_console))
+        except OSError as exc:
+            raise UsageError(f"{output}: cannot write the report: {exc.strerror}") from None
         return
     text = render(report, fmt, console)
     if text:

@@ -105,3 +105,15 @@ def test_output_file_gets_the_resolved_format(
     assert capsys.readouterr().out == ""
     data = json.loads(Path("report.json").read_text())
     assert data["files"][0]["status"] == "would_change" and data["findings"]
+
+
+def test_output_in_a_new_folder_is_written_and_an_unwritable_one_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_nb(tmp_path / "nb.ipynb", copy.deepcopy(DIRTY))
+    assert main(["strip", "--check", "--format", "json", "-o", "reports/s.json", "nb.ipynb"]) == 1
+    assert json.loads((tmp_path / "reports" / "s.json").read_text())["findings"]
+    (tmp_path / "file").write_text("")
+    assert main(["strip", "--check", "-o", "file/s.json", "nb.ipynb"]) == 2
+    assert "file/s.json: cannot write the report" in capsys.readouterr().err
