@@ -11,7 +11,6 @@ from nbtools.errors import InputError, UsageError
 from nbtools.execute.shard import (
     assign,
     load_durations,
-    merge_reports,
     parse_shard,
     select,
     weights,
@@ -62,12 +61,3 @@ def test_unknown_durations_use_the_median_or_file_sizes(tmp_path: Path) -> None:
     small.write_text("x")
     large.write_text("x" * 100)
     assert weights([str(small), str(large)], {}) == [1.0, 100.0]
-
-
-def test_merge_reports_from_shards() -> None:
-    one = {"notebooks": [{"path": "b", "verdict": "pass"}], "findings": [{"rule": "run/error"}]}
-    two = {"notebooks": [{"path": "a", "verdict": "fail_error"}], "findings": []}
-    merged = merge_reports([one, two])
-    assert [n["path"] for n in merged["notebooks"]] == ["a", "b"]
-    assert merged["verdicts"] == {"fail_error": 1, "pass": 1}
-    assert merged["findings"] == [{"rule": "run/error"}] and merged["shards"] == 2

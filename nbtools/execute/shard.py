@@ -94,19 +94,3 @@ def select(
     """The paths of shard ``k`` of ``n`` (1-based), in their input order."""
     shard_of = assign(paths, weights(paths, durations or {}), n)
     return [p for p, s in zip(paths, shard_of) if s == k - 1]
-
-
-def merge_reports(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """One ``nbtools run --format json`` report from the reports of all shards."""
-    merged: dict[str, Any] = {"command": "run", "notebooks": [], "findings": [], "files": []}
-    for report in reports:
-        for key in ("notebooks", "findings", "files"):
-            merged[key].extend(report.get(key) or [])
-    merged["notebooks"].sort(key=lambda entry: str(entry.get("path")))
-    verdicts: dict[str, int] = {}
-    for entry in merged["notebooks"]:
-        verdict = str(entry.get("verdict"))
-        verdicts[verdict] = verdicts.get(verdict, 0) + 1
-    merged["verdicts"] = verdicts
-    merged["shards"] = len(reports)
-    return merged
