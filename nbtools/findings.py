@@ -42,6 +42,17 @@ def at_or_above(severity: Severity, level: Severity) -> bool:
     return SEVERITY_RANK[severity] >= SEVERITY_RANK[level]
 
 
+def add_fail_on_argument(parser: Any) -> None:
+    """``--fail-on``, the same flag for every command whose findings decide its exit code."""
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default=None,
+        help="findings at or above this level fail the run (default: error; "
+        "[tool.nbtools] fail_on)",
+    )
+
+
 def fail_level(cli_value: str | None, config: Any, command: str) -> Severity:
     """``--fail-on``, else ``[tool.nbtools.<command>] fail_on``, else ``[tool.nbtools] fail_on``,
     else ``error``: findings at or above this level fail the run (exit 1); below it they are

@@ -11,7 +11,7 @@ from nbtools.commands import strip as strip_command
 from nbtools.config import Option
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
-from nbtools.findings import FAIL_ON_CHOICES, fail_level
+from nbtools.findings import add_fail_on_argument, fail_level
 from nbtools.notebook import read_notebook
 from nbtools.report import FileResult, Report
 
@@ -42,13 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="*", default=["."], help="notebooks, paired scripts or directories"
     )
-    parser.add_argument(
-        "--fail-on",
-        choices=FAIL_ON_CHOICES,
-        default=None,
-        help="findings at or above this level fail the run (default: error; "
-        "[tool.nbtools] fail_on)",
-    )
+    add_fail_on_argument(parser)
     parser.add_argument(
         "--select",
         type=_names,

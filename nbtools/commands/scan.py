@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from nbtools.config import Option
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
-from nbtools.findings import FAIL_ON_CHOICES, Suppression, fail_level
+from nbtools.findings import Suppression, add_fail_on_argument, fail_level
 from nbtools.notebook import write_notebook
 from nbtools.report import FileResult, Report
 from nbtools.secrets.baseline import baseline_root, load_baseline, write_baseline
@@ -72,13 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="rule ids to ignore, e.g. scan/high-entropy-string",
     )
-    parser.add_argument(
-        "--fail-on",
-        choices=FAIL_ON_CHOICES,
-        default=None,
-        help="findings at or above this level fail the run (default: error; "
-        "[tool.nbtools] fail_on)",
-    )
+    add_fail_on_argument(parser)
     parser.add_argument(
         "--staged",
         action="store_true",
