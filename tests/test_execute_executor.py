@@ -10,6 +10,7 @@ from typing import Any, Iterator
 import pytest
 from conftest import make_cell, make_nb
 
+from nbtools.execute import reaper
 from nbtools.execute.executor import ExecOptions, execute_notebook
 from nbtools.execute.kernels import KernelRequest, LocalKernelFactory, kernel_environment, pid_alive
 from nbtools.runs import CellStatus
@@ -18,28 +19,8 @@ pytestmark = pytest.mark.kernel
 
 
 def descendants(root: int) -> set[int]:
-    """Live (non-zombie) processes below ``root``, from /proc (no psutil needed)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        if fields[0] in (b"Z", b"X"):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-    found: set[int] = set()
-    todo = [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
+    """Live (non-zombie) processes below ``root`` (the reaper's own /proc walk)."""
+    return set(reaper.descendants(root))
 
 
 @pytest.fixture(params=["fork", "launch"], scope="module")
