@@ -76,12 +76,11 @@ def enabled_checks(options: dict[str, Any]) -> list[str]:
 
 
 def make_context(request: Request) -> CheckContext:
-    from nbtools.commands.scan import resolve_baseline
-    from nbtools.secrets.baseline import baseline_root, load_baseline
+    from nbtools.secrets.baseline import baseline_root, configured_baseline, load_baseline
 
     options = request.options
     accepted: frozenset[str] = frozenset()
-    baseline = resolve_baseline(request)
+    baseline = configured_baseline(request.options["baseline"], request.args, request.config)
     if baseline and "secrets" in enabled_checks(options):
         accepted = frozenset(load_baseline(baseline))
     state_file = options["state_file"]
@@ -103,8 +102,7 @@ def make_context(request: Request) -> CheckContext:
 
 
 def execute(request: Request) -> Report:
-    from nbtools.commands.scan import record_suppressions
-    from nbtools.suppress import exclusion
+    from nbtools.suppress import exclusion, record_suppressions
 
     checks = enabled_checks(request.options)
     if "secrets" in checks:  # the same engine as `nbtools scan`: built-in and project rules

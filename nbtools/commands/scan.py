@@ -10,10 +10,21 @@ from nbtools.errors import InputError, UsageError
 from nbtools.findings import Suppression, add_fail_on_argument, fail_level
 from nbtools.notebook import write_notebook
 from nbtools.report import FileResult, Report
-from nbtools.secrets.baseline import baseline_root, load_baseline, write_baseline
+from nbtools.secrets.baseline import (
+    baseline_root,
+    configured_baseline,
+    load_baseline,
+    write_baseline,
+)
 from nbtools.secrets.fix import fixable, leaking_outputs, remove_outputs
 from nbtools.secrets.scanner import scan_paths, scanned_name
-from nbtools.suppress import EXTERNAL, exclusion, option_origin, summarize, suppress_rules
+from nbtools.suppress import (
+    EXTERNAL,
+    exclusion,
+    option_origin,
+    record_suppressions,
+    suppress_rules,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -102,7 +113,7 @@ def execute(request: Request) -> Report:
     options = request.options
     report = Report(NAME)
     report.fail_on = fail_level(request.args.fail_on, request.config, NAME)
-    baseline_path = resolve_baseline(request)
+    baseline_path = configured_baseline(request.options["baseline"], request.args, request.config)
     if args.update_baseline and not baseline_path:
         raise UsageError("--update-baseline needs --baseline FILE")
     if args.fix and args.update_baseline:
@@ -194,25 +205,6 @@ def _project(request: Request) -> ProjectScan:
     return use_project_scan(
         request.config, options["rules"], options["allowlist"], request.console.warning
     )
-
-
-def record_suppressions(report: Report) -> None:
-    """The suppressed findings and their count by source, for the JSON report."""
-    if report.suppressed:
-        report.sections["suppressed"] = [f.to_dict() for f in report.suppressed]
-        report.sections["suppressions"] = summarize(report.suppressed)
-
-
-def resolve_baseline(request: Request) -> str:
-    """The baseline file: as given on the command line, or from the configuration (relative
-    to the ``pyproject.toml`` that names it, not to where nbtools was started)."""
-    import os
-
-    path: str = request.options["baseline"]
-    from_config = getattr(request.args, "baseline", None) is None
-    if path and from_config and request.config.path is not None and not os.path.isabs(path):
-        path = os.path.join(request.config.root_dir, path)
-    return path
 
 
 def _scan_for_fix(files: list[str], root: str) -> list[Outcome]:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from nbtools.errors import InputError
 from nbtools.notebook import atomic_write
 from nbtools.secrets.masking import key_path
 
 if TYPE_CHECKING:
+    from nbtools.config import Config
     from nbtools.findings import Finding
 
 VERSION = 2
@@ -87,3 +88,12 @@ def write_baseline(path: str, findings: Iterable[Finding], root: str | None = No
         pass
     atomic_write(target, text.encode("utf-8"))
     return True
+
+
+def configured_baseline(path: str, args: Any, config: Config) -> str:
+    """The baseline file: as given on the command line, or from the configuration (relative
+    to the ``pyproject.toml`` that names it, not to where nbtools was started)."""
+    from_config = getattr(args, "baseline", None) is None
+    if path and from_config and config.path is not None and not os.path.isabs(path):
+        path = os.path.join(config.root_dir, path)
+    return path
