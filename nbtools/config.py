@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 if TYPE_CHECKING:
     from pathlib import Path
 
+from dataclasses import dataclass, field
+
 from nbtools.discovery import upward
 from nbtools.errors import ConfigError, UsageError
-from nbtools.record import field, record
 
 #: keys allowed at the top of ``[tool.nbtools]`` (they apply to every command)
 GLOBAL_KEYS: dict[str, type] = {
@@ -30,7 +31,7 @@ GLOBAL_KEYS: dict[str, type] = {
 COMMAND_TABLES = ("strip", "scan", "pair", "sync", "run", "check", "install", "doctor", "filter")
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Option:
     """A setting that can come from the command line or from the config table."""
 
@@ -39,7 +40,7 @@ class Option:
     kind: type = object  # expected TOML type (list, bool, int, str, float, object)
 
 
-@record
+@dataclass
 class Config:
     """The ``[tool.nbtools]`` table of the nearest ``pyproject.toml`` (or none)."""
 

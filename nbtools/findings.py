@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
+from dataclasses import field as _field
 from typing import Any
-
-from nbtools.record import field as _field
-from nbtools.record import record
 
 
 class Severity(str, enum.Enum):
@@ -80,7 +79,7 @@ def fail_level(cli_value: str | None, config: Any, command: str) -> Severity:
 PRECISIONS = ("very-high", "high", "medium", "low")
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Rule:
     """A rule's stable id and everything a report says about it: the one home of a rule's
     metadata (code scanning shows ``summary``, the Markdown help, ``tags``, ``precision`` and,
@@ -117,7 +116,7 @@ class Rule:
         return f"**{self.summary}**\n\n{self.help}\n\n{suppression_help(self.id)}"
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Suppression:
     """Why a finding is not counted: it is still reported, as suppressed, with its source.
 
@@ -144,7 +143,7 @@ class Suppression:
         }
 
 
-@record
+@dataclass
 class Finding:
     """One thing a command found, located in a notebook or a file.
 

@@ -12,11 +12,11 @@ import json
 import os
 import re
 import stat
+from dataclasses import dataclass
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Dict, Iterator
 
 from nbtools.errors import InputError
-from nbtools.record import record
 
 if TYPE_CHECKING:
     from nbtools.elide import Payloads
@@ -40,7 +40,7 @@ def _orjson_module() -> Any:
     return _ORJSON[0]
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Layout:
     """How a notebook file was serialised."""
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from nbtools.errors import ExitCode
 from nbtools.findings import Finding, Severity, at_or_above
-from nbtools.record import field, record
 
 
-@record
+@dataclass
 class FileResult:
     """What happened to one input file.
 
@@ -33,7 +33,7 @@ class FileResult:
 CHANGED_STATUSES = frozenset({"changed", "would_change"})
 
 
-@record
+@dataclass
 class Report:
     """Results of one command over a batch of files."""
 

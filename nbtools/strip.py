@@ -7,11 +7,11 @@ Key names follow nbstripout's dotted convention, so its users can reuse their se
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.notebook import NotebookDict, cell_lists, iter_cells, source_text, tags_of
-from nbtools.record import field, record
 
 #: metadata written by editors, extensions and runners that changes on every run or save
 DEFAULT_VOLATILE_KEYS: tuple[str, ...] = (
@@ -96,7 +96,7 @@ RULE_UNCLEAN = Rule(
 register_rules(RULE_OUTPUTS, RULE_COUNT, RULE_METADATA, RULE_CELL, RULE_UNCLEAN)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class StripOptions:
     """What to strip; defaults match what teams expect from a commit hook."""
 
@@ -135,8 +135,7 @@ class StripOptions:
 class Change:
     """One thing strip removed (or would remove).
 
-    A plain slotted class: a batch makes thousands, and a NamedTuple or @record costs
-    more to define (start-up) or to create.
+    A plain slotted class: a batch makes thousands, and a dataclass costs more to create.
     """
 
     __slots__ = ("cell_id", "cell_index", "message", "rule")
@@ -153,7 +152,7 @@ class Change:
         return f"Change({self.rule!r}, {self.message!r}, {self.cell_index!r}, {self.cell_id!r})"
 
 
-@record
+@dataclass
 class StripResult:
     changes: list[Change] = field(default_factory=list)
     #: (cell index, cell, outputs) for every output list strip removed, so that a caller can

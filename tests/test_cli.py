@@ -215,7 +215,7 @@ def test_lean_start_up(tmp_path: Path, argv: list[str]) -> None:
         "import sys; from nbtools.cli import main\n"
         f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "{'nbclient', 'jupytext', 'nbconvert', 'tensorflow', 'nbformat', 'jupyter_client', 'IPython', 'tqdm', 'dataclasses', 'inspect'})\n"
+        "{'nbclient', 'jupytext', 'nbconvert', 'tensorflow', 'nbformat', 'jupyter_client', 'IPython', 'tqdm'})\n"
         "print(heavy)"
     )
     proc = subprocess.run(

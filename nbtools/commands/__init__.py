@@ -7,9 +7,8 @@ Modules are imported only when their command runs, which keeps start-up lean.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-from nbtools.record import field, record
 
 if TYPE_CHECKING:
     import argparse
@@ -32,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-@record
+@dataclass
 class Request:
     """Everything a command needs: resolved options, inputs, configuration and console.
 
