@@ -10,16 +10,20 @@ import argparse
 import importlib
 import os
 import sys
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence, cast
 
 from nbtools import __version__
 from nbtools.commands import COMMANDS, Request
-from nbtools.config import load_config, resolve, unknown_keys
+from nbtools.config import GLOBAL_OPTIONS, load_config, resolve, unknown_keys
 from nbtools.console import Console
 from nbtools.discovery import missing_paths
 from nbtools.errors import ExitCode, NbtoolsError, UsageError
-from nbtools.renderers import FORMATS, render
+from nbtools.options import add_options, given_on_command_line
+from nbtools.renderers import render
 from nbtools.report import FileResult, Report
+
+if TYPE_CHECKING:
+    from nbtools.commands import Command
 
 
 def _terminal_width() -> int:
@@ -76,36 +80,7 @@ class _Exit(Exception):
 
 def _global_options() -> _ArgumentParser:
     parent = _ArgumentParser(add_help=False)
-    group = parent.add_argument_group("output")
-    group.add_argument("-q", "--quiet", action="count", default=0, help="less output (repeatable)")
-    group.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more output (repeatable)"
-    )
-    group.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default=None,
-        help="colour the output (default: auto; honours NO_COLOR and FORCE_COLOR)",
-    )
-    group.add_argument(
-        "--format",
-        choices=sorted(FORMATS),
-        default=None,
-        help="report format on stdout (default: text)",
-    )
-    group.add_argument(
-        "--output",
-        "-o",
-        metavar="FILE",
-        default=None,
-        help="write the report to FILE instead of stdout",
-    )
-    group.add_argument(
-        "--config",
-        metavar="PYPROJECT",
-        default=None,
-        help="read [tool.nbtools] from this file instead of searching",
-    )
+    add_options(parent, GLOBAL_OPTIONS)
     return parent
 
 
@@ -116,8 +91,9 @@ def _command_name(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_parser(command: str | None) -> tuple[argparse.ArgumentParser, Any]:
-    """The top-level parser; only ``command``'s own arguments are loaded."""
+def build_parser(command: str | None) -> tuple[argparse.ArgumentParser, Command | None]:
+    """The top-level parser and ``command``'s module; only that command's arguments are
+    loaded."""
     parser = _ArgumentParser(
         prog="nbtools",
         description="Notebook hygiene and CI toolkit.",
@@ -127,15 +103,16 @@ def build_parser(command: str | None) -> tuple[argparse.ArgumentParser, Any]:
     parser.add_argument("--version", action="version", version=f"nbtools {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     parent = _global_options()
-    module = None
+    module: Command | None = None
     # with a command given, only its sub-parser is built (each costs ~1.5 ms at start-up)
     for name, (module_name, help_text) in COMMANDS.items():
         if command is not None and name != command:
             continue
         sub = subparsers.add_parser(name, help=help_text, description=help_text, parents=[parent])
         if name == command:
-            module = importlib.import_module(module_name)
+            module = cast("Command", importlib.import_module(module_name))
             module.add_arguments(sub)
+            add_options(sub, module.OPTIONS)
     return parser, module
 
 
@@ -184,28 +161,21 @@ def _main(argv: list[str], console: Console) -> int:
     if module is None:
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
-    paths: list[str] = list(getattr(args, "paths", []) or [])
+    values = vars(args)
+    paths: list[str] = list(values.get("paths") or [])
     config = load_config(paths, args.config)
-    color = args.color or config.global_value("color") or "auto"
-    verbosity = args.verbose - args.quiet
-    console = Console(verbosity=verbosity, color=color)
-    fmt = args.format or config.global_value("format") or "text"
-    if fmt not in FORMATS:
-        where = "" if args.format else f"{config.path}: tool.nbtools.format: "
-        raise UsageError(f"{where}unknown format {fmt!r}; choose from {', '.join(sorted(FORMATS))}")
-    for key in unknown_keys(config, command or "", module.OPTIONS):
+    settings = resolve(values, config, "", GLOBAL_OPTIONS)
+    verbosity = settings["verbose"] - settings["quiet"]
+    console = Console(verbosity=verbosity, color=settings["color"])
+    for key in unknown_keys(config, module.NAME, module.OPTIONS, COMMANDS):
         console.warning(f"{config.path}: unknown configuration key {key} (ignored)")
-    inherit = getattr(module, "INHERIT", ())
     if config.path and not config.trusted:  # a tree's pyproject.toml may only narrow
         from nbtools.trust import refuse_widening
 
-        refuse_widening(config, module.NAME, inherit, vars(args))
-    options = resolve(vars(args), config, module.NAME, module.OPTIONS, inherit)
-    exclude = [
-        *(config.global_value("exclude") or []),
-        *(config.global_value("extend_exclude") or []),
-    ]
-    missing = missing_paths(paths) if getattr(module, "PATHS_EXIST", True) else []
+        refuse_widening(config, module.NAME, module.INHERIT, values)
+    options = resolve(values, config, module.NAME, module.OPTIONS, module.INHERIT)
+    exclude = [*settings["exclude"], *settings["extend_exclude"]]
+    missing = missing_paths(paths) if module.PATHS_EXIST else []
     given = [p for p in paths if p not in missing]
     request = Request(
         module.NAME,
@@ -213,11 +183,11 @@ def _main(argv: list[str], console: Console) -> int:
         options,
         config,
         console,
-        args,
+        given_on_command_line(values, module.OPTIONS),
         exclude,
-        format=fmt,
-        output=args.output,
-        color=color,
+        format=settings["format"],
+        output=settings["output"],
+        color=settings["color"],
         verbosity=verbosity,
     )
     # with every named path missing there is nothing to run on (not even the default ".")

@@ -8,36 +8,78 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Collection, Iterable, Mapping, Sequence
+
+from nbtools.discovery import upward
+from nbtools.errors import ConfigError, UsageError
+from nbtools.findings import FAIL_ON
+from nbtools.options import Option
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-from dataclasses import dataclass, field
+#: report formats, each rendered by the module ``nbtools.renderers.<name>``
+REPORT_FORMATS = ("text", "json", "sarif", "junit", "github")
+COLORS = ("auto", "always", "never")
 
-from nbtools.discovery import upward
-from nbtools.errors import ConfigError, UsageError
-
-#: keys allowed at the top of ``[tool.nbtools]`` (they apply to every command)
-GLOBAL_KEYS: dict[str, type] = {
-    "exclude": list,
-    "extend_exclude": list,
-    "color": str,
-    "format": str,
-    "fail_on": str,  # read by the commands that report findings (findings.fail_level)
+#: options of every command: flags before or after the command name, and the keys allowed
+#: at the top of ``[tool.nbtools]``
+GLOBAL_OPTIONS: dict[str, Option] = {
+    "quiet": Option(
+        int,
+        0,
+        "less output (repeatable)",
+        flags=("-q", "--quiet"),
+        repeat="count",
+        configurable=False,
+        section="output",
+    ),
+    "verbose": Option(
+        int,
+        0,
+        "more output (repeatable)",
+        flags=("-v", "--verbose"),
+        repeat="count",
+        configurable=False,
+        section="output",
+    ),
+    "color": Option(
+        str,
+        "auto",
+        "colour the output (default: auto; honours NO_COLOR and FORCE_COLOR)",
+        choices=COLORS,
+        section="output",
+    ),
+    "format": Option(
+        str,
+        "text",
+        "report format on stdout (default: text)",
+        choices=tuple(sorted(REPORT_FORMATS)),
+        section="output",
+    ),
+    "output": Option(
+        str,
+        None,
+        "write the report to FILE instead of stdout",
+        flags=("--output", "-o"),
+        metavar="FILE",
+        configurable=False,
+        section="output",
+    ),
+    "config": Option(
+        str,
+        None,
+        "read [tool.nbtools] from this file instead of searching",
+        metavar="PYPROJECT",
+        configurable=False,
+        section="output",
+    ),
+    "exclude": Option(list, (), flags=()),
+    "extend_exclude": Option(list, (), flags=()),
+    # the default of every command's --fail-on (findings.FAIL_ON): no flag of its own
+    "fail_on": replace(FAIL_ON, flags=()),
 }
-
-#: command tables that exist; each command declares its own keys in its module
-COMMAND_TABLES = ("strip", "scan", "pair", "sync", "run", "check", "install", "doctor", "filter")
-
-
-@dataclass(frozen=True)
-class Option:
-    """A setting that can come from the command line or from the config table."""
-
-    convert: Callable[[Any], Any]
-    default: Any
-    kind: type = object  # expected TOML type (list, bool, int, str, float, object)
 
 
 @dataclass
@@ -135,28 +177,25 @@ def load_config(paths: Sequence[str], explicit: str | None = None) -> Config:
     return Config(path=path, data=data, explicit=bool(explicit))
 
 
-COLORS = ("auto", "always", "never")
-
-
 def _check_globals(path: str, data: dict[str, Any]) -> None:
-    """Refuse top-level values of the wrong type now, naming the key (exit 2), not later."""
-    for key, kind in GLOBAL_KEYS.items():
-        if key not in data:
+    """Refuse top-level values of the wrong type or choice now, naming the key (exit 2)."""
+    for key, option in GLOBAL_OPTIONS.items():
+        if key not in data or not option.configurable:
             continue
         value = data[key]
         dotted = f"tool.nbtools.{key}"
-        if kind is list and isinstance(value, str):
+        if option.kind is list and isinstance(value, str):
             data[key] = value = [value]
-        if not isinstance(value, kind):
+        if not isinstance(value, option.kind):
             raise ConfigError(
-                f"{path}: {dotted} must be {_kind_name(kind)}, not {type(value).__name__}"
+                f"{path}: {dotted} must be {_kind_name(option.kind)}, not {type(value).__name__}"
             )
         if isinstance(value, list) and not all(isinstance(item, str) for item in value):
             raise ConfigError(f"{path}: {dotted} must be a list of strings")
-    if "color" in data and data["color"] not in COLORS:
-        raise ConfigError(
-            f"{path}: tool.nbtools.color must be one of {', '.join(COLORS)}, not {data['color']!r}"
-        )
+        if option.choices is not None and value not in option.choices:
+            raise ConfigError(
+                f"{path}: {dotted} must be one of {', '.join(option.choices)}, not {value!r}"
+            )
 
 
 def _kind_name(kind: type) -> str:
@@ -165,15 +204,20 @@ def _kind_name(kind: type) -> str:
     )
 
 
-def unknown_keys(config: Config, command: str, options: Mapping[str, Option]) -> list[str]:
-    """Dotted names of keys nobody reads (shown as warnings)."""
+def unknown_keys(
+    config: Config, command: str, options: Mapping[str, Option], tables: Collection[str]
+) -> list[str]:
+    """Dotted names of keys nobody reads (shown as warnings); ``tables`` are the commands."""
     unknown = [
         f"tool.nbtools.{key}"
         for key, value in config.data.items()
-        if key not in GLOBAL_KEYS and not (key in COMMAND_TABLES and isinstance(value, dict))
+        if not (key in GLOBAL_OPTIONS and GLOBAL_OPTIONS[key].configurable)
+        and not (key in tables and isinstance(value, dict))
     ]
     unknown += [
-        f"tool.nbtools.{command}.{key}" for key in config.table(command) if key not in options
+        f"tool.nbtools.{command}.{key}"
+        for key in config.table(command)
+        if key not in options or not options[key].configurable
     ]
     return unknown
 
@@ -185,21 +229,28 @@ def resolve(
     options: Mapping[str, Option],
     inherit: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """Merge CLI values (None = not given), the command's table, inherited tables and defaults."""
+    """Merge CLI values (None = not given), the command's table, inherited tables and defaults.
+
+    Every value but a default goes through the option's ``convert``."""
     tables: list[tuple[str, dict[str, Any]]] = [(command, config.table(command))]
+    if not command:  # the global options: the keys at the top of [tool.nbtools]
+        tables = [("", config.data)]
     tables += [(name, config.table(name)) for name in inherit]
+    # an option that is also a global one falls back to the top of [tool.nbtools]
+    tables.append(("", {k: v for k, v in config.data.items() if k in GLOBAL_OPTIONS}))
     resolved: dict[str, Any] = {}
     for name, option in options.items():
         value = cli_values.get(name)
         if value is not None and _negative(value, option):
             flag = "--" + name.replace("_", "-")
             raise UsageError(f"{flag} must not be negative (got {value})")
-        if value is None:
+        if value is not None:
+            value = option.value(value)
+        elif option.configurable:
             for table_name, table in tables:
                 if name in table:
-                    value = _coerce(
-                        table[name], option, f"tool.nbtools.{table_name}.{name}", config
-                    )
+                    dotted = ".".join(("tool.nbtools", *filter(None, (table_name, name))))
+                    value = _coerce(table[name], option, dotted, config)
                     break
         resolved[name] = option.default if value is None else value
     return resolved
@@ -228,7 +279,10 @@ def _coerce(value: Any, option: Option, dotted: str, config: Config) -> Any:
         raise ConfigError(f"{config.path}: {dotted} must be a list of strings")
     if _negative(value, option):
         raise ConfigError(f"{config.path}: {dotted} must not be negative (got {value})")
+    if option.choices is not None and value not in option.choices:
+        choices = ", ".join(map(str, option.choices))
+        raise ConfigError(f"{config.path}: {dotted} must be one of {choices}, not {value!r}")
     try:
-        return option.convert(value)
+        return option.value(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{config.path}: {dotted}: {exc}") from None

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import Any
 
+from nbtools.options import Option
+
 
 class Severity(str, enum.Enum):
     """How bad a finding is (maps onto SARIF levels)."""
@@ -41,38 +43,20 @@ def at_or_above(severity: Severity, level: Severity) -> bool:
     return SEVERITY_RANK[severity] >= SEVERITY_RANK[level]
 
 
-def add_fail_on_argument(parser: Any) -> None:
-    """``--fail-on``, the same flag for every command whose findings decide its exit code."""
-    parser.add_argument(
-        "--fail-on",
-        choices=FAIL_ON_CHOICES,
-        default=None,
-        help="findings at or above this level fail the run (default: error; "
-        "[tool.nbtools] fail_on)",
-    )
+#: ``--fail-on`` and ``fail_on``: the same option for every command whose findings decide
+#: its exit code (its own table first, then the top of ``[tool.nbtools]``)
+FAIL_ON = Option(
+    str,
+    None,
+    "findings at or above this level fail the run (default: error; [tool.nbtools] fail_on)",
+    choices=FAIL_ON_CHOICES,
+)
 
 
-def fail_level(cli_value: str | None, config: Any, command: str) -> Severity:
-    """``--fail-on``, else ``[tool.nbtools.<command>] fail_on``, else ``[tool.nbtools] fail_on``,
-    else ``error``: findings at or above this level fail the run (exit 1); below it they are
-    reported and the run passes."""
-    from nbtools.errors import ConfigError
-
-    sources = [
-        (cli_value, "--fail-on"),
-        (config.table(command).get("fail_on"), f"tool.nbtools.{command}.fail_on"),
-        (config.global_value("fail_on"), "tool.nbtools.fail_on"),
-    ]
-    for value, name in sources:
-        if value is None:
-            continue
-        if value not in FAIL_ON_CHOICES:
-            where = f"{config.path}: " if name != "--fail-on" else ""
-            raise ConfigError(
-                f"{where}{name} must be one of {', '.join(FAIL_ON_CHOICES)}, not {value!r}"
-            )
-        return Severity(value)
-    return DEFAULT_FAIL_ON
+def fail_level(value: str | None) -> Severity:
+    """The resolved ``fail_on`` as a severity (default ``error``): findings at or above it
+    fail the run (exit 1); below it they are reported and the run passes."""
+    return DEFAULT_FAIL_ON if value is None else Severity(value)
 
 
 #: SARIF ``precision`` values: how often a rule's findings are real

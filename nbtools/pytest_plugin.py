@@ -198,9 +198,11 @@ class NotebookRunner:
         from nbtools.cli import build_parser
         from nbtools.config import load_config, resolve
         from nbtools.errors import NbtoolsError
+        from nbtools.options import given_on_command_line
 
         try:
             parser, module = build_parser("run")
+            assert module is not None
             args = parser.parse_args(["run", *shlex.split(run_args)])
             self.config = load_config([rootdir], args.config)
             # as cli.py does: a pyproject.toml in the tree may narrow, never widen
@@ -208,11 +210,11 @@ class NotebookRunner:
 
             refuse_widening(self.config, module.NAME, (), vars(args))
             self.options = resolve(vars(args), self.config, module.NAME, module.OPTIONS)
+            self.given = given_on_command_line(vars(args), module.OPTIONS)
         except (NbtoolsError, ValueError) as exc:
             raise pytest.UsageError(f"--nbtools-run-args {run_args!r}: {exc}") from None
         # pytest chooses the notebooks: no shards, no merging
-        args.merge_reports = args.shard = args.durations = None
-        self.args = args
+        self.options.update(merge_reports=None, shard=None, durations=None)
         self.rootdir = rootdir
         self._factory: Any = None
         self._ahead: AheadFactory | None = None
@@ -273,7 +275,7 @@ class NotebookRunner:
         from nbtools.errors import NbtoolsError
 
         request = Request(
-            "run", [path], dict(self.options), self.config, Console(verbosity=-1), self.args, []
+            "run", [path], dict(self.options), self.config, Console(verbosity=-1), self.given, []
         )
         try:
             return execute(request, factory=self.factory())

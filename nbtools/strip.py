@@ -12,6 +12,7 @@ from typing import Any
 
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.notebook import NotebookDict, cell_lists, iter_cells, source_text, tags_of
+from nbtools.options import Option
 
 #: metadata written by editors, extensions and runners that changes on every run or save
 DEFAULT_VOLATILE_KEYS: tuple[str, ...] = (
@@ -130,6 +131,41 @@ class StripOptions:
             elif key.startswith("metadata."):
                 nb_keys.append(key[len("metadata.") :])
         return nb_keys, cell_keys
+
+
+#: strip's settings: flags of ``nbtools strip``, keys of ``[tool.nbtools.strip]``, and read
+#: (as configuration) by ``check``, ``sync --strip`` and the git filter
+STRIP_SETTINGS: dict[str, Option] = {
+    "keep_output": Option(bool, False, "keep all outputs"),
+    "keep_count": Option(bool, False, "keep execution counts"),
+    "extra_keys": Option(
+        list,
+        (),
+        "more metadata keys to drop, e.g. metadata.foo cell.metadata.bar",
+        metavar="KEY",
+        convert=tuple,
+    ),
+    "keep_keys": Option(
+        list,
+        frozenset(),
+        "default volatile keys to keep instead, e.g. cell.metadata.collapsed",
+        metavar="KEY",
+        convert=frozenset,
+    ),
+    "drop_tagged_cells": Option(
+        list, (), "remove cells carrying any of these tags", metavar="TAG", convert=tuple
+    ),
+    "drop_empty_cells": Option(bool, False, "remove cells whose source is blank"),
+    "strip_init_cells": Option(bool, False, "also strip cells marked init_cell"),
+    "max_output_size": Option(
+        int, 0, "when outputs are kept, drop those larger than BYTES", metavar="BYTES"
+    ),
+}
+
+
+def strip_options(options: dict[str, Any]) -> StripOptions:
+    """The :class:`StripOptions` of resolved settings (a command's that include strip's)."""
+    return StripOptions(**{name: options[name] for name in STRIP_SETTINGS})
 
 
 class Change:

@@ -23,14 +23,55 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from nbtools.notebook import atomic_write, write_target
+from nbtools.options import Option
+
+if TYPE_CHECKING:
+    from nbtools.config import Config
+    from nbtools.report import Report
 
 STATE_FILE = ".nbtools-sync.json"
 _ROOT_MARKERS = (STATE_FILE, ".git", "pyproject.toml")
 _VERSION = 1
 _HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+
+#: ``--state-file`` / ``state_file``: read by pair and sync (and by check, from the config)
+STATE_FILE_OPTION = Option(
+    str, "", "the sync record (default: .nbtools-sync.json in the project root)", metavar="PATH"
+)
+
+
+def configured_state_file(value: str, config: Config) -> str | None:
+    """The sync record's path; a relative one is relative to the ``pyproject.toml``."""
+    if value and not os.path.isabs(value) and config.path is not None:
+        value = str(config.root / value)
+    return value or None
+
+
+def open_state(value: str, config: Config, from_command_line: bool) -> SyncState:
+    """The sync record; one named on the command line or in ``--config`` is trusted (it may
+    lie outside the repository), one from a ``pyproject.toml`` in the tree is not."""
+    trusted = from_command_line or config.trusted
+    return SyncState(configured_state_file(value, config), trusted=trusted)
+
+
+def save_state(state: SyncState, report: Report) -> None:
+    """Write the record; a failure is the record's error in the report, not a crash."""
+    try:
+        state.save()
+    except OSError as exc:
+        report.add_error(
+            exc.filename or STATE_FILE, f"cannot write the sync record: {exc.strerror or exc}"
+        )
+
+
+def show_warnings(state: SyncState, warn: Callable[[str], None]) -> None:
+    """What the sync record made nbtools ignore (on stderr; never a failure on its own)."""
+    for message in state.warnings:
+        warn(message)
+    state.warnings.clear()
 
 
 def file_hash(path: str | os.PathLike[str]) -> str | None:

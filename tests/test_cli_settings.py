@@ -60,7 +60,7 @@ def test_a_bad_format_in_config_names_the_key(
 ) -> None:
     Path("pyproject.toml").write_text('[tool.nbtools]\nformat = "xml"\n')
     assert main(["strip", "nb.ipynb"]) == 2
-    assert "tool.nbtools.format: unknown format 'xml'" in capsys.readouterr().err
+    assert "tool.nbtools.format must be one of github, json" in capsys.readouterr().err
 
 
 def test_color_from_config(dirty: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,8 +10,9 @@ import pytest
 from conftest import make_cell, make_nb, write_nb
 
 from nbtools.cli import main
-from nbtools.config import Config, Option, find_pyproject, load_config, resolve, unknown_keys
+from nbtools.config import Config, find_pyproject, load_config, resolve, unknown_keys
 from nbtools.errors import ConfigError
+from nbtools.options import Option
 
 NB = make_nb(
     [
@@ -53,9 +54,9 @@ def test_pyproject_without_table_is_skipped(tmp_path: Path) -> None:
 
 def test_precedence_cli_then_table_then_defaults() -> None:
     options = {
-        "keep_count": Option(bool, False, bool),
-        "extra_keys": Option(tuple, (), list),
-        "max": Option(int, 0, int),
+        "keep_count": Option(bool, False),
+        "extra_keys": Option(list, (), convert=tuple),
+        "max": Option(int, 0),
     }
     config = Config(
         Path("pyproject.toml"), {"strip": {"keep_count": True, "extra_keys": "metadata.x"}}
@@ -70,18 +71,21 @@ def test_precedence_cli_then_table_then_defaults() -> None:
 
 def test_unknown_keys_are_listed() -> None:
     config = Config(
-        Path("p"), {"exclude": [], "strip": {"keep_count": True, "bogus": 1}, "nonsense": 2}
+        Path("p"),
+        {"exclude": [], "strip": {"keep_count": True, "bogus": 1, "check": True}, "nonsense": 2},
     )
-    assert unknown_keys(config, "strip", {"keep_count": Option(bool, False, bool)}) == [
+    options = {"keep_count": Option(bool, False), "check": Option(bool, configurable=False)}
+    assert unknown_keys(config, "strip", options, ["strip"]) == [
         "tool.nbtools.nonsense",
         "tool.nbtools.strip.bogus",
+        "tool.nbtools.strip.check",  # a flag of one run, not a setting
     ]
 
 
 def test_wrong_type_is_a_config_error() -> None:
     config = Config(Path("pyproject.toml"), {"strip": {"keep_count": "yes"}})
     with pytest.raises(ConfigError, match="tool.nbtools.strip.keep_count must be bool"):
-        resolve({}, config, "strip", {"keep_count": Option(bool, False, bool)})
+        resolve({}, config, "strip", {"keep_count": Option(bool, False)})
 
 
 def test_config_drives_strip_and_cli_wins(

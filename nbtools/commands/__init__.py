@@ -1,20 +1,22 @@
 """Each command is one module here: it declares its options and wires a core module to a report.
 
-A command module provides ``NAME``, ``HELP``, ``OPTIONS`` (settings that may also come
-from ``[tool.nbtools.<NAME>]``), ``add_arguments(parser)`` and ``execute(request) -> Report``.
-Modules are imported only when their command runs, which keeps start-up lean.
+A command module is a :class:`Command` (checked by mypy below, as pre-commit types its
+language modules). Modules are imported only when their command runs, which keeps
+start-up lean.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping, Protocol
 
 if TYPE_CHECKING:
     import argparse
 
     from nbtools.config import Config
     from nbtools.console import Console
+    from nbtools.options import Option
+    from nbtools.report import Report
 
 #: command name -> (module, one-line help); the order is the order of ``nbtools --help``
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -35,9 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 class Request:
     """Everything a command needs: resolved options, inputs, configuration and console.
 
-    The global settings (``format``, ``output``, ``color``, ``verbosity``) are resolved
-    here once, command line over ``[tool.nbtools]`` over defaults: commands read them from
-    the request, never from ``args`` (which holds only what was typed).
+    Options and the global settings (``format``, ``output``, ``color``, ``verbosity``)
+    are resolved once, command line over ``[tool.nbtools]`` over defaults; ``given`` names
+    the options typed on the command line (a relative path given there is the caller's,
+    one from the configuration is relative to its ``pyproject.toml``).
     """
 
     command: str
@@ -45,9 +48,63 @@ class Request:
     options: dict[str, Any]
     config: Config
     console: Console
-    args: argparse.Namespace
+    given: frozenset[str] = frozenset()
     exclude: list[str] = field(default_factory=list)
     format: str = "text"
     output: str | None = None
     color: str = "auto"
     verbosity: int = 0
+
+
+class Command(Protocol):
+    """What a command module provides (each module in this package is one)."""
+
+    @property
+    def NAME(self) -> str:
+        """Its name, and the name of its ``[tool.nbtools.<NAME>]`` table."""
+
+    @property
+    def OPTIONS(self) -> Mapping[str, Option]:
+        """Every flag it takes but the positionals, each declared once (flag and config key)."""
+
+    @property
+    def INHERIT(self) -> tuple[str, ...]:
+        """Tables read after its own, for settings it shares (``filter`` reads ``strip``'s)."""
+
+    @property
+    def PATHS_EXIST(self) -> bool:
+        """Whether the positional paths must exist (the git filter's need not)."""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """The positionals (options come from :attr:`OPTIONS`)."""
+
+    def execute(self, request: Request) -> Report:
+        """Do the work and say what happened; never print (renderers do)."""
+
+
+if TYPE_CHECKING:  # mypy checks that every command module is a Command
+    from nbtools.commands import (
+        check,
+        doctor,
+        filter,
+        install,
+        pair,
+        report,
+        run,
+        scan,
+        strip,
+        sync,
+    )
+
+    _ALL: dict[str, Command] = {
+        "strip": strip,
+        "scan": scan,
+        "pair": pair,
+        "sync": sync,
+        "run": run,
+        "report": report,
+        "check": check,
+        "install": install,
+        "doctor": doctor,
+        "filter": filter,
+    }

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from nbtools.checks import CHECKS, SCRIPT_SUFFIXES, CheckContext, check_notebook, check_script
-from nbtools.commands import strip as strip_command
-from nbtools.config import Option
+from nbtools.checkconfig import CHECK_INHERIT, CHECK_SETTINGS, enabled_checks, make_context
+from nbtools.checks import SCRIPT_SUFFIXES, CheckContext, check_notebook, check_script
 from nbtools.discovery import collect_files
-from nbtools.errors import InputError, UsageError
-from nbtools.findings import add_fail_on_argument, fail_level
+from nbtools.errors import InputError
+from nbtools.findings import fail_level
 from nbtools.notebook import read_notebook
 from nbtools.report import FileResult, Report
 
@@ -22,82 +20,14 @@ if TYPE_CHECKING:
     from nbtools.findings import Finding, Suppression
 
 NAME = "check"
-HELP = "run every static hygiene check (strip-clean, ...) without changing files"
-
-#: the strip, scan and sync tables apply too, so check agrees with those hooks
-INHERIT = ("strip", "scan", "sync")
-
-OPTIONS: dict[str, Option] = {
-    **strip_command.OPTIONS,
-    "ignore_rules": Option(frozenset, frozenset(), list),
-    "fail_on": Option(str, "", str),  # resolved by findings.fail_level (own table first)
-    "baseline": Option(str, "", str),
-    "state_file": Option(str, "", str),
-    "select": Option(tuple, (), list),
-    "skip": Option(tuple, (), list),
-}
+INHERIT = CHECK_INHERIT
+PATHS_EXIST = True
+OPTIONS = CHECK_SETTINGS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="*", default=["."], help="notebooks, paired scripts or directories"
-    )
-    add_fail_on_argument(parser)
-    parser.add_argument(
-        "--select",
-        type=_names,
-        action="extend",
-        metavar="CHECK,...",
-        default=None,
-        help=f"run only these checks (of: {', '.join(CHECKS)})",
-    )
-    parser.add_argument(
-        "--skip",
-        type=_names,
-        action="extend",
-        metavar="CHECK,...",
-        default=None,
-        help="do not run these checks",
-    )
-
-
-def _names(value: str) -> list[str]:
-    """Comma-separated names (as ruff's --select), so the option never swallows paths."""
-    return [name.strip() for name in value.split(",") if name.strip()]
-
-
-def enabled_checks(options: dict[str, Any]) -> list[str]:
-    """The checks to run, in :data:`CHECKS` order; unknown names are a usage error."""
-    select, skip = list(options["select"]), list(options["skip"])
-    unknown = [name for name in (*select, *skip) if name not in CHECKS]
-    if unknown:
-        raise UsageError(f"unknown check {', '.join(unknown)}; choose from {', '.join(CHECKS)}")
-    return [name for name in CHECKS if (not select or name in select) and name not in skip]
-
-
-def make_context(request: Request) -> CheckContext:
-    from nbtools.secrets.baseline import baseline_root, configured_baseline, load_baseline
-
-    options = request.options
-    accepted: frozenset[str] = frozenset()
-    baseline = configured_baseline(request.options["baseline"], request.args, request.config)
-    if baseline and "secrets" in enabled_checks(options):
-        accepted = frozenset(load_baseline(baseline))
-    state_file = options["state_file"]
-    if state_file and not os.path.isabs(state_file) and request.config.path is not None:
-        state_file = str(request.config.root / state_file)  # as `nbtools sync` resolves it
-    from nbtools.suppress import option_origin
-
-    return CheckContext(
-        strip=strip_command.strip_options(options),
-        ignore_rules=frozenset(options["ignore_rules"]),
-        ignore_origin=option_origin(
-            request.config, False, "ignore_rules", [NAME, *INHERIT], "ignore_rules"
-        ),
-        accepted=accepted,
-        baseline=baseline,
-        root=baseline_root(baseline, request.paths),
-        state_file=state_file or None,
     )
 
 
@@ -115,9 +45,9 @@ def execute(request: Request) -> Report:
             scan_table.get("allowlist", []),
             request.console.warning,
         )
-    context = make_context(request)
+    context = make_context(request.options, request.config, request.paths)
     report = Report(NAME)
-    report.fail_on = fail_level(request.args.fail_on, request.config, NAME)
+    report.fail_on = fail_level(request.options["fail_on"])
     report.sections["checks"] = checks
     config = request.config
     # a configuration found in the tree never hides a file from the credential scan

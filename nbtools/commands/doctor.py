@@ -14,10 +14,10 @@ if TYPE_CHECKING:
     from nbtools.commands import Request
 
 NAME = "doctor"
-HELP = "check the container engine, the image and its limits for nbtools run --image"
 #: the same keys as ``[tool.nbtools.run]``, so doctor checks what run would use
 OPTIONS = container_options.OPTIONS
 INHERIT = ("run",)
+PATHS_EXIST = True
 
 CHECKS = (
     "engine",
@@ -52,7 +52,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="*", default=[], help="the folder to mount (default: the current one)"
     )
-    container_options.add_arguments(parser)
 
 
 def execute(request: Request) -> Report:

@@ -15,15 +15,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nbtools.commands.strip import OPTIONS as STRIP_OPTIONS
-from nbtools.commands.strip import strip_options
 from nbtools.config import load_config, resolve
 from nbtools.discovery import matches_any
 from nbtools.errors import InputError, NbtoolsError
 from nbtools.findings import Finding, Rule, Severity, register_rules
 from nbtools.notebook import loads_notebook
+from nbtools.options import Option, config_only
 from nbtools.report import FileResult, Report
-from nbtools.strip import StripOptions, strip_notebook
+from nbtools.strip import STRIP_SETTINGS, StripOptions, strip_notebook, strip_options
 
 if TYPE_CHECKING:
     import argparse
@@ -31,11 +30,53 @@ if TYPE_CHECKING:
     from nbtools.commands import Request
 
 NAME = "filter"
-HELP = "the git filter and diff driver that `install` sets up"
-OPTIONS = STRIP_OPTIONS
 INHERIT = ("strip",)
 #: git names the path (%f) of what it hands over on stdin; it need not exist on disk
 PATHS_EXIST = False
+#: what git asks of the filter (one at a time; --clean when none is named)
+MODES = ("process", "clean", "check_staged", "textconv")
+
+OPTIONS: dict[str, Option] = {
+    "process": Option(
+        bool,
+        False,
+        "serve git's long-running filter protocol on stdin/stdout",
+        configurable=False,
+        exclusive="mode",
+    ),
+    "clean": Option(
+        bool,
+        False,
+        "strip one notebook from stdin to stdout (the default)",
+        configurable=False,
+        exclusive="mode",
+    ),
+    "check_staged": Option(
+        bool,
+        False,
+        "run `nbtools check` on the staged versions of PATHS (what the filter stored); "
+        "the plain pre-commit hook's check where the filter is installed",
+        configurable=False,
+        exclusive="mode",
+    ),
+    "rev": Option(
+        str,
+        None,
+        "with --check-staged: check the versions in COMMIT instead of the index "
+        "(the plain pre-push hook's check)",
+        metavar="COMMIT",
+        configurable=False,
+    ),
+    "textconv": Option(
+        bool,
+        False,
+        "print FILE as readable text for git diff",
+        configurable=False,
+        exclusive="mode",
+    ),
+    # strip's settings, from [tool.nbtools.filter] first, then [tool.nbtools.strip]
+    **config_only(STRIP_SETTINGS),
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,43 +86,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="--clean: the file's path (git's %%f), for configuration and messages; "
         "--textconv: the file to render",
-    )
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--process",
-        dest="mode",
-        action="store_const",
-        const="process",
-        help="serve git's long-running filter protocol on stdin/stdout",
-    )
-    mode.add_argument(
-        "--clean",
-        dest="mode",
-        action="store_const",
-        const="clean",
-        help="strip one notebook from stdin to stdout (the default)",
-    )
-    mode.add_argument(
-        "--check-staged",
-        dest="mode",
-        action="store_const",
-        const="check-staged",
-        help="run `nbtools check` on the staged versions of PATHS (what the filter stored); "
-        "the plain pre-commit hook's check where the filter is installed",
-    )
-    parser.add_argument(
-        "--rev",
-        default=None,
-        metavar="COMMIT",
-        help="with --check-staged: check the versions in COMMIT instead of the index "
-        "(the plain pre-push hook's check)",
-    )
-    mode.add_argument(
-        "--textconv",
-        dest="mode",
-        action="store_const",
-        const="textconv",
-        help="print FILE as readable text for git diff",
     )
 
 
@@ -122,12 +126,12 @@ class _Settings:
         settings = self._cache.get(directory)
         if settings is None:
             request = self._request
-            if request.args.config is not None:
+            if request.config.explicit:
                 config, options = request.config, request.options
             else:
                 # git runs filters at the top of the working tree
                 config = load_config([path or "."])
-                options = resolve(vars(request.args), config, NAME, OPTIONS, INHERIT)
+                options = resolve({}, config, NAME, OPTIONS, INHERIT)
             exclude = [
                 *(config.global_value("exclude") or []),
                 *(config.global_value("extend_exclude") or []),
@@ -145,16 +149,16 @@ def execute(request: Request) -> Report:
     report = Report(NAME)
     report.stdout_payload = b""  # stdout belongs to git: no report on it
     settings = _Settings(request)
-    mode = request.args.mode or "clean"
-    if request.args.rev is not None and mode != "check-staged":
+    mode = next((name for name in MODES if request.options[name]), "clean")
+    if request.options["rev"] is not None and mode != "check_staged":
         from nbtools.errors import UsageError
 
         raise UsageError("nbtools filter --rev goes with --check-staged")
     if mode == "process":
         _serve(request, report, settings)
-    elif mode == "check-staged":
+    elif mode == "check_staged":
         report.stdout_payload = None  # a report for the user, like `nbtools check`'s
-        _check_staged(request, report, request.args.rev)
+        _check_staged(request, report, request.options["rev"])
     elif mode == "textconv":
         _textconv(request, report, settings)
     else:
@@ -258,20 +262,15 @@ def _check_staged(request: Request, report: Report, rev: str | None = None) -> N
     no edit to the staged notebook can remove it (not with ``rev``: the working copy is
     not what is pushed, and the note was given at commit time).
     """
+    from nbtools.checkconfig import CHECK_INHERIT, CHECK_SETTINGS, enabled_checks, make_context
     from nbtools.checks import check_notebook
-    from nbtools.commands import Request
-    from nbtools.commands import check as check_command
     from nbtools.findings import Where
     from nbtools.gitsetup import git_blob
     from nbtools.notebook import read_notebook
 
-    options = resolve(
-        vars(request.args), request.config, "check", check_command.OPTIONS, check_command.INHERIT
-    )
-    checks = [c for c in check_command.enabled_checks(options) if c != "strip"]
-    context = check_command.make_context(
-        Request("check", request.paths, options, request.config, request.console, request.args)
-    )
+    options = resolve({}, request.config, "check", CHECK_SETTINGS, CHECK_INHERIT)
+    checks = [c for c in enabled_checks(options) if c != "strip"]
+    context = make_context(options, request.config, request.paths)
     for path in request.paths:
         if matches_any(path, request.exclude, request.config.root_dir):
             report.add_file(FileResult(path, "skipped", "excluded by configuration"))

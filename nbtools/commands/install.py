@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nbtools.config import Option
 from nbtools.errors import UsageError
 from nbtools.findings import Finding, Rule, Severity, register_rules
 from nbtools.gitsetup import Attributes, Component, GitConfig, find_repo
+from nbtools.options import Option
 from nbtools.report import FileResult, Report
 
 if TYPE_CHECKING:
@@ -22,11 +22,46 @@ if TYPE_CHECKING:
     from nbtools.commands import Request
 
 NAME = "install"
-HELP = "set up the git filter and diff driver for notebooks (--status, --uninstall)"
+INHERIT: tuple[str, ...] = ()
+PATHS_EXIST = True
 
 OPTIONS: dict[str, Option] = {
-    "attributes": Option(str, "repo", str),
-    "command": Option(str, None, str),  # None: this interpreter (gitsetup.default_command)
+    "status": Option(
+        bool,
+        False,
+        "show what is set up; exit 1 if anything is missing",
+        configurable=False,
+        exclusive="action",
+    ),
+    "uninstall": Option(
+        bool,
+        False,
+        "remove the filter, diff driver, attributes and the hooks nbtools wrote",
+        configurable=False,
+        exclusive="action",
+    ),
+    "attributes": Option(
+        str,
+        "repo",
+        "where the *.ipynb line goes: .gitattributes (repo, the default) or "
+        ".git/info/attributes (local: this clone only)",
+        choices=("repo", "local"),
+    ),
+    "hooks": Option(
+        bool,
+        False,
+        "also the plain git pre-commit and pre-push hooks (without the pre-commit framework); "
+        "hooks installed earlier are kept up to date either way",
+        configurable=False,
+    ),
+    # None: this interpreter (gitsetup.default_command)
+    "command": Option(
+        str,
+        None,
+        "how git runs nbtools, a shell command (default: this Python interpreter by its "
+        "absolute path, '<python> -m nbtools'; e.g. 'nbtools' to find it on PATH)",
+        metavar="CMD",
+    ),
 }
 
 RULE_MISSING = Rule(
@@ -63,35 +98,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="*", default=["."], help="a directory in the repository (default: .)"
     )
-    action = parser.add_mutually_exclusive_group()
-    action.add_argument(
-        "--status", action="store_true", help="show what is set up; exit 1 if anything is missing"
-    )
-    action.add_argument(
-        "--uninstall",
-        action="store_true",
-        help="remove the filter, diff driver, attributes and the hooks nbtools wrote",
-    )
-    parser.add_argument(
-        "--attributes",
-        choices=("repo", "local"),
-        default=None,
-        help="where the *.ipynb line goes: .gitattributes (repo, the default) or "
-        ".git/info/attributes (local: this clone only)",
-    )
-    parser.add_argument(
-        "--hooks",
-        action="store_true",
-        help="also the plain git pre-commit and pre-push hooks (without the pre-commit framework); "
-        "hooks installed earlier are kept up to date either way",
-    )
-    parser.add_argument(
-        "--command",
-        default=None,
-        metavar="CMD",
-        help="how git runs nbtools, a shell command (default: this Python interpreter by its "
-        "absolute path, '<python> -m nbtools'; e.g. 'nbtools' to find it on PATH)",
-    )
 
 
 def components(request: Request) -> list[Component]:
@@ -103,7 +109,7 @@ def components(request: Request) -> list[Component]:
     from nbtools.githooks import Hooks
 
     # without --hooks, hooks that nbtools wrote earlier are still updated, shown and removed
-    parts.append(Hooks(request.options["command"], existing_only=not request.args.hooks))
+    parts.append(Hooks(request.options["command"], existing_only=not request.options["hooks"]))
     return parts
 
 
@@ -116,9 +122,9 @@ def execute(request: Request) -> Report:
     parts = components(request)
     actions = []
     for part in parts:
-        if request.args.status:
+        if request.options["status"]:
             found = part.status(repo)
-        elif request.args.uninstall:
+        elif request.options["uninstall"]:
             found = part.uninstall(repo)
         else:
             found = part.install(repo)
@@ -136,6 +142,6 @@ def execute(request: Request) -> Report:
         # --quiet: only what needs attention (missing or conflicting pieces) is printed
         shown = {"verb": verb} if not quiet else {}
         report.add_file(FileResult(action.location, action.state, detail, shown))
-    if request.args.uninstall and not actions:
+    if request.options["uninstall"] and not actions:
         report.sections["summary_line"] = "nothing to remove"
     return report

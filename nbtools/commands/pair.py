@@ -7,8 +7,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nbtools.commands.sync import add_state_file_argument, make_state, save_state, show_warnings
-from nbtools.config import Option
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
 from nbtools.notebook import (
@@ -21,6 +19,7 @@ from nbtools.notebook import (
     write_notebook,
     write_target,
 )
+from nbtools.options import Option
 from nbtools.pairing import (
     DEFAULT_FORMAT,
     NOTEBOOK_SUFFIX,
@@ -45,7 +44,13 @@ from nbtools.pairing import (
     with_pairing,
 )
 from nbtools.report import FileResult, Report
-from nbtools.syncstate import bytes_hash
+from nbtools.syncstate import (
+    STATE_FILE_OPTION,
+    bytes_hash,
+    open_state,
+    save_state,
+    show_warnings,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -55,12 +60,24 @@ if TYPE_CHECKING:
     from nbtools.syncstate import SyncState
 
 NAME = "pair"
-HELP = "pair notebooks with scripts (py:percent by default) the way jupytext does"
 INHERIT = ("sync",)  # state_file is shared with `nbtools sync`
+PATHS_EXIST = True
 
 OPTIONS: dict[str, Option] = {
-    "formats": Option(str, DEFAULT_FORMAT, str),
-    "state_file": Option(str, "", str),
+    "formats": Option(
+        str,
+        DEFAULT_FORMAT,
+        "text format: py:percent (default: jupytext.toml's formats, else this), py:light, "
+        "py:hydrogen, md, md:myst, Rmd, FOLDER//FORMAT, or several: ipynb,py:percent,md",
+        metavar="FORMAT",
+    ),
+    "unpair": Option(
+        bool,
+        False,
+        "remove the pairing metadata (the script is kept, its header no longer pairs it)",
+        configurable=False,
+    ),
+    "state_file": STATE_FILE_OPTION,
 }
 
 
@@ -68,31 +85,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="*", default=["."], help="notebooks, scripts to pair, or directories"
     )
-    parser.add_argument(
-        "--formats",
-        metavar="FORMAT",
-        default=None,
-        help="text format: py:percent (default: jupytext.toml's formats, else this), py:light, "
-        "py:hydrogen, md, md:myst, Rmd, FOLDER//FORMAT, or several: ipynb,py:percent,md",
-    )
-    parser.add_argument(
-        "--unpair",
-        action="store_true",
-        help="remove the pairing metadata (the script is kept, its header no longer pairs it)",
-    )
-    add_state_file_argument(parser)
 
 
 def execute(request: Request) -> Report:
     report = Report(NAME)
     forget_trees()
     fmt: PairFormat | None = None  # None: the jupytext configuration's, else py:percent
-    if request.args.formats is not None or "formats" in request.config.table(NAME):
+    if "formats" in request.given or "formats" in request.config.table(NAME):
         spec = request.options["formats"]
         fmt = format_from_formats(spec) if "ipynb" in spec else parse_format(spec)
         if fmt is None:
             raise UsageError(f"unsupported pairing formats {spec!r}")
-    state = make_state(request)
+    options = request.options
+    state = open_state(options["state_file"], request.config, "state_file" in request.given)
     files = collect_files(
         request.paths, (NOTEBOOK_SUFFIX,), request.exclude, request.config.root_dir
     )
@@ -101,7 +106,7 @@ def execute(request: Request) -> Report:
             files.append(extra)
     for path in files:
         try:
-            if request.args.unpair:
+            if options["unpair"]:
                 result = _unpair(Path(path), state)
             elif path.endswith(NOTEBOOK_SUFFIX):
                 result = _pair_notebook(Path(path), fmt, state)
@@ -115,7 +120,7 @@ def execute(request: Request) -> Report:
             continue
         report.add_file(result)
     save_state(state, report)
-    show_warnings(state, request)
+    show_warnings(state, request.console.warning)
     return report
 
 

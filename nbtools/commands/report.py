@@ -13,11 +13,13 @@ if TYPE_CHECKING:
     import argparse
 
     from nbtools.commands import Request
-    from nbtools.config import Option
+    from nbtools.options import Option
     from nbtools.report import Report
 
 NAME = "report"
-HELP = "merge the --format json reports of sharded runs into one report, in any format"
+INHERIT: tuple[str, ...] = ()
+#: a missing shard report is the merge's own error (exit 2, naming the shard)
+PATHS_EXIST = False
 
 OPTIONS: dict[str, Option] = {}
 
@@ -29,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="merge: one `nbtools run` report from its shards' JSON reports",
     )
     parser.add_argument(
-        "reports",
+        "paths",
         nargs="+",
         metavar="JSON",
         help="the shards' `nbtools run --shard K/N --format json` reports, one per shard",
@@ -37,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(request: Request) -> Report:
-    return merge_files(request.args.reports)
+    return merge_files(request.paths)
 
 
 def merge_files(paths: list[str]) -> Report:

@@ -7,7 +7,6 @@ import re
 import time
 from typing import TYPE_CHECKING, Any, Iterator
 
-from nbtools.config import Option
 from nbtools.container import options as container_options
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
@@ -17,6 +16,7 @@ from nbtools.execute.kernels import KernelStartError, kernel_environment
 from nbtools.execute.scheduler import Job, default_jobs, run_jobs
 from nbtools.execute.source import Source, load_source
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
+from nbtools.options import Option
 from nbtools.report import FileResult, Report
 from nbtools.runs import CellRun, CellStatus, NotebookRun
 
@@ -29,21 +29,113 @@ if TYPE_CHECKING:
     from nbtools.execute.redact import Redactor
 
 NAME = "run"
-HELP = "execute notebooks on fresh kernels and say why they fail"
+INHERIT: tuple[str, ...] = ()
+PATHS_EXIST = True
+_CACHE = "cache (run only what a change can affect)"
 
 OPTIONS: dict[str, Option] = {
-    "jobs": Option(int, 0, int),
-    "kernel": Option(str, None, str),
-    "timeout": Option(float, 600.0, float),
-    "notebook_timeout": Option(float, 0.0, float),
-    "max_output_bytes": Option(int, 20_000_000, int),
-    "keep_going": Option(bool, False, bool),
-    "env": Option(list, [], list),
-    "repeat": Option(int, 1, int),
-    "fork": Option(bool, True, bool),
-    "cache": Option(str, None, str),  # the run cache's folder (#14); off unless set
-    "cache_max_size": Option(str, "1G", str),
+    "jobs": Option(int, 0, "notebooks in parallel (default: cores)", flags=("-j", "--jobs")),
+    "kernel": Option(
+        str,
+        None,
+        "kernelspec name, or a Python interpreter to run ipykernel with "
+        "(default: the notebook's kernelspec)",
+        metavar="NAME|PYTHON",
+    ),
+    "timeout": Option(float, 600.0, "per-cell limit (default: 600)", metavar="S"),
+    "notebook_timeout": Option(float, 0.0, "whole-notebook limit", metavar="S"),
+    "max_output_bytes": Option(
+        int,
+        20_000_000,
+        "stop a notebook whose outputs exceed N bytes (default: 20000000)",
+        metavar="N",
+    ),
+    "keep_going": Option(bool, False, "run every cell after an error and report every failure"),
+    "env": Option(
+        list,
+        (),
+        "environment variable for the kernels (repeatable); kernels inherit only "
+        "PATH, HOME, locale and a few Python/Jupyter variables",
+        metavar="KEY=VALUE",
+        repeat="append",
+        convert=list,
+    ),
+    "repeat": Option(
+        int,
+        1,
+        "2: run twice on fresh kernels to tell nondeterminism from hidden state",
+        choices=(1, 2),
+    ),
+    "fork": Option(
+        bool,
+        True,
+        "launch every kernel as a new process (no fork server)",
+        flags=("--no-fork",),
+    ),
+    "write": Option(
+        bool, False, "store the executed notebooks (default: no writes)", configurable=False
+    ),
+    "html": Option(
+        str, None, "write executed notebooks as HTML", metavar="DIR", configurable=False
+    ),
+    "shard": Option(
+        str,
+        None,
+        "run only shard K of N; auto (or auto/N): from the CI's parallel-job variables "
+        "(GitLab, CircleCI, Buildkite, Kubernetes Indexed Jobs, NBTOOLS_SHARD=K/N)",
+        metavar="K/N|auto",
+        configurable=False,
+    ),
+    "merge_reports": Option(
+        list,
+        None,
+        "run nothing: merge the shards' --format json reports into one report "
+        "(as `nbtools report merge`; any --format, -o FILE)",
+        metavar="JSON",
+        configurable=False,
+    ),
+    "durations": Option(
+        str,
+        None,
+        "timings for --shard: {path: seconds} or a previous --format json report",
+        metavar="FILE",
+        configurable=False,
+    ),
     **container_options.OPTIONS,  # --image and friends: kernels in docker/podman
+    # the run cache's folder (#14); off unless set
+    "cache": Option(
+        str,
+        None,
+        "serve a passing notebook from DIR while nothing it read changed; store new passes",
+        metavar="DIR",
+        section=_CACHE,
+    ),
+    "changed_since": Option(
+        str,
+        None,
+        "only notebooks a change since the merge base with REF can affect "
+        "(their code, local modules they import, files they read)",
+        metavar="REF",
+        configurable=False,
+        section=_CACHE,
+    ),
+    "no_cache": Option(
+        bool, False, "no cache, even if configured", configurable=False, section=_CACHE
+    ),
+    "refresh": Option(
+        bool,
+        False,
+        "run everything, then store fresh results",
+        configurable=False,
+        section=_CACHE,
+    ),
+    "cache_max_size": Option(
+        str,
+        "1G",
+        "evict least recently used entries above SIZE (default: 1G)",
+        metavar="SIZE",
+        section=_CACHE,
+    ),
 }
 
 _RUN_TAGS = ("correctness", "reproducibility")
@@ -152,114 +244,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="*", default=["."], help="notebooks, paired scripts or directories"
     )
-    parser.add_argument(
-        "-j", "--jobs", type=int, default=None, help="notebooks in parallel (default: cores)"
-    )
-    parser.add_argument(
-        "--kernel",
-        default=None,
-        metavar="NAME|PYTHON",
-        help="kernelspec name, or a Python interpreter to run ipykernel with "
-        "(default: the notebook's kernelspec)",
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=None, metavar="S", help="per-cell limit (default: 600)"
-    )
-    parser.add_argument(
-        "--notebook-timeout", type=float, default=None, metavar="S", help="whole-notebook limit"
-    )
-    parser.add_argument(
-        "--max-output-bytes",
-        type=int,
-        default=None,
-        metavar="N",
-        help="stop a notebook whose outputs exceed N bytes (default: 20000000)",
-    )
-    parser.add_argument(
-        "--keep-going",
-        action="store_const",
-        const=True,
-        default=None,
-        help="run every cell after an error and report every failure",
-    )
-    parser.add_argument(
-        "--env",
-        action="append",
-        default=None,
-        metavar="KEY=VALUE",
-        help="environment variable for the kernels (repeatable); kernels inherit only "
-        "PATH, HOME, locale and a few Python/Jupyter variables",
-    )
-    parser.add_argument(
-        "--repeat",
-        type=int,
-        default=None,
-        choices=(1, 2),
-        help="2: run twice on fresh kernels to tell nondeterminism from hidden state",
-    )
-    parser.add_argument(
-        "--no-fork",
-        dest="fork",
-        action="store_const",
-        const=False,
-        default=None,
-        help="launch every kernel as a new process (no fork server)",
-    )
-    parser.add_argument(
-        "--write", action="store_true", help="store the executed notebooks (default: no writes)"
-    )
-    parser.add_argument(
-        "--html", metavar="DIR", default=None, help="write executed notebooks as HTML"
-    )
-    parser.add_argument(
-        "--shard",
-        metavar="K/N|auto",
-        default=None,
-        help="run only shard K of N; auto (or auto/N): from the CI's parallel-job variables "
-        "(GitLab, CircleCI, Buildkite, Kubernetes Indexed Jobs, NBTOOLS_SHARD=K/N)",
-    )
-    parser.add_argument(
-        "--merge-reports",
-        nargs="+",
-        metavar="JSON",
-        default=None,
-        help="run nothing: merge the shards' --format json reports into one report "
-        "(as `nbtools report merge`; any --format, -o FILE)",
-    )
-    parser.add_argument(
-        "--durations",
-        metavar="FILE",
-        default=None,
-        help="timings for --shard: {path: seconds} or a previous --format json report",
-    )
-    container_options.add_arguments(parser.add_argument_group("container (kernels in docker)"))
-    _add_cache_arguments(parser.add_argument_group("cache (run only what a change can affect)"))
-
-
-def _add_cache_arguments(group: Any) -> None:
-    group.add_argument(
-        "--cache",
-        metavar="DIR",
-        default=None,
-        help="serve a passing notebook from DIR while nothing it read changed; store new passes",
-    )
-    group.add_argument(
-        "--changed-since",
-        metavar="REF",
-        default=None,
-        help="only notebooks a change since the merge base with REF can affect "
-        "(their code, local modules they import, files they read)",
-    )
-    group.add_argument("--no-cache", action="store_true", help="no cache, even if configured")
-    group.add_argument(
-        "--refresh", action="store_true", help="run everything, then store fresh results"
-    )
-    group.add_argument(
-        "--cache-max-size",
-        metavar="SIZE",
-        default=None,
-        help="evict least recently used entries above SIZE (default: 1G)",
-    )
 
 
 def _parse_env(items: list[str]) -> dict[str, str]:
@@ -296,21 +280,20 @@ def execute(request: Request, factory: KernelFactory | None = None) -> Report:
 
 def _execute(request: Request, factory: KernelFactory | None) -> Report:
     options = request.options
-    args = request.args
     report = Report(NAME)
     report.fail_on_warnings = False  # only fail_* verdicts fail the run
-    if getattr(args, "merge_reports", None):
+    if options["merge_reports"]:
         from nbtools.commands.report import merge_files
 
-        return merge_files(args.merge_reports)  # the same as `nbtools report merge`
+        return merge_files(options["merge_reports"])  # the same as `nbtools report merge`
     env = kernel_environment(_parse_env(options["env"]))
     files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root_dir)
-    if args.shard:
+    if options["shard"]:
         from nbtools.execute.shard import load_durations, select
         from nbtools.execute.shardenv import resolve_shard
 
-        k, n = resolve_shard(args.shard)  # K/N, or auto[/N] from the CI's variables
-        durations = load_durations(args.durations) if args.durations else {}
+        k, n = resolve_shard(options["shard"])  # K/N, or auto[/N] from the CI's variables
+        durations = load_durations(options["durations"]) if options["durations"] else {}
         files = select(files, k, n, durations)
         report.sections["shard"] = {"index": k, "count": n}
     sources = _load(files, report)
@@ -319,8 +302,8 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
     owned: Any = None
     entries: dict[int, dict[str, Any]] = {}
     plan = _cache_plan(request, env)
-    if getattr(args, "changed_since", None):
-        sources = _changed_since(args.changed_since, sources, plan, report)
+    if options["changed_since"]:
+        sources = _changed_since(options["changed_since"], sources, plan, report)
     if factory is None and options["image"]:
         from nbtools.container.factory import ContainerKernelFactory
 
@@ -403,10 +386,10 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
     report.sections["summary_line"] = _summary(
         report.sections["notebooks"], time.monotonic() - started, report.sections.get("interpreter")
     )
-    if args.html:
+    if options["html"]:
         from nbtools.execute.html import write_index
 
-        write_index(args.html, report.sections["notebooks"], report.sections["summary_line"])
+        write_index(options["html"], report.sections["notebooks"], report.sections["summary_line"])
     return report
 
 
@@ -552,8 +535,8 @@ def _finish(
     if note:
         entry["kernel_note"] = note
     _store(source, runs[0], verdict, divergent, reason, request, report, entry, redact)
-    if request.args.html:
-        _verdict_page(source, run, entry, request.args.html, redact)
+    if request.options["html"]:
+        _verdict_page(source, run, entry, request.options["html"], redact)
     ok = verdict in NOT_FAILING
     report.add_file(
         FileResult(
@@ -829,18 +812,18 @@ def _store(
     executed = run.executed_nb
     if executed is None:
         return
-    args = request.args
-    if args.write and source.nbfile is not None:
+    options = request.options
+    if options["write"] and source.nbfile is not None:
         try:
             _write(source, executed, report, entry)
         except OSError as exc:
             report.add_error(source.nbfile.path, f"cannot write: {exc.strerror or exc}")
-    if args.html:
+    if options["html"]:
         from nbtools.execute.html import write_html
 
         failing = None if verdict in PASSING else divergent
         masked = redact.deep(executed)
-        entry["html"] = write_html(masked, args.html, source.path, failing, reason or "")
+        entry["html"] = write_html(masked, options["html"], source.path, failing, reason or "")
 
 
 def _write(source: Source, executed: dict[str, Any], report: Report, entry: dict[str, Any]) -> None:
@@ -898,21 +881,21 @@ def ran_on(interpreter: dict[str, Any]) -> str:
 
 def _cache_plan(request: Request, env: dict[str, str]) -> Any:
     """The run cache of ``--cache DIR`` / ``[tool.nbtools.run] cache`` (None: off)."""
-    options, args = request.options, request.args
+    options = request.options
     folder = options.get("cache")
-    if not folder or getattr(args, "no_cache", False):
+    if not folder or options["no_cache"]:
         return None
     from nbtools.execute.cache import RunCache, parse_size
     from nbtools.execute.cacheplan import CachePlan
 
-    if getattr(args, "cache", None) is None:  # from a config file: relative to it
+    if "cache" not in request.given:  # from a config file: relative to it
         folder = os.path.join(request.config.root_dir, folder)
     try:
         size = parse_size(options.get("cache_max_size") or "1G")
     except ValueError as exc:
         raise UsageError(f"--cache-max-size: {exc}") from None
     cache = RunCache(os.path.abspath(folder), size, request.console.warning)
-    return CachePlan(cache, options, env, refresh=bool(getattr(args, "refresh", False)))
+    return CachePlan(cache, options, env, refresh=bool(options["refresh"]))
 
 
 def _container_spec(options: dict[str, Any], sources: list[Source]) -> Any:

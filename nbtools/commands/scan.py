@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nbtools.config import Option
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
-from nbtools.findings import Suppression, add_fail_on_argument, fail_level
+from nbtools.findings import FAIL_ON, Suppression, fail_level
 from nbtools.notebook import write_notebook
+from nbtools.options import Option
 from nbtools.report import FileResult, Report
 from nbtools.secrets.baseline import (
     baseline_root,
@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from nbtools.secrets.scanner import Outcome
 
 NAME = "scan"
-HELP = "find credentials in notebooks (sources, outputs, tracebacks, metadata) and env files"
+INHERIT: tuple[str, ...] = ()
+PATHS_EXIST = True
 
 
 def _table(value: object) -> object:
@@ -43,13 +44,54 @@ def _table(value: object) -> object:
 
 
 OPTIONS: dict[str, Option] = {
-    "baseline": Option(str, "", str),
-    "jobs": Option(int, 0, int),
-    "ignore_rules": Option(frozenset, frozenset(), list),
-    "fail_on": Option(str, "", str),  # resolved by findings.fail_level (own table first)
-    # project rules and allowlists (README "Project rules and allowlists")
-    "rules": Option(_table, [], object),
-    "allowlist": Option(_table, [], object),
+    "fix": Option(
+        bool,
+        False,
+        "remove the outputs that contain a finding (sources are reported, not changed)",
+        configurable=False,
+    ),
+    "baseline": Option(
+        str, "", "accept the findings fingerprinted in FILE; only new ones fail", metavar="FILE"
+    ),
+    "update_baseline": Option(
+        bool,
+        False,
+        "write every current finding into the --baseline file and exit 0",
+        configurable=False,
+    ),
+    "ignore_rules": Option(
+        list,
+        frozenset(),
+        "rule ids to ignore, e.g. scan/high-entropy-string",
+        metavar="RULE",
+        convert=frozenset,
+    ),
+    "fail_on": FAIL_ON,
+    "staged": Option(
+        bool,
+        False,
+        "scan what is staged for the next commit (the index, after the clean filter)",
+        configurable=False,
+    ),
+    "history": Option(
+        str,
+        None,
+        "scan every notebook and script version in git history (default: HEAD); "
+        "findings name the commit",
+        metavar="REV-RANGE",
+        bare="HEAD",
+        configurable=False,
+    ),
+    "jobs": Option(
+        int,
+        0,
+        "worker processes (default: decided by batch size and cores)",
+        flags=("--jobs", "-j"),
+        metavar="N",
+    ),
+    # project rules and allowlists (README "Project rules and allowlists"): tables only
+    "rules": Option(object, [], flags=(), convert=_table),
+    "allowlist": Option(object, [], flags=(), convert=_table),
 }
 
 
@@ -60,87 +102,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=["."],
         help="notebooks, scripts, env files or directories (default: .)",
     )
-    parser.add_argument(
-        "--fix",
-        action="store_true",
-        help="remove the outputs that contain a finding (sources are reported, not changed)",
-    )
-    parser.add_argument(
-        "--baseline",
-        metavar="FILE",
-        default=None,
-        help="accept the findings fingerprinted in FILE; only new ones fail",
-    )
-    parser.add_argument(
-        "--update-baseline",
-        action="store_true",
-        help="write every current finding into the --baseline file and exit 0",
-    )
-    parser.add_argument(
-        "--ignore-rules",
-        nargs="+",
-        metavar="RULE",
-        default=None,
-        help="rule ids to ignore, e.g. scan/high-entropy-string",
-    )
-    add_fail_on_argument(parser)
-    parser.add_argument(
-        "--staged",
-        action="store_true",
-        help="scan what is staged for the next commit (the index, after the clean filter)",
-    )
-    parser.add_argument(
-        "--history",
-        nargs="?",
-        const="HEAD",
-        default=None,
-        metavar="REV-RANGE",
-        help="scan every notebook and script version in git history (default: HEAD); "
-        "findings name the commit",
-    )
-    parser.add_argument(
-        "--jobs",
-        "-j",
-        type=int,
-        metavar="N",
-        default=None,
-        help="worker processes (default: decided by batch size and cores)",
-    )
 
 
 def execute(request: Request) -> Report:
-    args = request.args
     options = request.options
     report = Report(NAME)
-    report.fail_on = fail_level(request.args.fail_on, request.config, NAME)
-    baseline_path = configured_baseline(request.options["baseline"], request.args, request.config)
-    if args.update_baseline and not baseline_path:
+    report.fail_on = fail_level(options["fail_on"])
+    baseline_path = configured_baseline(
+        options["baseline"], "baseline" in request.given, request.config
+    )
+    if options["update_baseline"] and not baseline_path:
         raise UsageError("--update-baseline needs --baseline FILE")
-    if args.fix and args.update_baseline:
+    if options["fix"] and options["update_baseline"]:
         raise UsageError("--fix and --update-baseline cannot be combined")
-    accepted = load_baseline(baseline_path) if baseline_path and not args.update_baseline else set()
+    accepted = (
+        load_baseline(baseline_path) if baseline_path and not options["update_baseline"] else set()
+    )
     config = request.config
     # configuration found in the tree may suppress findings but never hide a file from the
     # scan: only the command line or a --config file skips files outright
     skip, tree_exclude = (request.exclude, []) if config.trusted else ([], request.exclude)
     project = _project(request)
     root = baseline_root(baseline_path, request.paths)
-    if args.staged or args.history is not None:
-        if args.fix:
+    if options["staged"] or options["history"] is not None:
+        if options["fix"]:
             raise UsageError("--fix changes files in the work tree, not --staged or --history")
         from nbtools.secrets.gitscan import scan_git
 
-        outcomes, report.sections["git"] = scan_git(request.paths, args.staged, args.history, root)
+        outcomes, report.sections["git"] = scan_git(
+            request.paths, options["staged"], options["history"], root
+        )
     else:
         files = collect_files(request.paths, (), skip, config.root_dir, match=scanned_name)
         if "-" in files:
             raise UsageError("nbtools scan reads files, not stdin")
         outcomes = (
-            scan_paths(files, options["jobs"], root) if not args.fix else _scan_for_fix(files, root)
+            scan_paths(files, options["jobs"], root)
+            if not options["fix"]
+            else _scan_for_fix(files, root)
         )
     ignored: frozenset[str] = options["ignore_rules"]
     ignored_at = option_origin(
-        config, args.ignore_rules is not None, "ignore_rules", [NAME], "--ignore-rules"
+        config, "ignore_rules" in request.given, "ignore_rules", [NAME], "--ignore-rules"
     )
     baseline_note = Suppression(
         EXTERNAL, "baseline", baseline_path, "accepted in the scan baseline"
@@ -176,17 +179,17 @@ def execute(request: Request) -> Report:
                 baselined += 1
         new = [f for f in found if f.suppression is None]
         everything.extend(new)
-        if args.update_baseline:
+        if options["update_baseline"]:
             report.add_file(FileResult(outcome.path, "clean"))
             continue
         report.add_findings([f for f in found if f.suppression is not None])
-        if args.fix and new:
+        if options["fix"] and new:
             _fix(report, outcome, new)
             continue
         report.add_findings(new)
         status = "excluded" if excluded is not None else ("findings" if new else "clean")
         report.add_file(FileResult(outcome.path, status))
-    if args.update_baseline:
+    if options["update_baseline"]:
         written = write_baseline(baseline_path, everything, root)
         report.sections["baseline"] = {"path": baseline_path, "findings": len(everything)}
         verb = "wrote" if written else "unchanged"

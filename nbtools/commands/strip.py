@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from nbtools.config import Option
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError
 from nbtools.notebook import loads_notebook, read_notebook, write_notebook
+from nbtools.options import Option
 from nbtools.report import FileResult, Report
-from nbtools.strip import StripOptions, strip_notebook
+from nbtools.strip import STRIP_SETTINGS, StripOptions, strip_notebook, strip_options
 
 if TYPE_CHECKING:
     import argparse
@@ -18,17 +18,21 @@ if TYPE_CHECKING:
     from nbtools.commands import Request
 
 NAME = "strip"
-HELP = "remove outputs, execution counts and volatile metadata"
+INHERIT: tuple[str, ...] = ()
+PATHS_EXIST = True
 
 OPTIONS: dict[str, Option] = {
-    "keep_output": Option(bool, False, bool),
-    "keep_count": Option(bool, False, bool),
-    "extra_keys": Option(tuple, (), list),
-    "keep_keys": Option(frozenset, frozenset(), list),
-    "drop_tagged_cells": Option(tuple, (), list),
-    "drop_empty_cells": Option(bool, False, bool),
-    "strip_init_cells": Option(bool, False, bool),
-    "max_output_size": Option(int, 0, int),
+    "check": Option(
+        bool, False, "write nothing; exit 1 listing what would change", configurable=False
+    ),
+    "diff": Option(
+        bool,
+        False,
+        "print a unified diff of the changes (implies no writes)",
+        configurable=False,
+    ),
+    **STRIP_SETTINGS,
+    "stdin_filename": Option(str, None, "name to report for - (stdin)", configurable=False),
 }
 
 
@@ -36,79 +40,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="*", default=["."], help="notebooks or directories; - for stdin"
     )
-    parser.add_argument(
-        "--check", action="store_true", help="write nothing; exit 1 listing what would change"
-    )
-    parser.add_argument(
-        "--diff",
-        action="store_true",
-        help="print a unified diff of the changes (implies no writes)",
-    )
-    parser.add_argument(
-        "--keep-output", action="store_const", const=True, default=None, help="keep all outputs"
-    )
-    parser.add_argument(
-        "--keep-count", action="store_const", const=True, default=None, help="keep execution counts"
-    )
-    parser.add_argument(
-        "--extra-keys",
-        nargs="+",
-        metavar="KEY",
-        default=None,
-        help="more metadata keys to drop, e.g. metadata.foo cell.metadata.bar",
-    )
-    parser.add_argument(
-        "--keep-keys",
-        nargs="+",
-        metavar="KEY",
-        default=None,
-        help="default volatile keys to keep instead, e.g. cell.metadata.collapsed",
-    )
-    parser.add_argument(
-        "--drop-tagged-cells",
-        nargs="+",
-        metavar="TAG",
-        default=None,
-        help="remove cells carrying any of these tags",
-    )
-    parser.add_argument(
-        "--drop-empty-cells",
-        action="store_const",
-        const=True,
-        default=None,
-        help="remove cells whose source is blank",
-    )
-    parser.add_argument(
-        "--strip-init-cells",
-        action="store_const",
-        const=True,
-        default=None,
-        help="also strip cells marked init_cell",
-    )
-    parser.add_argument(
-        "--max-output-size",
-        type=int,
-        metavar="BYTES",
-        default=None,
-        help="when outputs are kept, drop those larger than BYTES",
-    )
-    parser.add_argument("--stdin-filename", default=None, help="name to report for - (stdin)")
-
-
-def strip_options(options: dict[str, Any]) -> StripOptions:
-    return StripOptions(**{name: options[name] for name in OPTIONS})
 
 
 def execute(request: Request) -> Report:
-    args = request.args
     options = strip_options(request.options)
     report = Report(NAME)
-    write = not (args.check or args.diff)
+    show_diff = request.options["diff"]
+    write = not (request.options["check"] or show_diff)
     elide = not options.reads_output_data
     files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root_dir)
     for path in files:
         if path == "-":
-            _strip_stdin(report, options, args.stdin_filename or "-", write)
+            _strip_stdin(report, options, request.options["stdin_filename"] or "-", write)
             continue
         try:
             nbfile = read_notebook(path, elide=elide)
@@ -122,7 +65,7 @@ def execute(request: Request) -> Report:
         if write and result.removed_outputs:  # (with --check the outputs stay, for scan)
             report.add_findings(removed_credentials(path, result))
         summary = _summary(result.changes)
-        if args.diff:
+        if show_diff:
             report.diffs.append(_diff(path, nbfile.text, nbfile.render()))
         if write:
             try:  # a link writes through to its target in the repository (see write_target)

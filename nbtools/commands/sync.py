@@ -6,12 +6,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nbtools.config import Option, resolve
+from nbtools.config import resolve
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.jsonpos import LineMap
 from nbtools.notebook import atomic_write, read_notebook, write_target
+from nbtools.options import Option
 from nbtools.pairing import (
     NOTEBOOK_SUFFIX,
     TEXT_SUFFIXES,
@@ -22,7 +23,16 @@ from nbtools.pairing import (
     tree_root,
 )
 from nbtools.report import FileResult, Report
-from nbtools.syncstate import STATE_FILE, SyncState, bytes_hash, committed_versions
+from nbtools.strip import STRIP_SETTINGS, strip_options
+from nbtools.syncstate import (
+    STATE_FILE_OPTION,
+    SyncState,
+    bytes_hash,
+    committed_versions,
+    open_state,
+    save_state,
+    show_warnings,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -32,11 +42,30 @@ if TYPE_CHECKING:
     from nbtools.sync import SyncPlan
 
 NAME = "sync"
-HELP = "bring paired notebooks and scripts in sync (content-based, never loses an edit)"
+INHERIT: tuple[str, ...] = ()
+PATHS_EXIST = True
 
 OPTIONS: dict[str, Option] = {
-    "strip": Option(bool, False, bool),
-    "state_file": Option(str, "", str),
+    "check": Option(
+        bool,
+        False,
+        "write nothing; exit 1 listing pairs out of sync or in conflict (for CI)",
+        configurable=False,
+    ),
+    "prefer": Option(
+        str,
+        None,
+        "resolve differences (conflicts included) by keeping this side",
+        choices=("py", "ipynb"),
+        configurable=False,
+    ),
+    "strip": Option(
+        bool,
+        False,
+        "also strip the notebooks, with the [tool.nbtools.strip] settings",
+        presets=(("--no-strip", False, "do not strip"),),
+    ),
+    "state_file": STATE_FILE_OPTION,
 }
 
 RULE_CONFLICT = Rule(
@@ -66,28 +95,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="*", default=["."], help="notebooks, paired scripts or directories"
     )
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="write nothing; exit 1 listing pairs out of sync or in conflict (for CI)",
-    )
-    parser.add_argument(
-        "--prefer",
-        choices=("py", "ipynb"),
-        default=None,
-        help="resolve differences (conflicts included) by keeping this side",
-    )
-    parser.add_argument(
-        "--strip",
-        action="store_const",
-        const=True,
-        default=None,
-        help="also strip the notebooks, with the [tool.nbtools.strip] settings",
-    )
-    parser.add_argument(
-        "--no-strip", dest="strip", action="store_const", const=False, help="do not strip"
-    )
-    add_state_file_argument(parser)
 
 
 def execute(request: Request) -> Report:
@@ -96,58 +103,25 @@ def execute(request: Request) -> Report:
     state = make_state(request)
     strip = strip_settings(request) if request.options["strip"] else None
     groups = collect_pairs(request, report, state)
-    check = bool(request.args.check)
+    check = bool(request.options["check"])
     for group in groups:
-        _sync_group(group, state, report, request.args.prefer, strip, check)
+        _sync_group(group, state, report, request.options["prefer"], strip, check)
     if not check:
         save_state(state, report)
-    show_warnings(state, request)
+    show_warnings(state, request.console.warning)
     report.sections["summary_line"] = _summary(report)
     return report
 
 
-def save_state(state: SyncState, report: Report) -> None:
-    try:
-        state.save()
-    except OSError as exc:
-        report.add_error(
-            exc.filename or STATE_FILE, f"cannot write the sync record: {exc.strerror or exc}"
-        )
-
-
-def add_state_file_argument(parser: argparse.ArgumentParser) -> None:
-    """``--state-file``, shared by ``pair`` and ``sync``."""
-    parser.add_argument(
-        "--state-file",
-        metavar="PATH",
-        default=None,
-        help="the sync record (default: .nbtools-sync.json in the project root)",
-    )
-
-
 def make_state(request: Request) -> SyncState:
-    """The sync record; one named on the command line or in ``--config`` is trusted (it may
-    lie outside the repository), one from a ``pyproject.toml`` in the tree is not."""
-    state_file = request.options["state_file"]
-    if state_file and not os.path.isabs(state_file) and request.config.path is not None:
-        state_file = str(request.config.root / state_file)
-    trusted = bool(getattr(request.args, "state_file", None)) or request.config.trusted
-    return SyncState(state_file or None, trusted=trusted)
-
-
-def show_warnings(state: SyncState, request: Request) -> None:
-    """What the sync record made nbtools ignore (on stderr; never a failure on its own)."""
-    for message in state.warnings:
-        request.console.warning(message)
-    state.warnings.clear()
+    """The sync record that ``--state-file`` or the configuration names."""
+    options = request.options
+    return open_state(options["state_file"], request.config, "state_file" in request.given)
 
 
 def strip_settings(request: Request) -> StripOptions:
     """Strip options from ``[tool.nbtools.strip]`` so sync and the strip hook agree."""
-    from nbtools.commands import strip as strip_command
-
-    values = resolve({}, request.config, "strip", strip_command.OPTIONS)
-    return strip_command.strip_options(values)
+    return strip_options(resolve({}, request.config, "strip", STRIP_SETTINGS))
 
 
 def collect_pairs(request: Request, report: Report, state: SyncState) -> list[list[Pair]]:

@@ -6,13 +6,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from nbtools.config import Option
 from nbtools.errors import UsageError
-
-if TYPE_CHECKING:
-    import argparse
+from nbtools.options import Option
 
 #: where the official image keeps notebooks (``-v $PWD:/tf/notebooks``)
 TF_NOTEBOOKS = "/tf/notebooks"
@@ -32,19 +29,89 @@ TREE_MODES = ("copy", "readonly", "writable")
 #: the root file system is read-only; these are the only writable places besides the tree
 TMPFS = "/tmp:rw,exec,nosuid,nodev,mode=1777"
 
+_SECTION = "container (kernels in docker)"
+
 #: settings shared by ``nbtools run`` and ``nbtools doctor`` (also ``[tool.nbtools.run]``)
 OPTIONS: dict[str, Option] = {
-    "image": Option(str, None, str),
-    "engine": Option(str, None, str),
-    "mount_at": Option(str, "same", str),
-    "container_user": Option(str, None, str),
-    "memory": Option(str, DEFAULT_MEMORY, str),
-    "pids_limit": Option(int, DEFAULT_PIDS, int),
-    "tree": Option(str, "copy", str),
-    "gpus": Option(str, None, str),
-    "container_volumes": Option(tuple, (), list),
-    "network": Option(str, "none", str),
-    "container_timeout": Option(int, 3600, int),
+    "image": Option(
+        str,
+        None,
+        "run each kernel in a container of IMAGE, e.g. tensorflow/tensorflow:2.9.0-jupyter",
+        section=_SECTION,
+    ),
+    "engine": Option(
+        str, None, "docker or podman (or a path); default: detected", section=_SECTION
+    ),
+    "mount_at": Option(
+        str,
+        "same",
+        f"mount the work tree at PATH in the container, e.g. {TF_NOTEBOOKS} "
+        "(default: the same path as on the host)",
+        metavar="PATH",
+        section=_SECTION,
+    ),
+    "container_user": Option(
+        str,
+        None,
+        "user inside the container (default: yours, so files stay yours; "
+        "'image' keeps the image's)",
+        metavar="UID:GID",
+        section=_SECTION,
+    ),
+    "memory": Option(
+        str,
+        DEFAULT_MEMORY,
+        f"container memory limit, e.g. 8g (default {DEFAULT_MEMORY}; none: no limit)",
+        section=_SECTION,
+    ),
+    "pids_limit": Option(
+        int,
+        DEFAULT_PIDS,
+        f"most processes/threads in the container (default {DEFAULT_PIDS}; 0: no limit)",
+        metavar="N",
+        section=_SECTION,
+    ),
+    "tree": Option(
+        str,
+        "copy",
+        "how the container sees the work tree: copy (default: a private writable copy "
+        "without .git, discarded after the run), readonly (no copy; writes fail) or writable",
+        choices=TREE_MODES,
+        presets=(
+            (
+                "--writable-tree",
+                "writable",
+                "let notebooks change the work tree itself (same as --tree writable; .git "
+                "stays hidden)",
+            ),
+        ),
+        section=_SECTION,
+    ),
+    "gpus": Option(str, None, "pass GPUs through, e.g. all", metavar="GPUS", section=_SECTION),
+    "container_volumes": Option(
+        list,
+        (),
+        "extra volume for the container (repeatable)",
+        flags=("--container-volume",),
+        metavar="SRC:DST[:OPTS]",
+        repeat="append",
+        convert=tuple,
+        section=_SECTION,
+    ),
+    "network": Option(
+        str,
+        "none",
+        "none (default; unix-socket transport) or host (tcp transport)",
+        choices=("none", "host"),
+        section=_SECTION,
+    ),
+    "container_timeout": Option(
+        int,
+        3600,
+        "backstop: the engine removes a kernel container after this long (default 3600)",
+        metavar="SECONDS",
+        section=_SECTION,
+    ),
 }
 
 _MEMORY = re.compile(r"^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$", re.IGNORECASE)
@@ -229,81 +296,6 @@ def _empty(*, directory: bool) -> str:
             os.chmod(path, 0o444)
         _EMPTY[directory] = path
     return _EMPTY[directory]
-
-
-def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """The container flags, for ``nbtools run`` and ``nbtools doctor`` (all default None)."""
-    parser.add_argument(
-        "--image",
-        default=None,
-        help="run each kernel in a container of IMAGE, e.g. tensorflow/tensorflow:2.9.0-jupyter",
-    )
-    parser.add_argument(
-        "--engine", default=None, help="docker or podman (or a path); default: detected"
-    )
-    parser.add_argument(
-        "--mount-at",
-        default=None,
-        metavar="PATH",
-        help=f"mount the work tree at PATH in the container, e.g. {TF_NOTEBOOKS} "
-        "(default: the same path as on the host)",
-    )
-    parser.add_argument(
-        "--container-user",
-        default=None,
-        metavar="UID:GID",
-        help="user inside the container (default: yours, so files stay yours; "
-        "'image' keeps the image's)",
-    )
-    parser.add_argument(
-        "--memory",
-        default=None,
-        help=f"container memory limit, e.g. 8g (default {DEFAULT_MEMORY}; none: no limit)",
-    )
-    parser.add_argument(
-        "--pids-limit",
-        type=int,
-        default=None,
-        metavar="N",
-        help=f"most processes/threads in the container (default {DEFAULT_PIDS}; 0: no limit)",
-    )
-    parser.add_argument(
-        "--tree",
-        choices=TREE_MODES,
-        default=None,
-        help="how the container sees the work tree: copy (default: a private writable copy "
-        "without .git, discarded after the run), readonly (no copy; writes fail) or writable",
-    )
-    parser.add_argument(
-        "--writable-tree",
-        dest="tree",
-        action="store_const",
-        const="writable",
-        help="let notebooks change the work tree itself (same as --tree writable; .git stays "
-        "hidden)",
-    )
-    parser.add_argument("--gpus", default=None, metavar="GPUS", help="pass GPUs through, e.g. all")
-    parser.add_argument(
-        "--container-volume",
-        dest="container_volumes",
-        action="append",
-        default=None,
-        metavar="SRC:DST[:OPTS]",
-        help="extra volume for the container (repeatable)",
-    )
-    parser.add_argument(
-        "--network",
-        choices=("none", "host"),
-        default=None,
-        help="none (default; unix-socket transport) or host (tcp transport)",
-    )
-    parser.add_argument(
-        "--container-timeout",
-        type=int,
-        default=None,
-        metavar="SECONDS",
-        help="backstop: the engine removes a kernel container after this long (default 3600)",
-    )
 
 
 def spec_from_options(

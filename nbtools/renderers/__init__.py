@@ -10,14 +10,10 @@ if TYPE_CHECKING:
     from nbtools.console import Console
     from nbtools.report import Report
 
+from nbtools.config import REPORT_FORMATS
+
 #: format name -> module with ``render(report, console) -> str``
-FORMATS = {
-    "text": "nbtools.renderers.text",
-    "json": "nbtools.renderers.json",
-    "sarif": "nbtools.renderers.sarif",
-    "junit": "nbtools.renderers.junit",
-    "github": "nbtools.renderers.github",
-}
+FORMATS = {name: f"nbtools.renderers.{name}" for name in REPORT_FORMATS}
 
 
 #: C0 controls but tab and line breaks, DEL and the C1 controls (a terminal obeys some)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from nbtools.errors import InputError
 from nbtools.notebook import atomic_write
@@ -90,10 +90,9 @@ def write_baseline(path: str, findings: Iterable[Finding], root: str | None = No
     return True
 
 
-def configured_baseline(path: str, args: Any, config: Config) -> str:
+def configured_baseline(path: str, from_command_line: bool, config: Config) -> str:
     """The baseline file: as given on the command line, or from the configuration (relative
     to the ``pyproject.toml`` that names it, not to where nbtools was started)."""
-    from_config = getattr(args, "baseline", None) is None
-    if path and from_config and config.path is not None and not os.path.isabs(path):
+    if path and not from_command_line and config.path is not None and not os.path.isabs(path):
         path = os.path.join(config.root_dir, path)
     return path
