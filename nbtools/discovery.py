@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import sys
 from typing import Callable, Iterable, Iterator, Sequence
+
+from nbtools.options import Option
+
+#: ``-`` among the paths: the content comes on standard input (strip, scan and check)
+STDIN = "-"
+#: ``--stdin-filename``: the name reported for ``-``; its suffix says how to read it
+#: (``.ipynb``: a notebook)
+STDIN_FILENAME = Option(str, None, "name to report for - (stdin)", configurable=False)
+
+
+def read_stdin() -> bytes:
+    """All of standard input, as bytes (a notebook's encoding is its own business)."""
+    return sys.stdin.buffer.read()
+
 
 #: directories never entered when recursing
 SKIP_DIRS = frozenset(

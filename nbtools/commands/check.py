@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from nbtools.checkconfig import CHECK_INHERIT, CHECK_SETTINGS, enabled_checks, make_context
 from nbtools.checks import SCRIPT_SUFFIXES, CheckContext, check_notebook, check_script
-from nbtools.discovery import collect_files
+from nbtools.discovery import STDIN, STDIN_FILENAME, collect_files, read_stdin
 from nbtools.errors import InputError
 from nbtools.findings import fail_level
-from nbtools.notebook import read_notebook
+from nbtools.notebook import loads_notebook, read_notebook
 from nbtools.report import FileResult, Report
 
 if TYPE_CHECKING:
@@ -18,16 +18,20 @@ if TYPE_CHECKING:
 
     from nbtools.commands import Request
     from nbtools.findings import Finding, Suppression
+    from nbtools.options import Option
 
 NAME = "check"
 INHERIT = CHECK_INHERIT
 PATHS_EXIST = True
-OPTIONS = CHECK_SETTINGS
+OPTIONS: dict[str, Option] = {**CHECK_SETTINGS, "stdin_filename": STDIN_FILENAME}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "paths", nargs="*", default=["."], help="notebooks, paired scripts or directories"
+        "paths",
+        nargs="*",
+        default=["."],
+        help="notebooks, paired scripts or directories; - for a notebook on stdin",
     )
 
 
@@ -57,8 +61,8 @@ def execute(request: Request) -> Report:
     seen = {Path(f).resolve() for f in notebooks}
     for path in request.console.progress(files, total=len(files), label="check"):
         excluded = exclusion(config, path, tree_exclude) if tree_exclude else None
-        if path == "-":
-            report.add_error(path, "check reads files, not stdin")
+        if path == STDIN:
+            _check_stdin(report, request.options["stdin_filename"] or STDIN, checks, context)
         elif excluded is not None:
             _check_excluded(report, path, checks, context, excluded)
         elif path.endswith(".ipynb"):
@@ -78,6 +82,16 @@ def execute(request: Request) -> Report:
             report.add_file(FileResult(path, "skipped", "not a notebook or a Python script"))
     record_suppressions(report)
     return report
+
+
+def _check_stdin(report: Report, name: str, checks: list[str], context: CheckContext) -> None:
+    """A notebook on standard input: every check but sync (it has no pair on disk)."""
+    try:
+        nbfile = loads_notebook(read_stdin(), name)
+    except InputError as exc:
+        report.add_error(name, exc.reason)
+        return
+    _add(report, name, check_notebook(nbfile, [c for c in checks if c != "sync"], context))
 
 
 def _check_excluded(

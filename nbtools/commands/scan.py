@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nbtools.discovery import collect_files
+from nbtools.discovery import STDIN, STDIN_FILENAME, collect_files, read_stdin
 from nbtools.errors import InputError, UsageError
 from nbtools.findings import FAIL_ON, Suppression, fail_level
 from nbtools.notebook import write_notebook
@@ -17,7 +17,7 @@ from nbtools.secrets.baseline import (
     write_baseline,
 )
 from nbtools.secrets.fix import fixable, leaking_outputs, remove_outputs
-from nbtools.secrets.scanner import scan_paths, scanned_name
+from nbtools.secrets.scanner import scan_bytes, scan_paths, scanned_name
 from nbtools.suppress import (
     EXTERNAL,
     exclusion,
@@ -82,6 +82,7 @@ OPTIONS: dict[str, Option] = {
         bare="HEAD",
         configurable=False,
     ),
+    "stdin_filename": STDIN_FILENAME,
     "jobs": Option(
         int,
         0,
@@ -100,7 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "paths",
         nargs="*",
         default=["."],
-        help="notebooks, scripts, env files or directories (default: .)",
+        help="notebooks, scripts, env files or directories (default: .); - for stdin",
     )
 
 
@@ -134,13 +135,18 @@ def execute(request: Request) -> Report:
         )
     else:
         files = collect_files(request.paths, (), skip, config.root_dir, match=scanned_name)
-        if "-" in files:
-            raise UsageError("nbtools scan reads files, not stdin")
+        stdin = STDIN in files
+        if stdin and options["fix"]:
+            raise UsageError("--fix changes files: it cannot take - (stdin)")
+        files = [f for f in files if f != STDIN]
         outcomes = (
             scan_paths(files, options["jobs"], root)
             if not options["fix"]
             else _scan_for_fix(files, root)
         )
+        if stdin:
+            name = options["stdin_filename"] or STDIN
+            outcomes.insert(0, scan_bytes(name, read_stdin(), root=root))
     ignored: frozenset[str] = options["ignore_rules"]
     ignored_at = option_origin(
         config, "ignore_rules" in request.given, "ignore_rules", [NAME], "--ignore-rules"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
-from nbtools.discovery import collect_files
+from nbtools.discovery import STDIN, STDIN_FILENAME, collect_files, read_stdin
 from nbtools.errors import InputError
 from nbtools.notebook import loads_notebook, read_notebook, write_notebook
 from nbtools.options import Option
@@ -32,7 +31,7 @@ OPTIONS: dict[str, Option] = {
         configurable=False,
     ),
     **STRIP_SETTINGS,
-    "stdin_filename": Option(str, None, "name to report for - (stdin)", configurable=False),
+    "stdin_filename": STDIN_FILENAME,
 }
 
 
@@ -50,8 +49,8 @@ def execute(request: Request) -> Report:
     elide = not options.reads_output_data
     files = collect_files(request.paths, (".ipynb",), request.exclude, request.config.root_dir)
     for path in files:
-        if path == "-":
-            _strip_stdin(report, options, request.options["stdin_filename"] or "-", write)
+        if path == STDIN:
+            _strip_stdin(report, options, request.options["stdin_filename"] or STDIN, write)
             continue
         try:
             nbfile = read_notebook(path, elide=elide)
@@ -110,7 +109,7 @@ def removed_credentials(path: str, result: Any) -> list[Any]:
 
 
 def _strip_stdin(report: Report, options: StripOptions, name: str, write: bool) -> None:
-    raw = sys.stdin.buffer.read()
+    raw = read_stdin()
     try:
         nbfile = loads_notebook(raw, name, elide=not options.reads_output_data)
     except InputError as exc:
