@@ -11,7 +11,7 @@ from nbtools.discovery import collect_files
 from nbtools.errors import InputError
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.jsonpos import LineMap
-from nbtools.notebook import atomic_write, read_notebook, write_target
+from nbtools.notebook import read_notebook
 from nbtools.options import Option
 from nbtools.pairing import (
     NOTEBOOK_SUFFIX,
@@ -20,7 +20,6 @@ from nbtools.pairing import (
     forget_trees,
     pair_of_script,
     pairs_of_notebook,
-    tree_root,
 )
 from nbtools.report import FileResult, Report
 from nbtools.strip import STRIP_SETTINGS, strip_options
@@ -33,6 +32,7 @@ from nbtools.syncstate import (
     save_state,
     show_warnings,
 )
+from nbtools.syncwrite import ChangedUnderUs, apply_plan
 
 if TYPE_CHECKING:
     import argparse
@@ -262,7 +262,7 @@ def _sync_one(
         )
         return False
     try:
-        _apply(pair, plan, nb_raw, py_raw)
+        apply_plan(pair, plan, nb_raw, py_raw)
     except ChangedUnderUs as exc:
         message = f"{exc.path} changed while syncing; your version was kept, run sync again"
         report.add_file(
@@ -304,53 +304,6 @@ def _describe(plan: SyncPlan, check: bool = False) -> str:
     if plan.reason == "stripped":
         return "notebook stripped"
     return f"notebook updated from the script ({plan.reason}{what})"
-
-
-class ChangedUnderUs(Exception):
-    """A file of the pair no longer holds what sync read: the user saved it meanwhile."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(str(path))
-        self.path = path
-
-
-def _still(path: Path, expected: bytes | None) -> None:
-    """Raise :class:`ChangedUnderUs` unless ``path`` holds ``expected`` (None: absent)."""
-    try:
-        current: bytes | None = path.read_bytes()
-    except FileNotFoundError:
-        current = None
-    if current != expected:
-        raise ChangedUnderUs(path)
-
-
-def _guarded_write(path: Path, target: str, data: bytes, expected: bytes | None) -> None:
-    """Write ``data`` only if ``path`` still holds what was read at the start (compared
-    just before the atomic replace): an edit saved meanwhile is never overwritten."""
-    _still(path, expected)
-    atomic_write(target, data)
-
-
-def _apply(pair: Pair, plan: SyncPlan, nb_raw: bytes, py_raw: bytes | None) -> None:
-    # both sides first, so nothing is written when either changed since it was read or
-    # cannot be written (read-only; a link is rewritten through, inside the repository)
-    _still(pair.notebook, nb_raw)
-    _still(pair.script, py_raw)
-    root = tree_root(pair.notebook)
-    script_target = write_target(str(pair.script), root) if plan.script_out is not None else ""
-    nb_target = write_target(str(pair.notebook), root) if plan.notebook_out is not None else ""
-    if plan.script_out is not None:
-        if plan.action == "create_script":
-            pair.script.parent.mkdir(parents=True, exist_ok=True)
-        _guarded_write(pair.script, script_target, plan.script_out, py_raw)
-    if plan.notebook_out is not None:
-        _guarded_write(pair.notebook, nb_target, plan.notebook_out, nb_raw)
-        # Jupyter's jupytext refuses to open a pair whose notebook is newer than its text
-        # file ("outdated text notebook"), so the script must not look older than the notebook.
-        nb_mtime = pair.notebook.stat().st_mtime_ns
-        st = pair.script.stat()
-        if st.st_mtime_ns < nb_mtime:
-            os.utime(pair.script, ns=(st.st_atime_ns, nb_mtime))
 
 
 def _report_conflict(
