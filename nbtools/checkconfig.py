@@ -10,7 +10,7 @@ from nbtools.checks import CHECKS, CheckContext
 from nbtools.errors import UsageError
 from nbtools.findings import FAIL_ON
 from nbtools.options import Option, config_only
-from nbtools.strip import STRIP_SETTINGS, strip_options
+from nbtools.stripsettings import STRIP_SETTINGS, strip_options
 
 if TYPE_CHECKING:
     from nbtools.config import Config

@@ -23,7 +23,7 @@ from nbtools.syncstate import bytes_hash
 
 if TYPE_CHECKING:
     from nbtools.pairing import Pair
-    from nbtools.strip import StripOptions
+    from nbtools.stripsettings import StripOptions
     from nbtools.syncstate import Entry
 
 Cell = Dict[str, Any]

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from nbtools.cli import main
 from nbtools.commands.filter import clean_bytes
-from nbtools.strip import StripOptions, strip_notebook
+from nbtools.strip import strip_notebook
+from nbtools.stripsettings import StripOptions
 
 OUTPUT = {"name": "stdout", "output_type": "stream", "text": ["hi\n"]}
 

@@ -20,7 +20,7 @@ from nbtools.pairing import (
     text_to_notebook,
     with_pairing,
 )
-from nbtools.strip import StripOptions
+from nbtools.stripsettings import StripOptions
 from nbtools.sync import compare, merge_script, plan_sync
 from nbtools.syncstate import Entry, bytes_hash
 

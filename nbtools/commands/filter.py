@@ -22,7 +22,8 @@ from nbtools.findings import Finding, Rule, Severity, register_rules
 from nbtools.notebook import loads_notebook
 from nbtools.options import Option, config_only
 from nbtools.report import FileResult, Report
-from nbtools.strip import STRIP_SETTINGS, StripOptions, strip_notebook, strip_options
+from nbtools.strip import strip_notebook
+from nbtools.stripsettings import STRIP_SETTINGS, StripOptions, strip_options
 
 if TYPE_CHECKING:
     import argparse

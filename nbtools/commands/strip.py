@@ -9,7 +9,8 @@ from nbtools.errors import InputError
 from nbtools.notebook import loads_notebook, read_notebook, write_notebook
 from nbtools.options import Option
 from nbtools.report import FileResult, Report
-from nbtools.strip import STRIP_SETTINGS, StripOptions, strip_notebook, strip_options
+from nbtools.strip import strip_notebook
+from nbtools.stripsettings import STRIP_SETTINGS, StripOptions, strip_options
 
 if TYPE_CHECKING:
     import argparse

@@ -22,7 +22,7 @@ from nbtools.pairing import (
     pairs_of_notebook,
 )
 from nbtools.report import FileResult, Report
-from nbtools.strip import STRIP_SETTINGS, strip_options
+from nbtools.stripsettings import STRIP_SETTINGS, strip_options
 from nbtools.syncstate import (
     STATE_FILE_OPTION,
     SyncState,
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import argparse
 
     from nbtools.commands import Request
-    from nbtools.strip import StripOptions
+    from nbtools.stripsettings import StripOptions
     from nbtools.sync import SyncPlan
 
 NAME = "sync"
