@@ -17,10 +17,11 @@ from secret_samples import expand, in_context
 
 from nbtools.findings import Where
 from nbtools.secrets.engine import Engine
-from nbtools.secrets.providers import PROVIDER_RULES, base62_crc32, crc32_token_ok
+from nbtools.secrets.providers import PROVIDER_RULES
 from nbtools.secrets.ruledef import SecretRule
 from nbtools.secrets.rules import SECRET_RULES
 from nbtools.secrets.scanner import scan_path
+from nbtools.secrets.tokens import base62_crc32, crc32_token_ok
 
 ENGINE = Engine(SECRET_RULES, accelerate=False)
 

@@ -19,7 +19,8 @@ from secret_samples import expand, in_context
 from nbtools.secrets.engine import Engine
 from nbtools.secrets.providers import PROVIDER_RULES
 from nbtools.secrets.ruledef import SecretRule
-from nbtools.secrets.rules import DEFINED_RULES, SECRET_RULES, as_rule
+from nbtools.secrets.rulehelp import as_rule
+from nbtools.secrets.rules import DEFINED_RULES, SECRET_RULES
 
 #: fields that say what a rule reports; ``validate`` (a function) is pinned by its verdicts,
 #: ``precision`` by the report rule it yields (see :func:`as_rule`)
