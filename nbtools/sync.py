@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Sequence, Tuple
 
 from nbtools.errors import InputError
 from nbtools.notebook import NotebookDict, decode, loads_notebook, require_v4, source_text
-from nbtools.pairing import notebook_to_text, text_to_notebook
+from nbtools.pairconvert import notebook_to_text, text_to_notebook
 from nbtools.syncstate import bytes_hash
 
 if TYPE_CHECKING:

@@ -11,6 +11,7 @@ from nbtools.commands.sync import add_state_file_argument, make_state, save_stat
 from nbtools.config import Option
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
+from nbtools.jupytextconfig import config_formats, jupytext_config
 from nbtools.notebook import (
     NBFORMAT_LAYOUT,
     atomic_write,
@@ -21,29 +22,21 @@ from nbtools.notebook import (
     write_notebook,
     write_target,
 )
-from nbtools.pairing import (
+from nbtools.pairconvert import notebook_to_text, roundtrip, text_to_notebook
+from nbtools.pairformats import (
     DEFAULT_FORMAT,
     NOTEBOOK_SUFFIX,
     TEXT_SUFFIXES,
-    Pair,
     PairFormat,
-    config_formats,
-    contained,
-    forget_trees,
     format_from_formats,
     header_formats,
-    is_inside,
-    jupytext_config,
     notebook_formats,
-    notebook_to_text,
-    pairs_of_notebook,
     parse_format,
-    roundtrip,
     text_formats,
-    text_to_notebook,
-    tree_root,
     with_pairing,
 )
+from nbtools.pairing import Pair, contained, pairs_of_notebook
+from nbtools.pairtree import forget_trees, is_inside, tree_root
 from nbtools.report import FileResult, Report
 from nbtools.syncstate import bytes_hash
 

@@ -12,15 +12,9 @@ from nbtools.errors import InputError
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.jsonpos import LineMap
 from nbtools.notebook import atomic_write, read_notebook, write_target
-from nbtools.pairing import (
-    NOTEBOOK_SUFFIX,
-    TEXT_SUFFIXES,
-    Pair,
-    forget_trees,
-    pair_of_script,
-    pairs_of_notebook,
-    tree_root,
-)
+from nbtools.pairformats import NOTEBOOK_SUFFIX, TEXT_SUFFIXES
+from nbtools.pairing import Pair, pair_of_script, pairs_of_notebook
+from nbtools.pairtree import forget_trees, tree_root
 from nbtools.report import FileResult, Report
 from nbtools.syncstate import STATE_FILE, SyncState, bytes_hash, committed_versions
 
