@@ -15,7 +15,9 @@ from nbtools.pairconvert import notebook_to_text, roundtrip, text_to_notebook
 from nbtools.pairformats import PairFormat, parse_format, with_pairing
 from nbtools.pairing import Pair
 from nbtools.strip import StripOptions
-from nbtools.sync import compare, merge_script, plan_sync
+from nbtools.sync import plan_sync
+from nbtools.syncdiff import compare
+from nbtools.syncmerge import merge_script
 from nbtools.syncstate import Entry, bytes_hash
 
 FMT = parse_format("py:percent")

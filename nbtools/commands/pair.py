@@ -140,7 +140,7 @@ def _pair_notebook(path: Path, fmt: PairFormat | None, state: SyncState) -> File
         nbfile.nb if by_config and not notebook_formats(nbfile.nb) else with_pairing(nbfile.nb, fmt)
     )
     texts = [notebook_to_text(nb, m, path) for m in members]
-    from nbtools.sync import unrepresentable
+    from nbtools.syncdiff import unrepresentable
 
     for member, text in zip(members, texts):
         broken = unrepresentable(nb, text_to_notebook(text, member, path), member.jupytext_fmt)
@@ -190,7 +190,7 @@ def _write_member(
     existing = script.read_bytes()
     if existing == text.encode("utf-8"):
         return False
-    from nbtools.sync import compare
+    from nbtools.syncdiff import compare
 
     existing_text = decode(existing, script)
     diffs = compare(
