@@ -129,7 +129,7 @@ class SyncState:
         """Whether the record may be read and written for ``notebook`` (inside its tree)."""
         if self._trusted:
             return True
-        from nbtools.pairing import is_inside, tree_root
+        from nbtools.pairtree import is_inside, tree_root
 
         root = tree_root(notebook)
         if is_inside(state_file, root):

@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING
 
 from nbtools.notebook import atomic_write, write_target
-from nbtools.pairing import tree_root
+from nbtools.pairtree import tree_root
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -13,7 +13,8 @@ from conftest import make_cell, make_nb, shared_path
 from nbtools.elide import PLACEHOLDER_PREFIX, elide_payloads, is_placeholder, restore_payloads
 from nbtools.errors import InputError
 from nbtools.notebook import ELIDE_MIN_BYTES, dumps, loads_notebook
-from nbtools.strip import StripOptions, strip_notebook
+from nbtools.strip import strip_notebook
+from nbtools.stripsettings import StripOptions
 
 # as nbformat stores images; two of them make a notebook worth eliding
 PNG = base64.b64encode(os.urandom(30_000)).decode() + "\n"

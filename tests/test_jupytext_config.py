@@ -13,7 +13,8 @@ import nbformat
 import pytest
 
 from nbtools.cli import main
-from nbtools.pairing import jupytext_config, pair_of_notebook
+from nbtools.jupytextconfig import jupytext_config
+from nbtools.pairing import pair_of_notebook
 
 pytestmark = pytest.mark.git
 

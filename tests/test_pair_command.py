@@ -11,7 +11,8 @@ import pytest
 from conftest import make_cell, make_nb, shared_path, write_nb
 
 from nbtools.cli import main
-from nbtools.pairing import header_formats, paired_notebook, paired_script
+from nbtools.pairformats import header_formats
+from nbtools.pairing import paired_notebook, paired_script
 
 pytestmark = pytest.mark.git
 

@@ -8,19 +8,20 @@ import pytest
 from conftest import make_cell, make_nb, write_nb
 
 from nbtools.errors import InputError, UsageError
-from nbtools.pairing import (
+from nbtools.pairconvert import notebook_to_text, text_to_notebook
+from nbtools.pairformats import (
     PairFormat,
-    find_pair,
     format_from_formats,
     header_formats,
-    notebook_to_text,
+    parse_format,
+    with_pairing,
+)
+from nbtools.pairing import (
+    find_pair,
     pair_of_script,
     paired_notebook,
     paired_script,
-    parse_format,
     source_of_truth,
-    text_to_notebook,
-    with_pairing,
 )
 from nbtools.syncstate import SyncState, file_hash
 

@@ -8,7 +8,9 @@ import pytest
 from nbtools.findings import PRECISIONS, Finding, Rule, all_rules
 from nbtools.renderers.sarif import MAX_TAGS, to_sarif
 from nbtools.report import Report
-from nbtools.secrets.rules import SECRET_RULES, SecretRule, as_rule
+from nbtools.secrets.ruledef import SecretRule
+from nbtools.secrets.rulehelp import as_rule
+from nbtools.secrets.rules import SECRET_RULES
 
 RULES = {k: v for k, v in all_rules().items() if not k.startswith("test/")}  # not test-made
 #: families whose rules are about credentials or container/SSH/Jupyter configuration

@@ -12,7 +12,8 @@ import pytest
 from conftest import make_cell, make_nb, shared_path, write_nb
 
 from nbtools.notebook import iter_cells, read_notebook, source_text, write_notebook
-from nbtools.strip import StripOptions, pop_dotted, strip_notebook
+from nbtools.strip import pop_dotted, strip_notebook
+from nbtools.stripsettings import StripOptions
 
 STREAM = {"name": "stdout", "output_type": "stream", "text": ["hi\n"]}
 RESULT = {

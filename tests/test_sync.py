@@ -11,17 +11,13 @@ import pytest
 from conftest import make_cell, make_nb, shared_path
 
 from nbtools.notebook import dumps, loads_notebook
-from nbtools.pairing import (
-    Pair,
-    PairFormat,
-    notebook_to_text,
-    parse_format,
-    roundtrip,
-    text_to_notebook,
-    with_pairing,
-)
+from nbtools.pairconvert import notebook_to_text, roundtrip, text_to_notebook
+from nbtools.pairformats import PairFormat, parse_format, with_pairing
+from nbtools.pairing import Pair
 from nbtools.stripsettings import StripOptions
-from nbtools.sync import compare, merge_script, plan_sync
+from nbtools.sync import plan_sync
+from nbtools.syncdiff import compare
+from nbtools.syncmerge import merge_script
 from nbtools.syncstate import Entry, bytes_hash
 
 FMT = parse_format("py:percent")

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 import nbtools.sync
 from nbtools.cli import main
-from nbtools.pairing import Pair, parse_format
+from nbtools.pairformats import parse_format
+from nbtools.pairing import Pair
 
 pytestmark = pytest.mark.git
 
@@ -109,7 +110,7 @@ def test_a_cell_the_format_cannot_hold_is_reported_not_split(
         ),
         encoding="utf-8",
     )
-    from nbtools.pairing import notebook_to_text
+    from nbtools.pairconvert import notebook_to_text
 
     text = notebook_to_text(json.loads(nb.read_bytes()), parse_format(fmt))
     (git_repo / "nb.py").write_text(text.replace("a = 0", "a = 1"), encoding="utf-8")

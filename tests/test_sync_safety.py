@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 
 from nbtools.cli import main
 from nbtools.errors import InputError
-from nbtools.pairing import Pair, contained, parse_format, tree_root
+from nbtools.pairformats import parse_format
+from nbtools.pairing import Pair, contained
+from nbtools.pairtree import tree_root
 from nbtools.syncstate import STATE_FILE, SyncState, bytes_hash
 
 pytestmark = pytest.mark.git

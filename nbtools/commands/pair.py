@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
+from nbtools.jupytextconfig import config_formats, jupytext_config
 from nbtools.notebook import (
     NBFORMAT_LAYOUT,
     atomic_write,
@@ -20,29 +21,21 @@ from nbtools.notebook import (
     write_target,
 )
 from nbtools.options import Option
-from nbtools.pairing import (
+from nbtools.pairconvert import notebook_to_text, roundtrip, text_to_notebook
+from nbtools.pairformats import (
     DEFAULT_FORMAT,
     NOTEBOOK_SUFFIX,
     TEXT_SUFFIXES,
-    Pair,
     PairFormat,
-    config_formats,
-    contained,
-    forget_trees,
     format_from_formats,
     header_formats,
-    is_inside,
-    jupytext_config,
     notebook_formats,
-    notebook_to_text,
-    pairs_of_notebook,
     parse_format,
-    roundtrip,
     text_formats,
-    text_to_notebook,
-    tree_root,
     with_pairing,
 )
+from nbtools.pairing import Pair, contained, pairs_of_notebook
+from nbtools.pairtree import forget_trees, is_inside, tree_root
 from nbtools.report import FileResult, Report
 from nbtools.syncstate import (
     STATE_FILE_OPTION,
@@ -152,7 +145,7 @@ def _pair_notebook(path: Path, fmt: PairFormat | None, state: SyncState) -> File
         nbfile.nb if by_config and not notebook_formats(nbfile.nb) else with_pairing(nbfile.nb, fmt)
     )
     texts = [notebook_to_text(nb, m, path) for m in members]
-    from nbtools.sync import unrepresentable
+    from nbtools.syncdiff import unrepresentable
 
     for member, text in zip(members, texts):
         broken = unrepresentable(nb, text_to_notebook(text, member, path), member.jupytext_fmt)
@@ -202,7 +195,7 @@ def _write_member(
     existing = script.read_bytes()
     if existing == text.encode("utf-8"):
         return False
-    from nbtools.sync import compare
+    from nbtools.syncdiff import compare
 
     existing_text = decode(existing, script)
     diffs = compare(

@@ -13,14 +13,9 @@ from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.jsonpos import LineMap
 from nbtools.notebook import read_notebook
 from nbtools.options import Option
-from nbtools.pairing import (
-    NOTEBOOK_SUFFIX,
-    TEXT_SUFFIXES,
-    Pair,
-    forget_trees,
-    pair_of_script,
-    pairs_of_notebook,
-)
+from nbtools.pairformats import NOTEBOOK_SUFFIX, TEXT_SUFFIXES
+from nbtools.pairing import Pair, pair_of_script, pairs_of_notebook
+from nbtools.pairtree import forget_trees
 from nbtools.report import FileResult, Report
 from nbtools.stripsettings import STRIP_SETTINGS, strip_options
 from nbtools.syncstate import (

@@ -65,7 +65,7 @@ class Source:
 
 def load_source(path: str) -> Source:
     """Read ``path`` (a notebook or a paired script); raises InputError."""
-    from nbtools import pairing
+    from nbtools import pairconvert, pairing
 
     try:
         pair = pairing.find_pair(path)
@@ -93,7 +93,7 @@ def load_source(path: str) -> Source:
         text = script.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(str(script), f"cannot read: {exc}") from None
-    nb = pairing.text_to_notebook(text, pair.fmt, str(script))
+    nb = pairconvert.text_to_notebook(text, pair.fmt, str(script))
     if nbfile is not None:
         nb = _with_outputs(nb, nbfile.nb)
     return Source(path, nb, nbfile, str(script), script_lines(nb, text), text)

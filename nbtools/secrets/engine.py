@@ -12,11 +12,14 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Pattern, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Pattern, Sequence
 
 from nbtools.secrets.anchors import PureAnchors
-from nbtools.secrets.rules import SECRET_RULES, SecretRule
+from nbtools.secrets.rules import SECRET_RULES
 from nbtools.secrets.values import secret_value
+
+if TYPE_CHECKING:
+    from nbtools.secrets.ruledef import SecretRule
 
 #: joins the parts of one file; ``\x00`` stops every rule (none of them accepts it)
 SEPARATOR = "\n\x00\n"

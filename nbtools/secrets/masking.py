@@ -1,13 +1,19 @@
 """Show a secret without revealing it, and fingerprint it for baselines.
 
-The full value never leaves the scanner: reports carry the masked form, baselines a
-salted SHA-256 of path, rule and value (not reversible, and not line-based, so moving a
+The full value never leaves the scanner: findings (:func:`secret_finding`) and reports carry
+the masked form, baselines a salted SHA-256 of path, rule and value (not reversible, and not line-based, so moving a
 cell does not invalidate a baseline).
 """
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
+
+from nbtools.findings import Finding, content_digest
+
+if TYPE_CHECKING:
+    from nbtools.secrets.engine import Hit
 
 _PEM_PREFIX = "-----BEGIN"
 
@@ -50,3 +56,20 @@ def fingerprints(path: str, root: str | None, rule: str, value: str) -> tuple[st
     new = fingerprint(key_path(path, root), rule, value)
     old = fingerprint(os.path.normpath(path), rule, value)
     return new, (() if old == new else (old,))
+
+
+def secret_finding(path: str, root: str | None, hit: Hit, **place: Any) -> Finding:
+    """The finding of a hit: its rule, the masked value, a digest and the fingerprints, never
+    the value itself; ``place`` says where it is (``where``, ``line``, ``cell_index`` ...)."""
+    fingerprint, aliases = fingerprints(path, root, hit.rule.id, hit.value)
+    return Finding(
+        path=path,
+        rule=hit.rule.id,
+        message=hit.rule.summary,
+        severity=hit.rule.severity,
+        masked=mask(hit.value),
+        content_hash=content_digest(hit.value),
+        fingerprint=fingerprint,
+        aliases=aliases,
+        **place,
+    )

@@ -14,7 +14,7 @@ from nbtools.findings import Finding, Rule, Suppression, Where, content_digest, 
 from nbtools.jsonpos import LineMap
 from nbtools.notebook import NotebookFile, cell_lists, multiline
 from nbtools.secrets.engine import Engine, Hit, strip_ansi
-from nbtools.secrets.masking import fingerprints, mask
+from nbtools.secrets.masking import fingerprints, mask, secret_finding
 from nbtools.suppress import IN_SOURCE, cell_allowance, inline_allowance, suppress_in_notebook
 
 REMOVED_CREDENTIAL = "strip/credential-in-output"
@@ -281,12 +281,10 @@ def scan_notebook(nbfile: NotebookFile, engine: Engine, root: str | None = None)
         line: int | None = hit.line if loc.where is not Where.METADATA else None
         json_path, _ = _element_line(loc, hit.line)
         json_line = linemap.line(*json_path) or linemap.line(*loc.path)
-        fingerprint, aliases = fingerprints(nbfile.path, root, hit.rule.id, hit.value)
-        finding = Finding(
-            path=nbfile.path,
-            rule=hit.rule.id,
-            message=hit.rule.summary,
-            severity=hit.rule.severity,
+        finding = secret_finding(
+            nbfile.path,
+            root,
+            hit,
             cell_index=loc.cell_index,
             cell_id=loc.cell_id,
             where=loc.where,
@@ -294,10 +292,6 @@ def scan_notebook(nbfile: NotebookFile, engine: Engine, root: str | None = None)
             field=loc.field,
             line=line,
             json_line=json_line,
-            masked=mask(hit.value),
-            content_hash=content_digest(hit.value),
-            fingerprint=fingerprint,
-            aliases=aliases,
         )
         why = _comment(hit, text)
         if why is not None:

@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from nbtools.errors import ConfigError
 from nbtools.findings import Severity, Suppression, register_rules
 from nbtools.secrets.ruledef import SecretRule
-from nbtools.secrets.rules import SECRET_RULES, advice, as_rule
+from nbtools.secrets.rulehelp import advice, as_rule
+from nbtools.secrets.rules import SECRET_RULES
 from nbtools.secrets.values import entropy, is_placeholder
 from nbtools.suppress import EXTERNAL, shown_path
 

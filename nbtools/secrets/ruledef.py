@@ -1,7 +1,7 @@
 """One credential rule: a regex whose group ``s`` is the secret, gated by literal anchors.
 
-Kept apart from the tables (``rules``, ``providers``, ``context``) so each table module can
-build rows without importing the others.
+Kept apart from the tables (``core_rules``, ``providers``, ``context``) so each table module
+can build rows without importing the others.
 """
 
 from __future__ import annotations
@@ -35,16 +35,16 @@ class SecretRule:
     raw_anchor: str = ""
     raw_min_length: int = 0  # shortest match of ``raw_anchor`` that counts
     flags: int = 0
-    # what reports say (see :func:`nbtools.secrets.rules.as_rule`); every field has a default
+    # what reports say (see :func:`nbtools.secrets.rulehelp.as_rule`); every field has a default
     # derived from the rule itself, so a new provider rule gets complete help without writing any
     provider: str = ""  # who issued the credential ("AWS", "GitHub"): findings say rotate there
     rotate: str = ""  # how to revoke it, when the provider has a specific place for that
     kind: str = "credential"  # or "configuration" (an insecure setting, no secret)
     help: str = ""  # replaces the generated help
-    precision: str = ""  # default: from the validator (see ``as_rule``)
+    precision: str = ""  # default: high, medium below errors; "low"/"medium" when it guesses
     security_severity: float | None = None  # default: from the severity
     #: the documented shape as a fake template (``{a36}``: 36 random letters and digits,
-    #: see ``tests/test_secrets_providers.py``); every provider row has one
+    #: see ``tests/secret_samples.py``); every provider row has one
     sample: str = ""
     #: the regex can match only where its anchor follows a character outside
     #: ``[A-Za-z0-9_-]`` (a token's start): the pure path looks only there

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from nbtools.findings import Finding, Where, content_digest
 from nbtools.secrets.envfiles import scan_env_file
-from nbtools.secrets.masking import fingerprint, fingerprints, key_path, mask
+from nbtools.secrets.masking import fingerprint, key_path, secret_finding
 from nbtools.suppress import suppress_in_text
 
 if TYPE_CHECKING:
@@ -23,21 +23,8 @@ def scan_text(path: str, text: str, engine: Engine, root: str | None = None) -> 
     findings: list[Finding] = []
     lines = text.splitlines()
     for hit in engine.scan([text]):
-        print_, aliases = fingerprints(path, root, hit.rule.id, hit.value)
         findings.append(
-            Finding(
-                path=path,
-                rule=hit.rule.id,
-                message=hit.rule.summary,
-                severity=hit.rule.severity,
-                where=Where.FILE,
-                line=hit.line,
-                json_line=hit.line,
-                masked=mask(hit.value),
-                content_hash=content_digest(hit.value),
-                fingerprint=print_,
-                aliases=aliases,
-            )
+            secret_finding(path, root, hit, where=Where.FILE, line=hit.line, json_line=hit.line)
         )
     for finding in scan_env_file(path, text):
         line_text = lines[finding.line - 1] if finding.line and finding.line <= len(lines) else ""

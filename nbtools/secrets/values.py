@@ -233,7 +233,7 @@ _NAME_CHARS = re.compile(r"[A-Za-z0-9_.\-]*$")
 _SPLIT_RE = re.compile(r"[_.\-]+|(?<=[a-z0-9])(?=[A-Z])")
 
 
-def _name_before(text: str, end: int) -> str:
+def name_before(text: str, end: int) -> str:
     """The identifier (or dotted/dashed key) that ends at ``end``."""
     start = max(0, end - 80)
     match = _NAME_CHARS.search(text, start, end)
@@ -241,6 +241,7 @@ def _name_before(text: str, end: int) -> str:
 
 
 def name_parts(name: str) -> list[str]:
+    """A name's parts, lower case: ``dbPassword`` and ``db-password`` are ``["db", "password"]``."""
     return [p.lower() for p in _SPLIT_RE.split(name) if p]
 
 
@@ -275,7 +276,7 @@ def assignment_ok(match: re.Match[str], text: str) -> bool:
     """A keyword assignment whose name is a credential and whose value looks real."""
     keyword = _KEYWORD_RE.match(text, match.start())
     keyword_end = keyword.end() if keyword else match.start()
-    name = _name_before(text, keyword_end)
+    name = name_before(text, keyword_end)
     if not credential_name(name):
         return False
     # the keyword must start a name part (token, db_token, dbToken), not end a word (monkey)
@@ -358,7 +359,7 @@ def high_entropy_ok(match: re.Match[str], text: str) -> bool:
         before -= 1
     if before < 0 or text[before] not in "=:(":
         return False
-    name = _name_before(text, _assign_start(text, before))
+    name = name_before(text, _assign_start(text, before))
     parts = name_parts(name)
     if any(p in _NOT_SECRET_PARTS for p in parts):
         return False

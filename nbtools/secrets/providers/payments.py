@@ -1,0 +1,217 @@
+"""Provider rows: commerce and payments: shops, payment processors, shipping, exchanges.
+
+Shopify, Square, Stripe, Braintree, Razorpay, Flutterwave, Shippo, EasyPost, Duffel, Lob,
+Plaid, Coinbase, Binance, Kraken, GoCardless, Paystack.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nbtools.findings import Severity
+from nbtools.secrets.providers.rows import keyed, prefixed
+
+if TYPE_CHECKING:
+    from nbtools.secrets.ruledef import SecretRule
+
+RULES: tuple[SecretRule, ...] = (
+    prefixed(
+        "shopify-access-token",
+        "Shopify",
+        "Shopify Admin API access token",
+        r"shpat_[a-fA-F0-9]{32}",
+        ("shpat_",),
+        "shpat_{h32}",
+    ),
+    prefixed(
+        "shopify-custom-app-token",
+        "Shopify",
+        "Shopify custom app access token",
+        r"shpca_[a-fA-F0-9]{32}",
+        ("shpca_",),
+        "shpca_{h32}",
+    ),
+    prefixed(
+        "shopify-private-app-token",
+        "Shopify",
+        "Shopify private app password",
+        r"shppa_[a-fA-F0-9]{32}",
+        ("shppa_",),
+        "shppa_{h32}",
+    ),
+    prefixed(
+        "shopify-shared-secret",
+        "Shopify",
+        "Shopify app shared secret",
+        r"shpss_[a-fA-F0-9]{32}",
+        ("shpss_",),
+        "shpss_{h32}",
+    ),
+    prefixed(
+        "square-access-token",
+        "Square",
+        "Square access token (legacy sq0atp-)",
+        r"sq0atp-[A-Za-z0-9_\-]{22}",
+        ("sq0atp-",),
+        "sq0atp-{w22}",
+    ),
+    prefixed(
+        "square-oauth-secret",
+        "Square",
+        "Square OAuth application secret",
+        r"sq0csp-[A-Za-z0-9_\-]{43}",
+        ("sq0csp-",),
+        "sq0csp-{w43}",
+    ),
+    prefixed(
+        "square-token",
+        "Square",
+        "Square access token",
+        r"EAAA[A-Za-z0-9_\-]{60}",
+        ("EAAA",),
+        "EAAA{w60}",
+    ),
+    prefixed(
+        "stripe-webhook-secret",
+        "Stripe",
+        "Stripe webhook signing secret",
+        r"whsec_[A-Za-z0-9]{32,64}",
+        ("whsec_",),
+        "whsec_{a32}",
+    ),
+    prefixed(
+        "stripe-publishable-key",
+        "Stripe",
+        "Stripe live publishable key",
+        r"pk_live_[A-Za-z0-9]{24,99}",
+        ("pk_live_",),
+        "pk_live_{a24}",
+        severity=Severity.NOTE,
+    ),
+    prefixed(
+        "braintree-access-token",
+        "PayPal Braintree",
+        "PayPal Braintree access token",
+        r"access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32}",
+        ("access_token$",),
+        "access_token$production${l16}${h32}",
+    ),
+    prefixed(
+        "razorpay-key",
+        "Razorpay",
+        "Razorpay live key id",
+        r"rzp_live_[A-Za-z0-9]{14}",
+        ("rzp_live_",),
+        "rzp_live_{a14}",
+        min_len=14,
+        severity=Severity.WARNING,
+    ),
+    prefixed(
+        "flutterwave-secret-key",
+        "Flutterwave",
+        "Flutterwave secret key",
+        r"FLWSECK(?:_TEST)?-[a-hA-H0-9]{32}-X",
+        ("FLWSECK",),
+        "FLWSECK-{h32}-X",
+    ),
+    prefixed(
+        "flutterwave-encryption-key",
+        "Flutterwave",
+        "Flutterwave encryption key",
+        r"FLWSECK(?:_TEST)?[a-hA-H0-9]{12}",
+        ("FLWSECK",),
+        "FLWSECK_TEST{h12}",
+        min_len=12,
+    ),
+    prefixed(
+        "shippo-token",
+        "Shippo",
+        "Shippo API token",
+        r"shippo_(?:live|test)_[a-fA-F0-9]{40}",
+        ("shippo_",),
+        "shippo_live_{h40}",
+    ),
+    prefixed(
+        "easypost-key",
+        "EasyPost",
+        "EasyPost API key",
+        r"EZ[AT]K[A-Za-z0-9]{54}",
+        ("EZAK", "EZTK"),
+        "EZAK{a54}",
+    ),
+    prefixed(
+        "duffel-token",
+        "Duffel",
+        "Duffel API token",
+        r"duffel_(?:test|live)_[A-Za-z0-9_\-=]{43}",
+        ("duffel_",),
+        "duffel_live_{w43}",
+    ),
+    prefixed(
+        "lob-key",
+        "Lob",
+        "Lob API key",
+        r"(?:live|test)_[a-f0-9]{35}",
+        ("live_", "test_"),
+        "live_{h35}",
+        severity=Severity.WARNING,
+    ),
+    prefixed(
+        "plaid-access-token",
+        "Plaid",
+        "Plaid access token",
+        r"access-(?:sandbox|development|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}"
+        r"-[0-9a-f]{4}-[0-9a-f]{12}",
+        ("access-sandbox-", "access-development-", "access-production-"),
+        "access-production-{h8}-{h4}-{h4}-{h4}-{h12}",
+    ),
+    keyed(
+        "plaid-secret",
+        "Plaid",
+        "Plaid secret",
+        ("plaid",),
+        r"[a-f0-9]{30}",
+        "PLAID_SECRET = '{h30}'",
+    ),
+    keyed(
+        "coinbase-key",
+        "Coinbase",
+        "Coinbase API secret",
+        ("coinbase",),
+        r"[A-Za-z0-9_\-]{64}",
+        "COINBASE_API_SECRET = '{w64}'",
+    ),
+    keyed(
+        "binance-key",
+        "Binance",
+        "Binance API secret",
+        ("binance",),
+        r"[A-Za-z0-9]{64}",
+        "BINANCE_SECRET_KEY = '{a64}'",
+    ),
+    keyed(
+        "kraken-key",
+        "Kraken",
+        "Kraken API secret",
+        ("kraken",),
+        r"[A-Za-z0-9/+=]{80,90}",
+        "KRAKEN_PRIVATE_KEY = '{b86}'",
+    ),
+    keyed(
+        "gocardless-token",
+        "GoCardless",
+        "GoCardless access token",
+        ("gocardless",),
+        r"live_[A-Za-z0-9_\-=]{40}",
+        "GOCARDLESS_TOKEN = 'live_{w40}'",
+    ),
+    prefixed(
+        "paystack-key",
+        "Paystack",
+        "Paystack live secret key",
+        r"sk_live_[a-f0-9]{40}",
+        ("sk_live_",),
+        "sk_live_{h40}",
+        priority=1,
+    ),
+)
