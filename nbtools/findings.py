@@ -256,6 +256,7 @@ RULE_MODULES = (
     "nbtools.commands.install",
     "nbtools.commands.doctor",
     "nbtools.hidden_state.static",
+    "nbtools.hidden_state.names",
     "nbtools.hidden_state.verdict",
     "nbtools.secrets.rules",
     "nbtools.secrets.notebook_scan",
