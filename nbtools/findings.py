@@ -257,7 +257,6 @@ RULE_MODULES = (
     "nbtools.commands.doctor",
     "nbtools.hidden_state.static",
     "nbtools.hidden_state.names",
-    "nbtools.hidden_state.verdict",
     "nbtools.secrets.rules",
     "nbtools.secrets.notebook_scan",
     "nbtools.secrets.envfiles",
