@@ -240,7 +240,7 @@ RULE_MODULES = (
     "nbtools.commands.install",
     "nbtools.commands.doctor",
     "nbtools.hidden_state.static",
-    "nbtools.hidden_state.verdict",
+    "nbtools.hidden_state.names",
     "nbtools.secrets.rules",
     "nbtools.secrets.notebook_scan",
     "nbtools.secrets.envfiles",

@@ -12,12 +12,7 @@ import pytest
 from conftest import make_cell, make_nb
 from test_hidden_state_verdict import judge
 
-from nbtools.hidden_state.verdict import (
-    FAIL_ERROR,
-    FAIL_MISMATCH,
-    NONDETERMINISTIC,
-    PASS_WITH_WARNINGS,
-)
+from nbtools.hidden_state.verdict import Verdict
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -53,7 +48,7 @@ CASES: list[tuple[str, list[str], list[Step], str, int | None]] = [
         "config dict changed in place below",
         ["cfg = {'lr': 0.1}", "print('lr', cfg['lr'])", "cfg['lr'] = 0.01"],
         [0, 2, 1],
-        FAIL_MISMATCH,
+        Verdict.FAIL_MISMATCH,
         1,
     ),
     (
@@ -63,42 +58,42 @@ CASES: list[tuple[str, list[str], list[Step], str, int | None]] = [
             "g = Greeter()\ng.hi()",
         ],
         [0, 1, ("edit", 0, "class Greeter:\n    def hi(self):\n        return 'hi there'")],
-        FAIL_MISMATCH,
+        Verdict.FAIL_MISMATCH,
         1,
     ),
     (
         "import deleted, used at top level",
         ["xs = [3, 1, 2]", "itertools.accumulate(xs)\nlist(itertools.accumulate(xs))"],
         [("gone", "import itertools"), 0, 1],
-        FAIL_ERROR,
+        Verdict.FAIL_ERROR,
         1,
     ),
     (
         "counter incremented in a loop cell run three times",
         ["n = 0", "for _ in range(2):\n    n += 1\nn"],
         [0, 1, 1, 1],
-        FAIL_MISMATCH,
+        Verdict.FAIL_MISMATCH,
         1,
     ),
     (
         "an upstream cell re-run after a cell below changed its input",
         ["base = 1", "x = base * 2", "print(x)", "base = 5"],
         [0, 3, 1, 2],
-        FAIL_MISMATCH,
+        Verdict.FAIL_MISMATCH,
         2,
     ),
     (
         "an upstream cell without output run twice",
         ["x = 0", "x += 1", "print(x)"],
         [0, 1, 1, 2],
-        FAIL_MISMATCH,
+        Verdict.FAIL_MISMATCH,
         2,
     ),
     (
         "last cell never run",
         ["a = 2", "a * 3", "a * 4"],
         [0, 1],
-        PASS_WITH_WARNINGS,
+        Verdict.PASS_WITH_WARNINGS,
         None,
     ),
     (
@@ -109,28 +104,28 @@ CASES: list[tuple[str, list[str], list[Step], str, int | None]] = [
             "from tqdm import tqdm\nfor _ in tqdm(range(3)):\n    time.sleep(0.01)\nprint('done')",
         ],
         [0, 1, 2],
-        NONDETERMINISTIC,  # timings and rates differ between any two runs
+        Verdict.NONDETERMINISTIC,  # timings and rates differ between any two runs
         1,
     ),
     (
         "wall clock printed as a number",
         ["import time", "print('started', time.time())"],
         [0, 1],
-        NONDETERMINISTIC,
+        Verdict.NONDETERMINISTIC,
         1,
     ),
     (
         "helper run before the data it reads at call time",
         ["def area(r):\n    return round(PI * r * r, 2)", "PI = 3.14159", "area(2)"],
         [1, 0, 2],
-        PASS_WITH_WARNINGS,  # stored counts 2, 1, 3: out of order, yet reproducible
+        Verdict.PASS_WITH_WARNINGS,  # stored counts 2, 1, 3: out of order, yet reproducible
         None,
     ),
     (
         "the same cell redefines what it reads",
         ["words = ['b', 'a']", "words = sorted(words) + ['c']\nwords"],
         [0, 1, 1],
-        FAIL_MISMATCH,
+        Verdict.FAIL_MISMATCH,
         1,
     ),
 ]

@@ -12,13 +12,12 @@ from conftest import make_cell, make_nb, shared_path, write_nb
 from nbtools.findings import Severity, known_rules
 from nbtools.hidden_state.defuse import DEF, GIVE_UP, USE, cell_events
 from nbtools.hidden_state.magics import to_python
+from nbtools.hidden_state.names import UNDEFINED_NAME, USE_BEFORE_DEF
 from nbtools.hidden_state.static import (
     COUNT_GAP,
     OUT_OF_ORDER,
     OUTPUT_WITHOUT_COUNT,
-    UNDEFINED_NAME,
     UNEXECUTED,
-    USE_BEFORE_DEF,
     analyze_notebook,
 )
 from nbtools.notebook import read_notebook

@@ -12,20 +12,15 @@ from typing import Any
 import pytest
 from conftest import make_cell, make_nb, shared_path
 
+from nbtools.findings import Severity, all_rules
 from nbtools.hidden_state.static import analyze_notebook
 from nbtools.hidden_state.verdict import (
-    FAIL_ERROR,
-    FAIL_MISMATCH,
-    NONDETERMINISTIC,
-    PASS,
-    PASS_WITH_WARNINGS,
-    VERDICTS,
     NotebookVerdict,
+    Verdict,
     decide,
-    expects_error,
     needs_second_run,
 )
-from nbtools.notebook import read_notebook
+from nbtools.notebook import read_notebook, tags_of
 from nbtools.runs import CellRun, CellStatus, NotebookRun
 
 
@@ -62,7 +57,8 @@ def fresh_run(nb: dict[str, Any], cwd: Path) -> NotebookRun:
         errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
         status = CellStatus.OK
         if errors:
-            status = CellStatus.EXPECTED_ERROR if expects_error(cell) else CellStatus.ERROR
+            expected = "raises-exception" in tags_of(cell)
+            status = CellStatus.EXPECTED_ERROR if expected else CellStatus.ERROR
             stopped = status is CellStatus.ERROR
         run.cells[index] = CellRun(
             index,
@@ -129,9 +125,9 @@ def test_corpus_verdict(name: str, corpus_verdicts: dict[str, Any]) -> None:
         assert failing.ename == label["failure"]["ename"]
     data = verdict.to_dict()
     assert json.loads(json.dumps(data)) == data  # JSON-ready
-    assert data["verdict"] in VERDICTS
+    assert type(data["verdict"]) is str and Verdict(data["verdict"]) is verdict.verdict
     assert data["reason"].endswith((")", ".", "`")) or data["reason"][-1].isalnum()
-    if verdict.verdict not in (PASS,):
+    if verdict.verdict not in (Verdict.PASS,):
         assert verdict.reason and "cell" in verdict.reason
 
 
@@ -147,12 +143,12 @@ def test_corpus_second_run_advice(name: str, corpus_verdicts: dict[str, Any]) ->
     static = analyze_notebook(nbfile.nb, name)
     one = decide(nbfile.nb, name, static, runs[:1])
     needed = needs_second_run(nbfile.nb, static, runs[0])
-    if label["expected_verdict"] in (PASS, PASS_WITH_WARNINGS, FAIL_ERROR):
+    if label["expected_verdict"] in (Verdict.PASS, Verdict.PASS_WITH_WARNINGS, Verdict.FAIL_ERROR):
         assert not needed
         assert one.verdict == label["expected_verdict"]
-    elif label["expected_verdict"] == FAIL_MISMATCH:
+    elif label["expected_verdict"] == Verdict.FAIL_MISMATCH:
         assert needed
-        assert one.verdict == FAIL_MISMATCH
+        assert one.verdict == Verdict.FAIL_MISMATCH
     if not needed:
         assert one.verdict == label["expected_verdict"]
 
@@ -204,7 +200,7 @@ CASES = [
             make_cell(source="x = 2", execution_count=1),
             make_cell(source="print(x * 2)", execution_count=2, outputs=[_out("4\n")]),
         ],
-        PASS,
+        Verdict.PASS,
         None,
     ),
     (
@@ -218,7 +214,7 @@ CASES = [
                 ],
             )
         ],
-        NONDETERMINISTIC,
+        Verdict.NONDETERMINISTIC,
         0,
     ),
     (
@@ -227,13 +223,13 @@ CASES = [
             make_cell(source="x = 2", execution_count=1),
             make_cell(source="x + 1", execution_count=2, outputs=[_result("4", 2)]),
         ],
-        FAIL_MISMATCH,
+        Verdict.FAIL_MISMATCH,
         1,
     ),
     (
         "ordinary error",
         [make_cell(source="import os\nos.listdir('/no/such/dir')", execution_count=1)],
-        FAIL_ERROR,
+        Verdict.FAIL_ERROR,
         0,
     ),
     (
@@ -245,13 +241,13 @@ CASES = [
                 outputs=[_out("0b5e7f3c-3d6e-4c1a-9d38-5a1f9c2e7b10\n")],
             )
         ],
-        NONDETERMINISTIC,
+        Verdict.NONDETERMINISTIC,
         0,
     ),
     (
         "same-cell use before def",
         [make_cell(source="print(n)\nn = 1", execution_count=2, outputs=[_out("1\n")])],
-        FAIL_ERROR,
+        Verdict.FAIL_ERROR,
         0,
     ),
 ]
@@ -310,29 +306,35 @@ OK2 = CellRun(2, CellStatus.OK, [_out("1\n")])
 @pytest.mark.parametrize(
     ("title", "runs", "verdict", "first", "words"),
     [
-        ("reproduced", [_run(OK1, OK2)], PASS, None, ["reproduced"]),
+        ("reproduced", [_run(OK1, OK2)], Verdict.PASS, None, ["reproduced"]),
         (
             "kernel died",
             [_run(OK1, CellRun(2, CellStatus.KERNEL_DIED), failure="kernel died (exit -9)")],
-            FAIL_ERROR,
+            Verdict.FAIL_ERROR,
             2,
             ["kernel died", "cell 3", "exit -9"],
         ),
         (
             "timeout",
             [_run(OK1, CellRun(2, CellStatus.TIMEOUT))],
-            FAIL_ERROR,
+            Verdict.FAIL_ERROR,
             2,
             ["cell 3 timed out"],
         ),
-        ("start failure", [_run(failure="no such kernel: py99")], FAIL_ERROR, None, ["py99"]),
+        (
+            "start failure",
+            [_run(failure="no such kernel: py99")],
+            Verdict.FAIL_ERROR,
+            None,
+            ["py99"],
+        ),
         (
             "flaky error in the second run",
             [
                 _run(OK1, OK2),
                 _run(OK1, CellRun(2, CellStatus.ERROR, ename="OSError", evalue="busy")),
             ],
-            FAIL_ERROR,
+            Verdict.FAIL_ERROR,
             2,
             ["run 2 only", "OSError (busy)"],
         ),
@@ -344,14 +346,14 @@ OK2 = CellRun(2, CellStatus.OK, [_out("1\n")])
                     CellRun(2, CellStatus.ERROR, ename="KeyError", evalue="'k'"),
                 )
             ],
-            FAIL_ERROR,
+            Verdict.FAIL_ERROR,
             1,
             ["cell 3 raised KeyError", "cell 2 already differed", "stored outputs show no error"],
         ),
         (
             "one run, unexplained mismatch",
             [_run(CellRun(1, CellStatus.OK, [_result("2", 1)]), OK2)],
-            FAIL_MISMATCH,
+            Verdict.FAIL_MISMATCH,
             1,
             ["stored `1`, fresh `2`", "run twice"],
         ),
@@ -361,14 +363,14 @@ OK2 = CellRun(2, CellStatus.OK, [_out("1\n")])
                 _run(CellRun(1, CellStatus.OK, [_result("2", 1)]), OK2),
                 _run(CellRun(1, CellStatus.OK, [_result("3", 1)]), OK2),
             ],
-            NONDETERMINISTIC,
+            Verdict.NONDETERMINISTIC,
             1,
             ["two fresh runs"],
         ),
         (
             "skipped cells are not compared",
             [_run(OK1, CellRun(2, CellStatus.SKIPPED))],
-            PASS,
+            Verdict.PASS,
             None,
             [],
         ),
@@ -383,14 +385,15 @@ def test_decide_from_built_runs(
     assert result.first_divergent_cell == first
     for word in words:
         assert word in result.reason
-    finding = result.to_finding()
-    if result.ok:
-        assert finding is None
+    reported = result.verdict.finding  # the finding `nbtools run` adds for the verdict
+    if result.verdict in (Verdict.PASS, Verdict.PASS_WITH_WARNINGS, Verdict.FAIL_ERROR):
+        assert reported is None  # a pass adds none; a failing cell reports itself (run/error)
     else:
-        assert finding is not None
-        assert finding.rule.startswith("hidden-state/")
-        assert finding.cell_index == first
-        assert finding.message == result.reason
+        assert reported is not None
+        rule, severity = reported
+        assert severity is all_rules()[rule].severity  # a rule nbtools defines, as defined
+        nondeterministic = result.verdict is Verdict.NONDETERMINISTIC
+        assert severity is (Severity.WARNING if nondeterministic else Severity.ERROR)
 
 
 def test_needs_second_run_only_for_unconfirmed_mismatches() -> None:
@@ -413,7 +416,7 @@ def test_stored_same_error_suggests_the_tag() -> None:
     nb = make_nb([make_cell(source="raise ValueError('bad')", execution_count=1, outputs=[err])])
     run = _run(CellRun(0, CellStatus.ERROR, [err], ename="ValueError", evalue="bad"))
     result = decide(nb, "nb.ipynb", analyze_notebook(nb, "nb.ipynb"), [run])
-    assert result.verdict == FAIL_ERROR
+    assert result.verdict == Verdict.FAIL_ERROR
     assert "raises-exception" in result.reason
     tagged = make_nb(
         [
@@ -426,5 +429,12 @@ def test_stored_same_error_suggests_the_tag() -> None:
         ]
     )
     expected = _run(CellRun(0, CellStatus.EXPECTED_ERROR, [err], ename="ValueError", evalue="bad"))
-    assert decide(tagged, "t", analyze_notebook(tagged, "t"), [expected]).verdict == PASS
-    assert expects_error(tagged["cells"][0]) and not expects_error(nb["cells"][0])
+    assert decide(tagged, "t", analyze_notebook(tagged, "t"), [expected]).verdict == Verdict.PASS
+
+
+def test_a_verdict_is_its_word_in_json_and_text() -> None:
+    """Reports, the pytest plugin and the run cache hold verdicts as plain words."""
+    for verdict in Verdict:
+        assert verdict == verdict.value and json.dumps(verdict) == f'"{verdict.value}"'
+        assert str(verdict) == f"{verdict}" == verdict.value
+    assert Verdict("fail_mismatch") is Verdict.FAIL_MISMATCH

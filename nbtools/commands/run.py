@@ -711,20 +711,13 @@ def _findings(
             severity = Severity.ERROR if verdict == "fail_error" else Severity.WARNING
             message = f"`{command}` {what} [shell-command]"
             findings.append(_finding(source, "run/shell-command", message, index, None, severity))
-    if verdict == "fail_mismatch":
+    from nbtools.hidden_state.verdict import Verdict
+
+    reported = Verdict(verdict).finding
+    if reported is not None:
+        rule, severity = reported
         findings.append(
-            _finding(source, "run/mismatch", reason or "outputs differ", divergent, None)
-        )
-    elif verdict == "nondeterministic":
-        findings.append(
-            _finding(
-                source,
-                "run/nondeterministic",
-                reason or "outputs differ",
-                divergent,
-                None,
-                Severity.WARNING,
-            )
+            _finding(source, rule, reason or "outputs differ", divergent, None, severity)
         )
     return findings
 

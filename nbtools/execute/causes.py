@@ -508,7 +508,7 @@ def classify(
     context: Context | None = None,
 ) -> Cause | None:
     """The cause of ``verdict`` (None for a plain ``pass``)."""
-    from nbtools.hidden_state import verdict as v
+    from nbtools.hidden_state.verdict import Verdict as v
 
     context = context or Context()
     name = verdict.verdict

@@ -7,6 +7,13 @@ The rules lean towards missing a problem rather than inventing one: definitions
 in any branch count, loop bodies see their own bindings, uses guarded by
 ``except NameError`` are ignored, and ``import *``, ``exec`` or ``%run`` make the
 analysis give up on names it cannot see.
+
+Every walk in this package that treats node kinds differently is an
+:class:`ast.NodeVisitor` (here, statements; in :mod:`~nbtools.hidden_state.scopes`,
+the names inside expressions and nested scopes): the rule for a kind of node is the
+one ``visit_<Kind>`` method, found by name instead of by its place in an
+``isinstance`` chain, and ``generic_visit`` is the one place for everything else.
+(``match`` statements would read as well but do not exist on Python 3.8.)
 """
 
 from __future__ import annotations
@@ -17,7 +24,6 @@ from typing import Sequence
 
 from nbtools.hidden_state.magics import parse, to_python
 from nbtools.hidden_state.scopes import (
-    FUNCTIONS,
     Deferred,
     base_name,
     bound_names,
@@ -42,9 +48,6 @@ _OPAQUE_MAGICS = frozenset(
     {"run", "store", "load", "reset", "macro", "env", "sx", "pylab", "sql", "R", "Rpull"}
 )
 _GUARD_EXCEPTIONS = frozenset({"NameError", "Exception", "BaseException", "UnboundLocalError"})
-_TRY_NODES: tuple[type, ...] = tuple(
-    t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if t is not None
-)
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,12 @@ def cell_events(source: str) -> list[Event] | None:
     return walker.events
 
 
-class _Walker:
-    """Turns module-level statements into events."""
+class _Walker(ast.NodeVisitor):
+    """Turns module-level statements into events: one ``visit_*`` per kind of statement.
+
+    Only statements are visited; an expression goes whole to :meth:`expr`, which asks
+    :mod:`~nbtools.hidden_state.scopes` for its names.
+    """
 
     def __init__(self, line_offset: int = 0) -> None:
         self.events: list[Event] = []
@@ -84,11 +91,9 @@ class _Walker:
         guarded = self.guard_depth > 0 and kind == USE
         self.events.append(Event(kind, name, line + self.offset, guarded=guarded, **kw))  # type: ignore[arg-type]
 
-    # statements -----------------------------------------------------------
-
     def block(self, body: Sequence[ast.stmt]) -> None:
         for stmt in body:
-            self.stmt(stmt)
+            self.visit(stmt)
 
     def loop_body(self, body: Sequence[ast.stmt]) -> None:
         # a loop's second pass sees its first pass's bindings
@@ -96,118 +101,72 @@ class _Walker:
             self.emit(DEF, name, line, hoisted=True)
         self.block(body)
 
-    def stmt(self, node: ast.stmt) -> None:
-        if isinstance(node, FUNCTIONS):
-            for expr in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]:
+    # definitions ------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for expr in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]:
+            if expr is not None:
+                self.expr(expr)
+        free, global_stores = function_free(node)
+        for name in global_stores:
+            self.emit(DEF, name, node.lineno)
+        self.emit(DEF, node.name, node.lineno, deferred=free)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
+            self.expr(expr)
+        immediate, deferred = class_names(node)
+        for name, line in immediate:
+            self.emit(USE, name, line)
+        self.emit(DEF, node.name, node.lineno, deferred=deferred)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.emit(DEF, alias.asname or alias.name.split(".")[0], node.lineno)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.module == "__future__":
+            return
+        for alias in node.names:
+            if alias.name == "*":
+                self.emit(GIVE_UP, "*", node.lineno)
+            else:
+                self.emit(DEF, alias.asname or alias.name, node.lineno)
+
+    # assignments ------------------------------------------------------------
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if isinstance(node.value, ast.Lambda):  # its body runs when called
+            for expr in [*node.value.args.defaults, *node.value.args.kw_defaults]:
                 if expr is not None:
                     self.expr(expr)
-            free, global_stores = function_free(node)
-            for name in global_stores:
-                self.emit(DEF, name, node.lineno)
-            self.emit(DEF, node.name, node.lineno, deferred=free)
-        elif isinstance(node, ast.ClassDef):
-            for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
-                self.expr(expr)
-            immediate, deferred = class_names(node)
-            for name, line in immediate:
-                self.emit(USE, name, line)
-            self.emit(DEF, node.name, node.lineno, deferred=deferred)
-        elif isinstance(node, ast.Assign):
-            if isinstance(node.value, ast.Lambda):  # its body runs when called
-                for expr in [*node.value.args.defaults, *node.value.args.kw_defaults]:
-                    if expr is not None:
-                        self.expr(expr)
-            else:
-                self.expr(node.value)
-            for target in node.targets:
-                self.target(target, node.value)
-        elif isinstance(node, ast.AnnAssign):
-            if node.value is not None:
-                self.expr(node.value)
-                self.target(node.target, node.value)
-        elif isinstance(node, ast.AugAssign):
+        else:
             self.expr(node.value)
-            if isinstance(node.target, ast.Name):
-                self.emit(USE, node.target.id, node.lineno)
-                self.emit(DEF, node.target.id, node.lineno)
-                self.emit(MUTATE, node.target.id, node.lineno)
-            else:
-                self.target(node.target, None)
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            self.expr(node.iter)
-            self.target(node.target, None)
-            self.loop_body(node.body)
-            self.block(node.orelse)
-        elif isinstance(node, ast.While):
-            self.expr(node.test)
-            self.loop_body(node.body)
-            self.block(node.orelse)
-        elif isinstance(node, ast.If):
-            self.expr(node.test)
-            self.block(node.body)
-            self.block(node.orelse)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                self.expr(item.context_expr)
-                if item.optional_vars is not None:
-                    self.target(item.optional_vars, None)
-            self.block(node.body)
-        elif _TRY_NODES and isinstance(node, _TRY_NODES):
-            self.try_stmt(node)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                self.emit(DEF, alias.asname or alias.name.split(".")[0], node.lineno)
-        elif isinstance(node, ast.ImportFrom):
-            if node.module == "__future__":
-                return
-            for alias in node.names:
-                if alias.name == "*":
-                    self.emit(GIVE_UP, "*", node.lineno)
-                else:
-                    self.emit(DEF, alias.asname or alias.name, node.lineno)
-        elif isinstance(node, ast.Delete):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    self.emit(DEL, target.id, node.lineno)
-                else:
-                    self.target(target, None)
-        elif isinstance(node, ast.Expr):
-            if not self.magic_call(node.value):
-                self.expr(node.value)
-        elif isinstance(node, (ast.Global, ast.Nonlocal, ast.Pass, ast.Break, ast.Continue)):
-            return
-        else:  # return, raise, assert, match, ...: reads first, then whatever it binds
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.expr):
-                    self.expr(child)
-            for name, line in bound_names([node]):
-                self.emit(DEF, name, line)
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.stmt):
-                    self.stmt(child)
-                elif not isinstance(child, ast.expr):
-                    for grandchild in ast.iter_child_nodes(child):  # match_case bodies
-                        if isinstance(grandchild, ast.stmt):
-                            self.stmt(grandchild)
-                        elif isinstance(grandchild, ast.expr):
-                            self.expr(grandchild)
+        for target in node.targets:
+            self.target(target, node.value)
 
-    def try_stmt(self, node: ast.stmt) -> None:
-        handlers: list[ast.ExceptHandler] = getattr(node, "handlers", [])
-        guarded = any(_catches_name_error(h.type) for h in handlers)
-        self.guard_depth += guarded
-        self.block(getattr(node, "body", []))
-        self.guard_depth -= guarded
-        for handler in handlers:
-            if handler.type is not None:
-                self.expr(handler.type)
-            if handler.name:
-                self.emit(DEF, handler.name, handler.lineno)
-            self.block(handler.body)
-            if handler.name:  # Python unbinds ``except ... as name`` after the handler
-                self.emit(DEL, handler.name, handler.lineno)
-        self.block(getattr(node, "orelse", []))
-        self.block(getattr(node, "finalbody", []))
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:  # a bare annotation binds nothing
+            self.expr(node.value)
+            self.target(node.target, node.value)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.expr(node.value)
+        if isinstance(node.target, ast.Name):
+            self.emit(USE, node.target.id, node.lineno)
+            self.emit(DEF, node.target.id, node.lineno)
+            self.emit(MUTATE, node.target.id, node.lineno)
+        else:
+            self.target(node.target, None)
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                self.emit(DEL, target.id, node.lineno)
+            else:
+                self.target(target, None)
 
     def target(self, node: ast.expr, value: ast.expr | None) -> None:
         if isinstance(node, ast.Name):
@@ -224,7 +183,81 @@ class _Walker:
             if base is not None:
                 self.emit(MUTATE, base, node.lineno)
 
-    # expressions ----------------------------------------------------------
+    # control flow -----------------------------------------------------------
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        self.expr(node.iter)
+        self.target(node.target, None)
+        self.loop_body(node.body)
+        self.block(node.orelse)
+
+    visit_AsyncFor = visit_For
+
+    def visit_While(self, node: ast.While) -> None:
+        self.expr(node.test)
+        self.loop_body(node.body)
+        self.block(node.orelse)
+
+    def visit_If(self, node: ast.If) -> None:
+        self.expr(node.test)
+        self.block(node.body)
+        self.block(node.orelse)
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            self.expr(item.context_expr)
+            if item.optional_vars is not None:
+                self.target(item.optional_vars, None)
+        self.block(node.body)
+
+    visit_AsyncWith = visit_With
+
+    def visit_Try(self, node: ast.Try) -> None:  # also ``try/except*`` (3.11's TryStar)
+        guarded = any(_catches_name_error(h.type) for h in node.handlers)
+        self.guard_depth += guarded
+        self.block(node.body)
+        self.guard_depth -= guarded
+        for handler in node.handlers:
+            if handler.type is not None:
+                self.expr(handler.type)
+            if handler.name:
+                self.emit(DEF, handler.name, handler.lineno)
+            self.block(handler.body)
+            if handler.name:  # Python unbinds ``except ... as name`` after the handler
+                self.emit(DEL, handler.name, handler.lineno)
+        self.block(node.orelse)
+        self.block(node.finalbody)
+
+    visit_TryStar = visit_Try
+
+    def visit_Global(self, node: ast.stmt) -> None:
+        """Statements that neither read nor bind at the top level."""
+
+    visit_Nonlocal = visit_Pass = visit_Break = visit_Continue = visit_Global
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if not self.magic_call(node.value):
+            self.expr(node.value)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        """Any other statement (return, raise, assert, match, ...): its reads first, then
+        whatever it binds, then the statements (and ``case`` guards) inside it."""
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.expr(child)
+        for name, line in bound_names([node]):
+            self.emit(DEF, name, line)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                self.visit(child)
+            elif not isinstance(child, ast.expr):
+                for grandchild in ast.iter_child_nodes(child):  # match_case bodies
+                    if isinstance(grandchild, ast.stmt):
+                        self.visit(grandchild)
+                    elif isinstance(grandchild, ast.expr):
+                        self.expr(grandchild)
+
+    # expressions ------------------------------------------------------------
 
     def expr(self, node: ast.expr) -> None:
         loads, binds, mutates, dynamic = expr_names(node)

@@ -194,30 +194,70 @@ def target_names(node: ast.AST) -> Names:
 
 def bound_names(body: Sequence[ast.AST]) -> Names:
     """Names a block binds at its own level (not inside nested scopes)."""
-    found: Names = []
-    stack = list(body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            found.append((node.id, node.lineno))
-        elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
-            found.append((node.target.id, node.lineno))
-        elif isinstance(node, (*FUNCTIONS, ast.ClassDef)):
-            found.append((node.name, node.lineno))
-            continue
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            found += [
-                ((a.asname or a.name).split(".")[0], node.lineno)
-                for a in node.names
-                if a.name != "*"
-            ]
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            found.append((node.name, node.lineno))
-        elif type(node).__name__ in ("MatchAs", "MatchStar") and getattr(node, "name", None):
-            found.append((node.name, getattr(node, "lineno", 0)))  # type: ignore[attr-defined]
-        elif type(node).__name__ == "MatchMapping" and getattr(node, "rest", None):
-            found.append((node.rest, getattr(node, "lineno", 0)))  # type: ignore[attr-defined]
-        if isinstance(node, (ast.Lambda, *COMPREHENSIONS)):
-            continue
-        stack.extend(ast.iter_child_nodes(node))
-    return found
+    bindings = _Bindings()
+    for node in reversed(body):
+        bindings.visit(node)
+    return bindings.found
+
+
+class _Bindings(ast.NodeVisitor):
+    """Collects the names a block binds; nested functions, classes, lambdas and
+    comprehensions bind only in their own scopes, so they are not entered.
+
+    Children are visited last first: the order loop bodies have always hoisted their
+    bindings in (a walrus name comes twice: once for the walrus, once for its target).
+    """
+
+    def __init__(self) -> None:
+        self.found: Names = []
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for child in reversed(list(ast.iter_child_nodes(node))):
+            self.visit(child)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if not isinstance(node.ctx, ast.Load):
+            self.found.append((node.id, node.lineno))
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        if isinstance(node.target, ast.Name):
+            self.found.append((node.target.id, node.lineno))
+        self.generic_visit(node)
+
+    def visit_FunctionDef(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+    ) -> None:
+        self.found.append((node.name, node.lineno))
+
+    visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef
+
+    def visit_Import(self, node: ast.Import | ast.ImportFrom) -> None:
+        self.found += [
+            ((a.asname or a.name).split(".")[0], node.lineno) for a in node.names if a.name != "*"
+        ]
+
+    visit_ImportFrom = visit_Import
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.name:
+            self.found.append((node.name, node.lineno))
+        self.generic_visit(node)
+
+    def visit_MatchAs(self, node: ast.AST) -> None:  # also MatchStar (3.10+)
+        name = getattr(node, "name", None)
+        if name:
+            self.found.append((name, getattr(node, "lineno", 0)))
+        self.generic_visit(node)
+
+    visit_MatchStar = visit_MatchAs
+
+    def visit_MatchMapping(self, node: ast.AST) -> None:
+        rest = getattr(node, "rest", None)
+        if rest:
+            self.found.append((rest, getattr(node, "lineno", 0)))
+        self.generic_visit(node)
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        """A scope of its own."""
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_Lambda  # type: ignore[assignment]

@@ -12,115 +12,56 @@
 
 With a single run a differing cell cannot be told apart from a nondeterministic
 one, so it counts as a mismatch; :func:`needs_second_run` says when a second
-fresh run would settle it.
+fresh run would settle it. The evidence comes from :mod:`~nbtools.hidden_state.judge`
+(each cell against its stored outputs) and :mod:`~nbtools.hidden_state.explain` (why
+the static analysis points at kernel state); this module weighs it and says why.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
-from nbtools.findings import Finding, Rule, Severity, Where, register_rules
-from nbtools.hidden_state.compare import (
-    Items,
-    Match,
-    OutputDiff,
-    compare_items,
-    has_reference,
-    output_items,
-)
-from nbtools.notebook import iter_cells, tags_of
-from nbtools.runs import FAILED, CellRun, CellStatus, NotebookRun
+from nbtools.findings import Severity
+from nbtools.hidden_state.compare import has_reference
+from nbtools.hidden_state.explain import explain
+from nbtools.hidden_state.judge import ENVIRONMENT_ERRORS, CellVerdict, judge_cells
+from nbtools.notebook import iter_cells
+from nbtools.runs import CellRun, CellStatus, NotebookRun
 
 if TYPE_CHECKING:
     from nbtools.hidden_state.static import StaticAnalysis
 
-PASS = "pass"
-PASS_WITH_WARNINGS = "pass_with_warnings"
-FAIL_ERROR = "fail_error"
-FAIL_MISMATCH = "fail_mismatch"
-NONDETERMINISTIC = "nondeterministic"
-VERDICTS = (PASS, PASS_WITH_WARNINGS, FAIL_ERROR, FAIL_MISMATCH, NONDETERMINISTIC)
 
-_VERDICT_RULES = {
-    FAIL_ERROR: Rule(
-        "hidden-state/fresh-run-error",
-        "fails on a fresh kernel",
-        "A cell raised when the notebook ran top to bottom on a fresh kernel.",
-        "The notebook works only with state left behind in the author's kernel. Fix the "
-        "cell, or tag it `raises-exception` if the error is intended.",
-        Severity.ERROR,
-        precision="very-high",
-        tags=("reproducibility", "correctness"),
-    ),
-    FAIL_MISMATCH: Rule(
-        "hidden-state/not-reproduced",
-        "stored outputs not reproduced",
-        "A fresh top-to-bottom run gives other outputs than the stored ones: hidden state.",
-        "Restart the kernel, run all cells and save; fix cells that depend on run order.",
-        Severity.ERROR,
-        precision="high",
-        tags=("reproducibility", "correctness"),
-    ),
-    NONDETERMINISTIC: Rule(
-        "hidden-state/nondeterministic",
-        "nondeterministic output",
-        "A cell's output changes from run to run (randomness, time, addresses, hash order).",
-        "Seed random generators or avoid printing volatile values if outputs should reproduce.",
-        Severity.NOTE,
-        precision="high",
-        tags=("reproducibility",),
-    ),
-}
-register_rules(*_VERDICT_RULES.values())
+class Verdict(str, enum.Enum):
+    """A notebook's verdict. A ``str``, so reports carry the word and a verdict equals
+    it (``Verdict.PASS == "pass"``) for callers that hold the word from a report."""
 
-_FAILED = FAILED
-_COMPARED = (CellStatus.OK, CellStatus.EXPECTED_ERROR, CellStatus.ERROR)
-_NAME_ERROR_RE = re.compile(r"name '([^']+)' is not defined")
+    PASS = "pass"
+    PASS_WITH_WARNINGS = "pass_with_warnings"
+    FAIL_ERROR = "fail_error"
+    FAIL_MISMATCH = "fail_mismatch"
+    NONDETERMINISTIC = "nondeterministic"
 
-
-@dataclass
-class CellVerdict:
-    """How one code cell fared against its stored outputs."""
-
-    index: int
-    cell_id: str | None
-    status: str
-    execution_count: int | None
-    reproduced: bool | None = None  # None: not compared (no reference, not run)
-    nondeterministic: bool = False
-    hidden_state: bool = False  # differs, and the static analysis points at kernel state
-    differs: bool = False  # differs from its stored output the same way in every fresh run
-    environment: bool = False  # ... in what the environment decides (versions, paths)
-    stored: str | None = None  # the first differing item, shortened
-    fresh: str | None = None
-    ename: str | None = None
-    evalue: str | None = None
-    duration_s: float = 0.0
+    def __str__(self) -> str:  # the word on every Python (``str()`` of a str enum varies)
+        return self.value
 
     @property
-    def divergent(self) -> bool:
-        return self.reproduced is False or (self.reproduced is True and self.nondeterministic)
+    def finding(self) -> tuple[str, Severity] | None:
+        """The rule and severity of the finding that reports this verdict on the first
+        divergent cell; None where the verdict adds none: a pass, and ``fail_error``,
+        which the failing cell's own finding reports (``run/error``, ``run/timeout``...)."""
+        return _FINDINGS.get(self)
 
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "index": self.index,
-            "cell_id": self.cell_id,
-            "status": self.status,
-            "execution_count": self.execution_count,
-            "reproduced": self.reproduced,
-            "nondeterministic": self.nondeterministic,
-            "hidden_state": self.hidden_state,
-            "duration_s": round(self.duration_s, 3),
-        }
-        if self.stored is not None:
-            data["stored"] = self.stored
-            data["fresh"] = self.fresh
-        if self.ename is not None:
-            data["ename"] = self.ename
-            data["evalue"] = self.evalue
-        return data
+
+#: the one mapping from a verdict to its finding (the rules are ``nbtools run``'s)
+_FINDINGS = {
+    Verdict.FAIL_MISMATCH: ("run/mismatch", Severity.ERROR),
+    Verdict.NONDETERMINISTIC: ("run/nondeterministic", Severity.WARNING),
+}
+_NAME_ERROR_RE = re.compile(r"name '([^']+)' is not defined")
 
 
 @dataclass
@@ -128,7 +69,7 @@ class NotebookVerdict:
     """The verdict on one notebook, with the first cell that went wrong and why."""
 
     path: str
-    verdict: str
+    verdict: Verdict
     first_divergent_cell: int | None
     reason: str
     first_hidden_state_cell: int | None = None
@@ -139,32 +80,10 @@ class NotebookVerdict:
     error_from_state: bool = False
     cells: list[CellVerdict] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return self.verdict in (PASS, PASS_WITH_WARNINGS)
-
-    def to_finding(self) -> Finding | None:
-        """The verdict as a finding on its first divergent cell (None for a pass)."""
-        rule = _VERDICT_RULES.get(self.verdict)
-        if rule is None:
-            return None
-        index = self.first_divergent_cell
-        return Finding(
-            self.path,
-            rule.id,
-            self.reason,
-            rule.severity,
-            cell_index=index,
-            cell_id=self.first_divergent_cell_id,
-            where=Where.OUTPUT if self.verdict != FAIL_ERROR else Where.SOURCE,
-            line=1 if index is not None and self.verdict == FAIL_ERROR else None,
-            extra={"verdict": self.verdict},
-        )
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
-            "verdict": self.verdict,
+            "verdict": self.verdict.value,
             "first_divergent_cell": self.first_divergent_cell,
             "first_divergent_cell_id": self.first_divergent_cell_id,
             "first_hidden_state_cell": self.first_hidden_state_cell,
@@ -173,55 +92,6 @@ class NotebookVerdict:
             "runs": self.runs,
             "cells": [cell.to_dict() for cell in self.cells],
         }
-
-
-def _fresh_items(cell_run: CellRun | None) -> Items | None:
-    if cell_run is None or cell_run.status not in _COMPARED:
-        return None
-    return output_items(cell_run.outputs)
-
-
-def _judge_cell(index: int, cell: dict[str, Any], runs: Sequence[NotebookRun]) -> CellVerdict:
-    cell_runs = [run.cells.get(index) for run in runs]
-    first = next((c for c in cell_runs if c is not None and c.status in _FAILED), cell_runs[0])
-    count = cell.get("execution_count")
-    verdict = CellVerdict(
-        index=index,
-        cell_id=cell.get("id"),
-        status=(first.status.value if first is not None else CellStatus.NOT_RUN.value),
-        execution_count=count if isinstance(count, int) else None,
-        duration_s=first.duration_s if first is not None else 0.0,
-    )
-    if first is not None and first.status in (CellStatus.ERROR, CellStatus.EXPECTED_ERROR):
-        verdict.ename, verdict.evalue = first.ename, first.evalue
-    fresh = [items for items in map(_fresh_items, cell_runs) if items is not None]
-    if len(fresh) < len(cell_runs) or not fresh:
-        return verdict  # not run (or not comparable) in every run
-    runs_differ = any(compare_items(fresh[0], other) is not Match.SAME for other in fresh[1:])
-    verdict.nondeterministic = runs_differ
-    if not has_reference(cell):
-        return verdict
-    stored = output_items(cell.get("outputs") or [])
-    matches = [compare_items(stored, items) for items in fresh]
-    if Match.SAME in matches:
-        verdict.reproduced = True
-        return verdict
-    verdict.reproduced = Match.VOLATILE in matches
-    verdict.nondeterministic = runs_differ or verdict.reproduced
-    verdict.differs = not verdict.reproduced and not runs_differ
-    verdict.environment = verdict.differs and environmental(stored, fresh[0])
-    diff = OutputDiff.between(stored, fresh[0])
-    verdict.stored, verdict.fresh = diff.stored, diff.fresh
-    return verdict
-
-
-def judge_cells(nb: dict[str, Any], runs: Sequence[NotebookRun]) -> list[CellVerdict]:
-    """Per code cell: run status, and whether the stored outputs were reproduced."""
-    return [
-        _judge_cell(index, cell, runs)
-        for index, cell in enumerate(iter_cells(nb))
-        if cell.get("cell_type") == "code"
-    ]
 
 
 def needs_second_run(nb: dict[str, Any], static: StaticAnalysis, run: NotebookRun) -> bool:
@@ -251,14 +121,14 @@ def decide(
         # kernel state where the static evidence says so, or where two fresh runs agree
         # on a difference; an output that differs only where the environment decides (a
         # version, a path, a repr's module) is a plain mismatch unless the counts prove it
-        explanation, certain = _explain(cell.index, static)
+        explanation, certain = explain(cell.index, static)
         cell.hidden_state = (bool(explanation) and (certain or not cell.environment)) or (
             len(runs) > 1 and not cell.environment
         )
     hidden = [c for c in judged if c.hidden_state]
     failed_run = next((r for r in runs if r.failure is not None or r.first_error), None)
 
-    def result(verdict: str, first: CellVerdict | None, reason: str) -> NotebookVerdict:
+    def result(verdict: Verdict, first: CellVerdict | None, reason: str) -> NotebookVerdict:
         index = first.index if first is not None else None
         return NotebookVerdict(
             path=path,
@@ -281,7 +151,7 @@ def decide(
         reason = _error_reason(failed_run, runs, error, cells, static)
         if first is not None and error_cell is not None and first is not error_cell:
             reason += f" (cell {first.index + 1} already differed from its stored output)"
-        decided = result(FAIL_ERROR, first, reason)
+        decided = result(Verdict.FAIL_ERROR, first, reason)
         decided.error_from_state = _error_from_state(error, cells)
         return decided
     shell = [
@@ -296,17 +166,19 @@ def decide(
         more = f" (and {len(shell) - 1} more shell command(s))" if len(shell) > 1 else ""
         if _only_shell_work(runs[0]):
             return result(
-                FAIL_ERROR,
+                Verdict.FAIL_ERROR,
                 _cell(judged, index),
                 f"every cell that did work ran shell commands, and they failed: {listed}{more}",
             )
-        return result(PASS_WITH_WARNINGS, _cell(judged, index), f"{listed}{more}")
+        return result(Verdict.PASS_WITH_WARNINGS, _cell(judged, index), f"{listed}{more}")
     if hidden:
         reason = _mismatch_reason(hidden[0], static, len(runs))
-        return result(FAIL_MISMATCH, divergent[0], reason)
+        return result(Verdict.FAIL_MISMATCH, divergent[0], reason)
     if differing and not differing[0].environment:
         # one run and no static evidence: unproven either way (a caller runs it again)
-        return result(FAIL_MISMATCH, divergent[0], _mismatch_reason(differing[0], static, 1))
+        return result(
+            Verdict.FAIL_MISMATCH, divergent[0], _mismatch_reason(differing[0], static, 1)
+        )
     if differing:
         cell = differing[0]
         reason = (
@@ -314,9 +186,11 @@ def decide(
             f"`{cell.stored}`, fresh `{cell.fresh}`): they differ only in versions, paths "
             "or reprs, which the environment decides, and nothing points at kernel state"
         )
-        return result(FAIL_MISMATCH, divergent[0], reason)
+        return result(Verdict.FAIL_MISMATCH, divergent[0], reason)
     if divergent:
-        return result(NONDETERMINISTIC, divergent[0], _nondeterministic_reason(divergent[0]))
+        return result(
+            Verdict.NONDETERMINISTIC, divergent[0], _nondeterministic_reason(divergent[0])
+        )
     if static.warnings:
         what = []
         if static.out_of_order:
@@ -329,10 +203,12 @@ def decide(
             "every cell reproduced its stored output on a fresh kernel, but the stored "
             f"notebook shows that {' and '.join(what)}"
         )
-        return result(PASS_WITH_WARNINGS, None, reason)
+        return result(Verdict.PASS_WITH_WARNINGS, None, reason)
     if any(c.reproduced for c in judged):
-        return result(PASS, None, "every cell ran and reproduced its stored output")
-    return result(PASS, None, "every cell ran on a fresh kernel (no stored outputs to compare)")
+        return result(Verdict.PASS, None, "every cell ran and reproduced its stored output")
+    return result(
+        Verdict.PASS, None, "every cell ran on a fresh kernel (no stored outputs to compare)"
+    )
 
 
 def _error_reason(
@@ -375,7 +251,7 @@ def _error_reason(
     match = _NAME_ERROR_RE.search(error.evalue or "")
     if error.ename in ("NameError", "UnboundLocalError") and match:
         return base + _name_reason(error.index, match.group(1), static)
-    if has_reference(cell) and error.ename not in _ENVIRONMENT_ERRORS:
+    if has_reference(cell) and error.ename not in ENVIRONMENT_ERRORS:
         return base + "; the stored outputs show no error"
     return base
 
@@ -419,7 +295,7 @@ def _name_reason(index: int, name: str, static: StaticAnalysis) -> str:
 def _mismatch_reason(cell: CellVerdict, static: StaticAnalysis, runs: int) -> str:
     where = f"cell {cell.index + 1}"
     base = f"{where} does not reproduce its stored output (stored `{cell.stored}`, fresh `{cell.fresh}`)"
-    explanation, certain = _explain(cell.index, static)
+    explanation, certain = explain(cell.index, static)
     explanation = (
         explanation or "the stored output came from kernel state the notebook no longer reproduces"
     )
@@ -428,71 +304,6 @@ def _mismatch_reason(cell: CellVerdict, static: StaticAnalysis, runs: int) -> st
         "" if runs > 1 or certain else " (one fresh run only: run twice to rule out nondeterminism)"
     )
     return f"{base}: {explanation}{tail}"
-
-
-def _upstream(index: int, static: StaticAnalysis) -> list[tuple[int, str | None]]:
-    """The cell and the cells above it that it depends on (nearest first), each with
-    the name through which the dependency goes."""
-    found: list[tuple[int, str | None]] = [(index, None)]
-    seen = {index}
-    frontier = [index]
-    while frontier:
-        cell = frontier.pop(0)
-        for name in sorted(static.uses.get(cell, set())):
-            sources = [c for c in static.definers.get(name, []) if c < cell]
-            if sources and sources[-1] not in seen:
-                seen.add(sources[-1])
-                frontier.append(sources[-1])
-                found.append((sources[-1], name))
-    return found
-
-
-def _explain(index: int, static: StaticAnalysis) -> tuple[str, bool]:
-    """Why a cell's stored output came from hidden state, from the static evidence,
-    and whether the execution counts make that explanation firm."""
-    counts = static.counts
-    chain = [(cell, via) for cell, via in _upstream(index, static) if cell in counts]
-
-    def subject(cell: int, via: str | None) -> str:
-        if cell == index:
-            return "it"
-        return f"it reads `{via}` from cell {cell + 1}, which"
-
-    for cell, via in chain:  # ran after a cell below that changed what it reads
-        count, uses = counts[cell], static.uses.get(cell, set())
-        for later in sorted(c for c in counts if c > cell and counts[c] < count):
-            changed = uses & (static.defines.get(later, set()) | static.mutates.get(later, set()))
-            if changed:
-                return (
-                    f"{subject(cell, via)} last ran after cell {later + 1} below, which changes "
-                    f"`{sorted(changed)[0]}` (counts {count} and {counts[later]})"
-                ), True
-    for cell, via in chain:  # a count gap: run more than once, or a cell gone
-        count = counts[cell]
-        above = [counts[c] for c in counts if c < cell and counts[c] < count]
-        if not above or count <= max(above) + 1:
-            continue
-        jump = f"execution count jumps from {max(above)} to {count}"
-        rereads = sorted(static.rereads.get(cell, set()))
-        if rereads and cell == index:
-            return (
-                f"it updates `{rereads[0]}`, which it also reads, and its {jump}: it probably "
-                "ran more than once, or a cell that ran in between is gone"
-            ), True
-        if rereads:
-            return (
-                f"{subject(cell, via)} updates `{rereads[0]}` from its own value and whose "
-                f"{jump}: that cell probably ran more than once"
-            ), True
-        if cell == index:
-            return f"its {jump}: a cell that ran in between was deleted or edited", True
-    if len(chain) > 1:
-        cell, via = chain[1]
-        return (
-            f"it reads `{via}` from cell {cell + 1}, which was probably edited "
-            f"after cell {index + 1} ran"
-        ), False
-    return "", False
 
 
 def _nondeterministic_reason(cell: CellVerdict) -> str:
@@ -509,39 +320,6 @@ def _nondeterministic_reason(cell: CellVerdict) -> str:
     )
 
 
-#: errors that say the environment lacks something, not that the kernel's state did
-_ENVIRONMENT_ERRORS = (
-    "ModuleNotFoundError",
-    "ImportError",
-    "FileNotFoundError",
-    "ConnectionError",
-    "URLError",
-    "gaierror",
-)
-_VERSION_RE = re.compile(r"\bv?\d+(?:\.\d+){2,3}(?:[-+.]?(?:rc|a|b|post|dev|cpu|cu)\w*)?\b")
-#: reprs that name where a class lives (``<keras.src.layers.Dense object at ...>``)
-_REPR_RE = re.compile(
-    r"<(?:class |module |function )?'?[\w.]+'?(?: object| from '[^']*')?(?: at [^>]*)?>"
-)
-_PATH_RE = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][\w.+@~-]+){2,}[/\\]?")
-
-
-def environmental(stored: Items, fresh: Items) -> bool:
-    """Whether two outputs differ only in what the environment decides: versions, paths
-    (site-packages, home folders), or a fresh error saying something is missing."""
-    if any(kind == "error" and name in _ENVIRONMENT_ERRORS for kind, name, _ in fresh):
-        return True
-
-    def mask(items: Items) -> Items:
-        masked = []
-        for kind, name, text in items:
-            plain = _REPR_RE.sub("<repr>", text)
-            masked.append((kind, name, _VERSION_RE.sub("<version>", _PATH_RE.sub("<path>", plain))))
-        return masked
-
-    return mask(stored) == mask(fresh)
-
-
 def _short(command: str, limit: int = 70) -> str:
     command = " ".join(command.split())
     return command if len(command) <= limit else command[: limit - 1] + "…"
@@ -556,8 +334,3 @@ def _only_shell_work(run: NotebookRun) -> bool:
     notebook that only installs and clones, and all of it failed, did nothing)."""
     worked = [c for c in run.cells.values() if c.status is CellStatus.OK]
     return bool(worked) and all(c.shell_failures for c in worked)
-
-
-def expects_error(cell: dict[str, Any]) -> bool:
-    """Whether a cell may raise (Jupyter's ``raises-exception`` tag)."""
-    return "raises-exception" in tags_of(cell)
