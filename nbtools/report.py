@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,28 +10,96 @@ from nbtools.errors import ExitCode
 from nbtools.findings import Finding, Severity, at_or_above
 
 
-@dataclass
+class FileStatus(str, enum.Enum):
+    """What happened to one input file; the value is what the JSON report says.
+
+    A ``str`` enum, so a status still equals its value (``== "changed"``) and reads as it
+    in text (``str()``, f-strings), whatever the Python version.
+    """
+
+    CLEAN = "clean"
+    UNCHANGED = "unchanged"
+    CHANGED = "changed"  # written
+    WOULD_CHANGE = "would_change"  # --check
+    FINDINGS = "findings"
+    EXCLUDED = "excluded"  # left out by the tree's configuration (scanned for credentials)
+    SKIPPED = "skipped"
+    ERROR = "error"  # unreadable or invalid input
+    CONFLICT = "conflict"  # sync: both sides changed, nothing written
+    # install: a piece of the git integration
+    ADDED = "added"
+    INSTALLED = "installed"
+    REMOVED = "removed"
+    UPDATED = "updated"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: statuses that fail a run as a change (written, or would be)
+CHANGED_STATUSES = frozenset({FileStatus.CHANGED, FileStatus.WOULD_CHANGE})
+
+
+class Verb(str, enum.Enum):
+    """What a command did to a file, when its status alone does not say it (a sync, a
+    pairing, a piece of the git integration kept). The value is the word the text report
+    lists the file with, and the JSON report's ``verb``."""
+
+    SYNCED = "synced"
+    OUT_OF_SYNC = "out of sync:"
+    CONFLICT = "conflict:"
+    SKIPPED = "skipped"
+    PAIRED = "paired"
+    PAIRED_NOT_SYNCED = "paired, not synced:"
+    UNPAIRED = "unpaired"
+    ADDED = "added"
+    UPDATED = "updated"
+    REMOVED = "removed"
+    KEPT = "kept"
+    INSTALLED = "installed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(init=False)
 class FileResult:
     """What happened to one input file.
 
-    ``status`` is one of ``unchanged``, ``changed`` (written), ``would_change``
-    (``--check``), ``clean``, ``findings``, ``skipped`` or ``error``.
+    ``script``, ``action``, ``stripped`` and ``verb`` are the typed facts some commands add
+    (sync and pair: the paired script; sync: the plan's action; a filter or stdin: whether
+    the notebook was stripped); ``details`` holds ``run``'s until they get fields too.
     """
 
     path: str
-    status: str
-    message: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
+    status: FileStatus
+    message: str
+    details: dict[str, Any]
+    script: str | None
+    action: str | None
+    stripped: bool | None
+    verb: Verb | None
 
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"path": self.path, "status": self.status}
-        if self.message:
-            data["message"] = self.message
-        data.update(self.details)
-        return data
-
-
-CHANGED_STATUSES = frozenset({"changed", "would_change"})
+    def __init__(
+        self,
+        path: str,
+        status: FileStatus | str,  # a str: run's results, until they use FileStatus
+        message: str = "",
+        details: dict[str, Any] | None = None,
+        *,
+        script: str | None = None,
+        action: str | None = None,
+        stripped: bool | None = None,
+        verb: Verb | None = None,
+    ) -> None:
+        self.path = path
+        self.status = FileStatus(status)
+        self.message = message
+        self.details = {} if details is None else details
+        self.script = script
+        self.action = action
+        self.stripped = stripped
+        self.verb = verb
 
 
 @dataclass
@@ -58,7 +127,7 @@ class Report:
 
     def add_error(self, path: str, reason: str) -> None:
         """An unreadable or invalid input: reported, and the batch goes on."""
-        self.files.append(FileResult(path, "error", reason))
+        self.files.append(FileResult(path, FileStatus.ERROR, reason))
 
     def add_findings(self, findings: list[Finding]) -> None:
         for finding in findings:
@@ -82,7 +151,7 @@ class Report:
 
     @property
     def errors(self) -> list[FileResult]:
-        return [f for f in self.files if f.status == "error"]
+        return [f for f in self.files if f.status is FileStatus.ERROR]
 
     @property
     def changed(self) -> list[FileResult]:
@@ -92,7 +161,7 @@ class Report:
         """Files per status, and findings per severity."""
         out: dict[str, int] = {}
         for f in self.files:
-            out[f.status] = out.get(f.status, 0) + 1
+            out[f.status.value] = out.get(f.status.value, 0) + 1
         for finding in self.findings:
             key = f"findings_{finding.severity.value}"
             out[key] = out.get(key, 0) + 1
@@ -104,13 +173,11 @@ class Report:
         """One line for people: files by status, findings by severity, suppressions by source
         (``2 clean, 1 with findings, 1 file error; findings: 1 error, 2 warnings; 3 suppressed
         (2 by baseline .b.json, 1 by comment nb.ipynb:cell 2:1)``)."""
-        files: dict[str, int] = {}
+        files: dict[FileStatus, int] = {}
         for f in self.files:
             files[f.status] = files.get(f.status, 0) + 1
-        order = {status: i for i, status in enumerate(_STATUS_ORDER)}
-        ranked = sorted(files.items(), key=lambda item: (order.get(item[0], 99), item[0]))
-        parts = [_status_phrase(status, n) for status, n in ranked]
-        line = ", ".join(parts) if parts else "no files"
+        ranked = [status for status in STATUS_PHRASES if status in files]
+        line = ", ".join(status_phrase(s, files[s]) for s in ranked) if ranked else "no files"
         severities: dict[Severity, int] = {}
         for finding in self.findings:
             severities[finding.severity] = severities.get(finding.severity, 0) + 1
@@ -151,34 +218,37 @@ class Report:
             return ExitCode.USAGE
         if self.changed or self.failing_findings():
             return ExitCode.FINDINGS
-        if self.fail_on is None and any(f.status == "findings" for f in self.files):
+        if self.fail_on is None and any(f.status is FileStatus.FINDINGS for f in self.files):
             return ExitCode.FINDINGS
         return ExitCode.OK
 
 
-#: the order statuses are listed in (others follow, alphabetically)
-_STATUS_ORDER = (
-    "clean",
-    "unchanged",
-    "changed",
-    "would_change",
-    "findings",
-    "excluded",
-    "skipped",
-    "error",
-)
-#: how a file status reads after a count ("2 clean", "1 with findings", "1 would change")
-_STATUS_WORDS = {
-    "findings": "with findings",
-    "would_change": "would change",
+#: how a file status reads after its count ("2 clean", "1 with findings", "1 would change"),
+#: in the order statuses are listed
+STATUS_PHRASES = {
+    FileStatus.CLEAN: "clean",
+    FileStatus.UNCHANGED: "unchanged",
+    FileStatus.CHANGED: "changed",
+    FileStatus.WOULD_CHANGE: "would change",
+    FileStatus.FINDINGS: "with findings",
+    FileStatus.EXCLUDED: "excluded",
+    FileStatus.SKIPPED: "skipped",
+    FileStatus.ERROR: "file error",
+    FileStatus.ADDED: "added",
+    FileStatus.CONFLICT: "conflict",
+    FileStatus.INSTALLED: "installed",
+    FileStatus.REMOVED: "removed",
+    FileStatus.UPDATED: "updated",
 }
+#: phrases that are nouns, and so take a plural ("2 file errors")
+_NOUNS = frozenset({FileStatus.ERROR})
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _status_phrase(status: str, n: int) -> str:
-    if status == "error":
-        return _plural(n, "file error")
-    return f"{n} {_STATUS_WORDS.get(status, status.replace('_', ' '))}"
+def status_phrase(status: FileStatus, n: int) -> str:
+    """``n`` files of ``status``, in words."""
+    phrase = STATUS_PHRASES[status]
+    return _plural(n, phrase) if status in _NOUNS else f"{n} {phrase}"

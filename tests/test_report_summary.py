@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nbtools.findings import Finding, Severity, Suppression
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report
 
 
 def _finding(
@@ -14,9 +14,9 @@ def _finding(
 
 def test_counts_and_plurals() -> None:
     report = Report("scan")
-    report.add_file(FileResult("a.ipynb", "findings"))
-    report.add_file(FileResult("b.ipynb", "clean"))
-    report.add_file(FileResult("c.ipynb", "clean"))
+    report.add_file(FileResult("a.ipynb", FileStatus.FINDINGS))
+    report.add_file(FileResult("b.ipynb", FileStatus.CLEAN))
+    report.add_file(FileResult("c.ipynb", FileStatus.CLEAN))
     report.add_error("d.ipynb", "invalid JSON")
     report.add_findings([_finding(), _finding(), _finding(), _finding(Severity.WARNING)])
     assert report.summary_line() == (
@@ -31,7 +31,7 @@ def test_counts_and_plurals() -> None:
 
 def test_suppressions_are_counted_by_source() -> None:
     report = Report("scan")
-    report.add_file(FileResult("a.ipynb", "clean"))
+    report.add_file(FileResult("a.ipynb", FileStatus.CLEAN))
     baseline = Suppression("external", "baseline", ".b.json")
     comment = Suppression("inSource", "comment", "nb.ipynb:cell 2:1")
     report.add_findings([_finding(suppression=baseline)] * 2 + [_finding(suppression=comment)])

@@ -11,7 +11,7 @@ from nbtools.discovery import STDIN, STDIN_FILENAME, collect_files, read_stdin
 from nbtools.errors import InputError
 from nbtools.findings import fail_level
 from nbtools.notebook import loads_notebook, read_notebook
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report
 
 if TYPE_CHECKING:
     import argparse
@@ -79,7 +79,9 @@ def execute(request: Request) -> Report:
                 seen.add(notebook.resolve())
                 _check_notebook(report, str(notebook), ["sync"], context)
         else:
-            report.add_file(FileResult(path, "skipped", "not a notebook or a Python script"))
+            report.add_file(
+                FileResult(path, FileStatus.SKIPPED, "not a notebook or a Python script")
+            )
     record_suppressions(report)
     return report
 
@@ -100,7 +102,7 @@ def _check_excluded(
     """A file the tree's configuration excludes: scanned for credentials only, and what is
     found is reported as suppressed by that exclusion."""
     if "secrets" not in checks:
-        report.add_file(FileResult(path, "excluded"))
+        report.add_file(FileResult(path, FileStatus.EXCLUDED))
         return
     try:
         if path.endswith(".ipynb"):
@@ -108,12 +110,12 @@ def _check_excluded(
         else:
             findings = check_script(path, ["secrets"], context)[0]
     except InputError as exc:
-        report.add_file(FileResult(path, "skipped", exc.reason))
+        report.add_file(FileResult(path, FileStatus.SKIPPED, exc.reason))
         return
     for finding in findings:
         finding.suppression = finding.suppression or excluded
     report.add_findings(findings)
-    report.add_file(FileResult(path, "excluded"))
+    report.add_file(FileResult(path, FileStatus.EXCLUDED))
 
 
 def _check_notebook(report: Report, path: str, checks: list[str], context: CheckContext) -> None:
@@ -154,5 +156,5 @@ def _raw_secrets(path: str, context: CheckContext) -> list[Finding]:
 def _add(report: Report, path: str, findings: list[Finding]) -> None:
     report.add_findings(findings)
     counted = [f for f in findings if f.suppression is None]
-    status = "findings" if counted else "clean"
+    status = FileStatus.FINDINGS if counted else FileStatus.CLEAN
     report.add_file(FileResult(path, status, f"{len(counted)} finding(s)" if counted else ""))

@@ -21,7 +21,7 @@ from nbtools.errors import InputError, NbtoolsError
 from nbtools.findings import Finding, Rule, Severity, register_rules
 from nbtools.notebook import loads_notebook
 from nbtools.options import Option, config_only
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report
 from nbtools.strip import strip_notebook
 from nbtools.stripsettings import STRIP_SETTINGS, StripOptions, strip_options
 
@@ -171,15 +171,15 @@ def execute(request: Request) -> Report:
 def _clean(request: Request, report: Report, settings: _Settings, name: str, raw: bytes) -> bytes:
     options = settings.options_for(name)
     if options is None:
-        report.add_file(FileResult(name, "skipped", "excluded by configuration"))
+        report.add_file(FileResult(name, FileStatus.SKIPPED, "excluded by configuration"))
         return raw
     out, reason = clean_bytes(raw, name, options)
     if reason is not None:
         # a warning, not an error: git must still get the file, exactly as it is
         request.console.warning(f"{name}: {reason}; passed to git unchanged")
-        report.add_file(FileResult(name, "skipped", reason))
+        report.add_file(FileResult(name, FileStatus.SKIPPED, reason))
     else:
-        report.add_file(FileResult(name, "unchanged", details={"stripped": out is not raw}))
+        report.add_file(FileResult(name, FileStatus.UNCHANGED, stripped=out is not raw))
     return out
 
 
@@ -220,7 +220,7 @@ def _textconv(request: Request, report: Report, settings: _Settings) -> None:
         except OSError:
             report.add_error(path, exc.reason)
             return
-        report.add_file(FileResult(path, "skipped", exc.reason))
+        report.add_file(FileResult(path, FileStatus.SKIPPED, exc.reason))
         return
     # git hands over the working file itself (unfiltered) but the other side as a stored,
     # filtered blob in a temporary file: strip both, with the repository's options, so
@@ -233,9 +233,9 @@ def _textconv(request: Request, report: Report, settings: _Settings) -> None:
         report.stdout_payload = render_text(nb).encode("utf-8")
     except Exception as exc:  # noqa: BLE001 - damaged structure: git diff shows the file as is
         report.stdout_payload = Path(path).read_bytes()
-        report.add_file(FileResult(path, "skipped", f"malformed notebook ({exc!r})"[:160]))
+        report.add_file(FileResult(path, FileStatus.SKIPPED, f"malformed notebook ({exc!r})"[:160]))
         return
-    report.add_file(FileResult(path, "unchanged"))
+    report.add_file(FileResult(path, FileStatus.UNCHANGED))
 
 
 RULE_STRIPPED_SECRET = Rule(
@@ -274,11 +274,12 @@ def _check_staged(request: Request, report: Report, rev: str | None = None) -> N
     context = make_context(options, request.config, request.paths)
     for path in request.paths:
         if matches_any(path, request.exclude, request.config.root_dir):
-            report.add_file(FileResult(path, "skipped", "excluded by configuration"))
+            report.add_file(FileResult(path, FileStatus.SKIPPED, "excluded by configuration"))
             continue
         blob = git_blob(f"{rev or ''}:./{path}")
         if blob is None:
-            report.add_file(FileResult(path, "skipped", f"not in {rev}" if rev else "not staged"))
+            why = f"not in {rev}" if rev else "not staged"
+            report.add_file(FileResult(path, FileStatus.SKIPPED, why))
             continue
         try:
             staged = loads_notebook(blob, path)
@@ -302,7 +303,7 @@ def _check_staged(request: Request, report: Report, rev: str | None = None) -> N
         blocking = [
             f for f in findings if f.severity is not Severity.NOTE and f.suppression is None
         ]
-        status = "findings" if blocking else "clean"
+        status = FileStatus.FINDINGS if blocking else FileStatus.CLEAN
         report.add_file(FileResult(path, status, f"{len(blocking)} finding(s)" if blocking else ""))
 
 

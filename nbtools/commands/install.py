@@ -14,7 +14,7 @@ from nbtools.errors import UsageError
 from nbtools.findings import Finding, Rule, Severity, register_rules
 from nbtools.gitsetup import Attributes, Component, GitConfig, find_repo
 from nbtools.options import Option
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report, Verb
 
 if TYPE_CHECKING:
     import argparse
@@ -86,11 +86,11 @@ RULE_CONFLICT = Rule(
 register_rules(RULE_MISSING, RULE_CONFLICT)
 
 _VERBS = {
-    "added": "added",
-    "updated": "updated",
-    "removed": "removed",
-    "unchanged": "kept",
-    "installed": "installed",
+    "added": Verb.ADDED,
+    "updated": Verb.UPDATED,
+    "removed": Verb.REMOVED,
+    "unchanged": Verb.KEPT,
+    "installed": Verb.INSTALLED,
 }
 
 
@@ -137,11 +137,10 @@ def execute(request: Request) -> Report:
             message = f"{action.component}: {action.location} {action.detail or action.state}"
             report.add_findings([Finding(action.location, rule.id, message, rule.severity)])
             continue
-        verb = _VERBS.get(action.state, action.state)
         detail = f"{action.component}: {action.detail}" if action.detail else action.component
-        # --quiet: only what needs attention (missing or conflicting pieces) is printed
-        shown = {"verb": verb} if not quiet else {}
-        report.add_file(FileResult(action.location, action.state, detail, shown))
+        # --quiet: only what needs attention (missing or conflicting pieces) is listed
+        verb = None if quiet else _VERBS[action.state]
+        report.add_file(FileResult(action.location, FileStatus(action.state), detail, verb=verb))
     if request.options["uninstall"] and not actions:
         report.sections["summary_line"] = "nothing to remove"
     return report

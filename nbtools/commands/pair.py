@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
@@ -36,7 +36,7 @@ from nbtools.pairformats import (
 )
 from nbtools.pairing import Pair, contained, pairs_of_notebook
 from nbtools.pairtree import forget_trees, is_inside, tree_root
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report, Verb
 from nbtools.syncstate import (
     STATE_FILE_OPTION,
     bytes_hash,
@@ -151,7 +151,7 @@ def _pair_notebook(path: Path, fmt: PairFormat | None, state: SyncState) -> File
         broken = unrepresentable(nb, text_to_notebook(text, member, path), member.jupytext_fmt)
         if broken:  # the script would split or merge cells: a later sync would change the notebook
             raise InputError(path, f"not paired: {broken[0].message.split('; nothing')[0]}")
-    details: dict[str, Any] = {"script": ", ".join(map(str, scripts))}
+    script_names = ", ".join(map(str, scripts))
     wrote_script = False
     differing: list[str] = []
     for member, script, text in zip(members, scripts, texts):
@@ -164,11 +164,12 @@ def _pair_notebook(path: Path, fmt: PairFormat | None, state: SyncState) -> File
         # never overwrite a script that says something else: pair, and let sync decide
         return FileResult(
             str(path),
-            "changed" if wrote_nb or wrote_script else "unchanged",
+            FileStatus.CHANGED if wrote_nb or wrote_script else FileStatus.UNCHANGED,
             f"{', '.join(differing)} already exist{'s' if len(differing) == 1 else ''} and "
             f"differ{'s' if len(differing) == 1 else ''}; keep one side with "
             f"`nbtools sync --prefer ipynb {path}` or `--prefer py`",
-            {**details, "verb": "paired, not synced:"},
+            script=script_names,
+            verb=Verb.PAIRED_NOT_SYNCED,
         )
     new_nb_hash = bytes_hash(nbfile.render_bytes(nb))
     for k, script in enumerate(scripts):
@@ -176,11 +177,12 @@ def _pair_notebook(path: Path, fmt: PairFormat | None, state: SyncState) -> File
     if wrote_nb or wrote_script:
         return FileResult(
             str(path),
-            "changed",
-            f"with {details['script']} ({fmt.formats})",
-            {**details, "verb": "paired"},
+            FileStatus.CHANGED,
+            f"with {script_names} ({fmt.formats})",
+            script=script_names,
+            verb=Verb.PAIRED,
         )
-    return FileResult(str(path), "unchanged", "already paired", details)
+    return FileResult(str(path), FileStatus.UNCHANGED, "already paired", script=script_names)
 
 
 def _write_member(
@@ -238,9 +240,10 @@ def _pair_script(script: Path, fmt: PairFormat | None, state: SyncState) -> File
     state.set(notebook, script, bytes_hash(nb_data), bytes_hash(new_text.encode("utf-8")))
     return FileResult(
         str(notebook),
-        "changed",
+        FileStatus.CHANGED,
         f"created from {script} ({fmt.formats})",
-        {"script": str(script), "verb": "paired"},
+        script=str(script),
+        verb=Verb.PAIRED,
     )
 
 
@@ -272,7 +275,7 @@ def _unpair(path: Path, state: SyncState) -> FileResult:
     nbfile = read_notebook(path)
     pairs = pairs_of_notebook(path, nbfile.nb)
     if not pairs:
-        return FileResult(str(path), "unchanged", "not paired")
+        return FileResult(str(path), FileStatus.UNCHANGED, "not paired")
     wrote = write_notebook(nbfile, with_pairing(nbfile.nb, None), tree_root(path))
     for pair in pairs:
         if pair.script.is_file():
@@ -284,9 +287,8 @@ def _unpair(path: Path, state: SyncState) -> FileResult:
                 wrote = True
     state.remove(path, *(p.script for p in pairs[1:]))
     scripts = ", ".join(str(p.script) for p in pairs)
-    return FileResult(
-        str(path), "changed" if wrote else "unchanged", f"from {scripts}", {"verb": "unpaired"}
-    )
+    status = FileStatus.CHANGED if wrote else FileStatus.UNCHANGED
+    return FileResult(str(path), status, f"from {scripts}", verb=Verb.UNPAIRED)
 
 
 def _drop_header_formats(lines: list[str]) -> list[str]:

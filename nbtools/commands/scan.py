@@ -9,7 +9,7 @@ from nbtools.errors import InputError, UsageError
 from nbtools.findings import FAIL_ON, Suppression, fail_level
 from nbtools.notebook import write_notebook
 from nbtools.options import Option
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report
 from nbtools.secrets.baseline import (
     baseline_root,
     configured_baseline,
@@ -170,7 +170,7 @@ def execute(request: Request) -> Report:
                 finding.suppression = finding.suppression or excluded
             report.add_findings(outcome.findings)
             report.add_file(
-                FileResult(outcome.path, "skipped", outcome.skipped or outcome.error or "")
+                FileResult(outcome.path, FileStatus.SKIPPED, outcome.skipped or outcome.error or "")
             )
             continue
         found = outcome.findings
@@ -186,14 +186,18 @@ def execute(request: Request) -> Report:
         new = [f for f in found if f.suppression is None]
         everything.extend(new)
         if options["update_baseline"]:
-            report.add_file(FileResult(outcome.path, "clean"))
+            report.add_file(FileResult(outcome.path, FileStatus.CLEAN))
             continue
         report.add_findings([f for f in found if f.suppression is not None])
         if options["fix"] and new:
             _fix(report, outcome, new)
             continue
         report.add_findings(new)
-        status = "excluded" if excluded is not None else ("findings" if new else "clean")
+        status = (
+            FileStatus.EXCLUDED
+            if excluded is not None
+            else (FileStatus.FINDINGS if new else FileStatus.CLEAN)
+        )
         report.add_file(FileResult(outcome.path, status))
     if options["update_baseline"]:
         written = write_baseline(baseline_path, everything, root)
@@ -233,7 +237,7 @@ def _fix(report: Report, outcome: Outcome, findings: list[Finding]) -> None:
     nbfile = outcome.nbfile
     targets = leaking_outputs(findings)
     if nbfile is None or not targets:
-        report.add_file(FileResult(outcome.path, "findings"))
+        report.add_file(FileResult(outcome.path, FileStatus.FINDINGS))
         return
     removed = remove_outputs(nbfile.nb, targets)
     try:
@@ -244,5 +248,7 @@ def _fix(report: Report, outcome: Outcome, findings: list[Finding]) -> None:
     except InputError as exc:  # pragma: no cover - write_notebook raises OSError only
         report.add_error(outcome.path, exc.reason)
         return
-    status = "changed" if written else ("findings" if remaining else "clean")
+    status = (
+        FileStatus.CHANGED if written else (FileStatus.FINDINGS if remaining else FileStatus.CLEAN)
+    )
     report.add_file(FileResult(outcome.path, status, f"removed {removed} leaking outputs"))

@@ -8,7 +8,7 @@ from nbtools.discovery import STDIN, STDIN_FILENAME, collect_files, read_stdin
 from nbtools.errors import InputError
 from nbtools.notebook import loads_notebook, read_notebook, write_notebook
 from nbtools.options import Option
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report
 from nbtools.strip import strip_notebook
 from nbtools.stripsettings import STRIP_SETTINGS, StripOptions, strip_options
 
@@ -60,7 +60,7 @@ def execute(request: Request) -> Report:
             continue
         result = strip_notebook(nbfile.nb, options)
         if not result.changed:
-            report.add_file(FileResult(path, "unchanged"))
+            report.add_file(FileResult(path, FileStatus.UNCHANGED))
             continue
         if write and result.removed_outputs:  # (with --check the outputs stay, for scan)
             report.add_findings(removed_credentials(path, result))
@@ -73,9 +73,10 @@ def execute(request: Request) -> Report:
             except OSError as exc:
                 report.add_error(path, f"cannot write: {exc.strerror or exc}")
                 continue
-            report.add_file(FileResult(path, "changed" if written else "unchanged", summary))
+            status = FileStatus.CHANGED if written else FileStatus.UNCHANGED
+            report.add_file(FileResult(path, status, summary))
         else:
-            report.add_file(FileResult(path, "would_change", summary))
+            report.add_file(FileResult(path, FileStatus.WOULD_CHANGE, summary))
             # one line per file reads best in a terminal; machine formats get every change
             if request.verbosity > 0 or request.format != "text":
                 from nbtools.jsonpos import locate_findings
@@ -121,9 +122,9 @@ def _strip_stdin(report: Report, options: StripOptions, name: str, write: bool) 
     out = nbfile.render_bytes() if result.changed else raw
     if write:
         report.stdout_payload = out
-        report.add_file(FileResult(name, "unchanged", details={"stripped": result.changed}))
+        report.add_file(FileResult(name, FileStatus.UNCHANGED, stripped=result.changed))
     else:
-        status = "would_change" if result.changed else "unchanged"
+        status = FileStatus.WOULD_CHANGE if result.changed else FileStatus.UNCHANGED
         report.add_file(
             FileResult(name, status, _summary(result.changes) if result.changed else "")
         )

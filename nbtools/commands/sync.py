@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nbtools.config import resolve
 from nbtools.discovery import collect_files
@@ -16,7 +16,7 @@ from nbtools.options import Option
 from nbtools.pairformats import NOTEBOOK_SUFFIX, TEXT_SUFFIXES
 from nbtools.pairing import Pair, pair_of_script, pairs_of_notebook
 from nbtools.pairtree import forget_trees
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report, Verb
 from nbtools.stripsettings import STRIP_SETTINGS, strip_options
 from nbtools.syncstate import (
     STATE_FILE_OPTION,
@@ -144,13 +144,10 @@ def collect_pairs(request: Request, report: Report, state: SyncState) -> list[li
                     if path.endswith(NOTEBOOK_SUFFIX)
                     else "no paired notebook (no jupytext header, no notebook claims it)"
                 )
-                report.add_file(
-                    FileResult(
-                        path, "skipped", f"{what}; pair it with `{hint}`", {"verb": "skipped"}
-                    )
-                )
+                message = f"{what}; pair it with `{hint}`"
+                report.add_file(FileResult(path, FileStatus.SKIPPED, message, verb=Verb.SKIPPED))
             elif path.endswith(NOTEBOOK_SUFFIX):
-                report.add_file(FileResult(path, "skipped", "not paired"))
+                report.add_file(FileResult(path, FileStatus.SKIPPED, "not paired"))
             continue
         groups.setdefault(pairs[0].notebook.absolute(), pairs)
     return list(groups.values())
@@ -239,12 +236,13 @@ def _sync_one(
     except InputError as exc:
         report.add_error(exc.path, exc.reason)
         return False
-    details: dict[str, Any] = {"script": py_path, "action": plan.action}
     if plan.action in ("conflict", "unrepresentable"):
-        _report_conflict(pair, plan, report, details, nb_raw)
+        _report_conflict(pair, plan, report, nb_raw)
         return False
     if not plan.writes:
-        report.add_file(FileResult(nb_path, "unchanged", "", details))
+        report.add_file(
+            FileResult(nb_path, FileStatus.UNCHANGED, script=py_path, action=plan.action)
+        )
         if not check:
             state.set(pair.notebook, pair.script, plan.notebook_hash, plan.script_hash, pair.member)
         return False
@@ -253,7 +251,14 @@ def _sync_one(
         message = f"{py_path}: {message}"
     if check:
         report.add_file(
-            FileResult(nb_path, "would_change", message, {**details, "verb": "out of sync:"})
+            FileResult(
+                nb_path,
+                FileStatus.WOULD_CHANGE,
+                message,
+                script=py_path,
+                action=plan.action,
+                verb=Verb.OUT_OF_SYNC,
+            )
         )
         return False
     try:
@@ -262,7 +267,12 @@ def _sync_one(
         message = f"{exc.path} changed while syncing; your version was kept, run sync again"
         report.add_file(
             FileResult(
-                nb_path, "conflict", message, {**details, "action": "conflict", "verb": "conflict:"}
+                nb_path,
+                FileStatus.CONFLICT,
+                message,
+                script=py_path,
+                action="conflict",
+                verb=Verb.CONFLICT,
             )
         )
         report.add_findings(
@@ -275,7 +285,16 @@ def _sync_one(
     nb_hash = bytes_hash(plan.notebook_out) if plan.notebook_out is not None else plan.notebook_hash
     py_hash = bytes_hash(plan.script_out) if plan.script_out is not None else plan.script_hash
     state.set(pair.notebook, pair.script, nb_hash, py_hash, pair.member)
-    report.add_file(FileResult(nb_path, "changed", message, {**details, "verb": "synced"}))
+    report.add_file(
+        FileResult(
+            nb_path,
+            FileStatus.CHANGED,
+            message,
+            script=py_path,
+            action=plan.action,
+            verb=Verb.SYNCED,
+        )
+    )
     return plan.notebook_out is not None
 
 
@@ -301,9 +320,7 @@ def _describe(plan: SyncPlan, check: bool = False) -> str:
     return f"notebook updated from the script ({plan.reason}{what})"
 
 
-def _report_conflict(
-    pair: Pair, plan: SyncPlan, report: Report, details: dict[str, Any], nb_raw: bytes
-) -> None:
+def _report_conflict(pair: Pair, plan: SyncPlan, report: Report, nb_raw: bytes) -> None:
     nb_path = str(pair.notebook)
     lines = LineMap(nb_raw.decode("utf-8", errors="replace"))
     fix = f"keep one side with `nbtools sync --prefer py {nb_path}` or `--prefer ipynb`"
@@ -313,9 +330,11 @@ def _report_conflict(
     report.add_file(
         FileResult(
             nb_path,
-            "conflict",
+            FileStatus.CONFLICT,
             f"{plan.reason}; nothing written; {fix}",
-            {**details, "verb": "conflict:"},
+            script=str(pair.script),
+            action=plan.action,
+            verb=Verb.CONFLICT,
         )
     )
     for diff in plan.diffs:

@@ -9,7 +9,7 @@ from nbtools import __version__
 
 if TYPE_CHECKING:
     from nbtools.console import Console
-    from nbtools.report import Report
+    from nbtools.report import FileResult, Report
 
 #: the version of ``nbtools/data/report.schema.json`` that the output follows: fields may
 #: be added under one version; a field removed, renamed or retyped means a new version
@@ -24,12 +24,28 @@ def to_data(report: Report) -> dict[str, Any]:
         "command": report.command,
         "exit_code": int(report.exit_code),
         "summary": report.counts(),
-        "files": [f.to_dict() for f in report.files],
+        "files": [file_data(f) for f in report.files],
         "findings": [f.to_dict() for f in report.findings],
     }
     for key, value in report.sections.items():
         if key != "text_lines":
             data[key] = value
+    return data
+
+
+def file_data(result: FileResult) -> dict[str, Any]:
+    """A file's entry: path, status, then what is set of message and the typed facts."""
+    data: dict[str, Any] = {"path": result.path, "status": result.status.value}
+    if result.message:
+        data["message"] = result.message
+    facts = {
+        "script": result.script,
+        "action": result.action,
+        "stripped": result.stripped,
+        "verb": None if result.verb is None else result.verb.value,
+    }
+    data.update((key, value) for key, value in facts.items() if value is not None)
+    data.update(result.details)
     return data
 
 

@@ -6,16 +6,18 @@ from typing import TYPE_CHECKING
 
 from nbtools.console import one_line
 from nbtools.renderers import visible
+from nbtools.report import FileStatus
 
 if TYPE_CHECKING:
     from nbtools.console import Console
     from nbtools.report import Report
 
-_VERBS = {"changed": "fixed", "would_change": "would fix"}
+#: how a file is listed when its command gave no :class:`~nbtools.report.Verb`
+_VERBS = {FileStatus.CHANGED: "fixed", FileStatus.WOULD_CHANGE: "would fix"}
 
 
 #: what ``-q`` still shows: results that ask for the user's attention (``-qq``: nothing)
-_ATTENTION = frozenset({"would_change", "conflict", "findings"})
+_ATTENTION = frozenset({FileStatus.WOULD_CHANGE, FileStatus.CONFLICT, FileStatus.FINDINGS})
 
 
 def render(report: Report, console: Console) -> str:
@@ -30,7 +32,7 @@ def render(report: Report, console: Console) -> str:
     quiet = console.verbosity < 0
     lines: list[str] = []
     for result in report.files:
-        verb = result.details.get("verb") or _VERBS.get(result.status)
+        verb = result.verb.value if result.verb is not None else _VERBS.get(result.status)
         if quiet and result.status not in _ATTENTION:
             continue
         if verb:

@@ -1,0 +1,91 @@
+"""File statuses and verbs: each has its words in the summary and text report, and its JSON
+value (the same string as before they were enums)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from nbtools.console import Console
+from nbtools.renderers import json as json_renderer
+from nbtools.renderers import text as text_renderer
+from nbtools.report import (
+    CHANGED_STATUSES,
+    STATUS_PHRASES,
+    FileResult,
+    FileStatus,
+    Report,
+    Verb,
+    status_phrase,
+)
+
+
+def _json(report: Report) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(json_renderer.render(report, Console()))
+    return data
+
+
+def _text(report: Report) -> list[str]:
+    return text_renderer.render(report, Console(color="never")).splitlines()
+
+
+@pytest.mark.parametrize("status", list(FileStatus))
+def test_every_file_status_has_a_summary_phrase_and_a_json_value(status: FileStatus) -> None:
+    assert status in STATUS_PHRASES
+    assert status_phrase(status, 2).startswith("2 ") and len(status_phrase(status, 2)) > 2
+    report = Report("strip", [FileResult("a.ipynb", status)])
+    data = _json(report)
+    assert data["files"] == [{"path": "a.ipynb", "status": status.value}]
+    assert data["summary"] == {status.value: 1}
+    assert FileStatus(data["files"][0]["status"]) is status
+    # the value wherever text is made of it, on every Python version (ElementTree writes a
+    # JUnit attribute with "%s")
+    assert str(status) == f"{status}" == "%s" % status == status.value  # noqa: UP031
+    assert status == status.value  # code comparing with strings keeps working
+
+
+def test_the_summary_lists_every_status_in_its_fixed_order() -> None:
+    report = Report("strip", [FileResult(f"{s.value}.ipynb", s) for s in reversed(FileStatus)])
+    assert report.summary_line() == (
+        "1 clean, 1 unchanged, 1 changed, 1 would change, 1 with findings, 1 excluded, "
+        "1 skipped, 1 file error, 1 added, 1 conflict, 1 installed, 1 removed, 1 updated"
+    )
+    assert status_phrase(FileStatus.ERROR, 2) == "2 file errors"
+    assert status_phrase(FileStatus.FINDINGS, 2) == "2 with findings"
+
+
+@pytest.mark.parametrize("verb", list(Verb))
+def test_every_verb_lists_its_file_in_text_and_json(verb: Verb) -> None:
+    report = Report("pair", [FileResult("a.ipynb", FileStatus.CHANGED, "why", verb=verb)])
+    assert _text(report) == [f"{verb.value} a.ipynb (why)"]
+    assert _json(report)["files"][0]["verb"] == verb.value == str(verb)
+
+
+def test_a_status_given_as_a_string_becomes_a_file_status() -> None:
+    """``run`` still passes strings; they are the same statuses."""
+    result = FileResult("a.ipynb", "would_change", details={"duration_s": 1.0})
+    assert result.status is FileStatus.WOULD_CHANGE
+    assert result.status in CHANGED_STATUSES and "would_change" in CHANGED_STATUSES
+    with pytest.raises(ValueError, match="no-such-status"):
+        FileResult("a.ipynb", "no-such-status")
+
+
+def test_file_entries_keep_their_key_order() -> None:
+    report = Report("sync")
+    report.add_file(
+        FileResult(
+            "a.ipynb",
+            FileStatus.CONFLICT,
+            "both changed",
+            {"extra": 1},
+            verb=Verb.CONFLICT,
+            action="conflict",
+            script="a.py",
+        )
+    )
+    report.add_file(FileResult("-", FileStatus.UNCHANGED, stripped=False))
+    files = _json(report)["files"]
+    assert list(files[0]) == ["path", "status", "message", "script", "action", "verb", "extra"]
+    assert files[1] == {"path": "-", "status": "unchanged", "stripped": False}
