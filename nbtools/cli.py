@@ -200,7 +200,7 @@ def _main(argv: list[str], console: Console) -> int:
     return int(report.exit_code)
 
 
-def _emit(report: Any, fmt: str, output: str | None, console: Console) -> None:
+def _emit(report: Report, fmt: str, output: str | None, console: Console) -> None:
     if report.stdout_payload is not None:
         sys.stdout.buffer.write(report.stdout_payload)
         sys.stdout.buffer.flush()
@@ -229,9 +229,6 @@ def _emit(report: Any, fmt: str, output: str | None, console: Console) -> None:
             sys.stdout.flush()
 
 
-def _summarize(report: Any, console: Console) -> None:
-    summary = report.sections.get("summary_line")
-    if summary is None:
-        summary = report.summary_line()
+def _summarize(report: Report, console: Console) -> None:
     if console.verbosity >= 0 and report.stdout_payload is None:
-        console.info(f"nbtools {report.command}: {summary}")
+        console.info(f"nbtools {report.command}: {report.summary_line()}")

@@ -1,4 +1,9 @@
-"""A report accumulates what a command did; it alone decides the exit code."""
+"""A report accumulates what a command did; it alone decides the exit code.
+
+It holds data only: what happened to each file (:class:`FileStatus`), the findings, and
+the command's own typed result (a :class:`CommandResult`); the renderers
+(:mod:`nbtools.renderers`) decide how any of it reads.
+"""
 
 from __future__ import annotations
 
@@ -102,6 +107,12 @@ class FileResult:
         self.verb = verb
 
 
+class CommandResult:
+    """What a command found beyond files and findings (doctor's checks, install's actions):
+    a dataclass per command (:mod:`nbtools.results`), shown by the command's view
+    (:mod:`nbtools.renderers.views`)."""
+
+
 @dataclass
 class Report:
     """Results of one command over a batch of files."""
@@ -112,6 +123,10 @@ class Report:
     #: findings a comment, tag, configuration or baseline suppresses: not counted as
     #: findings, but reported by source (summary, JSON ``suppressed``, SARIF suppressions)
     suppressed: list[Finding] = field(default_factory=list)
+    #: the command's own typed result, if it has one
+    result: CommandResult | None = None
+    #: ``run``'s untyped results (``notebooks``, ``shard``, ``summary_line``, ``text_lines``...)
+    #: until it has a :class:`CommandResult` of its own; no other command writes here
     sections: dict[str, Any] = field(default_factory=dict)
     diffs: list[str] = field(default_factory=list)
     stdout_payload: bytes | None = None  # filter mode: the document itself
@@ -142,6 +157,8 @@ class Report:
         self.findings.extend(other.findings)
         self.suppressed.extend(other.suppressed)
         self.diffs.extend(other.diffs)
+        if other.result is not None:
+            self.result = other.result
         for key, value in other.sections.items():
             if isinstance(value, list) and isinstance(self.sections.get(key), list):
                 self.sections[key].extend(value)
@@ -170,36 +187,12 @@ class Report:
         return out
 
     def summary_line(self) -> str:
-        """One line for people: files by status, findings by severity, suppressions by source
-        (``2 clean, 1 with findings, 1 file error; findings: 1 error, 2 warnings; 3 suppressed
-        (2 by baseline .b.json, 1 by comment nb.ipynb:cell 2:1)``)."""
-        files: dict[FileStatus, int] = {}
-        for f in self.files:
-            files[f.status] = files.get(f.status, 0) + 1
-        ranked = [status for status in STATUS_PHRASES if status in files]
-        line = ", ".join(status_phrase(s, files[s]) for s in ranked) if ranked else "no files"
-        severities: dict[Severity, int] = {}
-        for finding in self.findings:
-            severities[finding.severity] = severities.get(finding.severity, 0) + 1
-        found = [
-            _plural(severities[s], s.value)
-            for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)
-            if s in severities
-        ]
-        if found:
-            line += "; findings: " + ", ".join(found)
-        if self.suppressed:
-            by_origin: dict[str, int] = {}
-            for finding in self.suppressed:
-                assert finding.suppression is not None
-                origin = finding.suppression.origin
-                by_origin[origin] = by_origin.get(origin, 0) + 1
-            shown = sorted(by_origin.items(), key=lambda item: (-item[1], item[0]))
-            detail = ", ".join(f"{n} by {origin}" for origin, n in shown[:5])
-            if len(shown) > 5:
-                detail += f", {sum(n for _, n in shown[5:])} more"
-            line += f"; {len(self.suppressed)} suppressed ({detail})"
-        return line
+        """The one line for people that ``nbtools <command>:`` prints on stderr, as the
+        command's view words it (by default: files by status, findings by severity,
+        suppressions by source)."""
+        from nbtools.renderers.views import view_for
+
+        return view_for(self).summary(self)
 
     def failing_findings(self) -> list[Finding]:
         if self.fail_on is not None:
@@ -221,34 +214,3 @@ class Report:
         if self.fail_on is None and any(f.status is FileStatus.FINDINGS for f in self.files):
             return ExitCode.FINDINGS
         return ExitCode.OK
-
-
-#: how a file status reads after its count ("2 clean", "1 with findings", "1 would change"),
-#: in the order statuses are listed
-STATUS_PHRASES = {
-    FileStatus.CLEAN: "clean",
-    FileStatus.UNCHANGED: "unchanged",
-    FileStatus.CHANGED: "changed",
-    FileStatus.WOULD_CHANGE: "would change",
-    FileStatus.FINDINGS: "with findings",
-    FileStatus.EXCLUDED: "excluded",
-    FileStatus.SKIPPED: "skipped",
-    FileStatus.ERROR: "file error",
-    FileStatus.ADDED: "added",
-    FileStatus.CONFLICT: "conflict",
-    FileStatus.INSTALLED: "installed",
-    FileStatus.REMOVED: "removed",
-    FileStatus.UPDATED: "updated",
-}
-#: phrases that are nouns, and so take a plural ("2 file errors")
-_NOUNS = frozenset({FileStatus.ERROR})
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def status_phrase(status: FileStatus, n: int) -> str:
-    """``n`` files of ``status``, in words."""
-    phrase = STATUS_PHRASES[status]
-    return _plural(n, phrase) if status in _NOUNS else f"{n} {phrase}"

@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
 from nbtools.findings import Finding, Suppression, Where
 from nbtools.notebook import iter_cells, source_text, tags_of
-
-if TYPE_CHECKING:
-    from nbtools.report import Report
 
 ALLOW_TAG = "nbtools-allow"
 #: other tools' markers, honoured for credential rules (detect-secrets, gitleaks)
@@ -259,10 +256,3 @@ def suppression_help(rule_id: str) -> str:
             "--update-baseline` records them; later runs with `--baseline` fail on new ones only"
         )
     return "\n".join(lines)
-
-
-def record_suppressions(report: Report) -> None:
-    """The suppressed findings and their count by source, for the JSON report."""
-    if report.suppressed:
-        report.sections["suppressed"] = [f.to_dict() for f in report.suppressed]
-        report.sections["suppressions"] = summarize(report.suppressed)

@@ -11,15 +11,8 @@ import pytest
 from nbtools.console import Console
 from nbtools.renderers import json as json_renderer
 from nbtools.renderers import text as text_renderer
-from nbtools.report import (
-    CHANGED_STATUSES,
-    STATUS_PHRASES,
-    FileResult,
-    FileStatus,
-    Report,
-    Verb,
-    status_phrase,
-)
+from nbtools.renderers.views import STATUS_PHRASES, status_phrase
+from nbtools.report import CHANGED_STATUSES, FileResult, FileStatus, Report, Verb
 
 
 def _json(report: Report) -> dict[str, Any]:

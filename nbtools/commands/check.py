@@ -12,6 +12,7 @@ from nbtools.errors import InputError
 from nbtools.findings import fail_level
 from nbtools.notebook import loads_notebook, read_notebook
 from nbtools.report import FileResult, FileStatus, Report
+from nbtools.results import CheckResult
 
 if TYPE_CHECKING:
     import argparse
@@ -36,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(request: Request) -> Report:
-    from nbtools.suppress import exclusion, record_suppressions
+    from nbtools.suppress import exclusion
 
     checks = enabled_checks(request.options)
     if "secrets" in checks:  # the same engine as `nbtools scan`: built-in and project rules
@@ -52,7 +53,7 @@ def execute(request: Request) -> Report:
     context = make_context(request.options, request.config, request.paths)
     report = Report(NAME)
     report.fail_on = fail_level(request.options["fail_on"])
-    report.sections["checks"] = checks
+    report.result = CheckResult(checks)
     config = request.config
     # a configuration found in the tree never hides a file from the credential scan
     skip, tree_exclude = (request.exclude, []) if config.trusted else ([], request.exclude)
@@ -82,7 +83,6 @@ def execute(request: Request) -> Report:
             report.add_file(
                 FileResult(path, FileStatus.SKIPPED, "not a notebook or a Python script")
             )
-    record_suppressions(report)
     return report
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from nbtools.container import options as container_options
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.report import Report
+from nbtools.results import DoctorResult
 
 if TYPE_CHECKING:
     import argparse
@@ -61,20 +62,13 @@ def execute(request: Request) -> Report:
     report.fail_on_warnings = False  # exit 1 only when something is broken
     checks = run_checks(request.options, default_work_tree(request.paths))
     subject = request.options.get("image") or "container"
-    lines = []
+    report.result = DoctorResult(checks)
     for check in checks:
         if check.status == "ok":
-            lines.append(f"ok       {check.name:<11} {check.message}")
-            continue
+            continue  # listed by the doctor view; a problem is a finding
         message = f"{check.message}; fix: {check.fix}" if check.fix else check.message
         severity = Severity.ERROR if check.status == "error" else Severity.WARNING
         report.add_findings(
             [Finding(subject, f"doctor/{check.name}", message, severity, where=Where.FILE)]
         )
-    report.sections["text_lines"] = lines
-    report.sections["checks"] = [check.to_dict() for check in checks]
-    broken = sum(check.status == "error" for check in checks)
-    warned = sum(check.status == "warning" for check in checks)
-    ok = len(checks) - broken - warned
-    report.sections["summary_line"] = f"{ok} ok, {warned} warning(s), {broken} broken"
     return report

@@ -200,7 +200,9 @@ def _serve(request: Request, report: Report, settings: _Settings) -> None:
 
     handlers = {"clean": clean, "smudge": smudge}
     session = serve(sys.stdin.buffer, sys.stdout.buffer, handlers, on_error)
-    report.sections["filter"] = {"capabilities": session.capabilities, "served": session.served}
+    from nbtools.results import FilterResult
+
+    report.result = FilterResult(session.capabilities, session.served)
 
 
 def _textconv(request: Request, report: Report, settings: _Settings) -> None:

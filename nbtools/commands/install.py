@@ -15,6 +15,7 @@ from nbtools.findings import Finding, Rule, Severity, register_rules
 from nbtools.gitsetup import Attributes, Component, GitConfig, find_repo
 from nbtools.options import Option
 from nbtools.report import FileResult, FileStatus, Report, Verb
+from nbtools.results import InstallResult
 
 if TYPE_CHECKING:
     import argparse
@@ -118,7 +119,8 @@ def execute(request: Request) -> Report:
         raise UsageError("nbtools install takes one repository directory")
     repo = find_repo(request.paths[0] if request.paths else ".")
     report = Report(NAME)
-    report.sections["repository"] = str(repo.root)
+    result = InstallResult(str(repo.root))
+    report.result = result
     parts = components(request)
     actions = []
     for part in parts:
@@ -129,7 +131,7 @@ def execute(request: Request) -> Report:
         else:
             found = part.install(repo)
         actions.extend(found)
-    report.sections["install"] = [vars(a) for a in actions]
+    result.actions = actions
     quiet = request.console.verbosity < 0
     for action in actions:
         if action.state in ("missing", "conflict"):
@@ -142,5 +144,5 @@ def execute(request: Request) -> Report:
         verb = None if quiet else _VERBS[action.state]
         report.add_file(FileResult(action.location, FileStatus(action.state), detail, verb=verb))
     if request.options["uninstall"] and not actions:
-        report.sections["summary_line"] = "nothing to remove"
+        result.nothing_to_remove = True
     return report

@@ -10,6 +10,7 @@ from nbtools.findings import FAIL_ON, Suppression, fail_level
 from nbtools.notebook import write_notebook
 from nbtools.options import Option
 from nbtools.report import FileResult, FileStatus, Report
+from nbtools.results import BaselineUpdate, ScanResult
 from nbtools.secrets.baseline import (
     baseline_root,
     configured_baseline,
@@ -18,13 +19,7 @@ from nbtools.secrets.baseline import (
 )
 from nbtools.secrets.fix import fixable, leaking_outputs, remove_outputs
 from nbtools.secrets.scanner import scan_bytes, scan_paths, scanned_name
-from nbtools.suppress import (
-    EXTERNAL,
-    exclusion,
-    option_origin,
-    record_suppressions,
-    suppress_rules,
-)
+from nbtools.suppress import EXTERNAL, exclusion, option_origin, suppress_rules
 
 if TYPE_CHECKING:
     import argparse
@@ -108,6 +103,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(request: Request) -> Report:
     options = request.options
     report = Report(NAME)
+    result = ScanResult()
+    report.result = result
     report.fail_on = fail_level(options["fail_on"])
     baseline_path = configured_baseline(
         options["baseline"], "baseline" in request.given, request.config
@@ -130,9 +127,7 @@ def execute(request: Request) -> Report:
             raise UsageError("--fix changes files in the work tree, not --staged or --history")
         from nbtools.secrets.gitscan import scan_git
 
-        outcomes, report.sections["git"] = scan_git(
-            request.paths, options["staged"], options["history"], root
-        )
+        outcomes, result.git = scan_git(request.paths, options["staged"], options["history"], root)
     else:
         files = collect_files(request.paths, (), skip, config.root_dir, match=scanned_name)
         stdin = STDIN in files
@@ -201,12 +196,9 @@ def execute(request: Request) -> Report:
         report.add_file(FileResult(outcome.path, status))
     if options["update_baseline"]:
         written = write_baseline(baseline_path, everything, root)
-        report.sections["baseline"] = {"path": baseline_path, "findings": len(everything)}
-        verb = "wrote" if written else "unchanged"
-        report.sections["summary_line"] = f"baseline {verb}: {len(everything)} findings accepted"
+        result.baseline = BaselineUpdate(baseline_path, len(everything), written)
     elif accepted:
-        report.sections["baselined"] = baselined
-    record_suppressions(report)
+        result.baselined = baselined
     return report
 
 

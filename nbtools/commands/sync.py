@@ -17,6 +17,7 @@ from nbtools.pairformats import NOTEBOOK_SUFFIX, TEXT_SUFFIXES
 from nbtools.pairing import Pair, pair_of_script, pairs_of_notebook
 from nbtools.pairtree import forget_trees
 from nbtools.report import FileResult, FileStatus, Report, Verb
+from nbtools.results import SyncResult
 from nbtools.stripsettings import STRIP_SETTINGS, strip_options
 from nbtools.syncstate import (
     STATE_FILE_OPTION,
@@ -104,7 +105,7 @@ def execute(request: Request) -> Report:
     if not check:
         save_state(state, report)
     show_warnings(state, request.console.warning)
-    report.sections["summary_line"] = _summary(report)
+    report.result = _tally(report)
     return report
 
 
@@ -363,18 +364,12 @@ def _report_conflict(pair: Pair, plan: SyncPlan, report: Report, nb_raw: bytes) 
         report.add_findings([finding])
 
 
-def _summary(report: Report) -> str:
-    names = {
-        "unchanged": "in sync",
-        "changed": "synced",
-        "would_change": "out of sync",
-        "conflict": "in conflict",
-        "skipped": "not paired",
-        "error": "errors",
-    }
-    counts = report.counts()
-    parts = [f"{counts[k]} {label}" for k, label in names.items() if counts.get(k)]
-    return ", ".join(parts) if parts else "no pairs"
+def _tally(report: Report) -> SyncResult:
+    """The pairs by status, as sync leaves them (the summary counts these)."""
+    pairs: dict[FileStatus, int] = {}
+    for result in report.files:
+        pairs[result.status] = pairs.get(result.status, 0) + 1
+    return SyncResult(pairs)
 
 
 def _read_side(report: Report, path: Path, missing: str) -> bytes | None:

@@ -1,4 +1,6 @@
-"""Renderers turn a :class:`~nbtools.report.Report` into text; they know nothing about commands."""
+"""Renderers turn a :class:`~nbtools.report.Report` into text in one format each; what a
+command adds of its own (its typed result) reaches them through its view
+(:mod:`nbtools.renderers.views`), so a format knows no command."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One JSON object per run: summary, files, findings and command-specific sections."""
+"""One JSON object per run: summary, files, findings and the command's own sections."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from nbtools import __version__
+from nbtools.renderers.views import view_for
 
 if TYPE_CHECKING:
     from nbtools.console import Console
@@ -27,9 +28,7 @@ def to_data(report: Report) -> dict[str, Any]:
         "files": [file_data(f) for f in report.files],
         "findings": [f.to_dict() for f in report.findings],
     }
-    for key, value in report.sections.items():
-        if key != "text_lines":
-            data[key] = value
+    data.update(view_for(report).json_sections(report))
     return data
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from nbtools.console import one_line
 from nbtools.renderers import visible
+from nbtools.renderers.views import view_for
 from nbtools.report import FileStatus
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ _ATTENTION = frozenset({FileStatus.WOULD_CHANGE, FileStatus.CONFLICT, FileStatus
 
 
 def render(report: Report, console: Console) -> str:
-    """One line per file acted on, finding, extra line and diff.
+    """One line per file acted on, finding, line of the command's view and diff.
 
     ``-q`` keeps only what needs attention (what would change, conflicts, findings,
     diffs): files fixed, paired or installed as asked are not listed. ``-qq`` prints
@@ -47,7 +48,6 @@ def render(report: Report, console: Console) -> str:
         if finding.masked:
             text += f" [{one_line(finding.masked)}]"
         lines.append(text)
-    for extra in report.sections.get("text_lines", []):
-        lines.append(visible(str(extra)))
+    lines.extend(visible(extra) for extra in view_for(report).text_lines(report))
     lines.extend(visible(diff) for diff in report.diffs)
     return "\n".join(lines) + ("\n" if lines else "")
