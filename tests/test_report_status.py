@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nbtools.console import Console
 from nbtools.renderers import json as json_renderer
@@ -82,3 +84,16 @@ def test_file_entries_keep_their_key_order() -> None:
     files = _json(report)["files"]
     assert list(files[0]) == ["path", "status", "message", "script", "action", "verb", "extra"]
     assert files[1] == {"path": "-", "status": "unchanged", "stripped": False}
+
+
+@given(st.lists(st.sampled_from(list(FileStatus)), max_size=30))
+def test_each_status_is_counted_once_in_the_json_and_the_summary(
+    statuses: list[FileStatus],
+) -> None:
+    report = Report("strip", [FileResult(f"{i}.ipynb", s) for i, s in enumerate(statuses)])
+    first_seen = list(dict.fromkeys(statuses))
+    summary = _json(report)["summary"]
+    assert list(summary.items()) == [(s.value, statuses.count(s)) for s in first_seen]
+    listed = [s for s in STATUS_PHRASES if s in statuses]  # the summary's fixed order
+    expected = ", ".join(status_phrase(s, statuses.count(s)) for s in listed) or "no files"
+    assert report.summary_line() == expected
