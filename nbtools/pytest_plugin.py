@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
     from pathlib import Path
 
-    from nbtools.execute.kernels import KernelFactory, KernelRequest, StartedKernel
+    from nbtools.execute.process import KernelFactory, KernelRequest, StartedKernel
     from nbtools.report import Report
 
 #: verdicts that pass (as for the exit code of ``nbtools run``)
@@ -246,7 +246,7 @@ class NotebookRunner:
         and serves the next ones (what the guard sees start during a run, it stops).
         """
         from nbtools.errors import NbtoolsError
-        from nbtools.execute.kernels import KernelRequest
+        from nbtools.execute.process import KernelRequest
         from nbtools.execute.source import load_source
 
         try:
@@ -260,7 +260,7 @@ class NotebookRunner:
 
     def kernel_env(self) -> dict[str, str]:
         """The kernels' environment, as `nbtools run` makes it (``--env`` included)."""
-        from nbtools.execute.kernels import kernel_environment
+        from nbtools.execute.process import kernel_environment
 
         extra = dict(str(item).split("=", 1) for item in self.options["env"] if "=" in str(item))
         return kernel_environment(extra)
@@ -346,6 +346,10 @@ class AheadFactory:
             kernel.kill()
             break
         return self.factory(request)
+
+    def expect(self, main: int, fresh: int = 0) -> None:
+        """Ignored: one run here is one notebook, but the session runs many, so the
+        wrapped factory keeps its fork server warm for all of them."""
 
     @staticmethod
     def _kill(future: Future[StartedKernel]) -> None:

@@ -12,7 +12,8 @@ from conftest import make_cell, make_nb
 
 from nbtools.execute import reaper
 from nbtools.execute.executor import ExecOptions, execute_notebook
-from nbtools.execute.kernels import KernelRequest, LocalKernelFactory, kernel_environment, pid_alive
+from nbtools.execute.kernels import LocalKernelFactory
+from nbtools.execute.process import KernelRequest, kernel_environment, pid_alive
 from nbtools.runs import CellStatus
 
 pytestmark = pytest.mark.kernel

@@ -12,12 +12,8 @@ from conftest import make_cell, make_nb
 from test_execute_executor import descendants
 
 from nbtools.execute.executor import ExecOptions
-from nbtools.execute.kernels import (
-    KernelRequest,
-    LocalKernelFactory,
-    StartedKernel,
-    kernel_environment,
-)
+from nbtools.execute.kernels import LocalKernelFactory
+from nbtools.execute.process import KernelRequest, StartedKernel, kernel_environment
 from nbtools.execute.scheduler import Job, default_jobs, run_jobs
 
 pytestmark = pytest.mark.kernel

@@ -13,7 +13,7 @@ from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
 from nbtools.execute.executor import ExecOptions
 from nbtools.execute.interpreter import kernel_path_env
-from nbtools.execute.kernels import KernelStartError, kernel_environment
+from nbtools.execute.process import KernelStartError, kernel_environment
 from nbtools.execute.scheduler import Job, default_jobs, run_jobs
 from nbtools.execute.source import Source, load_source
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from nbtools.commands import Request
     from nbtools.console import Console
-    from nbtools.execute.kernels import KernelFactory
+    from nbtools.execute.process import KernelFactory
     from nbtools.execute.redact import Redactor
 
 NAME = "run"

@@ -19,15 +19,15 @@ from nbtools.container.probe import preflight
 from nbtools.container.tree import copy_tree, remove_copy
 from nbtools.discovery import git_root
 from nbtools.errors import UsageError
-from nbtools.execute.kernels import (
+from nbtools.execute.managed import ManagedKernel
+from nbtools.execute.process import (
     INHERITED_ENV,
     KERNEL_ARGUMENTS,
     KernelRequest,
     KernelStartError,
-    ManagedKernel,
     StartedKernel,
-    check_kernel_name,
 )
+from nbtools.execute.specs import check_kernel_name
 
 
 class ContainerKernel(ManagedKernel):

@@ -56,7 +56,7 @@ class CachePlan:
     def use_local(self, factory: Any, env: dict[str, str]) -> None:
         """Kernels from a LocalKernelFactory: identity of the interpreter its spec runs."""
         from nbtools.execute.cache import interpreter_identity
-        from nbtools.execute.kernels import ipykernel_python
+        from nbtools.execute.specs import ipykernel_python
 
         def identity(source: Source) -> Any:
             try:

@@ -16,7 +16,7 @@ from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from nbtools.execute.kernels import StartedKernel
+    from nbtools.execute.process import StartedKernel
 
 
 def make_client(kernel: StartedKernel) -> Any:

@@ -19,7 +19,7 @@ from nbtools.execute.client import ManagerShim
 from nbtools.runs import CellRun, CellStatus, NotebookRun
 
 if TYPE_CHECKING:
-    from nbtools.execute.kernels import StartedKernel
+    from nbtools.execute.process import StartedKernel
 
 SKIP_TAG = "skip-execution"
 #: seconds a silent question to the kernel (exit status, installed packages) may take

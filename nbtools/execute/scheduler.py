@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional, Tuple
 
 from nbtools.execute.executor import ExecOptions, execute_notebook
-from nbtools.execute.kernels import KernelFactory, KernelRequest, StartedKernel
+from nbtools.execute.process import KernelRequest, KernelStarter, StartedKernel
 from nbtools.runs import NotebookRun
 
 
@@ -45,7 +45,7 @@ _Pending = Optional[Tuple[Job, "Future[StartedKernel]"]]
 
 
 class _Batch:
-    def __init__(self, jobs: list[Job], factory: KernelFactory, options: ExecOptions) -> None:
+    def __init__(self, jobs: list[Job], factory: KernelStarter, options: ExecOptions) -> None:
         self.todo = list(jobs)
         self.factory = factory
         self.options = options
@@ -100,7 +100,7 @@ class _Batch:
 
 
 def run_jobs(
-    jobs: list[Job], factory: KernelFactory, options: ExecOptions, workers: int
+    jobs: list[Job], factory: KernelStarter, options: ExecOptions, workers: int
 ) -> Iterator[tuple[Job, NotebookRun]]:
     """Execute ``jobs`` on ``workers`` threads; yield ``(job, run)`` as each finishes."""
     if not jobs:
