@@ -7,7 +7,6 @@ as data in the :class:`~nbtools.runs.NotebookRun`, never as an exception.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import time
@@ -16,6 +15,7 @@ from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 from nbtools.execute.client import ManagerShim
+from nbtools.execute.notebookclient import client_class, flood_reason
 from nbtools.runs import CellRun, CellStatus, NotebookRun
 
 if TYPE_CHECKING:
@@ -62,94 +62,6 @@ def execute_notebook(
     return run
 
 
-def _client_class() -> Any:
-    from nbclient import NotebookClient
-
-    class _Client(NotebookClient):  # type: ignore[misc]
-        """nbclient with a cap on the total size of outputs."""
-
-        nbtools_cap = 0
-        nbtools_bytes = 0
-        nbtools_flooded = False
-        nbtools_flood_cell: int | None = None  # the cell whose output crossed the cap
-        nbtools_kernel: StartedKernel | None = None
-
-        def output(self, outs: Any, msg: Any, display_id: Any, cell_index: int) -> Any:
-            size = _size(msg.get("content"))
-            self.nbtools_bytes += size
-            per_cell = self.__dict__.setdefault("nbtools_cells", {})
-            per_cell[cell_index] = per_cell.get(cell_index, 0) + size
-            if self.nbtools_cap and self.nbtools_bytes > self.nbtools_cap:
-                if not self.nbtools_flooded:
-                    self.nbtools_flooded = True
-                    self.nbtools_flood_cell = cell_index
-                    # where the output stops, the notebook says so
-                    outs.append(_placeholder(self.nbtools_cap))
-                    if self.nbtools_kernel is not None:
-                        # stop the flood at its source; the run stops after this cell
-                        self.nbtools_kernel.abort()
-                return None
-            return super().output(outs, msg, display_id, cell_index)
-
-        async def _async_poll_kernel_alive(self) -> None:
-            import asyncio
-
-            # nbclient looks once a second; liveness here is a cheap look at the process,
-            # so a crashed kernel ends its notebook within a tenth of a second
-            from nbclient.exceptions import DeadKernelError
-
-            while True:
-                await asyncio.sleep(0.1)
-                try:
-                    await self._async_check_alive()
-                except DeadKernelError:
-                    if self.task_poll_for_reply is not None:
-                        self.task_poll_for_reply.cancel()
-                    return
-
-    return _Client
-
-
-def _placeholder(cap: int) -> Any:
-    new_output: Any = importlib.import_module("nbformat.v4").new_output
-    text = (
-        f"[nbtools: output dropped here: the notebook's outputs passed --max-output-bytes "
-        f"({_human(cap)}, a cap for all outputs of the notebook together); the kernel was stopped]\n"
-    )
-    return new_output("stream", name="stderr", text=text)
-
-
-def _human(size: int) -> str:
-    if size >= 1_000_000:
-        return f"{size / 1_000_000:.1f} MB"
-    if size >= 1_000:
-        return f"{size / 1_000:.1f} KB"
-    return f"{size} bytes"
-
-
-def flood_reason(cap: int, cell: int, per_cell: dict[int, int]) -> str:
-    """Why the run stopped: the cap is per notebook, so name who filled it."""
-    reason = (
-        f"the notebook's outputs passed --max-output-bytes ({_human(cap)}, a cap for all "
-        f"outputs of the notebook together) in cell {cell + 1}, which printed "
-        f"{_human(per_cell.get(cell, 0))}"
-    )
-    earlier = sorted(((n, i) for i, n in per_cell.items() if i != cell and n), reverse=True)[:3]
-    if earlier:
-        listed = ", ".join(f"cell {i + 1} ({_human(n)})" for n, i in earlier)
-        reason += f" after {listed}"
-    return reason + "; nbtools stopped the kernel and dropped the rest of the output"
-
-
-def _size(content: Any) -> int:
-    if not isinstance(content, dict):
-        return 0
-    total = len(content.get("text") or "")
-    for value in (content.get("data") or {}).values():
-        total += len(value) if isinstance(value, str) else len(json.dumps(value))
-    return total + sum(len(line) for line in content.get("traceback") or [])
-
-
 async def _execute(
     nb: dict[str, Any], kernel: StartedKernel, options: ExecOptions, run: NotebookRun
 ) -> None:
@@ -157,7 +69,7 @@ async def _execute(
 
     # joins multiline strings (lists) and upgrades nbformat 3, as Jupyter does
     node = as_node(nb)
-    client = _client_class()(
+    client = client_class()(
         node,
         km=ManagerShim(kernel),
         allow_errors=False,
