@@ -412,7 +412,7 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
 
 def _kernel_unavailable(source: Source, factory: Any, options: dict[str, Any]) -> str | None:
     """Why a notebook in another language than Python cannot run here, or None."""
-    from nbtools.execute.causes import unavailable_language
+    from nbtools.execute.specs import unavailable_language
 
     language = unavailable_language(source.nb)
     if language is None or options["kernel"]:
@@ -572,7 +572,7 @@ def _finish(
 
 def _kernel_note(source: Source, request: Request) -> str | None:
     """A python2 or custom kernelspec that ran as the image's python3 is said."""
-    from nbtools.execute.causes import kernel_note, unavailable_language
+    from nbtools.execute.specs import kernel_note, unavailable_language
 
     if unavailable_language(source.nb) is not None:
         return None

@@ -15,7 +15,14 @@ import os
 from typing import TYPE_CHECKING, Any, Callable
 
 from nbtools.execute.audit import inputs_from_record
-from nbtools.execute.cache import Hit, RunCache, code_cells, notebook_key, serve
+from nbtools.execute.cache import Hit, RunCache, serve
+from nbtools.execute.cachekey import (
+    code_cells,
+    forget_identities,
+    image_identity,
+    interpreter_identity,
+    notebook_key,
+)
 
 if TYPE_CHECKING:
     from nbtools.container.options import ContainerSpec
@@ -38,8 +45,6 @@ class CachePlan:
         *,
         refresh: bool = False,
     ) -> None:
-        from nbtools.execute.cache import forget_identities
-
         forget_identities()
         self.cache = cache
         self.refresh = refresh
@@ -55,7 +60,6 @@ class CachePlan:
 
     def use_local(self, factory: Any, env: dict[str, str]) -> None:
         """Kernels from a LocalKernelFactory: identity of the interpreter its spec runs."""
-        from nbtools.execute.cache import interpreter_identity
         from nbtools.execute.specs import ipykernel_python
 
         def identity(source: Source) -> Any:
@@ -72,8 +76,6 @@ class CachePlan:
 
     def use_container(self, spec: ContainerSpec) -> None:
         """Kernels in containers: the image's digest and every setting of the container."""
-        from nbtools.execute.cache import image_identity
-
         self.container = spec
         image = image_identity(spec.engine, spec.image)
         settings = {

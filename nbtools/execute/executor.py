@@ -182,7 +182,8 @@ async def _cells(
 async def _after_cell(client: Any, source: str, cell_run: CellRun, run: NotebookRun) -> None:
     """Ask the kernel what a cell's outputs cannot say: the exit status of its shell
     commands, and, after an import failed, which distributions are installed."""
-    from nbtools.execute.causes import IMPORT_ERRORS, shell_commands, shell_not_found
+    from nbtools.execute.causerules import IMPORT_ERRORS
+    from nbtools.execute.shell import shell_commands, shell_not_found
 
     commands = shell_commands(source)
     if commands:

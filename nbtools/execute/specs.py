@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbtools.execute.interpreter import GENERIC_NAMES
 from nbtools.execute.process import KernelStartError
 
 
@@ -117,3 +118,33 @@ def python_spec(python: str) -> LiteSpec:
     """The spec of ``python -m ipykernel_launcher`` (``--kernel PYTHON``, the project's Python)."""
     argv = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     return LiteSpec(argv, "python", display_name=f"Python ({python})")
+
+
+def unavailable_language(nb: dict[str, Any]) -> str | None:
+    """The notebook's language when it is not Python (R, Julia...), else None."""
+    metadata = nb.get("metadata") or {}
+    spec = metadata.get("kernelspec") or {}
+    info = metadata.get("language_info") or {}
+    language = ""
+    if isinstance(spec, dict) and isinstance(spec.get("language"), str):
+        language = spec["language"]
+    if not language and isinstance(info, dict) and isinstance(info.get("name"), str):
+        language = info["name"]
+    name = spec.get("name") if isinstance(spec, dict) else None
+    if not language and isinstance(name, str):
+        lowered = name.lower()
+        if lowered.startswith(("ir", "julia")) and not lowered.startswith("iruby"):
+            language = "R" if lowered.startswith("ir") else "julia"
+    language = language.strip()
+    if not language or language.lower() in ("python", "python3", "python2", "ipython"):
+        return None
+    return language
+
+
+def kernel_note(kernel_name: str, container: bool) -> str | None:
+    """What to say when a notebook's own kernelspec was replaced by ``python3``."""
+    if not kernel_name or kernel_name.lower() in GENERIC_NAMES:
+        return None
+    if container:
+        return f"the notebook's kernelspec `{kernel_name}` ran as the image's python3"
+    return None
