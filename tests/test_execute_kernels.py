@@ -21,6 +21,7 @@ from nbtools.execute.kernels import LocalKernelFactory
 from nbtools.execute.managed import ManagedKernel
 from nbtools.execute.process import KernelRequest, KernelStartError, kernel_environment, pid_alive
 from nbtools.execute.specs import find_spec_lite, forkable, is_python_path
+from nbtools.runs import FailureKind
 
 SPEC_CASES = [
     # (argv, language, env, forkable?)
@@ -88,6 +89,7 @@ def test_interpreter_without_ipykernel_fails_with_its_own_words(tmp_path: Path) 
     assert result.cells == {}
     assert result.failure is not None
     assert "failed to start" in result.failure
+    assert result.failure_kind is FailureKind.START_FAILED
     assert "No module named ipykernel_launcher" in result.failure
 
 

@@ -18,7 +18,7 @@ from nbtools.execute.scheduler import Job, default_jobs, run_jobs
 from nbtools.execute.source import Source, load_source
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.report import FileResult, Report
-from nbtools.runs import CellRun, CellStatus, NotebookRun
+from nbtools.runs import CellRun, CellStatus, FailureKind, NotebookRun
 
 if TYPE_CHECKING:
     import argparse
@@ -349,7 +349,16 @@ def _execute(request: Request, factory: KernelFactory | None) -> Report:
         missing = None if i in entries else _kernel_unavailable(s, owned, options)
         if missing is not None:
             entries[i] = _finish(
-                s, [NotebookRun(failure=missing, kernel_unavailable=missing)], request, report
+                s,
+                [
+                    NotebookRun(
+                        failure=missing,
+                        failure_kind=FailureKind.KERNEL_UNAVAILABLE,
+                        kernel_unavailable=missing,
+                    )
+                ],
+                request,
+                report,
             )
     jobs = [
         Job((i, r), s.nb, s.kernel_name, s.folder, env, fresh_parent=r > 0)
@@ -716,11 +725,11 @@ def _findings(
             message = reason  # the analysis says why, e.g. which cell below defines the name
         findings.append(_finding(source, rule, message.splitlines()[0], index, _line_in_cell(cell)))
     if not findings and run.failure:
-        rule = (
-            "run/start-failed"
-            if "start" in run.failure or run.kernel_unavailable
-            else "run/timeout"
+        started = run.failure_kind not in (
+            FailureKind.START_FAILED,
+            FailureKind.KERNEL_UNAVAILABLE,
         )
+        rule = "run/timeout" if started else "run/start-failed"
         message = reason if reason else run.failure
         findings.append(_finding(source, rule, message.splitlines()[0], None, None))
     for index, cell in sorted(run.cells.items()):

@@ -43,7 +43,7 @@ from nbtools.execute.causerules import (
 from nbtools.execute.shell import shell_commands
 from nbtools.execute.specs import unavailable_language
 from nbtools.notebook import multiline, source_text
-from nbtools.runs import CellRun, CellStatus, NotebookRun
+from nbtools.runs import CellRun, CellStatus, FailureKind, NotebookRun
 
 if TYPE_CHECKING:
     from nbtools.hidden_state.verdict import NotebookVerdict
@@ -221,14 +221,13 @@ def classify_error(
         return Cause(KERNEL_UNAVAILABLE, CAUSES[KERNEL_UNAVAILABLE])
     error = run.first_error
     if error is None:
-        failure = run.failure or ""
-        if "start" in failure:
-            return Cause(
-                KERNEL_UNAVAILABLE, f"{failure.splitlines()[0]}; {CAUSES[KERNEL_UNAVAILABLE]}"
-            )
-        if "timed out" in failure:
+        kind = run.failure_kind
+        if kind is FailureKind.START_FAILED:
+            head = (run.failure or "start failed").splitlines()[0]
+            return Cause(KERNEL_UNAVAILABLE, f"{head}; {CAUSES[KERNEL_UNAVAILABLE]}")
+        if kind is FailureKind.TIMEOUT:
             return Cause(TIMEOUT, CAUSES[TIMEOUT])
-        if "died" in failure:
+        if kind is FailureKind.KERNEL_DIED:
             return Cause(KERNEL_DIED, CAUSES[KERNEL_DIED])
         return _shell_only(cells, run) or Cause(NOTEBOOK_ERROR, CAUSES[NOTEBOOK_ERROR])
     index = error.index

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbtools.execute.client import ManagerShim
 from nbtools.execute.notebookclient import client_class, flood_reason
-from nbtools.runs import CellRun, CellStatus, NotebookRun
+from nbtools.runs import CellRun, CellStatus, FailureKind, NotebookRun
 
 if TYPE_CHECKING:
     from nbtools.execute.process import StartedKernel
@@ -55,7 +55,8 @@ def execute_notebook(
     try:
         asyncio.run(_execute(nb, kernel, options, run))
     except Exception as exc:  # noqa: BLE001 - a failure of this notebook, never of the batch
-        run.failure = run.failure or f"execution failed: {type(exc).__name__}: {exc}"
+        if run.failure is None:
+            run.fail(FailureKind.EXECUTION_FAILED, f"execution failed: {type(exc).__name__}: {exc}")
     finally:
         kernel.kill()
         run.duration_s = round(time.monotonic() - started, 3)
@@ -86,7 +87,8 @@ async def _execute(
             await kc.wait_for_ready(timeout=options.startup_timeout)
         except RuntimeError as exc:
             tail = kernel.stderr_tail()
-            run.failure = f"the kernel failed to start: {exc}" + (f"\n{tail}" if tail else "")
+            message = f"the kernel failed to start: {exc}" + (f"\n{tail}" if tail else "")
+            run.fail(FailureKind.START_FAILED, message)
             return
         client.reset_execution_trackers()
         if options.audit:
@@ -141,20 +143,21 @@ async def _cells(
         except CellTimeoutError:
             cell_run.status = CellStatus.TIMEOUT
             if by_notebook:
-                run.failure = (
+                run.fail(
+                    FailureKind.TIMEOUT,
                     f"the notebook timed out after {options.notebook_timeout:g} s "
-                    f"(in cell {index + 1})"
+                    f"(in cell {index + 1})",
                 )
             else:
-                run.failure = f"cell {index + 1} timed out after {options.cell_timeout:g} s"
+                message = f"cell {index + 1} timed out after {options.cell_timeout:g} s"
+                run.fail(FailureKind.TIMEOUT, message)
             stopped = True
         except DeadKernelError:
             cell_run.status = CellStatus.KERNEL_DIED
             if not client.nbtools_flooded:
                 tail = kernel.stderr_tail()
-                run.failure = f"the kernel died while running cell {index + 1}" + (
-                    f"\n{tail}" if tail else ""
-                )
+                message = f"the kernel died while running cell {index + 1}"
+                run.fail(FailureKind.KERNEL_DIED, message + (f"\n{tail}" if tail else ""))
             stopped = True
         if client.nbtools_flooded and not stopped_by_cap:
             # nbtools stopped the kernel (not a death), for the cell whose output crossed
@@ -165,9 +168,9 @@ async def _cells(
             flood_cell = index if flood_cell is None else flood_cell
             cell_run.status = CellStatus.NOT_RUN if flood_cell != index else cell_run.status
             run.cells[flood_cell].status = CellStatus.OUTPUT_LIMIT
-            run.failure = flood_reason(
-                options.max_output_bytes, flood_cell, client.__dict__.get("nbtools_cells", {})
-            )
+            per_cell = client.__dict__.get("nbtools_cells", {})
+            reason = flood_reason(options.max_output_bytes, flood_cell, per_cell)
+            run.fail(FailureKind.OUTPUT_LIMIT, reason)
         cell_run.duration_s = round(time.monotonic() - started, 3)
         cell_run.outputs = json.loads(json.dumps(cell.get("outputs", [])))
         error = _error_output(cell)

@@ -17,7 +17,7 @@ from typing import Any, Iterator, Optional, Tuple
 
 from nbtools.execute.executor import ExecOptions, execute_notebook
 from nbtools.execute.process import KernelRequest, KernelStarter, StartedKernel
-from nbtools.runs import NotebookRun
+from nbtools.runs import FailureKind, NotebookRun
 
 
 @dataclass
@@ -81,10 +81,11 @@ class _Batch:
         try:
             kernel = future.result()
         except Exception as exc:  # noqa: BLE001 - a failure of this notebook only
-            return NotebookRun(failure=f"the kernel failed to start: {exc}")
+            message = f"the kernel failed to start: {exc}"
+            return NotebookRun(failure=message, failure_kind=FailureKind.START_FAILED)
         if self.stop.is_set():
             kernel.kill()
-            return NotebookRun(failure="interrupted")
+            return NotebookRun(failure="interrupted", failure_kind=FailureKind.INTERRUPTED)
         return execute_notebook(job.nb, kernel, self.options)
 
     def kill_all(self) -> None:
