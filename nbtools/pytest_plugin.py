@@ -2,7 +2,7 @@
 
 Each ``.ipynb`` under the collected paths (and each paired script whose notebook is not
 there) is one test item, run through ``nbtools run``'s own pipeline
-(:func:`nbtools.commands.run.execute`) on a fresh kernel: the same fork server, kernels,
+(:func:`nbtools.execute.pipeline.run_notebooks`) on a fresh kernel: the same fork server, kernels,
 container (``--image``) and ``[tool.nbtools.run]`` settings, the same verdicts. ``pass``,
 ``pass_with_warnings`` (and ``nondeterministic``, a warning for ``nbtools run`` too) pass;
 every other verdict fails, showing the failing cell's source and traceback. Cells tagged
@@ -33,9 +33,6 @@ if TYPE_CHECKING:
 
     from nbtools.execute.process import KernelFactory, KernelRequest, StartedKernel
     from nbtools.report import Report
-
-#: verdicts that pass (as for the exit code of ``nbtools run``)
-PASSING = ("pass", "pass_with_warnings", "nondeterministic")
 
 
 class NotebookWarning(UserWarning):
@@ -146,10 +143,12 @@ class NotebookItem(pytest.Item):
         if self.next_notebook is not None:
             # as `nbtools run` does: the next kernel starts while this notebook runs
             runner.prestart(self.next_notebook._display_path())
+        from nbtools.execute.rules import NOT_FAILING
+
         report = runner.run(self._display_path())
         verdict, text = outcome(report)
         self.user_properties.append(("verdict", verdict))
-        if verdict not in PASSING:
+        if verdict not in NOT_FAILING:  # as for the exit code of `nbtools run`
             raise NotebookFailed(text)
         if verdict != "pass" and text:
             warnings.warn(NotebookWarning(f"{self.path.name}: {verdict}: {text}"), stacklevel=1)
@@ -173,6 +172,8 @@ class NotebookItem(pytest.Item):
 
 def outcome(report: Report) -> tuple[str, str]:
     """(verdict, what to show) of a one-notebook ``nbtools run`` report."""
+    from nbtools.execute.rules import NOT_FAILING
+
     if report.errors:
         error = report.errors[0]
         return "error", f"{error.path}: {error.message}"
@@ -182,7 +183,7 @@ def outcome(report: Report) -> tuple[str, str]:
     entry = entries[0]
     verdict = str(entry.get("verdict"))
     lines = [str(line) for line in report.sections.get("text_lines", [])]
-    if verdict in PASSING:
+    if verdict in NOT_FAILING:
         warnings_ = [str(w) for w in entry.get("warnings") or []]
         return verdict, entry.get("reason") or "; ".join(warnings_)
     if lines and lines[0].startswith("--- "):
@@ -214,14 +215,14 @@ class NotebookRunner:
         args.merge_reports = args.shard = args.durations = None
         self.args = args
         self.rootdir = rootdir
-        self._factory: Any = None
+        self._factory: KernelFactory | None = None
         self._ahead: AheadFactory | None = None
 
     def factory(self) -> AheadFactory:
         """The kernel factory, made on first use (a fork server, or the container engine),
         wrapped so that a kernel started ahead for a notebook serves that notebook."""
         if self._ahead is None:
-            factory: Any
+            factory: KernelFactory
             if self.options["image"]:
                 from nbtools.container.factory import ContainerKernelFactory
 
@@ -229,11 +230,11 @@ class NotebookRunner:
             else:
                 from nbtools.execute.kernels import LocalKernelFactory
 
-                factory = LocalKernelFactory(
+                local = factory = LocalKernelFactory(
                     self.options["kernel"], use_forkserver=self.options["fork"]
                 )
                 if self.options["kernel"]:
-                    factory.spec_for("")  # a bad --kernel fails here, not per cell
+                    local.spec_for("")  # a bad --kernel fails here, not per cell
             self._factory = factory
             self._ahead = AheadFactory(factory)
         return self._ahead
@@ -267,16 +268,16 @@ class NotebookRunner:
 
     def run(self, path: str) -> Report:
         """``nbtools run PATH`` through the run command's own pipeline."""
-        from nbtools.commands import Request
-        from nbtools.commands.run import execute
         from nbtools.console import Console
         from nbtools.errors import NbtoolsError
+        from nbtools.execute.pipeline import run_notebooks
+        from nbtools.execute.settings import RunSettings
 
-        request = Request(
-            "run", [path], dict(self.options), self.config, Console(verbosity=-1), self.args, []
-        )
         try:
-            return execute(request, factory=self.factory())
+            settings = RunSettings.from_options(
+                self.options, self.args, [path], self.config.root_dir
+            )
+            return run_notebooks(settings, Console(verbosity=-1), factory=self.factory())
         except NbtoolsError as exc:
             raise NotebookFailed(f"nbtools run: {exc}") from None
 
