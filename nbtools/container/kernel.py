@@ -22,9 +22,14 @@ from nbtools.container import cleanup
 from nbtools.container.options import ContainerSpec, run_argv
 from nbtools.execute.upstream import require_override
 
-#: the private hooks of jupyter_client's KernelManager this manager overrides: there is no
-#: public way to change how a kernel process is started, signalled and cleaned up, and
-#: jupyter_client reaches these overrides only from 8.0 (see nbtools.execute.upstream)
+#: the private hooks of jupyter_client's KernelManager this manager overrides. Why: the
+#: public way to start kernels elsewhere is a kernel provisioner
+#: (https://github.com/jupyter/jupyter_client/issues/608, /pull/612), found through an
+#: installed entry point and named by a kernelspec; nbtools starts one container per
+#: notebook from its own options, installing nothing, so it changes the manager's start,
+#: signal and clean-up steps instead. jupyter_client reaches these overrides only from 8.0:
+#: in 7.x the start path calls the public sync aliases, made from the base class's methods
+#: (https://github.com/jupyter/jupyter_client/pull/670); execute.upstream holds the range.
 HOOKS = (
     "_async_pre_start_kernel",
     "_async_launch_kernel",
