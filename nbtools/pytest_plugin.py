@@ -208,12 +208,12 @@ class NotebookRunner:
             from nbtools.trust import refuse_widening
 
             refuse_widening(self.config, module.NAME, (), vars(args))
-            self.options = resolve(vars(args), self.config, module.NAME, module.OPTIONS)
+            resolved = resolve(vars(args), self.config, module.NAME, module.OPTIONS)
+            self.options, self.given = module.with_flags(resolved, args)
         except (NbtoolsError, ValueError) as exc:
             raise pytest.UsageError(f"--nbtools-run-args {run_args!r}: {exc}") from None
         # pytest chooses the notebooks: no shards, no merging
-        args.merge_reports = args.shard = args.durations = None
-        self.args = args
+        self.options.update(merge_reports=None, shard=None, durations=None)
         self.rootdir = rootdir
         self._factory: KernelFactory | None = None
         self._ahead: AheadFactory | None = None
@@ -275,7 +275,7 @@ class NotebookRunner:
 
         try:
             settings = RunSettings.from_options(
-                self.options, self.args, [path], self.config.root_dir
+                self.options, [path], self.config.root_dir, given=self.given
             )
             return run_notebooks(settings, Console(verbosity=-1), factory=self.factory())
         except NbtoolsError as exc:

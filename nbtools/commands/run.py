@@ -150,16 +150,40 @@ def _add_cache_arguments(group: Any) -> None:
     )
 
 
+#: the run's flags that are not settings of [tool.nbtools.run]
+FLAGS = (
+    "write",
+    "html",
+    "shard",
+    "merge_reports",
+    "durations",
+    "changed_since",
+    "no_cache",
+    "refresh",
+)
+
+
 def execute(request: Request) -> Report:
     """Run the notebooks of ``request`` (``--merge-reports``: merge the shards' reports)."""
-    if getattr(request.args, "merge_reports", None):
+    options, given = with_flags(request.options, request.args)
+    if options["merge_reports"]:
         from nbtools.reportmerge import merge_files
 
-        return merge_files(request.args.merge_reports)  # the same as `nbtools report merge`
+        return merge_files(options["merge_reports"])  # the same as `nbtools report merge`
     from nbtools.execute.pipeline import run_notebooks
     from nbtools.execute.settings import RunSettings
 
     settings = RunSettings.from_options(
-        request.options, request.args, request.paths, request.config.root_dir, request.exclude
+        options, request.paths, request.config.root_dir, request.exclude, given
     )
     return run_notebooks(settings, request.console)
+
+
+def with_flags(
+    options: dict[str, Any], args: argparse.Namespace
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """The resolved settings with the command-line-only flags, and the names typed on
+    the command line that the run reads as such (``--cache``)."""
+    flags = {name: getattr(args, name, None) for name in FLAGS}
+    given = frozenset({"cache"}) if getattr(args, "cache", None) is not None else frozenset()
+    return {**options, **flags}, given

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import AbstractSet, Any, Mapping
 
 from nbtools.errors import UsageError
 from nbtools.execute.executor import ExecOptions
-
-if TYPE_CHECKING:
-    import argparse
 
 #: run options that change what a notebook does or how it is judged: part of a cache key
 KEY_OPTIONS = ("timeout", "notebook_timeout", "max_output_bytes", "keep_going", "repeat")
@@ -58,13 +55,15 @@ class RunSettings:
     @classmethod
     def from_options(
         cls,
-        options: dict[str, Any],
-        args: argparse.Namespace,
+        options: Mapping[str, Any],
         paths: list[str],
         root_dir: str,
         exclude: list[str] | None = None,
+        given: AbstractSet[str] = frozenset(),
     ) -> RunSettings:
-        """The settings of resolved ``options`` and the run command's ``args``."""
+        """The settings of the run command's resolved ``options``; ``given`` names those
+        typed on the command line (a relative ``--cache`` is the caller's, one from the
+        configuration is relative to its ``pyproject.toml``)."""
         return cls(
             paths=list(paths),
             root_dir=root_dir,
@@ -83,12 +82,12 @@ class RunSettings:
             image=options["image"],
             network=options.get("network"),
             container_options=dict(options),
-            write=bool(getattr(args, "write", False)),
-            html=getattr(args, "html", None),
-            shard=getattr(args, "shard", None),
-            durations=getattr(args, "durations", None),
-            changed_since=getattr(args, "changed_since", None),
-            cache=_cache_settings(options, args, root_dir),
+            write=bool(options.get("write")),
+            html=options.get("html"),
+            shard=options.get("shard"),
+            durations=options.get("durations"),
+            changed_since=options.get("changed_since"),
+            cache=_cache_settings(options, given, root_dir),
         )
 
 
@@ -104,17 +103,17 @@ def parse_env(items: list[str]) -> dict[str, str]:
 
 
 def _cache_settings(
-    options: dict[str, Any], args: argparse.Namespace, root_dir: str
+    options: Mapping[str, Any], given: AbstractSet[str], root_dir: str
 ) -> CacheSettings | None:
     """The run cache of ``--cache DIR`` / ``[tool.nbtools.run] cache`` (None: off)."""
     folder = options.get("cache")
-    if not folder or getattr(args, "no_cache", False):
+    if not folder or options.get("no_cache"):
         return None
-    if getattr(args, "cache", None) is None:  # from a config file: relative to it
+    if "cache" not in given:  # from a config file: relative to it
         folder = os.path.join(root_dir, folder)
     return CacheSettings(
         folder=os.path.abspath(folder),
         max_size=options.get("cache_max_size") or "1G",
-        refresh=bool(getattr(args, "refresh", False)),
+        refresh=bool(options.get("refresh")),
         key_options={key: options.get(key) for key in KEY_OPTIONS},
     )
