@@ -235,7 +235,7 @@ RULE_MODULES = (
     "nbtools.strip",
     "nbtools.checks",
     "nbtools.commands.sync",
-    "nbtools.commands.run",
+    "nbtools.execute.rules",
     "nbtools.commands.filter",
     "nbtools.commands.install",
     "nbtools.commands.doctor",

@@ -2,7 +2,7 @@
 
 Each ``.ipynb`` under the collected paths (and each paired script whose notebook is not
 there) is one test item, run through ``nbtools run``'s own pipeline
-(:func:`nbtools.commands.run.execute`) on a fresh kernel: the same fork server, kernels,
+(:func:`nbtools.execute.pipeline.run_notebooks`) on a fresh kernel: the same fork server, kernels,
 container (``--image``) and ``[tool.nbtools.run]`` settings, the same verdicts. ``pass``,
 ``pass_with_warnings`` (and ``nondeterministic``, a warning for ``nbtools run`` too) pass;
 every other verdict fails, showing the failing cell's source and traceback. Cells tagged
@@ -31,11 +31,8 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
     from pathlib import Path
 
-    from nbtools.execute.kernels import KernelFactory, KernelRequest, StartedKernel
+    from nbtools.execute.process import KernelFactory, KernelRequest, StartedKernel
     from nbtools.report import Report
-
-#: verdicts that pass (as for the exit code of ``nbtools run``)
-PASSING = ("pass", "pass_with_warnings", "nondeterministic")
 
 
 class NotebookWarning(UserWarning):
@@ -146,10 +143,12 @@ class NotebookItem(pytest.Item):
         if self.next_notebook is not None:
             # as `nbtools run` does: the next kernel starts while this notebook runs
             runner.prestart(self.next_notebook._display_path())
+        from nbtools.execute.rules import NOT_FAILING
+
         report = runner.run(self._display_path())
         verdict, text = outcome(report)
         self.user_properties.append(("verdict", verdict))
-        if verdict not in PASSING:
+        if verdict not in NOT_FAILING:  # as for the exit code of `nbtools run`
             raise NotebookFailed(text)
         if verdict != "pass" and text:
             warnings.warn(NotebookWarning(f"{self.path.name}: {verdict}: {text}"), stacklevel=1)
@@ -173,6 +172,8 @@ class NotebookItem(pytest.Item):
 
 def outcome(report: Report) -> tuple[str, str]:
     """(verdict, what to show) of a one-notebook ``nbtools run`` report."""
+    from nbtools.execute.rules import NOT_FAILING
+
     if report.errors:
         error = report.errors[0]
         return "error", f"{error.path}: {error.message}"
@@ -182,7 +183,7 @@ def outcome(report: Report) -> tuple[str, str]:
     entry = entries[0]
     verdict = str(entry.get("verdict"))
     lines = [str(line) for line in report.sections.get("text_lines", [])]
-    if verdict in PASSING:
+    if verdict in NOT_FAILING:
         warnings_ = [str(w) for w in entry.get("warnings") or []]
         return verdict, entry.get("reason") or "; ".join(warnings_)
     if lines and lines[0].startswith("--- "):
@@ -216,14 +217,14 @@ class NotebookRunner:
         # pytest chooses the notebooks: no shards, no merging
         self.options.update(merge_reports=None, shard=None, durations=None)
         self.rootdir = rootdir
-        self._factory: Any = None
+        self._factory: KernelFactory | None = None
         self._ahead: AheadFactory | None = None
 
     def factory(self) -> AheadFactory:
         """The kernel factory, made on first use (a fork server, or the container engine),
         wrapped so that a kernel started ahead for a notebook serves that notebook."""
         if self._ahead is None:
-            factory: Any
+            factory: KernelFactory
             if self.options["image"]:
                 from nbtools.container.factory import ContainerKernelFactory
 
@@ -231,11 +232,11 @@ class NotebookRunner:
             else:
                 from nbtools.execute.kernels import LocalKernelFactory
 
-                factory = LocalKernelFactory(
+                local = factory = LocalKernelFactory(
                     self.options["kernel"], use_forkserver=self.options["fork"]
                 )
                 if self.options["kernel"]:
-                    factory.spec_for("")  # a bad --kernel fails here, not per cell
+                    local.spec_for("")  # a bad --kernel fails here, not per cell
             self._factory = factory
             self._ahead = AheadFactory(factory)
         return self._ahead
@@ -248,7 +249,7 @@ class NotebookRunner:
         and serves the next ones (what the guard sees start during a run, it stops).
         """
         from nbtools.errors import NbtoolsError
-        from nbtools.execute.kernels import KernelRequest
+        from nbtools.execute.process import KernelRequest
         from nbtools.execute.source import load_source
 
         try:
@@ -262,23 +263,23 @@ class NotebookRunner:
 
     def kernel_env(self) -> dict[str, str]:
         """The kernels' environment, as `nbtools run` makes it (``--env`` included)."""
-        from nbtools.execute.kernels import kernel_environment
+        from nbtools.execute.process import kernel_environment
 
         extra = dict(str(item).split("=", 1) for item in self.options["env"] if "=" in str(item))
         return kernel_environment(extra)
 
     def run(self, path: str) -> Report:
         """``nbtools run PATH`` through the run command's own pipeline."""
-        from nbtools.commands import Request
-        from nbtools.commands.run import execute
         from nbtools.console import Console
         from nbtools.errors import NbtoolsError
+        from nbtools.execute.pipeline import run_notebooks
+        from nbtools.execute.settings import RunSettings
 
-        request = Request(
-            "run", [path], dict(self.options), self.config, Console(verbosity=-1), self.given, []
-        )
         try:
-            return execute(request, factory=self.factory())
+            settings = RunSettings.from_options(
+                self.options, [path], self.config.root_dir, given=self.given
+            )
+            return run_notebooks(settings, Console(verbosity=-1), factory=self.factory())
         except NbtoolsError as exc:
             raise NotebookFailed(f"nbtools run: {exc}") from None
 
@@ -348,6 +349,10 @@ class AheadFactory:
             kernel.kill()
             break
         return self.factory(request)
+
+    def expect(self, main: int, fresh: int = 0) -> None:
+        """Ignored: one run here is one notebook, but the session runs many, so the
+        wrapped factory keeps its fork server warm for all of them."""
 
     @staticmethod
     def _kill(future: Future[StartedKernel]) -> None:

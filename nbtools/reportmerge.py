@@ -203,7 +203,7 @@ def summary_line(notebooks: list[dict[str, Any]], elapsed: float, shards: int) -
 def explanations(notebooks: list[dict[str, Any]]) -> list[str]:
     """Why each failing notebook failed, for the text report (the shards' JSON has no
     cell sources or tracebacks: those are in each shard's own log and ``--html``)."""
-    from nbtools.commands.run import NOT_FAILING
+    from nbtools.execute.rules import NOT_FAILING
 
     lines: list[str] = []
     for entry in notebooks:

@@ -19,6 +19,19 @@ class CellStatus(str, enum.Enum):
     OUTPUT_LIMIT = "output_limit"  # its output crossed the notebook's cap: nbtools stopped it
 
 
+class FailureKind(str, enum.Enum):
+    """Why a run stopped short, as data (``NotebookRun.failure`` says it in words); the
+    values are the run's rule names (``run/<value>``) where one fits."""
+
+    START_FAILED = "start-failed"  # the kernel did not start, or never answered
+    KERNEL_UNAVAILABLE = "kernel-unavailable"  # no kernel for the notebook's language: not run
+    TIMEOUT = "timeout"  # a cell, or the whole notebook, ran out of time
+    KERNEL_DIED = "kernel-died"  # the kernel process ended while a cell ran
+    OUTPUT_LIMIT = "output-limit"  # the outputs passed the cap: nbtools stopped the kernel
+    EXECUTION_FAILED = "execution-failed"  # the execution itself raised (not the notebook)
+    INTERRUPTED = "interrupted"  # the batch stopped before this notebook ran
+
+
 #: statuses that fail a cell (and stop the run unless --keep-going and an error)
 FAILED = (CellStatus.ERROR, CellStatus.TIMEOUT, CellStatus.KERNEL_DIED, CellStatus.OUTPUT_LIMIT)
 
@@ -45,6 +58,7 @@ class NotebookRun:
 
     cells: dict[int, CellRun] = field(default_factory=dict)  # by cell index
     failure: str | None = None  # kernel died, notebook timeout, output flood, start failure
+    failure_kind: FailureKind | None = None  # the same as data (set with ``failure``)
     duration_s: float = 0.0
     executed_nb: dict[str, Any] | None = None  # the executed notebook (for --write/--html)
     audit: dict[str, Any] | None = None  # what the kernel read (run cache), when recorded
@@ -53,6 +67,10 @@ class NotebookRun:
     environment: dict[str, Any] = field(default_factory=dict)
     #: set when the notebook was not run because no kernel speaks its language
     kernel_unavailable: str | None = None
+
+    def fail(self, kind: FailureKind, message: str) -> None:
+        """Record why the run stopped short, in words and as data."""
+        self.failure, self.failure_kind = message, kind
 
     @property
     def first_error(self) -> CellRun | None:

@@ -16,14 +16,10 @@ import pytest
 from conftest import make_cell, make_nb, write_nb
 
 from nbtools.cli import main
-from nbtools.execute.causes import (
-    CAUSES,
-    Context,
-    classify,
-    shell_commands,
-    shell_not_found,
-    unavailable_language,
-)
+from nbtools.execute.causerules import CAUSES, CauseKind
+from nbtools.execute.causes import Context, classify
+from nbtools.execute.shell import shell_commands, shell_not_found
+from nbtools.execute.specs import kernel_note, unavailable_language
 from nbtools.hidden_state.static import analyze_notebook
 from nbtools.hidden_state.verdict import decide
 from nbtools.runs import CellRun, CellStatus, NotebookRun
@@ -49,8 +45,6 @@ ALL_CAUSES = {
 
 
 def test_one_enum_every_cause_with_what_to_do() -> None:
-    from nbtools.execute.causes import CauseKind
-
     assert set(CAUSES) == ALL_CAUSES == {kind.value for kind in CauseKind}
     assert all(line and "\n" not in line for line in CAUSES.values())
 
@@ -84,8 +78,6 @@ def test_languages_that_are_not_python() -> None:
 
 
 def test_a_replaced_kernelspec_is_said() -> None:
-    from nbtools.execute.causes import kernel_note
-
     assert kernel_note("python2", container=True) == (
         "the notebook's kernelspec `python2` ran as the image's python3"
     )

@@ -12,8 +12,9 @@ from conftest import make_cell, make_nb
 
 from nbtools.execute import reaper
 from nbtools.execute.executor import ExecOptions, execute_notebook
-from nbtools.execute.kernels import KernelRequest, LocalKernelFactory, kernel_environment, pid_alive
-from nbtools.runs import CellStatus
+from nbtools.execute.kernels import LocalKernelFactory
+from nbtools.execute.process import KernelRequest, kernel_environment, pid_alive
+from nbtools.runs import CellStatus, FailureKind
 
 pytestmark = pytest.mark.kernel
 
@@ -133,9 +134,12 @@ def test_every_way_a_run_ends(
     result = run(factory, cells, **options)
     assert statuses(result) == expected
     if failure is None:
-        assert result.failure is None
+        assert result.failure is None and result.failure_kind is None
     else:
         assert result.failure is not None and failure in result.failure
+        # the kind travels as data: the status of the cell that stopped the run
+        stopped = next(s for s in expected if s in ("timeout", "kernel_died", "output_limit"))
+        assert result.failure_kind is FailureKind(stopped.replace("_", "-"))
     # the kernel is gone, and so is anything it started; the fork servers may remain
     assert descendants(os.getpid()) <= before | _servers(factory)
 

@@ -17,17 +17,11 @@ from test_execute_executor import descendants
 from nbtools.execute.direct import PORT_NAMES, DirectKernel, write_connection_file
 from nbtools.execute.executor import execute_notebook
 from nbtools.execute.forkserver import ForkServer
-from nbtools.execute.kernels import (
-    KernelRequest,
-    KernelStartError,
-    LocalKernelFactory,
-    ManagedKernel,
-    find_spec_lite,
-    forkable,
-    is_python_path,
-    kernel_environment,
-    pid_alive,
-)
+from nbtools.execute.kernels import LocalKernelFactory
+from nbtools.execute.managed import ManagedKernel
+from nbtools.execute.process import KernelRequest, KernelStartError, kernel_environment, pid_alive
+from nbtools.execute.specs import find_spec_lite, forkable, is_python_path
+from nbtools.runs import FailureKind
 
 SPEC_CASES = [
     # (argv, language, env, forkable?)
@@ -95,6 +89,7 @@ def test_interpreter_without_ipykernel_fails_with_its_own_words(tmp_path: Path) 
     assert result.cells == {}
     assert result.failure is not None
     assert "failed to start" in result.failure
+    assert result.failure_kind is FailureKind.START_FAILED
     assert "No module named ipykernel_launcher" in result.failure
 
 
@@ -166,13 +161,13 @@ def test_a_venv_on_the_same_base_interpreter_is_not_the_same_interpreter(tmp_pat
     import subprocess
     import sys
 
-    from nbtools.execute.kernels import _same_interpreter
+    from nbtools.execute.specs import same_interpreter
 
     venv = tmp_path / "other"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     # same binary (a symlink to the base python), other packages: must not fork from us
-    assert not _same_interpreter(str(venv / "bin" / "python"))
-    assert _same_interpreter(sys.executable)
+    assert not same_interpreter(str(venv / "bin" / "python"))
+    assert same_interpreter(sys.executable)
 
 
 def test_connection_files_use_unix_sockets_beside_them(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ import pytest
 from conftest import make_cell, make_nb, write_nb
 
 from nbtools.execute.executor import ExecOptions, execute_notebook
-from nbtools.execute.kernels import KernelRequest, LocalKernelFactory, kernel_environment
+from nbtools.execute.kernels import LocalKernelFactory
+from nbtools.execute.process import KernelRequest, kernel_environment
 from nbtools.execute.reaper import become_subreaper, sweep_temp
 
 pytestmark = [

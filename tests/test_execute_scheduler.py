@@ -12,13 +12,10 @@ from conftest import make_cell, make_nb
 from test_execute_executor import descendants
 
 from nbtools.execute.executor import ExecOptions
-from nbtools.execute.kernels import (
-    KernelRequest,
-    LocalKernelFactory,
-    StartedKernel,
-    kernel_environment,
-)
+from nbtools.execute.kernels import LocalKernelFactory
+from nbtools.execute.process import KernelRequest, StartedKernel, kernel_environment
 from nbtools.execute.scheduler import Job, default_jobs, run_jobs
+from nbtools.runs import FailureKind
 
 pytestmark = pytest.mark.kernel
 
@@ -38,6 +35,7 @@ def test_results_for_every_job_with_failures_kept_apart() -> None:
     pids = {results[i].cells[0].outputs[0]["text"] for i in range(4)}
     assert len(pids) == 4  # a fresh kernel per notebook, never reused
     assert results[4].failure is not None and "kernel died" in results[4].failure
+    assert results[4].failure_kind is FailureKind.KERNEL_DIED
     assert results[5].cells[0].ename == "ZeroDivisionError"
     assert descendants(os.getpid()) <= before
 
@@ -75,3 +73,14 @@ def test_leaving_early_kills_running_kernels() -> None:
 
 def test_default_jobs_is_the_usable_core_count() -> None:
     assert 1 <= default_jobs() <= (os.cpu_count() or 1)
+
+
+def test_a_kernel_that_cannot_start_fails_its_notebook_only() -> None:
+    from nbtools.execute.process import KernelStartError
+
+    def factory(request: KernelRequest) -> StartedKernel:
+        raise KernelStartError(f"no kernel named {request.kernel_name!r}")
+
+    [(_, run)] = list(run_jobs([_job(0, "1")], factory, ExecOptions(), 1))
+    assert run.failure == "the kernel failed to start: no kernel named 'python3'"
+    assert run.failure_kind is FailureKind.START_FAILED and run.cells == {}

@@ -154,7 +154,7 @@ class _Kernel:
 
 
 def test_a_kernel_started_ahead_serves_its_notebook_and_no_other() -> None:
-    from nbtools.execute.kernels import KernelRequest
+    from nbtools.execute.process import KernelRequest
     from nbtools.pytest_plugin import AheadFactory
 
     started: list[_Kernel] = []

@@ -208,7 +208,7 @@ def test_job_summary_shows_a_nondeterministic_notebook_as_a_warning() -> None:
     report.add_findings(
         [Finding("random.ipynb", "run/nondeterministic", message, Severity.WARNING, cell_index=1)]
     )
-    import nbtools.commands.run  # noqa: F401 - registers the run/* rules
+    import nbtools.execute.rules  # noqa: F401 - registers the run/* rules
 
     text = job_summary(report)
     assert "| `random.ipynb` | 🟡 warning `nondeterministic` |" in text

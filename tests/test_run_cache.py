@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from nbtools.cli import main
 from nbtools.execute.audit import inputs_from_record
-from nbtools.execute.cache import VERSION, RunCache, parse_size
+from nbtools.execute.cache import RunCache, parse_size
+from nbtools.execute.cachekey import VERSION
 
 pytestmark = pytest.mark.kernel
 

@@ -236,6 +236,32 @@ def test_differing_outputs_get_a_second_run_and_nondeterminism_does_not_fail(
     assert report["findings"][0]["severity"] == "warning"
 
 
+def test_the_static_analysis_runs_once_per_notebook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the second-run decision and the verdict share one analysis (it read the file's JSON
+    # text for the findings' lines, and ran twice, before #12)
+    from nbtools.hidden_state import static
+
+    analysed: list[str] = []
+    real = static.analyze_notebook
+
+    def counting(nb: dict[str, Any], path: str, *args: Any, **kwargs: Any) -> Any:
+        analysed.append(Path(path).name)
+        return real(nb, path, *args, **kwargs)
+
+    monkeypatch.setattr(static, "analyze_notebook", counting)
+    stale = {"name": "stdout", "output_type": "stream", "text": "5\n"}
+    nb = make_nb([make_cell(source="print(4)", execution_count=1, outputs=[stale])])
+    write_nb(tmp_path / "stale.ipynb", nb)
+    _nb(tmp_path, "fine.ipynb", "x = 1")
+    code, report = run_json(capsys, "-j", "1", str(tmp_path))
+    runs = {Path(e["path"]).name: e["runs"] for e in report["notebooks"]}
+    assert runs == {"stale.ipynb": 2, "fine.ipynb": 1}  # the stale one was asked twice
+    assert sorted(analysed) == ["fine.ipynb", "stale.ipynb"]
+    assert code == 1
+
+
 def test_repeat_two_runs_each_notebook_twice(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -277,7 +303,7 @@ def test_ctrl_c_stops_the_run_and_every_kernel(tmp_path: Path) -> None:
 
     from test_execute_executor import descendants
 
-    from nbtools.execute.kernels import pid_alive
+    from nbtools.execute.process import pid_alive
 
     for i in range(4):
         _nb(tmp_path, f"s{i}.ipynb", "import time; time.sleep(1e6)")

@@ -175,7 +175,8 @@ def test_kernelspec_name_that_is_a_path_is_never_run(
 
 @pytest.mark.parametrize("name", ["../../../../tmp/k", "/usr/bin/python3", "a/b"])
 def test_local_factory_refuses_path_names_but_not_kernel_override(name: str) -> None:
-    from nbtools.execute.kernels import KernelStartError, LocalKernelFactory
+    from nbtools.execute.kernels import LocalKernelFactory
+    from nbtools.execute.process import KernelStartError
 
     with LocalKernelFactory() as factory, pytest.raises(KernelStartError, match="plain kernel"):
         factory.spec_for(name)
@@ -186,7 +187,7 @@ def test_local_factory_refuses_path_names_but_not_kernel_override(name: str) -> 
 def test_container_factory_refuses_path_names_too(tmp_path: Path) -> None:
     from nbtools.container.factory import ContainerKernelFactory
     from nbtools.container.options import ContainerSpec
-    from nbtools.execute.kernels import KernelRequest, KernelStartError
+    from nbtools.execute.process import KernelRequest, KernelStartError
 
     factory = ContainerKernelFactory(ContainerSpec("img:1", "/nonexistent/podman", str(tmp_path)))
     with pytest.raises(KernelStartError, match="not a plain kernel name"):

@@ -44,7 +44,7 @@ def execute(request: Request) -> Report:
 
 def merge_files(paths: list[str]) -> Report:
     """The merged report (``report merge`` and ``run --merge-reports``)."""
-    import nbtools.commands.run  # noqa: F401 - registers the run/* rules for SARIF and GitHub
+    import nbtools.execute.rules  # noqa: F401 - registers the run/* rules for SARIF and GitHub
     from nbtools.reportmerge import merge_files as merge
 
     return merge(paths)

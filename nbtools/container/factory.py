@@ -13,21 +13,21 @@ from typing import Any, Sequence
 
 from nbtools.container import cleanup
 from nbtools.container.engine import detect_engine, explain_run_failure
-from nbtools.container.kernel import ContainerKernelManager
+from nbtools.container.kernel import ContainerKernelManager, check_jupyter_client
 from nbtools.container.options import ContainerSpec, spec_from_options
 from nbtools.container.probe import preflight
 from nbtools.container.tree import copy_tree, remove_copy
 from nbtools.discovery import git_root
 from nbtools.errors import UsageError
-from nbtools.execute.kernels import (
+from nbtools.execute.managed import ManagedKernel
+from nbtools.execute.process import (
     INHERITED_ENV,
     KERNEL_ARGUMENTS,
     KernelRequest,
     KernelStartError,
-    ManagedKernel,
     StartedKernel,
-    check_kernel_name,
 )
+from nbtools.execute.specs import check_kernel_name
 
 
 class ContainerKernel(ManagedKernel):
@@ -60,6 +60,7 @@ class ContainerKernelFactory:
             raise UsageError(
                 "--kernel cannot be combined with --image: the kernel is the image's python3"
             )
+        check_jupyter_client()  # before any container is prepared
         engine = detect_engine(options.get("engine"))
         spec = spec_from_options(
             options, engine.path, work_tree(folders), labels=cleanup.owner_labels()

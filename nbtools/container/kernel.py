@@ -20,6 +20,30 @@ from jupyter_client.manager import AsyncKernelManager, KernelManager
 
 from nbtools.container import cleanup
 from nbtools.container.options import ContainerSpec, run_argv
+from nbtools.execute.upstream import require_override
+
+#: the private hooks of jupyter_client's KernelManager this manager overrides. Why: the
+#: public way to start kernels elsewhere is a kernel provisioner
+#: (https://github.com/jupyter/jupyter_client/issues/608, /pull/612), found through an
+#: installed entry point and named by a kernelspec; nbtools starts one container per
+#: notebook from its own options, installing nothing, so it changes the manager's start,
+#: signal and clean-up steps instead. jupyter_client reaches these overrides only from 8.0:
+#: in 7.x the start path calls the public sync aliases, made from the base class's methods
+#: (https://github.com/jupyter/jupyter_client/pull/670); execute.upstream holds the range.
+HOOKS = (
+    "_async_pre_start_kernel",
+    "_async_launch_kernel",
+    "_async_signal_kernel",
+    "_async_cleanup_resources",
+)
+
+
+def check_jupyter_client() -> None:
+    """Stop with a clear message where the installed jupyter_client is not one whose
+    hooks this manager is tested with (the kernel would start outside the container's
+    rules, or not at all)."""
+    require_override("jupyter_client", KernelManager, *HOOKS, feature="--image")
+
 
 # Runs as the container's main process (under --init): starts the kernel, forwards
 # SIGINT/SIGTERM to it, and kills it when stdin closes. nbtools holds the write end
@@ -80,6 +104,7 @@ class _ContainerKernel(_Base):
     """
 
     def __init__(self, container: ContainerSpec, **kwargs: Any) -> None:
+        check_jupyter_client()
         super().__init__(**kwargs)
         self.container = container
         self.transport = container.transport
@@ -109,6 +134,9 @@ class _ContainerKernel(_Base):
         )
 
     async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+        # private hook (HOOKS): the only place between start_kernel's arguments and the
+        # launch, where the kernel's cwd and environment become the container's flags and
+        # the guard's stdin pipe is made
         self._cwd = kw.get("cwd")
         env = kw.get("env")
         if self.container_env is not None:
@@ -132,6 +160,7 @@ class _ContainerKernel(_Base):
             raise
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        # private hook (HOOKS): after the launch, our copy of the pipe's read end goes
         try:
             await super()._async_launch_kernel(kernel_cmd, **kw)
         finally:
@@ -140,6 +169,7 @@ class _ContainerKernel(_Base):
                 os.close(stdin)  # the child has its copy
 
     async def _async_signal_kernel(self, signum: int) -> None:
+        # private hook (HOOKS): interrupt_kernel and signal_kernel both come here
         process = getattr(self.provisioner, "process", None)
         if signum == signal.SIGINT and process is not None:
             # only the engine's CLI, which proxies it to the container: the provisioner
@@ -175,6 +205,8 @@ class _ContainerKernel(_Base):
         _share_with(self.container, self.runtime_dir, self.connection_file)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        # private hook (HOOKS): shutdown_kernel and cleanup_resources both end here, so
+        # the container goes whichever way the kernel is stopped
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             self._close_lifeline()

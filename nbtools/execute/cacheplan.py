@@ -14,17 +14,25 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Callable
 
+from nbtools.errors import UsageError
 from nbtools.execute.audit import inputs_from_record
-from nbtools.execute.cache import Hit, RunCache, code_cells, notebook_key, serve
+from nbtools.execute.cache import Hit, RunCache, parse_size, serve
+from nbtools.execute.cachekey import (
+    code_cells,
+    forget_identities,
+    image_identity,
+    interpreter_identity,
+    notebook_key,
+)
+from nbtools.execute.specs import ipykernel_python
 
 if TYPE_CHECKING:
     from nbtools.container.options import ContainerSpec
+    from nbtools.execute.kernels import LocalKernelFactory
     from nbtools.execute.redact import Redactor
+    from nbtools.execute.settings import CacheSettings
     from nbtools.execute.source import Source
     from nbtools.runs import NotebookRun
-
-#: run options that change what a notebook does or how it is judged
-KEY_OPTIONS = ("timeout", "notebook_timeout", "max_output_bytes", "keep_going", "repeat")
 
 
 class CachePlan:
@@ -33,18 +41,16 @@ class CachePlan:
     def __init__(
         self,
         cache: RunCache,
-        options: dict[str, Any],
+        key_options: dict[str, Any],
         env: dict[str, str],
         *,
         refresh: bool = False,
     ) -> None:
-        from nbtools.execute.cache import forget_identities
-
         forget_identities()
         self.cache = cache
         self.refresh = refresh
         self.base = {
-            "options": {k: options.get(k) for k in KEY_OPTIONS},
+            "options": dict(key_options),  # the options of settings.KEY_OPTIONS
             "env": dict(env),  # hashed into the key, never stored
         }
         self.kernel: Callable[[Source], Any] = lambda source: None
@@ -53,10 +59,20 @@ class CachePlan:
         self.served = 0
         self.stored = 0
 
-    def use_local(self, factory: Any, env: dict[str, str]) -> None:
+    @classmethod
+    def open(
+        cls, settings: CacheSettings, env: dict[str, str], warn: Callable[[str], None]
+    ) -> CachePlan:
+        """The plan for a run with ``settings`` (UsageError for a bad ``--cache-max-size``)."""
+        try:
+            size = parse_size(settings.max_size)
+        except ValueError as exc:
+            raise UsageError(f"--cache-max-size: {exc}") from None
+        cache = RunCache(settings.folder, size, warn)
+        return cls(cache, settings.key_options, env, refresh=settings.refresh)
+
+    def use_local(self, factory: LocalKernelFactory, env: dict[str, str]) -> None:
         """Kernels from a LocalKernelFactory: identity of the interpreter its spec runs."""
-        from nbtools.execute.cache import interpreter_identity
-        from nbtools.execute.kernels import ipykernel_python
 
         def identity(source: Source) -> Any:
             try:
@@ -72,8 +88,6 @@ class CachePlan:
 
     def use_container(self, spec: ContainerSpec) -> None:
         """Kernels in containers: the image's digest and every setting of the container."""
-        from nbtools.execute.cache import image_identity
-
         self.container = spec
         image = image_identity(spec.engine, spec.image)
         settings = {

@@ -5,142 +5,48 @@ A verdict says *that* a notebook failed; what a user acts on is whether the envi
 (no network, a package the image lacks, a file outside the work tree, no kernel for its
 language) or the notebook itself (kernel state, an error committed with it) is to blame.
 :func:`classify` reads the verdict, the fresh run and the stored notebook and names one
-cause from :data:`CAUSES`; it never runs anything.
+cause from :data:`~nbtools.execute.causerules.CAUSES`; it never runs anything.
 """
 
 from __future__ import annotations
 
-import enum
 import os
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from nbtools.execute.causerules import (
+    CANNOT_IMPORT_RE,
+    CAUSES,
+    HIDDEN_STATE,
+    IMPORT_ERRORS,
+    KERNEL_DIED,
+    KERNEL_UNAVAILABLE,
+    MAGIC_RE,
+    MISSING_FILE,
+    MISSING_PACKAGE,
+    NETWORK,
+    NETWORK_ENAMES,
+    NETWORK_RE,
+    NO_MODULE_RE,
+    NONDETERMINISTIC,
+    NOTEBOOK_ERROR,
+    OUTPUT_LIMIT,
+    OUTPUT_MISMATCH,
+    PATH_BEFORE_RE,
+    PATH_RE,
+    PIP_NAMES,
+    PIP_RE,
+    QUOTED_END_RE,
+    SHELL_COMMAND,
+    TIMEOUT,
+)
+from nbtools.execute.shell import shell_commands
+from nbtools.execute.specs import unavailable_language
 from nbtools.notebook import multiline, source_text
-from nbtools.runs import CellRun, CellStatus, NotebookRun
+from nbtools.runs import CellRun, CellStatus, FailureKind, NotebookRun
 
 if TYPE_CHECKING:
     from nbtools.hidden_state.verdict import NotebookVerdict
-
-
-class CauseKind(str, enum.Enum):
-    """The one list of causes (their values are what reports show)."""
-
-    HIDDEN_STATE = "hidden-state"
-    MISSING_PACKAGE = "missing-package"
-    NETWORK = "network"
-    MISSING_FILE = "missing-file"
-    KERNEL_UNAVAILABLE = "kernel-unavailable"
-    SHELL_COMMAND = "shell-command"
-    TIMEOUT = "timeout"
-    OUTPUT_LIMIT = "output-limit"
-    KERNEL_DIED = "kernel-died"
-    NOTEBOOK_ERROR = "notebook-error"
-    OUTPUT_MISMATCH = "output-mismatch"
-    NONDETERMINISTIC = "nondeterministic"
-
-
-HIDDEN_STATE = CauseKind.HIDDEN_STATE.value
-MISSING_PACKAGE = CauseKind.MISSING_PACKAGE.value
-NETWORK = CauseKind.NETWORK.value
-MISSING_FILE = CauseKind.MISSING_FILE.value
-KERNEL_UNAVAILABLE = CauseKind.KERNEL_UNAVAILABLE.value
-SHELL_COMMAND = CauseKind.SHELL_COMMAND.value
-TIMEOUT = CauseKind.TIMEOUT.value
-OUTPUT_LIMIT = CauseKind.OUTPUT_LIMIT.value
-KERNEL_DIED = CauseKind.KERNEL_DIED.value
-NOTEBOOK_ERROR = CauseKind.NOTEBOOK_ERROR.value
-OUTPUT_MISMATCH = CauseKind.OUTPUT_MISMATCH.value
-NONDETERMINISTIC = CauseKind.NONDETERMINISTIC.value
-
-#: every cause, with the one line of what to do when nothing more specific is known
-CAUSES: dict[str, str] = {
-    HIDDEN_STATE: "restart the kernel, run all cells top to bottom and save; "
-    "fix cells that depend on run order or on deleted cells",
-    MISSING_PACKAGE: "add the package to the image or a requirements file",
-    NETWORK: "the kernel has no network (the default); rerun with `--network host`",
-    MISSING_FILE: "commit the file next to the notebook, or have the notebook download or "
-    "create it; read it relative to the notebook",
-    KERNEL_UNAVAILABLE: "install a kernel for the notebook's language (`jupyter kernelspec "
-    "list`), or exclude the notebook from `nbtools run`",
-    SHELL_COMMAND: "install the command in the image, or drop the `!` line; a failed shell "
-    "command does not stop a notebook, so later cells run without its work",
-    TIMEOUT: "make the cell faster (smaller data, fewer epochs), or raise --timeout / "
-    "--notebook-timeout",
-    OUTPUT_LIMIT: "print less (the cap is for all outputs of the notebook together), or "
-    "raise --max-output-bytes",
-    KERNEL_DIED: "the kernel process ended (out of memory, a crash in native code, "
-    "os._exit): run that cell alone and watch its memory",
-    NOTEBOOK_ERROR: "the notebook is broken as committed: fix the cell, or tag it "
-    "`raises-exception` if the error is intended",
-    OUTPUT_MISMATCH: "the output depends on the environment (versions, paths, data): rerun "
-    "the notebook where it is checked and save, or stop printing what differs",
-    NONDETERMINISTIC: "seed random generators, or stop printing times, addresses and ids, "
-    "if the outputs should reproduce",
-}
-
-#: imports whose pip name differs (the well-known mismatches)
-PIP_NAMES = {
-    "sklearn": "scikit-learn",
-    "cv2": "opencv-python",
-    "PIL": "pillow",
-    "yaml": "pyyaml",
-    "bs4": "beautifulsoup4",
-    "skimage": "scikit-image",
-    "dateutil": "python-dateutil",
-    "dotenv": "python-dotenv",
-    "Crypto": "pycryptodome",
-    "OpenSSL": "pyopenssl",
-    "git": "gitpython",
-    "google.protobuf": "protobuf",
-    "serial": "pyserial",
-    "attr": "attrs",
-    "jwt": "pyjwt",
-    "magic": "python-magic",
-    "docx": "python-docx",
-    "pptx": "python-pptx",
-    "fitz": "pymupdf",
-    "umap": "umap-learn",
-    "Levenshtein": "python-levenshtein",
-    "tensorflow_addons": "tensorflow-addons",
-    "tensorflow_datasets": "tensorflow-datasets",
-    "tensorflow_hub": "tensorflow-hub",
-    "torch_geometric": "torch-geometric",
-    "mpl_toolkits.basemap": "basemap",
-    "sentencepiece": "sentencepiece",
-}
-
-IMPORT_ERRORS = ("ModuleNotFoundError", "ImportError")
-
-_NETWORK_RE = re.compile(
-    r"Temporary failure in name resolution|Name or service not known|"
-    r"nodename nor servname|getaddrinfo failed|No address associated with hostname|"
-    r"Could not resolve host|Connection refused|Network is unreachable|"
-    r"Failed to establish a new connection|NewConnectionError|Max retries exceeded|"
-    r"Retrying \(Retry\(|Could not fetch URL|No matching distribution found|"
-    r"Could not find a version that satisfies the requirement|urlopen error|"
-    r"Connection (?:timed out|reset)|ConnectTimeout|ProxyError|gaierror|"
-    r"unable to access '[^']*': Could not resolve|Temporary failure resolving",
-    re.IGNORECASE,
-)
-_NETWORK_ENAMES = ("ConnectionError", "URLError", "gaierror", "ConnectTimeout", "ReadTimeout")
-_NO_MODULE_RE = re.compile(r"No module named '([^']+)'")
-_CANNOT_IMPORT_RE = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
-_PATH_RE = re.compile(
-    r"""(?:No such file or directory|does not exist|not found)[^'"]*['"]([^'"]+)['"]"""
-)
-_PATH_BEFORE_RE = re.compile(
-    r"""(?:File|file|Path|path)\s+['"]?([^'"\s]+)['"]?\s+(?:does not exist|not found)"""
-)
-_QUOTED_END_RE = re.compile(r"""['"]([^'"]+)['"]\s*$""")
-_MAGIC_RE = re.compile(r"(?:Line|Cell) magic function `%{1,2}([\w.]+)` not found")
-_NOT_FOUND_RE = re.compile(
-    r"(?m)^(?:(?:/bin/|/usr/bin/)?(?:ba|da|z)?sh: (?:line )?\d*:? ?)?([\w.+-]+): "
-    r"(?:command )?not found\s*$"
-)
-_SHELL_LINE_RE = re.compile(r"^\s*(?:!|%(?:pip|conda|mamba|system|sx)\b)(.*)$")
-_SHELL_CELL_RE = re.compile(r"^\s*%%(?:bash|sh|script|system)\b")
-_PIP_RE = re.compile(r"(?:^|\s|!|%)(?:pip3?|conda|mamba)\s+install\b|-m\s+pip\s+install\b")
 
 
 @dataclass
@@ -163,63 +69,6 @@ class Context:
     network: bool = False  # a container run with --network host
     root: str | None = None  # the work tree (git root) of the notebook
     folder: str = "."  # the notebook's folder (the kernel's working directory)
-
-
-def shell_commands(source: str) -> list[str]:
-    """The shell commands of a cell (``!cmd``, ``%pip``, a ``%%bash`` cell), in order."""
-    lines = source.splitlines()
-    if lines and _SHELL_CELL_RE.match(lines[0]):
-        body = [line.strip() for line in lines[1:] if line.strip()]
-        return [f"{lines[0].strip()}: {body[-1]}" if body else lines[0].strip()]
-    found = []
-    for line in lines:
-        match = _SHELL_LINE_RE.match(line)
-        if match:
-            found.append(line.strip())
-    return found
-
-
-def shell_not_found(outputs: Iterable[dict[str, Any]]) -> list[str]:
-    """Commands a shell said it could not find (``sh: 1: git: not found``)."""
-    names: list[str] = []
-    for output in outputs:
-        if output.get("output_type") == "stream":
-            for name in _NOT_FOUND_RE.findall(multiline(output.get("text"))):
-                if name not in names:
-                    names.append(name)
-    return names
-
-
-def unavailable_language(nb: dict[str, Any]) -> str | None:
-    """The notebook's language when it is not Python (R, Julia...), else None."""
-    metadata = nb.get("metadata") or {}
-    spec = metadata.get("kernelspec") or {}
-    info = metadata.get("language_info") or {}
-    language = ""
-    if isinstance(spec, dict) and isinstance(spec.get("language"), str):
-        language = spec["language"]
-    if not language and isinstance(info, dict) and isinstance(info.get("name"), str):
-        language = info["name"]
-    name = spec.get("name") if isinstance(spec, dict) else None
-    if not language and isinstance(name, str):
-        lowered = name.lower()
-        if lowered.startswith(("ir", "julia")) and not lowered.startswith("iruby"):
-            language = "R" if lowered.startswith("ir") else "julia"
-    language = language.strip()
-    if not language or language.lower() in ("python", "python3", "python2", "ipython"):
-        return None
-    return language
-
-
-def kernel_note(kernel_name: str, container: bool) -> str | None:
-    """What to say when a notebook's own kernelspec was replaced by ``python3``."""
-    from nbtools.execute.interpreter import GENERIC_NAMES
-
-    if not kernel_name or kernel_name.lower() in GENERIC_NAMES:
-        return None
-    if container:
-        return f"the notebook's kernelspec `{kernel_name}` ran as the image's python3"
-    return None
 
 
 def _text(outputs: Iterable[dict[str, Any]]) -> str:
@@ -259,10 +108,10 @@ def _failed_installs(
             break
         cell_run = run.cells[index]
         text = _text(cell_run.outputs)
-        network = bool(_NETWORK_RE.search(text))
+        network = bool(NETWORK_RE.search(text))
         source = source_text(nb_cells[index]) if index < len(nb_cells) else ""
         commands = [c for c, _ in cell_run.shell_failures] or [
-            line.strip() for line in source.splitlines() if _PIP_RE.search(line)
+            line.strip() for line in source.splitlines() if PIP_RE.search(line)
         ]
         if cell_run.shell_failures or (network and commands):
             found.append((index, commands[-1] if commands else "", network))
@@ -346,7 +195,7 @@ def _path_cause(path: str, context: Context, index: int) -> Cause:
 
 def _missing_path(error: CellRun) -> str | None:
     text = f"{error.evalue or ''}"
-    for pattern in (_PATH_RE, _PATH_BEFORE_RE):
+    for pattern in (PATH_RE, PATH_BEFORE_RE):
         match = pattern.search(text)
         if match:
             return match.group(1)
@@ -372,14 +221,13 @@ def classify_error(
         return Cause(KERNEL_UNAVAILABLE, CAUSES[KERNEL_UNAVAILABLE])
     error = run.first_error
     if error is None:
-        failure = run.failure or ""
-        if "start" in failure:
-            return Cause(
-                KERNEL_UNAVAILABLE, f"{failure.splitlines()[0]}; {CAUSES[KERNEL_UNAVAILABLE]}"
-            )
-        if "timed out" in failure:
+        kind = run.failure_kind
+        if kind is FailureKind.START_FAILED:
+            head = (run.failure or "start failed").splitlines()[0]
+            return Cause(KERNEL_UNAVAILABLE, f"{head}; {CAUSES[KERNEL_UNAVAILABLE]}")
+        if kind is FailureKind.TIMEOUT:
             return Cause(TIMEOUT, CAUSES[TIMEOUT])
-        if "died" in failure:
+        if kind is FailureKind.KERNEL_DIED:
             return Cause(KERNEL_DIED, CAUSES[KERNEL_DIED])
         return _shell_only(cells, run) or Cause(NOTEBOOK_ERROR, CAUSES[NOTEBOOK_ERROR])
     index = error.index
@@ -390,7 +238,7 @@ def classify_error(
     if error.status is CellStatus.KERNEL_DIED:
         return Cause(KERNEL_DIED, CAUSES[KERNEL_DIED])
     if error.status is CellStatus.TIMEOUT:
-        if _PIP_RE.search(source) or _NETWORK_RE.search(outputs_text):
+        if PIP_RE.search(source) or NETWORK_RE.search(outputs_text):
             return Cause(
                 NETWORK,
                 f"cell {index + 1} waited on the network until it timed out (pip retries); "
@@ -411,22 +259,22 @@ def classify_error(
         first = _first_link(cells, run, index, context)
         if first is not None:
             return first
-        match = _NO_MODULE_RE.search(evalue)
+        match = NO_MODULE_RE.search(evalue)
         if match:
             return _module_cause(match.group(1), cells, run, index, context)
-        match = _CANNOT_IMPORT_RE.search(evalue)
+        match = CANNOT_IMPORT_RE.search(evalue)
         if match:
             return Cause(
                 MISSING_PACKAGE,
                 f"`{match.group(2)}` in {context.where} has no `{match.group(1)}` (another "
                 "version than the notebook was written for); pin the version it needs",
             )
-    if error.ename in _NETWORK_ENAMES or _NETWORK_RE.search(f"{evalue}\n{tb}"):
+    if error.ename in NETWORK_ENAMES or NETWORK_RE.search(f"{evalue}\n{tb}"):
         return Cause(
             NETWORK, f"cell {index + 1} could not reach the network; {_network_fix(context)}"
         )
-    if error.ename == "UsageError" or _MAGIC_RE.search(evalue):
-        magic = _MAGIC_RE.search(evalue)
+    if error.ename == "UsageError" or MAGIC_RE.search(evalue):
+        magic = MAGIC_RE.search(evalue)
         first = _first_link(cells, run, index, context)
         if first is not None:
             return first
@@ -453,7 +301,7 @@ def classify_error(
     if error.ename in ("PermissionError", "OSError") and (
         "Permission denied" in evalue or "Read-only file system" in evalue
     ):
-        match = _QUOTED_END_RE.search(evalue)
+        match = QUOTED_END_RE.search(evalue)
         target = f"`{match.group(1)}`" if match else "a file"
         where = " (the container sees the work tree read-only)" if context.container else ""
         return Cause(
@@ -490,15 +338,6 @@ def _shell_link(cells: list[dict[str, Any]], run: NotebookRun, index: int) -> Ca
 
 def _shell_only(cells: list[dict[str, Any]], run: NotebookRun) -> Cause | None:
     return _shell_link(cells, run, len(cells))
-
-
-def shell_summary(run: NotebookRun) -> list[tuple[int, str, str]]:
-    """Every failed shell command of a run: (cell index, command, what happened)."""
-    return [
-        (index, command, what)
-        for index in sorted(run.cells)
-        for command, what in run.cells[index].shell_failures
-    ]
 
 
 def classify(

@@ -126,7 +126,7 @@ def select(
 
     ``recorded``: repository-relative notebook path -> the files its kernel read before
     (from the run cache)."""
-    from nbtools.execute.cache import code_cells
+    from nbtools.execute.cachekey import code_cells
 
     if not sources:
         return [], {}

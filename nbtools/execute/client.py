@@ -16,7 +16,7 @@ from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from nbtools.execute.kernels import StartedKernel
+    from nbtools.execute.process import StartedKernel
 
 
 def make_client(kernel: StartedKernel) -> Any:
@@ -55,8 +55,20 @@ async def _wait_for_ready(client: Any, kernel: StartedKernel, timeout: float | N
             await client.iopub_channel.get_msg(timeout=0.2)
         except Empty:
             continue  # IOPub not connected yet (zmq's slow joiner): ask again
-        client._handle_kernel_info_reply(reply)
+        _adapt_protocol(client, reply)
         return
+
+
+def _adapt_protocol(client: Any, reply: dict[str, Any]) -> None:
+    """What jupyter_client does with a ``kernel_info_reply`` in its own ready check (its
+    private ``_handle_kernel_info_reply``), through public names: talk the kernel's
+    protocol version when its major version is not ours (an old ipykernel in an image)."""
+    from jupyter_client.channels import major_protocol_version
+
+    version = str((reply.get("content") or {}).get("protocol_version") or "")
+    major = version.split(".", maxsplit=1)[0]
+    if major.isdigit() and int(major) != major_protocol_version:
+        client.session.adapt_version = int(major)
 
 
 class ManagerShim:

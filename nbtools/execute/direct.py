@@ -21,7 +21,8 @@ import threading
 import uuid
 from typing import Any
 
-from nbtools.execute.kernels import KERNEL_ARGUMENTS, StartedKernel
+from nbtools.execute import reaper
+from nbtools.execute.process import KERNEL_ARGUMENTS, StartedKernel, tail
 from nbtools.execute.reaper import kill_tree
 
 PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
@@ -109,7 +110,7 @@ class DirectKernel(StartedKernel):
             text = self.log.read().decode("utf-8", "replace")
         except (OSError, ValueError):
             return ""
-        return "\n".join(text.strip().splitlines()[-8:])
+        return tail(text)
 
 
 def launch(
@@ -146,8 +147,6 @@ _LAUNCHER: list[str] = []
 def _launcher_source() -> str:
     """The reaper module's source (its ``__main__`` launches the kernel); "" if unreadable."""
     if not _LAUNCHER:
-        from nbtools.execute import reaper
-
         try:
             with open(reaper.__file__, encoding="utf-8") as handle:
                 _LAUNCHER.append(handle.read())

@@ -7,7 +7,6 @@ as data in the :class:`~nbtools.runs.NotebookRun`, never as an exception.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import time
@@ -16,10 +15,11 @@ from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 from nbtools.execute.client import ManagerShim
-from nbtools.runs import CellRun, CellStatus, NotebookRun
+from nbtools.execute.notebookclient import client_class, flood_reason
+from nbtools.runs import CellRun, CellStatus, FailureKind, NotebookRun
 
 if TYPE_CHECKING:
-    from nbtools.execute.kernels import StartedKernel
+    from nbtools.execute.process import StartedKernel
 
 SKIP_TAG = "skip-execution"
 #: seconds a silent question to the kernel (exit status, installed packages) may take
@@ -55,99 +55,12 @@ def execute_notebook(
     try:
         asyncio.run(_execute(nb, kernel, options, run))
     except Exception as exc:  # noqa: BLE001 - a failure of this notebook, never of the batch
-        run.failure = run.failure or f"execution failed: {type(exc).__name__}: {exc}"
+        if run.failure is None:
+            run.fail(FailureKind.EXECUTION_FAILED, f"execution failed: {type(exc).__name__}: {exc}")
     finally:
         kernel.kill()
         run.duration_s = round(time.monotonic() - started, 3)
     return run
-
-
-def _client_class() -> Any:
-    from nbclient import NotebookClient
-
-    class _Client(NotebookClient):  # type: ignore[misc]
-        """nbclient with a cap on the total size of outputs."""
-
-        nbtools_cap = 0
-        nbtools_bytes = 0
-        nbtools_flooded = False
-        nbtools_flood_cell: int | None = None  # the cell whose output crossed the cap
-        nbtools_kernel: StartedKernel | None = None
-
-        def output(self, outs: Any, msg: Any, display_id: Any, cell_index: int) -> Any:
-            size = _size(msg.get("content"))
-            self.nbtools_bytes += size
-            per_cell = self.__dict__.setdefault("nbtools_cells", {})
-            per_cell[cell_index] = per_cell.get(cell_index, 0) + size
-            if self.nbtools_cap and self.nbtools_bytes > self.nbtools_cap:
-                if not self.nbtools_flooded:
-                    self.nbtools_flooded = True
-                    self.nbtools_flood_cell = cell_index
-                    # where the output stops, the notebook says so
-                    outs.append(_placeholder(self.nbtools_cap))
-                    if self.nbtools_kernel is not None:
-                        # stop the flood at its source; the run stops after this cell
-                        self.nbtools_kernel.abort()
-                return None
-            return super().output(outs, msg, display_id, cell_index)
-
-        async def _async_poll_kernel_alive(self) -> None:
-            import asyncio
-
-            # nbclient looks once a second; liveness here is a cheap look at the process,
-            # so a crashed kernel ends its notebook within a tenth of a second
-            from nbclient.exceptions import DeadKernelError
-
-            while True:
-                await asyncio.sleep(0.1)
-                try:
-                    await self._async_check_alive()
-                except DeadKernelError:
-                    if self.task_poll_for_reply is not None:
-                        self.task_poll_for_reply.cancel()
-                    return
-
-    return _Client
-
-
-def _placeholder(cap: int) -> Any:
-    new_output: Any = importlib.import_module("nbformat.v4").new_output
-    text = (
-        f"[nbtools: output dropped here: the notebook's outputs passed --max-output-bytes "
-        f"({_human(cap)}, a cap for all outputs of the notebook together); the kernel was stopped]\n"
-    )
-    return new_output("stream", name="stderr", text=text)
-
-
-def _human(size: int) -> str:
-    if size >= 1_000_000:
-        return f"{size / 1_000_000:.1f} MB"
-    if size >= 1_000:
-        return f"{size / 1_000:.1f} KB"
-    return f"{size} bytes"
-
-
-def flood_reason(cap: int, cell: int, per_cell: dict[int, int]) -> str:
-    """Why the run stopped: the cap is per notebook, so name who filled it."""
-    reason = (
-        f"the notebook's outputs passed --max-output-bytes ({_human(cap)}, a cap for all "
-        f"outputs of the notebook together) in cell {cell + 1}, which printed "
-        f"{_human(per_cell.get(cell, 0))}"
-    )
-    earlier = sorted(((n, i) for i, n in per_cell.items() if i != cell and n), reverse=True)[:3]
-    if earlier:
-        listed = ", ".join(f"cell {i + 1} ({_human(n)})" for n, i in earlier)
-        reason += f" after {listed}"
-    return reason + "; nbtools stopped the kernel and dropped the rest of the output"
-
-
-def _size(content: Any) -> int:
-    if not isinstance(content, dict):
-        return 0
-    total = len(content.get("text") or "")
-    for value in (content.get("data") or {}).values():
-        total += len(value) if isinstance(value, str) else len(json.dumps(value))
-    return total + sum(len(line) for line in content.get("traceback") or [])
 
 
 async def _execute(
@@ -157,7 +70,7 @@ async def _execute(
 
     # joins multiline strings (lists) and upgrades nbformat 3, as Jupyter does
     node = as_node(nb)
-    client = _client_class()(
+    client = client_class()(
         node,
         km=ManagerShim(kernel),
         allow_errors=False,
@@ -174,7 +87,8 @@ async def _execute(
             await kc.wait_for_ready(timeout=options.startup_timeout)
         except RuntimeError as exc:
             tail = kernel.stderr_tail()
-            run.failure = f"the kernel failed to start: {exc}" + (f"\n{tail}" if tail else "")
+            message = f"the kernel failed to start: {exc}" + (f"\n{tail}" if tail else "")
+            run.fail(FailureKind.START_FAILED, message)
             return
         client.reset_execution_trackers()
         if options.audit:
@@ -229,20 +143,21 @@ async def _cells(
         except CellTimeoutError:
             cell_run.status = CellStatus.TIMEOUT
             if by_notebook:
-                run.failure = (
+                run.fail(
+                    FailureKind.TIMEOUT,
                     f"the notebook timed out after {options.notebook_timeout:g} s "
-                    f"(in cell {index + 1})"
+                    f"(in cell {index + 1})",
                 )
             else:
-                run.failure = f"cell {index + 1} timed out after {options.cell_timeout:g} s"
+                message = f"cell {index + 1} timed out after {options.cell_timeout:g} s"
+                run.fail(FailureKind.TIMEOUT, message)
             stopped = True
         except DeadKernelError:
             cell_run.status = CellStatus.KERNEL_DIED
             if not client.nbtools_flooded:
                 tail = kernel.stderr_tail()
-                run.failure = f"the kernel died while running cell {index + 1}" + (
-                    f"\n{tail}" if tail else ""
-                )
+                message = f"the kernel died while running cell {index + 1}"
+                run.fail(FailureKind.KERNEL_DIED, message + (f"\n{tail}" if tail else ""))
             stopped = True
         if client.nbtools_flooded and not stopped_by_cap:
             # nbtools stopped the kernel (not a death), for the cell whose output crossed
@@ -253,9 +168,9 @@ async def _cells(
             flood_cell = index if flood_cell is None else flood_cell
             cell_run.status = CellStatus.NOT_RUN if flood_cell != index else cell_run.status
             run.cells[flood_cell].status = CellStatus.OUTPUT_LIMIT
-            run.failure = flood_reason(
-                options.max_output_bytes, flood_cell, client.__dict__.get("nbtools_cells", {})
-            )
+            per_cell = client.__dict__.get("nbtools_cells", {})
+            reason = flood_reason(options.max_output_bytes, flood_cell, per_cell)
+            run.fail(FailureKind.OUTPUT_LIMIT, reason)
         cell_run.duration_s = round(time.monotonic() - started, 3)
         cell_run.outputs = json.loads(json.dumps(cell.get("outputs", [])))
         error = _error_output(cell)
@@ -270,7 +185,8 @@ async def _cells(
 async def _after_cell(client: Any, source: str, cell_run: CellRun, run: NotebookRun) -> None:
     """Ask the kernel what a cell's outputs cannot say: the exit status of its shell
     commands, and, after an import failed, which distributions are installed."""
-    from nbtools.execute.causes import IMPORT_ERRORS, shell_commands, shell_not_found
+    from nbtools.execute.causerules import IMPORT_ERRORS
+    from nbtools.execute.shell import shell_commands, shell_not_found
 
     commands = shell_commands(source)
     if commands:

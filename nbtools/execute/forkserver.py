@@ -33,12 +33,14 @@ import uuid
 from typing import Any
 
 from nbtools.errors import NbtoolsError
-from nbtools.execute.kernels import (
+from nbtools.execute.direct import write_connection_file
+from nbtools.execute.process import (
     KERNEL_ARGUMENTS,
     StartedKernel,
     kernel_environment,
     kill_group,
     pid_alive,
+    tail,
     wait_gone,
 )
 from nbtools.execute.reaper import guard_kernel, kill_tree
@@ -107,7 +109,7 @@ class ForkedKernel(StartedKernel):
                 text = handle.read()
         except OSError:
             return ""
-        return "\n".join(text.strip().splitlines()[-8:])
+        return tail(text)
 
 
 class ForkServer:
@@ -161,8 +163,6 @@ class ForkServer:
         self, cwd: str, env: dict[str, str], extra_arguments: list[str] | None = None
     ) -> ForkedKernel:
         """Fork a new kernel running in ``cwd`` with exactly ``env``."""
-        from nbtools.execute.direct import write_connection_file
-
         name = uuid.uuid4().hex
         connection_file = os.path.join(self.tmpdir, f"kernel-{name}.json")
         log = os.path.join(self.tmpdir, f"kernel-{name}.log")

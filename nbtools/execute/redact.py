@@ -10,7 +10,11 @@ masked too: any run of at least 8 of its first or last characters counts.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+if TYPE_CHECKING:
+    from nbtools.runs import NotebookRun
 
 #: how much of a known secret, at its start or end, is already too much to show
 MIN_RUN = 8
@@ -100,3 +104,29 @@ class Redactor:
             text = text[:start] + masked + text[at + run :]
             at = text.find(tail, start + len(masked))
         return text
+
+
+def redactor_for(nb: dict[str, Any], runs: Iterable[NotebookRun]) -> Redactor:
+    """What masks a notebook's secrets in everything the report shows of it (#17.5): its
+    own strings, and what its runs printed and raised."""
+    texts: list[str] = list(strings(nb))
+    for run in runs:
+        texts.append(run.failure or "")
+        for cell in run.cells.values():
+            texts.extend(strings(cell.outputs))
+            texts.extend([cell.evalue or "", *cell.traceback])
+    return Redactor(texts)
+
+
+def masked_run(run: NotebookRun, redact: Redactor) -> NotebookRun:
+    """A copy of ``run`` whose texts (failure, error values, tracebacks) are masked."""
+    cells = {
+        index: replace(
+            cell,
+            evalue=redact(cell.evalue) if cell.evalue else cell.evalue,
+            traceback=[redact(line) for line in cell.traceback],
+        )
+        for index, cell in run.cells.items()
+    }
+    failure = redact(run.failure) if run.failure else run.failure
+    return replace(run, cells=cells, failure=failure)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional, Tuple
 
 from nbtools.execute.executor import ExecOptions, execute_notebook
-from nbtools.execute.kernels import KernelFactory, KernelRequest, StartedKernel
-from nbtools.runs import NotebookRun
+from nbtools.execute.process import KernelRequest, KernelStarter, StartedKernel
+from nbtools.runs import FailureKind, NotebookRun
 
 
 @dataclass
@@ -45,7 +45,7 @@ _Pending = Optional[Tuple[Job, "Future[StartedKernel]"]]
 
 
 class _Batch:
-    def __init__(self, jobs: list[Job], factory: KernelFactory, options: ExecOptions) -> None:
+    def __init__(self, jobs: list[Job], factory: KernelStarter, options: ExecOptions) -> None:
         self.todo = list(jobs)
         self.factory = factory
         self.options = options
@@ -81,10 +81,11 @@ class _Batch:
         try:
             kernel = future.result()
         except Exception as exc:  # noqa: BLE001 - a failure of this notebook only
-            return NotebookRun(failure=f"the kernel failed to start: {exc}")
+            message = f"the kernel failed to start: {exc}"
+            return NotebookRun(failure=message, failure_kind=FailureKind.START_FAILED)
         if self.stop.is_set():
             kernel.kill()
-            return NotebookRun(failure="interrupted")
+            return NotebookRun(failure="interrupted", failure_kind=FailureKind.INTERRUPTED)
         return execute_notebook(job.nb, kernel, self.options)
 
     def kill_all(self) -> None:
@@ -100,7 +101,7 @@ class _Batch:
 
 
 def run_jobs(
-    jobs: list[Job], factory: KernelFactory, options: ExecOptions, workers: int
+    jobs: list[Job], factory: KernelStarter, options: ExecOptions, workers: int
 ) -> Iterator[tuple[Job, NotebookRun]]:
     """Execute ``jobs`` on ``workers`` threads; yield ``(job, run)`` as each finishes."""
     if not jobs:

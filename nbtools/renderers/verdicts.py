@@ -1,10 +1,11 @@
-"""One verdict per input file, shared by the CI renderers (JUnit test cases, job summary)."""
+"""One verdict per input file, shared by the CI renderers (JUnit test cases, job summary),
+and the text ``nbtools run`` shows of its notebooks (failures, log lines, the summary)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from nbtools.report import CHANGED_STATUSES
 
@@ -106,3 +107,74 @@ def shard_label(report: Report) -> str | None:
     if isinstance(shard, (list, tuple)) and len(shard) == 2:
         return f"{shard[0]}/{shard[1]}"
     return str(shard) if shard else None
+
+
+# --- nbtools run's own text: what failed, one line per notebook, the summary --------
+
+
+@dataclass
+class FailedNotebook:
+    """What the text report shows of a notebook that failed (gathered by the run)."""
+
+    path: str
+    reason: str  # the verdict's reason, else the run's failure
+    cell: int | None = None  # the cell to show (0-based), None: no cell to point at
+    script: str | None = None  # the paired script the cell came from, if it ran
+    script_line: int | None = None  # the cell's first line in that script
+    source: str = ""  # the cell's source
+    traceback: list[str] = field(default_factory=list)  # its lines, without colours
+    #: for a mismatch: what the notebook stored and what the fresh run printed
+    compared: dict[str, Any] = field(default_factory=dict)
+
+
+def explain(failed: FailedNotebook) -> list[str]:
+    """The failing cell's source and traceback (or its stored and fresh outputs)."""
+    lines = [f"--- {failed.path}: {failed.reason}"]
+    if failed.cell is None:
+        return lines
+    where = f"cell {failed.cell + 1}"
+    if failed.script and failed.script_line is not None:
+        where += f" ({failed.script}:{failed.script_line})"
+    lines.append(f"{where}:")
+    lines.extend(f"    {line}" for line in failed.source.splitlines())
+    lines.extend(failed.traceback)
+    lines.extend(f"  {key}: {value}" for key, value in failed.compared.items())
+    return lines
+
+
+def notebook_line(entry: dict[str, Any], paint: Callable[[str, str], str]) -> str:
+    """One notebook's line in a log: verdict, path, time and, unless it passed, why.
+    ``paint(text, colour)`` colours the verdict."""
+    from nbtools.execute.rules import NOT_FAILING, PASSING
+
+    verdict = entry["verdict"]
+    colour = "green" if verdict in PASSING else "yellow" if verdict in NOT_FAILING else "red"
+    took = "cached" if entry.get("cached") else f"{entry['duration_s']:.2f} s"
+    text = f"{paint(verdict, colour)} {entry['path']} ({took})"
+    if verdict not in PASSING and entry.get("reason"):
+        text += f": {entry['reason'].splitlines()[0]}"
+    return text
+
+
+def run_summary(
+    entries: list[dict[str, Any]], elapsed: float, interpreter: dict[str, Any] | None = None
+) -> str:
+    """``4 notebooks: 1 fail_error, 3 pass (2 cached) in 2.0 s; kernels ran on ...``."""
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry["verdict"]] = counts.get(entry["verdict"], 0) + 1
+    parts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
+    cached = sum(1 for entry in entries if entry.get("cached"))
+    parts += f" ({cached} cached)" if cached else ""
+    noun = "notebook" if len(entries) == 1 else "notebooks"
+    line = f"{len(entries)} {noun}: {parts or 'nothing run'} in {elapsed:.1f} s"
+    return line + (f"; {ran_on(interpreter)}" if interpreter and entries else "")
+
+
+def ran_on(interpreter: dict[str, Any]) -> str:
+    """Which interpreter or image ran the notebooks, and why that one (one line)."""
+    if interpreter.get("image"):
+        return f"kernels ran in the image {interpreter['image']}"
+    if interpreter.get("source") == "kernel":
+        return f"kernels ran on {interpreter['kernel']} (the configured kernel)"
+    return f"kernels ran on {interpreter['python']}: {interpreter['reason']}"
