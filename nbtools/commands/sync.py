@@ -10,8 +10,8 @@ from nbtools.config import Option, resolve
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
-from nbtools.jsonpos import LineMap
 from nbtools.notebook import atomic_write, read_notebook, write_target
+from nbtools.notebook.positions import LineMap
 from nbtools.pairing import (
     NOTEBOOK_SUFFIX,
     TEXT_SUFFIXES,
