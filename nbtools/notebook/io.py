@@ -2,10 +2,11 @@
 
 A notebook is parsed into plain dicts and lists (key order kept), together with the
 :class:`~nbtools.notebook.layout.Layout` of the file it came from, so that a rewrite keeps
-what the user had. The plain path (json) is the reference; :func:`parse_json` and
-:func:`dumps_bytes` are the one place that picks the faster orjson path instead
-(:mod:`nbtools.notebook.fast`), which only ever answers where its result is exactly the
-plain one. For strip, large base64 values are not even parsed (:mod:`nbtools.notebook.elide`).
+what the user had. The plain path (json) is the reference; :func:`_parse` (for reading)
+and :func:`dumps_bytes` (for writing) are the one place each that takes the faster orjson
+path instead (:mod:`nbtools.notebook.fast`), which only ever answers where its result is
+exactly the plain one. For strip, large base64 values are not even parsed
+(:mod:`nbtools.notebook.elide`).
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def _parse(document: bytes | str, path: object, fast: bool) -> tuple[Any, str | 
 
 
 def parse_json(document: str | bytes, path: object, fast: bool = True) -> Any:
-    """Parse JSON text (or UTF-8 bytes), raising :class:`InputError` on failure."""
+    """Parse JSON text (or UTF-8 bytes), raising :class:`InputError` on failure; ``fast``:
+    through orjson where that is exact (for batches, where its import is soon repaid)."""
     return _parse(document, path, fast)[0]
 
 

@@ -1,0 +1,408 @@
+"""Every fast path of nbtools.notebook gives exactly what the plain (json) path gives.
+
+Notebooks are generated as Jupyter writes them: sources and outputs as lists of lines,
+``json.dumps(indent=1, sort_keys=True, ensure_ascii=False)`` and a final newline (nbformat's
+writer), cell ids from nbformat 4.5 on, base64 images in outputs and attachments, text with
+control, astral and lone-surrogate characters, metadata nesting floats json and orjson spell
+differently, integers beyond 64 bits, NaN and infinities (which json reads and writes).
+
+- parse: orjson on the elided body, placeholders put back, is json.loads of the file;
+- render: the orjson writer is byte for byte the plain writer, which is the file itself;
+- strip end to end (elide, orjson, strip, render, restore) is the plain strip;
+- positions: the line of every value (and of every source line) is where a plain
+  serialisation that counts its own lines put it.
+
+Each property also checks that the fast path answered where it should, so none holds only
+because everything fell back to json.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+from contextlib import contextmanager
+from typing import Any, Iterator, Tuple
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nbtools.notebook import NBFORMAT_LAYOUT, Layout, fast, loads_notebook, parse_json
+from nbtools.notebook.elide import PLACEHOLDER_PREFIX, Payloads, elide_payloads
+from nbtools.notebook.fast import INEXACT, dumps_exact, loads_exact
+from nbtools.notebook.io import ELIDE_MIN_BYTES, dumps_bytes
+from nbtools.notebook.positions import LineMap, value_lines
+from nbtools.strip import strip_notebook
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# --- notebooks as Jupyter writes them ------------------------------------------------------
+
+#: characters that stress escaping: controls, quotes, separators, BOM, astral, lone surrogates
+ODD_CHARS = '\x00\x01\x1f\x7f"\\/\t\r\n\x0b\x85\u2028\u2029\ufeff\ud800\udfff\U0001f600\U0010ffff'
+#: a high surrogate followed by a low one: json would read their escapes back as one character
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+
+texts = st.text(st.one_of(st.characters(), st.sampled_from(ODD_CHARS)), max_size=24).filter(
+    lambda s: not _SURROGATE_PAIR.search(s)
+)
+#: keys validated by nbtools.structure with a type (a random value there is not a notebook)
+RESERVED = {"tags", "nbtools", "jupyter", "kernelspec", "language_info", "jupytext"}
+keys = st.one_of(texts, st.sampled_from(["image/png", "a", "ζ", "\U0001f600"])).filter(
+    lambda k: k not in RESERVED
+)
+# floats json and orjson spell alike, and those they do not (exponents, -0.0, NaN, infinities)
+floats = st.one_of(
+    st.floats(),
+    st.sampled_from([1e16, 5e-324, -0.0, 1e-05, 1e-4, 9.999999999999998e15, 1e22, 0.1]),
+    st.sampled_from([2.2250738585072014e-308, 1.7976931348623157e308, -1.5e-7, 123.456]),
+)
+# integers up to 64 bits and beyond (19+ digits; orjson parses those beyond 64 bits as floats)
+integers = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.integers(-(2**70), 2**70),
+    st.sampled_from([2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1, 10**30]),
+)
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), integers, floats, texts),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)),
+    max_leaves=10,
+)
+metadata = st.dictionaries(keys, json_values, max_size=3)
+
+
+def lines(text: str) -> list[str]:
+    """A multiline string as nbformat stores it (``str.splitlines(True)``)."""
+    return text.splitlines(True)
+
+
+multiline_texts = st.lists(texts, max_size=4).map(lambda parts: lines("\n".join(parts)))
+
+
+@st.composite
+def base64_images(draw: st.DrawFn) -> str:
+    """PNG-like base64 as nbformat stores it (one trailing newline); sometimes long enough to
+    be elided, sometimes wrapped every 76 characters as old notebooks have it (not elided)."""
+    size = draw(st.sampled_from([3, 600, 900, 2000]))
+    data = base64.b64encode(draw(st.binary(min_size=size, max_size=size))).decode()
+    if draw(st.booleans()) and len(data) > 76:
+        data = "\n".join(data[i : i + 76] for i in range(0, len(data), 76))
+    return data + "\n"
+
+
+bundles = st.fixed_dictionaries(
+    {"text/plain": multiline_texts},
+    optional={
+        "image/png": base64_images(),
+        "image/svg+xml": multiline_texts,
+        "text/html": multiline_texts,
+        "application/json": json_values,
+    },
+)
+outputs = st.one_of(
+    st.builds(
+        lambda name, text: {"name": name, "output_type": "stream", "text": text},
+        st.sampled_from(["stdout", "stderr"]),
+        multiline_texts,
+    ),
+    st.builds(
+        lambda data, meta, count: {
+            "data": data,
+            "execution_count": count,
+            "metadata": meta,
+            "output_type": "execute_result",
+        },
+        bundles,
+        metadata,
+        st.integers(1, 10**4),
+    ),
+    st.builds(
+        lambda data, meta: {"data": data, "metadata": meta, "output_type": "display_data"},
+        bundles,
+        metadata,
+    ),
+    st.builds(
+        lambda ename, evalue, tb: {
+            "ename": ename,
+            "evalue": evalue,
+            "output_type": "error",
+            "traceback": tb,
+        },
+        texts,
+        texts,
+        st.lists(texts, max_size=3),
+    ),
+)
+
+
+@st.composite
+def cells(draw: st.DrawFn, with_id: bool) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["code", "markdown", "raw"]))
+    cell: dict[str, Any] = {"cell_type": kind, "metadata": draw(metadata)}
+    cell["source"] = draw(multiline_texts)
+    if with_id:
+        cell["id"] = draw(st.text("0123456789abcdef-", min_size=1, max_size=36))
+    if draw(st.booleans()):
+        cell["metadata"]["tags"] = draw(st.lists(texts, max_size=2))
+    if kind == "code":
+        cell["execution_count"] = draw(st.one_of(st.none(), st.integers(1, 10**4)))
+        cell["outputs"] = draw(st.lists(outputs, max_size=3))
+    elif draw(st.booleans()):
+        cell["attachments"] = {draw(texts) + ".png": {"image/png": draw(base64_images())}}
+    return cell
+
+
+@st.composite
+def notebooks(draw: st.DrawFn) -> dict[str, Any]:
+    minor = draw(st.integers(0, 5))
+    nb_metadata = draw(metadata)
+    nb_metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "py"}
+    nb_metadata["language_info"] = {"name": "python", "version": draw(json_values)}
+    return {
+        "cells": draw(st.lists(cells(with_id=minor >= 5), max_size=5)),
+        "metadata": nb_metadata,
+        "nbformat": 4,
+        "nbformat_minor": minor,
+    }
+
+
+def jupyter_bytes(nb: Any, indent: int = 1) -> bytes:
+    """What nbformat.write puts on disk (a lone surrogate can only be written as its escape)."""
+    text = json.dumps(nb, indent=indent, sort_keys=True, ensure_ascii=False) + "\n"
+    return text.encode("utf-8", "backslashreplace")
+
+
+#: an attachment that makes any notebook big enough for strip to elide its images
+PADDING = {"big.png": {"image/png": base64.b64encode(bytes(range(256)) * 200).decode() + "\n"}}
+assert len(json.dumps(PADDING)) > ELIDE_MIN_BYTES
+
+
+def padded(nb: dict[str, Any]) -> dict[str, Any]:
+    cell = {"attachments": PADDING, "cell_type": "markdown", "metadata": {}, "source": ["!"]}
+    return {**nb, "cells": [*nb["cells"], cell]}
+
+
+# --- what the plain path would do, and why the fast path may decline -------------------------
+
+
+def identical(a: Any, b: Any) -> bool:
+    """Equal with the same types all the way down (1 is not 1.0, -0.0 is not 0.0), NaN
+    equal to NaN, and keys in the same order."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(identical(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(identical(x, y) for x, y in zip(a, b))
+    if isinstance(a, float):
+        if math.isnan(a):
+            return math.isnan(b)
+        return a == b and math.copysign(1, a) == math.copysign(1, b)
+    return bool(a == b)
+
+
+def leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in leaves(v)] + list(value)
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in leaves(v)]
+    return [value]
+
+
+def parse_must_fall_back(body: bytes, value: Any) -> bool:
+    """Documents orjson cannot parse exactly: a run of 19 digits anywhere (an integer that
+    may be beyond 64 bits), NaN or an infinity, a lone surrogate."""
+    if re.search(rb"[0-9]{19}", body):
+        return True
+    return any(
+        (isinstance(v, float) and not math.isfinite(v))
+        or (isinstance(v, str) and re.search("[\ud800-\udfff]", v) is not None)
+        for v in leaves(value)
+    )
+
+
+def render_must_fall_back(value: Any) -> bool:
+    """Values orjson does not write as json.dumps does: floats in exponent notation (json
+    writes 1e-05, orjson 0.00001), NaN and infinities, integers beyond 64 bits, lone
+    surrogates."""
+    return any(
+        (type(v) is float and v != 0 and not 1e-4 <= abs(v) < 1e16)
+        or (type(v) is float and not math.isfinite(v))
+        or (type(v) is int and not -(2**63) <= v < 2**64)
+        or (isinstance(v, str) and re.search("[\ud800-\udfff]", v) is not None)
+        for v in leaves(value)
+    )
+
+
+@contextmanager
+def plain_path_only() -> Iterator[None]:
+    """nbtools as it runs without orjson: every read and write through json (and no
+    elision, which the callers below ask for or not)."""
+    saved = fast._ORJSON[:]
+    fast._ORJSON[:] = [None]
+    try:
+        yield
+    finally:
+        fast._ORJSON[:] = saved
+
+
+def plain_strip(body: bytes) -> bytes:
+    """What strip writes for ``body`` through the plain path alone."""
+    with plain_path_only():
+        nbfile = loads_notebook(body, "n.ipynb")
+        strip_notebook(nbfile.nb)
+        return nbfile.render_bytes()
+
+
+def restored(value: Any, payloads: Payloads) -> Any:
+    """``value`` with each elided placeholder replaced by the string it stands for (none when
+    nothing was elided: the placeholder text in a file turns elision off)."""
+    if not payloads:
+        return value
+    if isinstance(value, dict):
+        return {k: restored(v, payloads) for k, v in value.items()}
+    if isinstance(value, list):
+        return [restored(v, payloads) for v in value]
+    if isinstance(value, str) and value.startswith("\x00nbtools-elided-"):
+        return json.loads(b'"' + payloads[int(value.rpartition("-")[2])] + b'"')
+    return value
+
+
+# --- parse -----------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(notebooks())
+def test_orjson_parse_of_the_elided_body_is_json_loads_of_the_file(nb: dict[str, Any]) -> None:
+    body = jupyter_bytes(nb)
+    plain = json.loads(body.decode("utf-8"))
+    elided, payloads = elide_payloads(body)
+    through_orjson = loads_exact(elided)
+    if through_orjson is INEXACT:
+        assert parse_must_fall_back(body, plain)
+    else:
+        assert identical(restored(through_orjson, payloads), plain)
+        assert not parse_must_fall_back(body, plain)
+    full = loads_exact(body)  # without elision (what read_notebook does for check, sync...)
+    assert full is INEXACT or identical(full, plain)
+    assert identical(parse_json(body, "n.ipynb"), plain)  # (scan's parse)
+    assert identical(parse_json(body.decode("utf-8"), "n.ipynb"), plain)
+
+
+@SETTINGS
+@given(notebooks())
+def test_a_notebook_read_for_strip_holds_what_json_reads(nb: dict[str, Any]) -> None:
+    body = jupyter_bytes(padded(nb))
+    nbfile = loads_notebook(body, "n.ipynb", elide=True)
+    # the padding image at least was elided (unless the file holds the placeholder text)
+    assert nbfile.payloads or PLACEHOLDER_PREFIX in body
+    assert identical(restored(nbfile.nb, nbfile.payloads), json.loads(body.decode("utf-8")))
+    assert nbfile.text == body.decode("utf-8")
+
+
+# --- render ----------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(notebooks(), st.sampled_from([1, 2, 4]))
+def test_orjson_writer_is_byte_for_byte_the_plain_writer(nb: dict[str, Any], indent: int) -> None:
+    body = jupyter_bytes(nb, indent)
+    parsed = json.loads(body.decode("utf-8"))
+    layout = Layout(indent=indent)
+    plain = dumps_bytes(parsed, layout, fast=False)
+    assert dumps_bytes(parsed, layout, fast=True) == plain
+    if dumps_exact(parsed, layout) is None:
+        assert render_must_fall_back(parsed)
+    assert plain == body  # the plain writer writes back what nbformat wrote
+    assert loads_notebook(body, "n.ipynb").render_bytes() == body
+
+
+@SETTINGS
+@given(notebooks())
+def test_strip_through_the_fast_paths_is_the_plain_strip(nb: dict[str, Any]) -> None:
+    body = jupyter_bytes(padded(nb))
+    nbfile = loads_notebook(body, "n.ipynb", elide=True)
+    strip_notebook(nbfile.nb)
+    assert nbfile.render_bytes() == plain_strip(body)
+    if not re.search(rb"\\u[dD][89a-fA-F]", body):
+        assert nbfile.layout == NBFORMAT_LAYOUT
+
+
+_IMAGE_VALUE = re.compile(rb'("image/png": ")([^"]*)')
+
+
+@SETTINGS
+@given(notebooks())
+def test_an_image_spelled_unlike_the_writer_is_not_elided(nb: dict[str, Any]) -> None:
+    """Elision writes a kept value back as the file had it, so only values every writer
+    spells alike are elided: here each image's ``/`` is written ``\\/`` (valid JSON, as
+    some tools write it), which the plain writer spells ``/``."""
+    body = _IMAGE_VALUE.sub(
+        lambda m: m.group(1) + m.group(2).replace(b"/", b"\\/"), jupyter_bytes(padded(nb))
+    )
+    nbfile = loads_notebook(body, "n.ipynb", elide=True)
+    strip_notebook(nbfile.nb)
+    assert nbfile.render_bytes() == plain_strip(body)
+
+
+# --- positions -------------------------------------------------------------------------------
+
+JsonPath = Tuple[object, ...]
+
+
+def counted_serialisation(value: Any, indent: int) -> tuple[str, dict[JsonPath, int]]:
+    """json.dumps(indent, sort_keys) written piece by piece, noting the line each value
+    starts on: the plain scan the tokenizer of nbtools.notebook.positions must agree with."""
+    pieces: list[str] = []
+    found: dict[JsonPath, int] = {}
+    line = [1]
+
+    def emit(text: str) -> None:
+        pieces.append(text)
+        line[0] += text.count("\n")
+
+    def walk(node: Any, path: JsonPath, depth: int) -> None:
+        found[path] = line[0]
+        pad = "\n" + " " * (indent * (depth + 1))
+        if isinstance(node, dict) and node:
+            emit("{")
+            for n, key in enumerate(sorted(node)):
+                emit(("," if n else "") + pad + json.dumps(key, ensure_ascii=False) + ": ")
+                walk(node[key], (*path, key), depth + 1)
+            emit("\n" + " " * (indent * depth) + "}")
+        elif isinstance(node, list) and node:
+            emit("[")
+            for n, item in enumerate(node):
+                emit(("," if n else "") + pad)
+                walk(item, (*path, n), depth + 1)
+            emit("\n" + " " * (indent * depth) + "]")
+        else:
+            emit(json.dumps(node, ensure_ascii=False))
+
+    walk(value, (), 0)
+    return "".join(pieces), found
+
+
+@SETTINGS
+@given(notebooks(), st.sampled_from([1, 2]))
+def test_positions_are_where_a_plain_serialisation_puts_each_value(
+    nb: dict[str, Any], indent: int
+) -> None:
+    text, expected = counted_serialisation(nb, indent)
+    assert text + "\n" == json.dumps(nb, indent=indent, sort_keys=True, ensure_ascii=False) + "\n"
+    assert value_lines(text + "\n") == expected
+    line_map = LineMap(text + "\n")
+    for index, cell in enumerate(nb["cells"]):
+        for number in range(1, len(cell["source"]) + 1):
+            where = ("cells", index, "source", number - 1)
+            assert line_map.source_line(index, number) == expected[where]
+        assert line_map.line("cells", index, "metadata") == expected[("cells", index, "metadata")]
+
+
+def test_the_placeholder_text_in_a_notebook_turns_elision_off() -> None:
+    """(So that :func:`restored` above can trust every placeholder it meets.)"""
+    nb = padded({"cells": [], "metadata": {"x": "\x00nbtools-elided-0"}, "nbformat": 4})
+    body = jupyter_bytes(nb)
+    assert PLACEHOLDER_PREFIX in body
+    assert len(elide_payloads(body)[1]) == 0
