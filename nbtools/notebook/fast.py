@@ -2,8 +2,8 @@
 
 json is exact but slow where notebooks are big: its indenting writer is pure Python, more
 than ten times slower than orjson. orjson agrees with json on every JSON document but a few,
-and this module knows which: it parses integers beyond 64 bits as floats (so a document with
-a run of 19 digits is left to json), and it spells some floats otherwise (``1e-05`` is
+and this module knows which: it parses integers beyond 64 bits as floats (so a document
+holding a float that large is left to json), and it spells some floats otherwise (``1e-05`` is
 ``0.00001`` to orjson; NaN and infinities it writes as ``null``), so a document holding one
 is rendered by json. Everything else orjson refuses outright (NaN, ``1e400``, lone
 surrogates, deep nesting, bad UTF-8), which also leaves the document to json. Each function
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from nbtools.notebook.layout import Layout
@@ -48,30 +48,28 @@ def pays_off(size: int) -> bool:
     return bool(_ORJSON) or size >= ORJSON_MIN_BYTES
 
 
-_DIGIT_MASK = bytes.maketrans(b"123456789", b"000000000")
-_LONG_INTEGER = b"0" * 19  # 19+ digits: may be beyond 64 bits, which orjson turns into floats
+#: orjson parses an integer beyond 64 bits (below -2**63 or from 2**64 on) as a float at
+#: least this large; json keeps it an int
+_HUGE = float(2**63)
 
 
 def loads_exact(document: bytes | str) -> Any:
     """orjson's parse of ``document`` where it is exactly json.loads'; else :data:`INEXACT`.
 
-    A run of 19 digits anywhere (a string too: the check is one C-level pass over the
-    bytes) may be an integer beyond 64 bits, which orjson would turn into a float.
+    orjson turns integers beyond 64 bits into floats: a result holding a float of 2**63
+    or more (or less than -2**63) is left to json, whether it was written as an integer
+    or not. Checked on the parsed values, whose count is small next to a notebook's bytes.
     """
     orjson = orjson_module()
     if orjson is None:
         return INEXACT
-    if isinstance(document, str):
-        try:
-            document = document.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate: orjson refuses those anyway
-            return INEXACT
-    if _LONG_INTEGER in document.translate(_DIGIT_MASK):
-        return INEXACT
     try:
-        return orjson.loads(document)
+        data = orjson.loads(document)
     except orjson.JSONDecodeError:
         return INEXACT
+    if _any_float(data, lambda v: not -_HUGE < v < _HUGE):
+        return INEXACT
+    return data
 
 
 def dumps_exact(value: Any, layout: Layout) -> bytes | None:
@@ -134,7 +132,12 @@ def _halve_indentation(data: bytes) -> bytes:
 
 def has_unsafe_float(value: Any) -> bool:
     """Whether ``value`` holds a float that orjson would spell unlike json.dumps
-    (NaN and infinities, which orjson writes as null, and exponent notation).
+    (NaN and infinities, which orjson writes as null, and exponent notation)."""
+    return _any_float(value, lambda v: v != 0 and not 1e-4 <= abs(v) < 1e16)  # NaN too
+
+
+def _any_float(value: Any, test: Callable[[float], bool]) -> bool:
+    """Whether a float in ``value`` (a parsed JSON document) passes ``test``.
 
     Breadth first, a whole nesting level per step, so that the per-value work runs in
     C (``map``, ``set``) rather than in a Python loop over each container.
@@ -142,10 +145,7 @@ def has_unsafe_float(value: Any) -> bool:
     values = [value]
     while values:
         kinds = set(map(type, values))
-        if float in kinds and any(
-            type(v) is float and v and not 1e-4 <= abs(v) < 1e16  # NaN, infinities too
-            for v in values
-        ):
+        if float in kinds and any(test(v) for v in values if type(v) is float):
             return True
         if dict not in kinds and list not in kinds:
             return False
