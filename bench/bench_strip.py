@@ -365,7 +365,7 @@ def section(res: dict[str, dict[str, dict[str, object]]], repeat: int, load: lis
 WHERE_THE_TIME_GOES = """\
 Where nbtools' time goes. Inside one process, over the corpus (medians of 7 passes, after
 start-up): reading 9 ms; parsing 74 ms, of which 15 ms swap the base64 images (14 of the
-20 MB) for placeholders (`nbtools/elide.py`) and the rest parses the remaining 6 MB (orjson
+20 MB) for placeholders (`nbtools/notebook/elide.py`) and the rest parses the remaining 6 MB (orjson
 where that is exact, json otherwise); the strip rules 21 ms; rendering each changed notebook
 in its own layout 32 ms; atomic replacement of 59 files 28 ms (ext4 flushes a file's data
 when it is renamed over another). Before any of that, interpreter start-up and imports take

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, List
 
 from nbtools.errors import InputError, UsageError
 from nbtools.findings import Finding, Rule, Severity, Suppression, Where, register_rules
-from nbtools.jsonpos import locate_findings as locate
+from nbtools.notebook.positions import locate_findings as locate
 from nbtools.strip import clean_changes, uncounted_kept_outputs
 from nbtools.stripsettings import StripOptions
 

@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any, Sequence
 
-from nbtools.errors import InputError, UsageError
+from nbtools.errors import READ_ERRORS, InputError, UsageError, read_failure
 from nbtools.findings import Finding, Severity, Suppression, Where
 from nbtools.report import FileResult, Report
 
@@ -39,8 +39,8 @@ def load_report(path: str) -> dict[str, Any]:
             data = json.load(handle)
     except FileNotFoundError:
         raise InputError(path, "no such report (did that shard run?)") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(path, f"not a readable JSON report: {exc}") from None
+    except READ_ERRORS as exc:
+        raise InputError(path, f"not a readable JSON report ({read_failure(exc)})") from None
     if not isinstance(data, dict) or data.get("tool") != "nbtools":
         raise InputError(path, "not an nbtools --format json report")
     if data.get("command") != "run":

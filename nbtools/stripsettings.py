@@ -56,7 +56,7 @@ class StripOptions:
         """Whether a rule reads what outputs hold (the size limit), not only their structure.
 
         When none does, notebooks may be read with their base64 payloads elided
-        (:mod:`nbtools.elide`).
+        (:mod:`nbtools.notebook.elide`).
         """
         return self.max_output_size > 0
 

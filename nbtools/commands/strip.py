@@ -79,7 +79,7 @@ def execute(request: Request) -> Report:
             report.add_file(FileResult(path, FileStatus.WOULD_CHANGE, summary))
             # one line per file reads best in a terminal; machine formats get every change
             if request.verbosity > 0 or request.format != "text":
-                from nbtools.jsonpos import locate_findings
+                from nbtools.notebook.positions import locate_findings
 
                 findings = result.findings(path)
                 locate_findings(findings, nbfile)

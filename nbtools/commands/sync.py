@@ -10,8 +10,8 @@ from nbtools.config import resolve
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
-from nbtools.jsonpos import LineMap
 from nbtools.notebook import read_notebook
+from nbtools.notebook.positions import LineMap
 from nbtools.options import Option
 from nbtools.pairformats import NOTEBOOK_SUFFIX, TEXT_SUFFIXES
 from nbtools.pairing import Pair, pair_of_script, pairs_of_notebook

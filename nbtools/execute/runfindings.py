@@ -85,7 +85,7 @@ def finding(
         path = source.script
         json_line = source.script_lines[index] + (line - 1 if line else 0)
     elif source.nbfile is not None and index is not None and source.script is None:
-        from nbtools.jsonpos import LineMap
+        from nbtools.notebook.positions import LineMap
 
         json_line = LineMap(source.nbfile.text).source_line(index, line or 1)
     return Finding(

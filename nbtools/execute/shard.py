@@ -15,7 +15,7 @@ import os
 import statistics
 from typing import Any, Sequence
 
-from nbtools.errors import InputError, UsageError
+from nbtools.errors import READ_ERRORS, InputError, UsageError, read_failure
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -41,8 +41,8 @@ def load_durations(path: str) -> dict[str, float]:
             data = json.load(handle)
     except FileNotFoundError:
         raise InputError(path, "no such timing file") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(path, f"unreadable timing file: {exc}") from None
+    except READ_ERRORS as exc:
+        raise InputError(path, f"unreadable timing file ({read_failure(exc)})") from None
     entries: Any = data.get("notebooks") if isinstance(data, dict) else None
     durations: dict[str, float] = {}
     if isinstance(entries, list):

@@ -14,8 +14,8 @@ from typing import Any, Iterable
 
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.hidden_state.names import NameProblem, check_names
-from nbtools.jsonpos import LineMap
 from nbtools.notebook import iter_cells, source_text
+from nbtools.notebook.positions import LineMap
 
 OUT_OF_ORDER = "hidden-state/out-of-order"
 COUNT_GAP = "hidden-state/count-gap"

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from nbtools.errors import InputError
+from nbtools.errors import READ_ERRORS, InputError, read_failure
 from nbtools.notebook import atomic_write
 from nbtools.secrets.masking import key_path
 
@@ -44,15 +44,11 @@ def baseline_root(baseline: str | None, paths: Sequence[str] = ()) -> str:
 def load_baseline(path: str) -> set[str]:
     """The fingerprints in a baseline file; a missing file is an empty baseline."""
     try:
-        raw = Path(path).read_text(encoding="utf-8")
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return set()
-    except OSError as exc:
-        raise InputError(path, f"cannot read baseline: {exc.strerror or exc}") from None
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"invalid baseline JSON: {exc.msg} at line {exc.lineno}") from None
+    except READ_ERRORS as exc:
+        raise InputError(path, f"unreadable baseline ({read_failure(exc)})") from None
     entries = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise InputError(path, "not an nbtools scan baseline (no 'findings' list)")

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Sequence, Tuple, Union
 
 from nbtools.findings import Finding, Rule, Suppression, Where, content_digest, register_rules
-from nbtools.jsonpos import LineMap
 from nbtools.notebook import NotebookFile, cell_lists, multiline
+from nbtools.notebook.positions import LineMap
 from nbtools.secrets.engine import Engine, Hit, strip_ansi
 from nbtools.secrets.masking import fingerprints, mask, secret_finding
 from nbtools.suppress import IN_SOURCE, cell_allowance, inline_allowance, suppress_in_notebook

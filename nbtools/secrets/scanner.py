@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from nbtools.errors import InputError
+from nbtools.errors import InputError, read_failure
 from nbtools.notebook import (
     BOM,
     NBFORMAT_LAYOUT,
@@ -70,12 +70,8 @@ def scan_path(
     """
     try:
         raw = Path(path).read_bytes()
-    except IsADirectoryError:
-        return Outcome(path, error="is a directory")
-    except FileNotFoundError:
-        return Outcome(path, error="no such file")
     except OSError as exc:
-        return Outcome(path, error=f"cannot read: {exc.strerror or exc}")
+        return Outcome(path, error=read_failure(exc))
     return scan_bytes(path, raw, keep, accelerate, root)
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import make_cell, make_nb
 
-from nbtools.jsonpos import LineMap, value_lines
+from nbtools.notebook.positions import LineMap, value_lines
 
 NB = make_nb(
     [

@@ -1,7 +1,8 @@
-"""Map JSON paths to line numbers in the file on disk.
+"""Map JSON paths to line numbers in the file on disk, for findings that name a line.
 
-Only computed for files that have something to report, so a plain regex tokenizer
-is fast enough and keeps the hot path (parsing with orjson) free of position tracking.
+Neither parser says where a value sat in the file, and a finding is most useful at its line
+on disk. Positions are only computed for files that have something to report, so a plain
+regex tokenizer is fast enough and keeps the hot path (parsing) free of position tracking.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Tuple, Union
 from nbtools.findings import Finding, Where
 
 if TYPE_CHECKING:
-    from nbtools.notebook import NotebookFile
+    from nbtools.notebook.io import NotebookFile
 
 JsonPath = Tuple[Union[str, int], ...]
 

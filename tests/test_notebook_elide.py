@@ -10,9 +10,15 @@ from pathlib import Path
 import pytest
 from conftest import make_cell, make_nb, shared_path
 
-from nbtools.elide import PLACEHOLDER_PREFIX, elide_payloads, is_placeholder, restore_payloads
 from nbtools.errors import InputError
-from nbtools.notebook import ELIDE_MIN_BYTES, dumps, loads_notebook
+from nbtools.notebook import dumps, loads_notebook
+from nbtools.notebook.elide import (
+    PLACEHOLDER_PREFIX,
+    elide_payloads,
+    is_placeholder,
+    restore_payloads,
+)
+from nbtools.notebook.io import ELIDE_MIN_BYTES
 from nbtools.strip import strip_notebook
 from nbtools.stripsettings import StripOptions
 
