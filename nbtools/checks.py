@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, List
 
-from nbtools.errors import InputError, UsageError
+from nbtools.errors import InputError, UsageError, read_failure
 from nbtools.findings import Finding, Rule, Severity, Suppression, Where, register_rules
 from nbtools.notebook.positions import locate_findings as locate
 from nbtools.strip import clean_changes, uncounted_kept_outputs
@@ -113,7 +113,7 @@ def _check_pair(
     except FileNotFoundError:
         script_raw = None  # `nbtools sync` creates it, as `jupytext --sync` does
     except OSError as exc:
-        raise InputError(pair.script, f"cannot read: {exc.strerror or exc}") from None
+        raise InputError(pair.script, read_failure(exc)) from None
     from nbtools.sync import plan_sync
     from nbtools.syncstate import committed_versions
 
@@ -195,7 +195,7 @@ def check_script(
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+        raise InputError(path, read_failure(exc)) from None
     text = decode(raw, path).lstrip("\ufeff")
     findings: list[Finding] = []
     if "secrets" in checks:

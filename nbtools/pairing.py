@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbtools.errors import InputError
+from nbtools.errors import InputError, read_failure
 from nbtools.jupytextconfig import config_formats, jupytext_config
 from nbtools.notebook import NotebookDict, read_notebook
 from nbtools.pairformats import (
@@ -97,7 +97,7 @@ def pair_of_script(path: str | Path, text: str | None = None) -> Pair | None:
             with script.open(encoding="utf-8", errors="replace") as handle:
                 text = handle.read(8192)  # the header is at the top
         except OSError as exc:
-            raise InputError(script, f"cannot read: {exc.strerror or exc}") from None
+            raise InputError(script, read_failure(exc)) from None
     config = jupytext_config(script)
     declared = header_formats(text)
     formats = declared or config_formats(script, config)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from nbtools.config import resolve
 from nbtools.discovery import collect_files
-from nbtools.errors import InputError
+from nbtools.errors import InputError, read_failure
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.notebook import read_notebook
 from nbtools.notebook.positions import LineMap
@@ -219,7 +219,7 @@ def _sync_one(
     except FileNotFoundError:
         py_raw = None  # created from the notebook, as `jupytext --sync` does
     except OSError as exc:
-        report.add_error(py_path, f"cannot read: {exc.strerror or exc}")
+        report.add_error(py_path, read_failure(exc))
         return False
     from nbtools.sync import plan_sync
 
@@ -379,5 +379,5 @@ def _read_side(report: Report, path: Path, missing: str) -> bytes | None:
     except FileNotFoundError:
         report.add_error(str(path), missing)
     except OSError as exc:
-        report.add_error(str(path), f"cannot read: {exc.strerror or exc}")
+        report.add_error(str(path), read_failure(exc))
     return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbtools.errors import InputError
+from nbtools.errors import InputError, read_failure
 from nbtools.notebook import NotebookFile, iter_cells, read_notebook, source_text
 
 
@@ -92,7 +92,7 @@ def load_source(path: str) -> Source:
     try:
         text = script.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(script), f"cannot read: {exc}") from None
+        raise InputError(str(script), read_failure(exc)) from None
     nb = pairconvert.text_to_notebook(text, pair.fmt, str(script))
     if nbfile is not None:
         nb = _with_outputs(nb, nbfile.nb)
