@@ -51,7 +51,7 @@ class CheckContext:
     @property
     def sync_state(self) -> Any:
         if self._sync_state is None:
-            from nbtools.syncstate import SyncState
+            from nbtools.pairs.state import SyncState
 
             self._sync_state = SyncState(self.state_file or None)
         return self._sync_state
@@ -92,7 +92,7 @@ def check_secrets(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
 def check_sync(nbfile: NotebookFile, context: CheckContext) -> list[Finding]:
     """A paired notebook and each of its text files agree (``nbtools sync --check``'s plan,
     nothing written)."""
-    from nbtools.pairing import pairs_of_notebook
+    from nbtools.pairs.find import pairs_of_notebook
 
     try:
         pairs = pairs_of_notebook(nbfile.path, nbfile.nb)
@@ -114,8 +114,8 @@ def _check_pair(
         script_raw = None  # `nbtools sync` creates it, as `jupytext --sync` does
     except OSError as exc:
         raise InputError(pair.script, read_failure(exc)) from None
-    from nbtools.sync import plan_sync
-    from nbtools.syncstate import committed_versions
+    from nbtools.pairs.plan import plan_sync
+    from nbtools.pairs.state import committed_versions
 
     try:
         entry = context.sync_state.get(pair.notebook, pair.script, pair.member)
@@ -206,7 +206,7 @@ def check_script(
         suppress(findings, context)
     notebook = None
     if "sync" in checks:
-        from nbtools.pairing import pair_of_script
+        from nbtools.pairs.find import pair_of_script
 
         pair = pair_of_script(path, text[:8192])
         notebook = pair.notebook if pair is not None else None

@@ -108,7 +108,7 @@ def _lone_script(path: Path) -> bool:
         return False
     if b"jupytext" not in head or b"formats" not in head:
         return False  # no pairing header: an ordinary Python file
-    from nbtools.pairing import find_pair
+    from nbtools.pairs.find import find_pair
 
     try:
         pair = find_pair(path)

@@ -13,8 +13,8 @@ import nbformat
 import pytest
 
 from nbtools.cli import main
-from nbtools.jupytextconfig import jupytext_config
-from nbtools.pairing import pair_of_notebook
+from nbtools.pairs.find import pair_of_notebook
+from nbtools.pairs.jupytext_config import jupytext_config
 
 pytestmark = pytest.mark.git
 

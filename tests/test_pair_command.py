@@ -11,8 +11,8 @@ import pytest
 from conftest import make_cell, make_nb, shared_path, write_nb
 
 from nbtools.cli import main
-from nbtools.pairformats import header_formats
-from nbtools.pairing import paired_notebook, paired_script
+from nbtools.pairs.find import paired_notebook, paired_script
+from nbtools.pairs.formats import header_formats
 
 pytestmark = pytest.mark.git
 

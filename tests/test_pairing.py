@@ -8,22 +8,22 @@ import pytest
 from conftest import make_cell, make_nb, write_nb
 
 from nbtools.errors import InputError, UsageError
-from nbtools.pairconvert import notebook_to_text, text_to_notebook
-from nbtools.pairformats import (
-    PairFormat,
-    format_from_formats,
-    header_formats,
-    parse_format,
-    with_pairing,
-)
-from nbtools.pairing import (
+from nbtools.pairs.convert import notebook_to_text, text_to_notebook
+from nbtools.pairs.find import (
     find_pair,
     pair_of_script,
     paired_notebook,
     paired_script,
     source_of_truth,
 )
-from nbtools.syncstate import SyncState, file_hash
+from nbtools.pairs.formats import (
+    PairFormat,
+    format_from_formats,
+    header_formats,
+    parse_format,
+    with_pairing,
+)
+from nbtools.pairs.state import SyncState, file_hash
 
 
 @pytest.mark.parametrize(

@@ -11,14 +11,14 @@ import pytest
 from conftest import make_cell, make_nb, shared_path
 
 from nbtools.notebook import dumps, loads_notebook
-from nbtools.pairconvert import notebook_to_text, roundtrip, text_to_notebook
-from nbtools.pairformats import PairFormat, parse_format, with_pairing
-from nbtools.pairing import Pair
+from nbtools.pairs.convert import notebook_to_text, roundtrip, text_to_notebook
+from nbtools.pairs.diff import compare
+from nbtools.pairs.find import Pair
+from nbtools.pairs.formats import PairFormat, parse_format, with_pairing
+from nbtools.pairs.merge import merge_script
+from nbtools.pairs.plan import plan_sync
+from nbtools.pairs.state import Entry, bytes_hash
 from nbtools.stripsettings import StripOptions
-from nbtools.sync import plan_sync
-from nbtools.syncdiff import compare
-from nbtools.syncmerge import merge_script
-from nbtools.syncstate import Entry, bytes_hash
 
 FMT = parse_format("py:percent")
 PAIR = Pair(Path("nb.ipynb"), Path("nb.py"), FMT)

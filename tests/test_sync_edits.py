@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import nbtools.sync
+import nbtools.pairs.plan
 from nbtools.cli import main
-from nbtools.pairformats import parse_format
-from nbtools.pairing import Pair
+from nbtools.pairs.find import Pair
+from nbtools.pairs.formats import parse_format
 
 pytestmark = pytest.mark.git
 
@@ -53,14 +53,14 @@ def test_an_edit_saved_while_syncing_wins(
     assert main(["pair", str(nb)]) == 1
     script = git_repo / "nb.py"
     script.write_text(script.read_text("utf-8").replace("x = 1", "x = 10"), "utf-8")
-    real_plan = nbtools.sync.plan_sync
+    real_plan = nbtools.pairs.plan.plan_sync
 
     def user_saves_meanwhile(pair: Pair, *args: Any, **kwargs: Any) -> Any:
         plan = real_plan(pair, *args, **kwargs)
         pair.notebook.write_text(pair.notebook.read_text("utf-8").replace("y = 2", "y = 3"))
         return plan
 
-    monkeypatch.setattr(nbtools.sync, "plan_sync", user_saves_meanwhile)
+    monkeypatch.setattr(nbtools.pairs.plan, "plan_sync", user_saves_meanwhile)
     capsys.readouterr()
     assert main(["sync", str(nb)]) == 1
     assert "changed while syncing; your version was kept" in capsys.readouterr().out
@@ -110,7 +110,7 @@ def test_a_cell_the_format_cannot_hold_is_reported_not_split(
         ),
         encoding="utf-8",
     )
-    from nbtools.pairconvert import notebook_to_text
+    from nbtools.pairs.convert import notebook_to_text
 
     text = notebook_to_text(json.loads(nb.read_bytes()), parse_format(fmt))
     (git_repo / "nb.py").write_text(text.replace("a = 0", "a = 1"), encoding="utf-8")

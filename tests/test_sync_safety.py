@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from nbtools.cli import main
 from nbtools.errors import InputError
-from nbtools.pairformats import parse_format
-from nbtools.pairing import Pair, contained
-from nbtools.pairtree import tree_root
-from nbtools.syncstate import STATE_FILE, SyncState, bytes_hash
+from nbtools.pairs.find import Pair, contained
+from nbtools.pairs.formats import parse_format
+from nbtools.pairs.state import STATE_FILE, SyncState, bytes_hash
+from nbtools.pairs.tree import tree_root
 
 pytestmark = pytest.mark.git
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from nbtools.discovery import collect_files
 from nbtools.errors import InputError, UsageError
-from nbtools.jupytextconfig import config_formats, jupytext_config
 from nbtools.notebook import (
     NBFORMAT_LAYOUT,
     atomic_write,
@@ -21,8 +20,9 @@ from nbtools.notebook import (
     write_target,
 )
 from nbtools.options import Option
-from nbtools.pairconvert import notebook_to_text, roundtrip, text_to_notebook
-from nbtools.pairformats import (
+from nbtools.pairs.convert import notebook_to_text, roundtrip, text_to_notebook
+from nbtools.pairs.find import Pair, contained, pairs_of_notebook
+from nbtools.pairs.formats import (
     DEFAULT_FORMAT,
     NOTEBOOK_SUFFIX,
     TEXT_SUFFIXES,
@@ -34,23 +34,23 @@ from nbtools.pairformats import (
     text_formats,
     with_pairing,
 )
-from nbtools.pairing import Pair, contained, pairs_of_notebook
-from nbtools.pairtree import forget_trees, is_inside, tree_root
-from nbtools.report import FileResult, FileStatus, Report, Verb
-from nbtools.syncstate import (
+from nbtools.pairs.jupytext_config import config_formats, jupytext_config
+from nbtools.pairs.state import (
     STATE_FILE_OPTION,
     bytes_hash,
     open_state,
     save_state,
     show_warnings,
 )
+from nbtools.pairs.tree import forget_trees, is_inside, tree_root
+from nbtools.report import FileResult, FileStatus, Report, Verb
 
 if TYPE_CHECKING:
     import argparse
 
     from nbtools.commands import Request
     from nbtools.notebook import NotebookDict
-    from nbtools.syncstate import SyncState
+    from nbtools.pairs.state import SyncState
 
 NAME = "pair"
 INHERIT = ("sync",)  # state_file is shared with `nbtools sync`
@@ -145,7 +145,7 @@ def _pair_notebook(path: Path, fmt: PairFormat | None, state: SyncState) -> File
         nbfile.nb if by_config and not notebook_formats(nbfile.nb) else with_pairing(nbfile.nb, fmt)
     )
     texts = [notebook_to_text(nb, m, path) for m in members]
-    from nbtools.syncdiff import unrepresentable
+    from nbtools.pairs.diff import unrepresentable
 
     for member, text in zip(members, texts):
         broken = unrepresentable(nb, text_to_notebook(text, member, path), member.jupytext_fmt)
@@ -197,7 +197,7 @@ def _write_member(
     existing = script.read_bytes()
     if existing == text.encode("utf-8"):
         return False
-    from nbtools.syncdiff import compare
+    from nbtools.pairs.diff import compare
 
     existing_text = decode(existing, script)
     diffs = compare(

@@ -13,13 +13,9 @@ from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.notebook import read_notebook
 from nbtools.notebook.positions import LineMap
 from nbtools.options import Option
-from nbtools.pairformats import NOTEBOOK_SUFFIX, TEXT_SUFFIXES
-from nbtools.pairing import Pair, pair_of_script, pairs_of_notebook
-from nbtools.pairtree import forget_trees
-from nbtools.report import FileResult, FileStatus, Report, Verb
-from nbtools.results import SyncResult
-from nbtools.stripsettings import STRIP_SETTINGS, strip_options
-from nbtools.syncstate import (
+from nbtools.pairs.find import Pair, pair_of_script, pairs_of_notebook
+from nbtools.pairs.formats import NOTEBOOK_SUFFIX, TEXT_SUFFIXES
+from nbtools.pairs.state import (
     STATE_FILE_OPTION,
     SyncState,
     bytes_hash,
@@ -28,14 +24,18 @@ from nbtools.syncstate import (
     save_state,
     show_warnings,
 )
-from nbtools.syncwrite import ChangedUnderUs, apply_plan
+from nbtools.pairs.tree import forget_trees
+from nbtools.pairs.write import ChangedUnderUs, apply_plan
+from nbtools.report import FileResult, FileStatus, Report, Verb
+from nbtools.results import SyncResult
+from nbtools.stripsettings import STRIP_SETTINGS, strip_options
 
 if TYPE_CHECKING:
     import argparse
 
     from nbtools.commands import Request
+    from nbtools.pairs.plan import SyncPlan
     from nbtools.stripsettings import StripOptions
-    from nbtools.sync import SyncPlan
 
 NAME = "sync"
 INHERIT: tuple[str, ...] = ()
@@ -221,7 +221,7 @@ def _sync_one(
     except OSError as exc:
         report.add_error(py_path, read_failure(exc))
         return False
-    from nbtools.sync import plan_sync
+    from nbtools.pairs.plan import plan_sync
 
     try:
         entry = state.get(pair.notebook, pair.script, pair.member)

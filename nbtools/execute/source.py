@@ -1,7 +1,7 @@
 """What to execute for an input path: the notebook, or its paired script when that is the
 source of truth (with the notebook's stored outputs carried over for comparison).
 
-Pairing rules come from :mod:`nbtools.pairing` (jupytext's ``formats`` metadata); the
+Pairing rules come from :mod:`nbtools.pairs.find` (jupytext's ``formats`` metadata); the
 script is converted with jupytext. Each code cell of a script-based notebook is mapped
 to the script line where its source starts, so failures point into the ``.py``.
 """
@@ -65,7 +65,8 @@ class Source:
 
 def load_source(path: str) -> Source:
     """Read ``path`` (a notebook or a paired script); raises InputError."""
-    from nbtools import pairconvert, pairing
+    from nbtools.pairs import convert as pairconvert
+    from nbtools.pairs import find as pairing
 
     try:
         pair = pairing.find_pair(path)

@@ -1,7 +1,7 @@
 """The folder tree a pair must stay in: the git work tree, else the nearest project folder.
 
 Pairing metadata and sync records come from the files, which a pull request controls; every
-path they name is checked against this tree (see :func:`nbtools.pairing.contained`). The
+path they name is checked against this tree (see :func:`nbtools.pairs.find.contained`). The
 folders walked on the way up are asked once which of the files that bound or configure a
 tree they hold (``.git``, project markers, jupytext's configuration files).
 """

@@ -129,7 +129,7 @@ class SyncState:
         """Whether the record may be read and written for ``notebook`` (inside its tree)."""
         if self._trusted:
             return True
-        from nbtools.pairtree import is_inside, tree_root
+        from nbtools.pairs.tree import is_inside, tree_root
 
         root = tree_root(notebook)
         if is_inside(state_file, root):
@@ -156,7 +156,7 @@ class SyncState:
         recorded for another script than ``script`` (another pairing: it tells nothing).
 
         A notebook's first text file is recorded under the notebook's path; its other text
-        files (``member`` > 0, see :class:`~nbtools.pairing.Pair`) under their own paths.
+        files (``member`` > 0, see :class:`~nbtools.pairs.find.Pair`) under their own paths.
         """
         state_file = self.state_file_for(notebook)
         if not self._usable(state_file, notebook):

@@ -15,7 +15,7 @@ from nbtools.errors import InputError
 
 if TYPE_CHECKING:
     from nbtools.notebook import NotebookDict
-    from nbtools.pairformats import PairFormat
+    from nbtools.pairs.formats import PairFormat
 
 
 def notebook_to_text(nb: NotebookDict, fmt: PairFormat, path: object = "<notebook>") -> str:

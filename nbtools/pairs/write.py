@@ -7,13 +7,13 @@ import os
 from typing import TYPE_CHECKING
 
 from nbtools.notebook import atomic_write, write_target
-from nbtools.pairtree import tree_root
+from nbtools.pairs.tree import tree_root
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from nbtools.pairing import Pair
-    from nbtools.sync import SyncPlan
+    from nbtools.pairs.find import Pair
+    from nbtools.pairs.plan import SyncPlan
 
 
 class ChangedUnderUs(Exception):

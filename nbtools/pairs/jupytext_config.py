@@ -14,7 +14,7 @@ from typing import Any
 
 from nbtools.discovery import upward
 from nbtools.errors import InputError
-from nbtools.pairtree import JUPYTEXT_CONFIG_FILES, names_present, tree_root
+from nbtools.pairs.tree import JUPYTEXT_CONFIG_FILES, names_present, tree_root
 
 _configs: dict[tuple[str, int, int], Any] = {}
 

@@ -1,6 +1,6 @@
 """How the cells of two versions of a notebook line up (difflib over type and source).
 
-Shared by the comparison (:mod:`nbtools.syncdiff`) and the merge (:mod:`nbtools.syncmerge`)
+Shared by the comparison (:mod:`nbtools.pairs.diff`) and the merge (:mod:`nbtools.pairs.merge`)
 of a notebook with its script, so both see the same cells as "the same".
 """
 

@@ -1,9 +1,9 @@
 """Which notebook pairs with which text file: from the notebook's metadata, the script's
 header or the jupytext configuration, never leaving the repository.
 
-The formats are read in :mod:`nbtools.pairformats`, the configuration in
-:mod:`nbtools.jupytextconfig`, the repository's bounds in :mod:`nbtools.pairtree`;
-conversions are in :mod:`nbtools.pairconvert`.
+The formats are read in :mod:`nbtools.pairs.formats`, the configuration in
+:mod:`nbtools.pairs.jupytext_config`, the repository's bounds in :mod:`nbtools.pairs.tree`;
+conversions are in :mod:`nbtools.pairs.convert`.
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nbtools.errors import InputError, read_failure
-from nbtools.jupytextconfig import config_formats, jupytext_config
 from nbtools.notebook import NotebookDict, read_notebook
-from nbtools.pairformats import (
+from nbtools.pairs.formats import (
     NOTEBOOK_SUFFIX,
     PairFormat,
     header_formats,
     notebook_formats,
     text_formats,
 )
-from nbtools.pairtree import is_inside, tree_root
+from nbtools.pairs.jupytext_config import config_formats, jupytext_config
+from nbtools.pairs.tree import is_inside, tree_root
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def source_of_truth(path: str | Path) -> Path:
         return p
     if pair is None or not (pair.notebook.is_file() and pair.script.is_file()):
         return p
-    from nbtools.syncstate import SyncState, file_hash
+    from nbtools.pairs.state import SyncState, file_hash
 
     entry = SyncState().get(pair.notebook, pair.script)
     if (

@@ -11,8 +11,8 @@ import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from nbtools.cellmatch import Cell, cells_of, opcodes, origin_map
 from nbtools.notebook import source_text
+from nbtools.pairs.cellmatch import Cell, cells_of, opcodes, origin_map
 
 if TYPE_CHECKING:
     from nbtools.notebook import NotebookDict

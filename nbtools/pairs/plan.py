@@ -1,10 +1,10 @@
 """Decide how to bring a notebook and its script in sync, from content alone (pure).
 
 Which side changed is read from the sync record (content hashes, see
-:mod:`nbtools.syncstate`), never from modification times: jupytext's own ``--sync`` trusts
+:mod:`nbtools.pairs.state`), never from modification times: jupytext's own ``--sync`` trusts
 mtimes and so throws a script edit away when anything touches the notebook afterwards.
-When the script changed, the notebook is updated cell by cell (:mod:`nbtools.syncmerge`);
-what differs is described by :mod:`nbtools.syncdiff`.
+When the script changed, the notebook is updated cell by cell (:mod:`nbtools.pairs.merge`);
+what differs is described by :mod:`nbtools.pairs.diff`.
 """
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from nbtools.cellmatch import cells_of
 from nbtools.errors import InputError
 from nbtools.notebook import decode, loads_notebook, require_v4
-from nbtools.pairconvert import notebook_to_text, text_to_notebook
-from nbtools.syncdiff import CellDiff, compare, unrepresentable
-from nbtools.syncmerge import merge_script
-from nbtools.syncstate import bytes_hash
+from nbtools.pairs.cellmatch import cells_of
+from nbtools.pairs.convert import notebook_to_text, text_to_notebook
+from nbtools.pairs.diff import CellDiff, compare, unrepresentable
+from nbtools.pairs.merge import merge_script
+from nbtools.pairs.state import bytes_hash
 
 if TYPE_CHECKING:
-    from nbtools.pairing import Pair
+    from nbtools.pairs.find import Pair
+    from nbtools.pairs.state import Entry
     from nbtools.stripsettings import StripOptions
-    from nbtools.syncstate import Entry
 
 
 @dataclass
