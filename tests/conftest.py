@@ -123,6 +123,23 @@ def nbtools_cli(
 STORIES = Path(__file__).resolve().parent / "workflows"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/ from what nbtools writes now (review the diff)",
+    )
+
+
+@pytest.fixture
+def goldens(request: pytest.FixtureRequest) -> Any:
+    """Compare output with tests/golden/ (golden_support.Goldens)."""
+    from golden_support import Goldens, updating
+
+    return Goldens(updating(request.config))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test under ``tests/workflows`` is a user story (``-m story``); helpers for them
     are in ``tests/workflows/story.py`` (one conftest for the suite: two would clash by name)."""
