@@ -15,16 +15,12 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import pytest
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE_ENV = "NBTOOLS_UPDATE_GOLDENS"
-
-
-def _python_version() -> str:
-    return ".".join(str(part) for part in sys.version_info[:3])
 
 
 #: (pattern, replacement), applied in order after the literal paths
@@ -70,8 +66,7 @@ class Normaliser:
                 literal[Path(form).as_uri()] = f"file://<{name}>"
         self.literal = sorted(literal.items(), key=lambda item: -len(item[0]))
         self.versions = [
-            (re.compile(rf"(?<![\w.]){re.escape(nbtools.__version__)}(?![\w.])"), "<nbtools>"),
-            (re.compile(rf"(?<![\w.]){re.escape(_python_version())}(?![\w.])"), "<py>"),
+            (re.compile(rf"(?<![\w.]){re.escape(nbtools.__version__)}(?![\w.])"), "<nbtools>")
         ]
 
     def __call__(self, text: str) -> str:
@@ -120,7 +115,7 @@ class Goldens:
                 pytrace=False,
             )
 
-    def names(self, folder: str) -> Iterable[str]:
-        """The goldens already under ``tests/golden/<folder>`` (to catch ones left behind)."""
-        root = GOLDEN / folder
-        return sorted(str(p.relative_to(GOLDEN)) for p in root.rglob("*") if p.is_file())
+
+def golden_files(folder: str) -> set[str]:
+    """The goldens under ``tests/golden/<folder>``, as names for :meth:`Goldens.check`."""
+    return {p.relative_to(GOLDEN).as_posix() for p in (GOLDEN / folder).rglob("*") if p.is_file()}

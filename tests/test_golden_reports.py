@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import make_cell, make_nb, run_git, write_nb
-from golden_support import GOLDEN, Normaliser
+from golden_support import GOLDEN, Normaliser, golden_files
 
 from nbtools.cli import main
 
@@ -169,3 +169,14 @@ def test_report_is_the_golden_one(
         f"reports/{case}/{fmt}.stderr",
         f"exit code {code}\n" + normalise(err.decode("utf-8")),
     )
+
+
+def test_every_golden_report_belongs_to_a_case() -> None:
+    """A case or format taken out leaves no golden behind that nothing compares."""
+    expected = {
+        f"reports/{case}/{fmt}.{suffix}"
+        for case in CASES
+        for fmt, ext in FORMATS.items()
+        for suffix in (ext, "stderr")
+    }
+    assert golden_files("reports") == expected

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from golden_support import Normaliser
+from golden_support import Normaliser, golden_files
 
 pytestmark = pytest.mark.kernel
 
@@ -130,3 +130,8 @@ def test_executed_notebooks_and_report_are_the_golden_ones(tmp_path: Path, golde
     for name in sorted(notebooks):
         written = (folder / f"{name}.ipynb").read_text(encoding="utf-8")
         goldens.check(f"run/notebooks/{name}.ipynb", stable(written))
+
+
+def test_every_golden_notebook_belongs_to_a_notebook_of_the_run() -> None:
+    expected = {f"run/notebooks/{name}.ipynb" for name in _notebooks()} | {"run/report.json"}
+    assert golden_files("run") == expected
