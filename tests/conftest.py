@@ -8,13 +8,38 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("NBTOOLS_SHARED", REPO.parent / "shared"))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def _defined_rules() -> dict[str, Any]:
+    """Every rule nbtools defines (all rule modules imported), before any test adds one."""
+    from nbtools.findings import all_rules
+
+    return all_rules()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registries(_defined_rules: dict[str, Any]) -> Iterator[None]:
+    """No test sees what another registered: after each test the rule registry holds the rules
+    nbtools defines again (a test's planted rules and a project's ``[tool.nbtools.scan]`` rules
+    go), and the secret engines are built from the built-in rules only. All rule modules are
+    imported first, so that a module a test imports later cannot add rules the reset drops."""
+    yield
+    from nbtools import findings
+    from nbtools.secrets.engine import configure
+
+    registry = findings._RULES  # the one registry; register_rules is its only public writer
+    if registry != _defined_rules:
+        registry.clear()
+        registry.update(_defined_rules)
+    configure()  # no project rules or allowlists: the next engine is the built-in one
 
 
 def shared_path(*parts: str) -> Path:
