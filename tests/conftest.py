@@ -167,7 +167,12 @@ def goldens(request: pytest.FixtureRequest) -> Any:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test under ``tests/workflows`` is a user story (``-m story``); helpers for them
-    are in ``tests/workflows/story.py`` (one conftest for the suite: two would clash by name)."""
+    are in ``tests/workflows/story.py`` (one conftest for the suite: two would clash by name).
+    Container tests form one xdist group."""
     for item in items:
         if STORIES in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.story)
+        if item.get_closest_marker("container") is not None:
+            # under xdist --dist loadgroup the container tests run on one worker, one at a
+            # time (the TF image's kernels are large; the engine's storage is the machine's)
+            item.add_marker(pytest.mark.xdist_group("container"))
