@@ -70,7 +70,8 @@ def _notebooks() -> dict[str, Any]:
         # what a refused download raises (raised here: a real socket call would put the
         # standard library's frames, which differ from Python to Python, in the traceback)
         "network": [code("raise ConnectionRefusedError(111, 'Connection refused')")],
-        "missing_file": [code("open('data/absent.csv').read()")],
+        # io.open: IPython 8 wraps the open() of a cell, and its frame would be in the traceback
+        "missing_file": [code("import io\nio.open('data/absent.csv').read()")],
         "shell_command": [code("!nbtools-golden-no-such-command --flag"), code("print('after')")],
         "kernel_died": [
             # prints first, so its count and output are in before the kernel goes
