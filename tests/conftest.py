@@ -8,13 +8,38 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("NBTOOLS_SHARED", REPO.parent / "shared"))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def _defined_rules() -> dict[str, Any]:
+    """Every rule nbtools defines (all rule modules imported), before any test adds one."""
+    from nbtools.findings import all_rules
+
+    return all_rules()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registries(_defined_rules: dict[str, Any]) -> Iterator[None]:
+    """No test sees what another registered: after each test the rule registry holds the rules
+    nbtools defines again (a test's planted rules and a project's ``[tool.nbtools.scan]`` rules
+    go), and the secret engines are built from the built-in rules only. All rule modules are
+    imported first, so that a module a test imports later cannot add rules the reset drops."""
+    yield
+    from nbtools import findings
+    from nbtools.secrets.engine import configure
+
+    registry = findings._RULES  # the one registry; register_rules is its only public writer
+    if registry != _defined_rules:
+        registry.clear()
+        registry.update(_defined_rules)
+    configure()  # no project rules or allowlists: the next engine is the built-in one
 
 
 def shared_path(*parts: str) -> Path:
@@ -123,9 +148,31 @@ def nbtools_cli(
 STORIES = Path(__file__).resolve().parent / "workflows"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/ from what nbtools writes now (review the diff)",
+    )
+
+
+@pytest.fixture
+def goldens(request: pytest.FixtureRequest) -> Any:
+    """Compare output with tests/golden/ (golden_support.Goldens)."""
+    from golden_support import Goldens, updating
+
+    return Goldens(updating(request.config))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test under ``tests/workflows`` is a user story (``-m story``); helpers for them
-    are in ``tests/workflows/story.py`` (one conftest for the suite: two would clash by name)."""
+    are in ``tests/workflows/story.py`` (one conftest for the suite: two would clash by name).
+    Container tests form one xdist group."""
     for item in items:
         if STORIES in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.story)
+        if item.get_closest_marker("container") is not None:
+            # under xdist --dist loadgroup the container tests run on one worker, one at a
+            # time (the TF image's kernels are large; the engine's storage is the machine's)
+            item.add_marker(pytest.mark.xdist_group("container"))

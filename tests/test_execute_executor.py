@@ -213,5 +213,7 @@ def test_environment_is_minimal(monkeypatch: pytest.MonkeyPatch) -> None:
     assert env["PATH"] == os.environ["PATH"]
 
 
-def test_python_path_is_this_interpreter() -> None:
-    assert os.path.exists(sys.executable)
+def test_a_python3_kernel_runs_on_this_interpreter(factory: LocalKernelFactory) -> None:
+    """Forked or launched, the default kernel is this venv's Python (not another on PATH)."""
+    result = run(factory, [make_cell(source="import sys; print(sys.executable, sys.prefix)")])
+    assert result.cells[0].outputs[0]["text"] == f"{sys.executable} {sys.prefix}\n"

@@ -95,9 +95,23 @@ def test_run_leaves_no_daemon_behind(tmp_path: Path) -> None:
     assert not [running(f"{marker}{i}") for i in range(3) if running(f"{marker}{i}")]
 
 
-def test_the_run_is_a_subreaper_only_while_it_runs() -> None:
-    assert become_subreaper()
-    assert become_subreaper(False)
+def _is_subreaper() -> bool:
+    """What the kernel says (prctl PR_GET_CHILD_SUBREAPER), not what the call returned."""
+    import ctypes
+
+    flag = ctypes.c_int(-1)
+    assert ctypes.CDLL(None, use_errno=True).prctl(37, ctypes.byref(flag), 0, 0, 0) == 0
+    return flag.value != 0
+
+
+def test_become_subreaper_turns_the_flag_on_and_off() -> None:
+    assert not _is_subreaper()
+    try:
+        assert become_subreaper()
+        assert _is_subreaper()
+    finally:
+        assert become_subreaper(False)
+    assert not _is_subreaper()
 
 
 def test_only_leftovers_of_dead_nbtools_are_swept(tmp_path: Path) -> None:

@@ -71,8 +71,16 @@ def test_leaving_early_kills_running_kernels() -> None:
     assert descendants(os.getpid()) <= before
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux's")
 def test_default_jobs_is_the_usable_core_count() -> None:
-    assert 1 <= default_jobs() <= (os.cpu_count() or 1)
+    """The cores this process may use (a CI container's cpuset), not the machine's count."""
+    usable = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(usable)})
+        assert default_jobs() == 1
+    finally:
+        os.sched_setaffinity(0, usable)
+    assert default_jobs() == len(usable)
 
 
 def test_a_kernel_that_cannot_start_fails_its_notebook_only() -> None:

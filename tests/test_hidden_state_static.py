@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from conftest import make_cell, make_nb, shared_path, write_nb
 
-from nbtools.findings import Severity, known_rules
+from nbtools.findings import Severity, rule_for
 from nbtools.hidden_state.defuse import DEF, GIVE_UP, USE, cell_events
 from nbtools.hidden_state.magics import to_python
 from nbtools.hidden_state.names import UNDEFINED_NAME, USE_BEFORE_DEF
@@ -276,17 +276,31 @@ def test_findings_carry_disk_lines(tmp_path: Path) -> None:
     assert "cell 2 below" in finding.message
 
 
-def test_rules_are_registered() -> None:
-    rules = known_rules()
-    for rule in (
-        OUT_OF_ORDER,
-        COUNT_GAP,
-        UNEXECUTED,
-        OUTPUT_WITHOUT_COUNT,
-        USE_BEFORE_DEF,
-        UNDEFINED_NAME,
-    ):
-        assert rule in rules
+def test_every_static_rule_is_reported_with_its_registered_severity() -> None:
+    """One notebook with each problem: each rule is found, and each finding's severity is the
+    one its registered rule declares (what SARIF's defaultConfiguration and the GitHub title
+    come from)."""
+    stored = {"output_type": "stream", "name": "stdout", "text": "1\n"}
+    nb = make_nb(
+        [
+            make_cell(source="print(late)", execution_count=3),
+            make_cell(source="late = 1", execution_count=1),
+            make_cell(source="x = 2"),
+            make_cell(source="y = 3", outputs=[stored]),
+            make_cell(source="print(nowhere)", execution_count=7),
+        ]
+    )
+    findings = analyze_notebook(nb, "nb.ipynb").findings
+    assert [(f.rule, f.cell_index) for f in findings] == [
+        (USE_BEFORE_DEF, 0),
+        (OUT_OF_ORDER, 1),
+        (UNEXECUTED, 2),
+        (OUTPUT_WITHOUT_COUNT, 3),
+        (COUNT_GAP, 4),
+        (UNDEFINED_NAME, 4),
+    ]
+    assert [f.severity for f in findings] == [rule_for(f.rule).severity for f in findings]
+    assert all(rule_for(f.rule).summary != f.rule for f in findings)  # registered, not stand-ins
 
 
 def test_events_and_fallback_transform() -> None:

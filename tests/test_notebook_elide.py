@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
+import random
 from pathlib import Path
 
 import pytest
@@ -22,8 +22,10 @@ from nbtools.notebook.io import ELIDE_MIN_BYTES
 from nbtools.strip import strip_notebook
 from nbtools.stripsettings import StripOptions
 
-# as nbformat stores images; two of them make a notebook worth eliding
-PNG = base64.b64encode(os.urandom(30_000)).decode() + "\n"
+# as nbformat stores images; two of them make a notebook worth eliding (the same bytes in
+# every process: xdist workers must collect the same parameters)
+PNG = base64.b64encode(random.Random(30).getrandbits(8 * 30_000).to_bytes(30_000, "big")).decode()
+PNG += "\n"
 
 
 def image_notebook(**cell_metadata: object) -> dict:
@@ -97,6 +99,7 @@ def test_layouts_round_trip_crlf_bom_indent_2() -> None:
         PNG.replace("A", "\t", 1),  # a raw tab: not valid JSON, left to the parser
         PNG[:-1] + "\\n\\n",  # more than the one trailing newline
     ],
+    ids=["short", "escaped", "raw-tab", "two-newlines"],
 )
 def test_only_plain_base64_values_are_elided(value: str) -> None:
     line = '   "image/png": "' + value + '"'

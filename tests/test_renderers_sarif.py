@@ -16,9 +16,14 @@ from nbtools.renderers.sarif import FINGERPRINT_KEY, artifact_uri, to_sarif
 from nbtools.report import FileResult, Report
 
 SECRET = "AKIAIOSFODNN7EXAMPLE"
-register_rules(
-    Rule("test/planted", "planted", "A planted test finding", "Help text for the planted rule.")
-)
+
+
+@pytest.fixture(autouse=True)
+def _planted_rule() -> None:
+    """A rule of this module's own (conftest's registry reset takes it away again)."""
+    register_rules(
+        Rule("test/planted", "planted", "A planted test finding", "Help text for the planted rule.")
+    )
 
 
 def _validate(log: dict[str, Any]) -> None:

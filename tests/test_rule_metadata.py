@@ -12,7 +12,7 @@ from nbtools.secrets.ruledef import SecretRule
 from nbtools.secrets.rulehelp import as_rule
 from nbtools.secrets.rules import SECRET_RULES
 
-RULES = {k: v for k, v in all_rules().items() if not k.startswith("test/")}  # not test-made
+RULES = all_rules()
 #: families whose rules are about credentials or container/SSH/Jupyter configuration
 SECURITY = ("scan/", "strip/credential-in-output", "filter/stripped-secret")
 

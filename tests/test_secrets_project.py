@@ -12,7 +12,6 @@ import pytest
 from conftest import make_cell, make_nb, write_nb
 
 from nbtools.cli import main
-from nbtools.secrets.engine import configure
 
 RNG = random.Random(9)
 ACME = "acme_" + "".join(RNG.choice(string.ascii_letters + string.digits) for _ in range(32))
@@ -27,12 +26,6 @@ severity = "warning"
 provider = "Acme"
 description = "Acme API key"
 """
-
-
-@pytest.fixture(autouse=True)
-def _reset_engines() -> Any:
-    yield
-    configure()  # later tests build engines from the built-in rules only
 
 
 def project(tmp_path: Path, toml: str, cells: dict[str, str]) -> Path:
