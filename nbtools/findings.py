@@ -70,7 +70,7 @@ class Rule:
     for security rules, ``security_severity``).
 
     ``help`` says what a finding means and how to fix it (Markdown); how to suppress it is
-    added from :mod:`nbtools.suppress` (:meth:`markdown`). A rule with ``security_severity``
+    added from :mod:`nbtools.suppress` (:func:`~nbtools.suppress.rule_markdown`). A rule with ``security_severity``
     (0.0-10.0; 9+ critical, 7+ high, 4+ medium) is a security rule, tagged ``security``.
     """
 
@@ -92,12 +92,6 @@ class Rule:
         """``tags``, with ``security`` first for a security rule."""
         extra = ["security"] if self.security_severity is not None else []
         return [*extra, *(t for t in self.tags if t not in extra)]
-
-    def markdown(self) -> str:
-        """The full help: what it means, how to fix it, how to suppress it."""
-        from nbtools.suppress import suppression_help
-
-        return f"**{self.summary}**\n\n{self.help}\n\n{suppression_help(self.id)}"
 
 
 @dataclass(frozen=True)

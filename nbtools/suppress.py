@@ -20,7 +20,7 @@ import fnmatch
 import re
 from typing import Any, Iterable
 
-from nbtools.findings import Finding, Suppression, Where
+from nbtools.findings import Finding, Rule, Suppression, Where
 from nbtools.notebook import iter_cells, source_text, tags_of
 
 ALLOW_TAG = "nbtools-allow"
@@ -232,6 +232,11 @@ _OTHER_WAYS = {
     "install": "run `nbtools install --uninstall` if the repository should not use the filter.",
     "doctor": "these checks describe the machine; fix the engine or image setting they name.",
 }
+
+
+def rule_markdown(rule: Rule) -> str:
+    """A rule's full help: what it means, how to fix it, how to suppress it."""
+    return f"**{rule.summary}**\n\n{rule.help}\n\n{suppression_help(rule.id)}"
 
 
 def suppression_help(rule_id: str) -> str:

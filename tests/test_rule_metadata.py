@@ -11,6 +11,7 @@ from nbtools.report import Report
 from nbtools.secrets.ruledef import SecretRule
 from nbtools.secrets.rulehelp import as_rule
 from nbtools.secrets.rules import SECRET_RULES
+from nbtools.suppress import rule_markdown
 
 RULES = all_rules()
 #: families whose rules are about credentials or container/SSH/Jupyter configuration
@@ -24,7 +25,7 @@ def problems(rule: Rule) -> list[str]:
         found.append("summary too short")
     if len(rule.help) < 40:
         found.append("no help (what it means and how to fix it)")
-    if "**Suppress" not in rule.markdown():
+    if "**Suppress" not in rule_markdown(rule):
         found.append("no suppression help")
     if rule.precision not in PRECISIONS:
         found.append(f"precision {rule.precision!r}")

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from nbtools import __version__
 from nbtools.findings import Finding, Severity, Suppression, Where, rule_for
 from nbtools.repo import relative_to_root, repo_root, version_control
+from nbtools.suppress import rule_markdown
 
 if TYPE_CHECKING:
     from nbtools.console import Console
@@ -67,7 +68,7 @@ def _rule_descriptor(rule_id: str) -> dict[str, Any]:
     """A ``reportingDescriptor`` with what code scanning shows: short and full description,
     Markdown help (meaning, fix, suppression), tags, precision and severities."""
     rule = rule_for(rule_id)
-    markdown = rule.markdown()
+    markdown = rule_markdown(rule)
     full = " ".join(f"{rule.summary}. {rule.help}".split())
     properties: dict[str, Any] = {"precision": rule.precision}
     if rule.all_tags:
