@@ -73,7 +73,7 @@ class FileResult:
 
     ``script``, ``action``, ``stripped`` and ``verb`` are the typed facts some commands add
     (sync and pair: the paired script; sync: the plan's action; a filter or stdin: whether
-    the notebook was stripped); ``details`` holds ``run``'s until they get fields too.
+    the notebook was stripped); ``details`` holds ``run``'s (``duration_s``, ``cause`` or ``cached``).
     """
 
     path: str
@@ -125,9 +125,6 @@ class Report:
     suppressed: list[Finding] = field(default_factory=list)
     #: the command's own typed result, if it has one
     result: CommandResult | None = None
-    #: ``run``'s untyped results (``notebooks``, ``shard``, ``summary_line``, ``text_lines``...)
-    #: until it has a :class:`CommandResult` of its own; no other command writes here
-    sections: dict[str, Any] = field(default_factory=dict)
     diffs: list[str] = field(default_factory=list)
     stdout_payload: bytes | None = None  # filter mode: the document itself
     internal_error: bool = False
@@ -159,11 +156,6 @@ class Report:
         self.diffs.extend(other.diffs)
         if other.result is not None:
             self.result = other.result
-        for key, value in other.sections.items():
-            if isinstance(value, list) and isinstance(self.sections.get(key), list):
-                self.sections[key].extend(value)
-            else:
-                self.sections[key] = value
         self.internal_error = self.internal_error or other.internal_error
 
     @property

@@ -12,7 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nbtools.cli import main
+from nbtools.renderers.json import to_data
 from nbtools.reportmerge import finding_from_dict, merge
+from nbtools.results import RunResult
 
 SINGLE_RUN_KEYS = {
     "tool",
@@ -287,8 +289,19 @@ def test_other_sections_are_merged_not_dropped() -> None:
     one = shard_report(1, 2, [_notebook("a.ipynb")], warnings_seen=["w1"], image="tf:2.9")
     two = shard_report(2, 2, [_notebook("b.ipynb")], warnings_seen=["w2"], image="tf:2.9")
     report = merge([("1.json", one), ("2.json", two)])
-    assert report.sections["warnings_seen"] == ["w1", "w2"]
-    assert report.sections["image"] == "tf:2.9"
+    assert isinstance(report.result, RunResult)
+    assert report.result.extra == {"warnings_seen": ["w1", "w2"], "image": "tf:2.9"}
+    data = to_data(report)
+    assert list(data)[-4:] == ["warnings_seen", "image", "notebooks", "summary_line"]
+
+
+def test_an_unknown_file_status_is_a_malformed_entry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one = shard_report(1, 1, [_notebook("a.ipynb")])
+    one["files"][0]["status"] = "bogus"
+    line = _one_line_error(capsys, ["report", "merge", write(tmp_path, "1.json", one)])
+    assert "malformed file or finding entry: 'bogus' is not a valid FileStatus" in line
 
 
 def test_a_suppressed_finding_stays_suppressed() -> None:
