@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from nbtools.errors import InputError, UsageError
 from nbtools.findings import Finding, Severity, Suppression, Where
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report
 from nbtools.results import RunResult
 
 #: keys of a report that are rebuilt, not copied (the rest are merged section by section,
@@ -128,9 +128,20 @@ def _typed(data: dict[str, Any], key: str, kind: type) -> Any:
 
 
 def file_from_dict(data: dict[str, Any]) -> FileResult:
-    details = {k: v for k, v in data.items() if k not in ("path", "status", "message")}
+    """The :class:`FileResult` of a run that ``renderers.json.file_data`` wrote; a status
+    it does not know is refused (ValueError), as are facts of the wrong type."""
+    duration = data.get("duration_s")
+    if duration is not None and (
+        isinstance(duration, bool) or not isinstance(duration, (int, float)) or duration < 0
+    ):
+        raise ValueError(f"duration_s {duration!r} is not a duration")
     return FileResult(
-        str(data["path"]), str(data["status"]), str(data.get("message") or ""), details
+        str(data["path"]),
+        FileStatus(str(data["status"])),
+        str(data.get("message") or ""),
+        duration_s=duration,
+        cause=_typed(data, "cause", str),
+        cached=data.get("cached") is True,
     )
 
 

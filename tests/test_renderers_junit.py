@@ -12,15 +12,15 @@ from conftest import make_cell
 from nbtools.cli import main
 from nbtools.findings import Finding, Severity, Where
 from nbtools.renderers.junit import clean, merge, render, suite_name
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report
 from nbtools.results import RunResult
 
 
 def _report(shard: tuple[int, int] | None = None) -> Report:
     report = Report("run", result=RunResult(shard=shard))
-    report.add_file(FileResult("ok.ipynb", "clean", details={"duration_s": 1.5}))
-    report.add_file(FileResult("bad.ipynb", "findings", details={"duration_s": 2.25}))
-    report.add_file(FileResult("skip.ipynb", "skipped", "tagged skip"))
+    report.add_file(FileResult("ok.ipynb", FileStatus.CLEAN, duration_s=1.5))
+    report.add_file(FileResult("bad.ipynb", FileStatus.FINDINGS, duration_s=2.25))
+    report.add_file(FileResult("skip.ipynb", FileStatus.SKIPPED, "tagged skip"))
     report.add_error("broken.ipynb", "invalid JSON")
     report.add_findings(
         [

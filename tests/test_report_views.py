@@ -187,9 +187,8 @@ def test_a_run_says_what_it_ran_over_on_and_with_in_order() -> None:
         shard=(2, 3),
     )
     report = Report("run", result=result)
-    report.add_file(FileResult("a.ipynb", "clean", details={"duration_s": 0.0, "cached": True}))
-    details = {"duration_s": 1.5, "cause": None}
-    report.add_file(FileResult("b.ipynb", "findings", "fail_error", details))
+    report.add_file(FileResult("a.ipynb", FileStatus.CLEAN, duration_s=0.0, cached=True))
+    report.add_file(FileResult("b.ipynb", FileStatus.FINDINGS, "fail_error", duration_s=1.5))
     data = _json(report)
     sections = ["shard", "changed_since", "interpreter", "cache", "notebooks", "summary_line"]
     assert list(data) == [*COMMON, *sections]

@@ -17,7 +17,7 @@ from nbtools.execute.runfindings import ANSI, line_in_cell, run_findings
 from nbtools.execute.specs import kernel_note, unavailable_language
 from nbtools.notebook import source_text
 from nbtools.renderers.verdicts import FailedNotebook, explain
-from nbtools.report import FileResult
+from nbtools.report import FileResult, FileStatus
 
 if TYPE_CHECKING:
     from nbtools.execute.causes import Cause
@@ -108,9 +108,14 @@ def finish(
     if settings.html:
         verdict_page(source, run, entry, settings.html, redact)
     ok = verdict in NOT_FAILING
-    details = {"duration_s": run.duration_s, "cause": entry["cause"]}
     report.add_file(
-        FileResult(source.path, "clean" if ok else "findings", "" if ok else verdict, details)
+        FileResult(
+            source.path,
+            FileStatus.CLEAN if ok else FileStatus.FINDINGS,
+            "" if ok else verdict,
+            duration_s=run.duration_s,
+            cause=entry["cause"],
+        )
     )
     if not ok:
         failed = _failed(source, run, divergent, reason, entry["cells"])

@@ -35,7 +35,7 @@ from nbtools.execute.runkernels import (
 from nbtools.execute.scheduler import Job, default_jobs, run_jobs
 from nbtools.execute.source import Source, load_source
 from nbtools.renderers.verdicts import notebook_line
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report
 from nbtools.results import CacheUse, ChangedSince, RunResult
 from nbtools.runs import FailureKind, NotebookRun
 
@@ -244,8 +244,7 @@ def _serve_cached(
             redact = redactor_for(task.source.nb, [])
             verdict = entry["verdict"]
             store_outputs(task.source, run, verdict, None, None, settings, report, entry, redact)
-        details = {"duration_s": 0.0, "cached": True}
-        report.add_file(FileResult(task.source.path, "clean", "", details))
+        report.add_file(FileResult(task.source.path, FileStatus.CLEAN, duration_s=0.0, cached=True))
         _log_line(console, entry)
 
 

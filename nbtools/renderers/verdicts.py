@@ -32,7 +32,6 @@ class FileVerdict:
     findings: list[Finding] = field(default_factory=list)  # the failing ones
     notes: list[Finding] = field(default_factory=list)  # findings that do not fail the run
     duration_s: float | None = None
-    label: str = ""  # a command's own verdict word (``details["verdict"]``, e.g. fail_mismatch)
 
     @property
     def first(self) -> Finding | None:
@@ -55,12 +54,8 @@ def file_verdicts(report: Report) -> list[FileVerdict]:
             verdict = by_path[result.path] = FileVerdict(result.path, PASS)
         verdict.status = result.status
         verdict.message = result.message
-        label = result.details.get("verdict")
-        if isinstance(label, str):
-            verdict.label = label
-        duration = result.details.get("duration_s")
-        if isinstance(duration, (int, float)):
-            verdict.duration_s = float(duration)
+        if result.duration_s is not None:
+            verdict.duration_s = float(result.duration_s)
     for finding in report.findings:
         verdict = by_path.get(finding.path)
         if verdict is None:
