@@ -20,7 +20,7 @@ from nbtools.discovery import missing_paths
 from nbtools.errors import ExitCode, NbtoolsError, UsageError
 from nbtools.options import add_options, given_on_command_line
 from nbtools.renderers import render
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report
 
 if TYPE_CHECKING:
     from nbtools.commands import Command
@@ -192,7 +192,9 @@ def _main(argv: list[str], console: Console) -> int:
     )
     # with every named path missing there is nothing to run on (not even the default ".")
     report = module.execute(request) if given or not missing else Report(module.NAME)
-    report.files[:0] = [FileResult(p, "error", "no such file or directory") for p in missing]
+    report.files[:0] = [
+        FileResult(p, FileStatus.ERROR, "no such file or directory") for p in missing
+    ]
     for error in report.errors:
         console.error(f"{error.path}: {error.message}")
     _emit(report, request.format, request.output, console)

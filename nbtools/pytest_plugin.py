@@ -173,16 +173,19 @@ class NotebookItem(pytest.Item):
 def outcome(report: Report) -> tuple[str, str]:
     """(verdict, what to show) of a one-notebook ``nbtools run`` report."""
     from nbtools.execute.rules import NOT_FAILING
+    from nbtools.renderers.views import view_for
+    from nbtools.results import RunResult
 
     if report.errors:
         error = report.errors[0]
         return "error", f"{error.path}: {error.message}"
-    entries = report.sections.get("notebooks") or []
+    result = report.result
+    entries = result.notebooks if isinstance(result, RunResult) else []
     if not entries:
         return "error", "nbtools run did not run this notebook"
     entry = entries[0]
     verdict = str(entry.get("verdict"))
-    lines = [str(line) for line in report.sections.get("text_lines", [])]
+    lines = view_for(report).text_lines(report)
     if verdict in NOT_FAILING:
         warnings_ = [str(w) for w in entry.get("warnings") or []]
         return verdict, entry.get("reason") or "; ".join(warnings_)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
 
 from nbtools.errors import ExitCode
 from nbtools.findings import Finding, Severity, at_or_above
@@ -73,38 +72,45 @@ class FileResult:
 
     ``script``, ``action``, ``stripped`` and ``verb`` are the typed facts some commands add
     (sync and pair: the paired script; sync: the plan's action; a filter or stdin: whether
-    the notebook was stripped); ``details`` holds ``run``'s until they get fields too.
+    the notebook was stripped). ``run`` adds how long a notebook took (``duration_s``),
+    then either the cause of its verdict (none for a pass) or that the cache served it.
     """
 
     path: str
     status: FileStatus
     message: str
-    details: dict[str, Any]
     script: str | None
     action: str | None
     stripped: bool | None
     verb: Verb | None
+    duration_s: float | None
+    cause: str | None
+    cached: bool
 
     def __init__(
         self,
         path: str,
-        status: FileStatus | str,  # a str: run's results, until they use FileStatus
+        status: FileStatus,
         message: str = "",
-        details: dict[str, Any] | None = None,
         *,
         script: str | None = None,
         action: str | None = None,
         stripped: bool | None = None,
         verb: Verb | None = None,
+        duration_s: float | None = None,
+        cause: str | None = None,
+        cached: bool = False,
     ) -> None:
         self.path = path
-        self.status = FileStatus(status)
+        self.status = status
         self.message = message
-        self.details = {} if details is None else details
         self.script = script
         self.action = action
         self.stripped = stripped
         self.verb = verb
+        self.duration_s = duration_s
+        self.cause = cause
+        self.cached = cached
 
 
 class CommandResult:
@@ -125,9 +131,6 @@ class Report:
     suppressed: list[Finding] = field(default_factory=list)
     #: the command's own typed result, if it has one
     result: CommandResult | None = None
-    #: ``run``'s untyped results (``notebooks``, ``shard``, ``summary_line``, ``text_lines``...)
-    #: until it has a :class:`CommandResult` of its own; no other command writes here
-    sections: dict[str, Any] = field(default_factory=dict)
     diffs: list[str] = field(default_factory=list)
     stdout_payload: bytes | None = None  # filter mode: the document itself
     internal_error: bool = False
@@ -159,11 +162,6 @@ class Report:
         self.diffs.extend(other.diffs)
         if other.result is not None:
             self.result = other.result
-        for key, value in other.sections.items():
-            if isinstance(value, list) and isinstance(self.sections.get(key), list):
-                self.sections[key].extend(value)
-            else:
-                self.sections[key] = value
         self.internal_error = self.internal_error or other.internal_error
 
     @property

@@ -17,9 +17,11 @@ from typing import Any, Sequence
 
 from nbtools.errors import READ_ERRORS, InputError, UsageError, read_failure
 from nbtools.findings import Finding, Severity, Suppression, Where
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report
+from nbtools.results import RunResult
 
-#: keys of a report that are rebuilt, not copied (the rest are merged section by section)
+#: keys of a report that are rebuilt, not copied (the rest are merged section by section,
+#: into :attr:`RunResult.extra`)
 _REBUILT = frozenset(
     {"tool", "version", "schema_version", "command", "exit_code", "summary", "files"}
     | {"findings", "shard", "notebooks", "summary_line"}
@@ -126,9 +128,20 @@ def _typed(data: dict[str, Any], key: str, kind: type) -> Any:
 
 
 def file_from_dict(data: dict[str, Any]) -> FileResult:
-    details = {k: v for k, v in data.items() if k not in ("path", "status", "message")}
+    """The :class:`FileResult` of a run that ``renderers.json.file_data`` wrote; a status
+    it does not know is refused (ValueError), as are facts of the wrong type."""
+    duration = data.get("duration_s")
+    if duration is not None and (
+        isinstance(duration, bool) or not isinstance(duration, (int, float)) or duration < 0
+    ):
+        raise ValueError(f"duration_s {duration!r} is not a duration")
     return FileResult(
-        str(data["path"]), str(data["status"]), str(data.get("message") or ""), details
+        str(data["path"]),
+        FileStatus(str(data["status"])),
+        str(data.get("message") or ""),
+        duration_s=duration,
+        cause=_typed(data, "cause", str),
+        cached=data.get("cached") is True,
     )
 
 
@@ -144,7 +157,8 @@ def _entries(data: dict[str, Any], key: str, path: str) -> list[dict[str, Any]]:
 def merge(reports: Sequence[tuple[str, dict[str, Any]]]) -> Report:
     """The report of one run over every shard's notebooks (see the module docstring)."""
     count = check_shards(reports)
-    report = Report("run")
+    result = RunResult(merged_shards=count)
+    report = Report("run", result=result)
     report.fail_on_warnings = False  # as in `nbtools run`: only fail_* verdicts fail
     ran_in: dict[str, str] = {}
     notebooks: list[dict[str, Any]] = []
@@ -172,32 +186,20 @@ def merge(reports: Sequence[tuple[str, dict[str, Any]]]) -> Report:
         for key, value in data.items():
             if key in _REBUILT:
                 continue
-            if isinstance(value, list) and isinstance(report.sections.get(key), list):
-                report.sections[key].extend(value)
+            if isinstance(value, list) and isinstance(result.extra.get(key), list):
+                result.extra[key].extend(value)
             else:
-                report.sections.setdefault(key, value)
+                result.extra.setdefault(key, value)
     # one order whatever order the shards came in: by path, each file's findings as found
     files.sort(key=lambda f: f.path)
     findings.sort(key=lambda f: f.path)
     notebooks.sort(key=lambda e: str(e["path"]))
     report.files = files
     report.add_findings(findings)  # a suppressed one (with its suppression) stays suppressed
-    report.sections["notebooks"] = notebooks
-    report.sections["summary_line"] = summary_line(notebooks, elapsed, count)
-    report.sections["text_lines"] = explanations(notebooks)
+    result.notebooks = notebooks
+    result.elapsed_s = elapsed
+    result.explanations = explanations(notebooks)
     return report
-
-
-def summary_line(notebooks: list[dict[str, Any]], elapsed: float, shards: int) -> str:
-    """As a single run's (``4 notebooks: 1 fail_error, 3 pass in 2.0 s``), with the shards."""
-    counts: dict[str, int] = {}
-    for entry in notebooks:
-        verdict = str(entry.get("verdict"))
-        counts[verdict] = counts.get(verdict, 0) + 1
-    parts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
-    noun = "notebook" if len(notebooks) == 1 else "notebooks"
-    text = f"{len(notebooks)} {noun}: {parts or 'nothing run'} in {elapsed:.1f} s"
-    return text + (f" (longest of {shards} shards)" if shards > 1 else "")
 
 
 def explanations(notebooks: list[dict[str, Any]]) -> list[str]:

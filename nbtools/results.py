@@ -8,7 +8,7 @@ out the JSON sections.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nbtools.report import CommandResult, FileStatus
 
@@ -76,3 +76,42 @@ class FilterResult(CommandResult):
 
     capabilities: list[str]
     served: dict[str, int]
+
+
+@dataclass
+class ChangedSince:
+    """``run --changed-since REF``: the notebooks a change since REF can affect (each with
+    why) and how many were left out."""
+
+    ref: str
+    selected: dict[str, str]
+    unchanged: int
+
+
+@dataclass
+class CacheUse:
+    """``run --cache``: notebooks a stored result answered, and results stored."""
+
+    served: int
+    stored: int
+
+
+@dataclass
+class RunResult(CommandResult):
+    """``nbtools run``, or ``report merge`` of its shards' reports: each notebook's entry
+    (verdict, cause, cells...), what the run was over and on, and why notebooks failed."""
+
+    notebooks: list[dict[str, Any]] = field(default_factory=list)
+    shard: tuple[int, int] | None = None  # ``--shard K/N``: (K, N)
+    changed_since: ChangedSince | None = None
+    #: which interpreter or image ran the kernels, and why (``Interpreter.to_dict()``, or
+    #: the configured kernel or image)
+    interpreter: dict[str, Any] | None = None
+    cache: CacheUse | None = None
+    elapsed_s: float = 0.0  # the run's wall time; merged: the longest shard's
+    #: what the text report shows of each failed notebook (its cell, traceback, outputs)
+    explanations: list[str] = field(default_factory=list)
+    #: merged: how many shard reports (None: the run itself)
+    merged_shards: int | None = None
+    #: merged: the shards' other sections, copied as they were (lists joined)
+    extra: dict[str, Any] = field(default_factory=dict)

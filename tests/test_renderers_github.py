@@ -21,7 +21,7 @@ from nbtools.renderers.github import (
     workflow_command,
     write_summary,
 )
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report
 
 
 @pytest.mark.parametrize(
@@ -93,8 +93,8 @@ def test_annotations_stay_within_the_runner_limits(errors: int, warnings: int) -
 def test_render_groups_per_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     report = Report("check")
-    report.add_file(FileResult("a.ipynb", "clean"))
-    report.add_file(FileResult("b.ipynb", "findings"))
+    report.add_file(FileResult("a.ipynb", FileStatus.CLEAN))
+    report.add_file(FileResult("b.ipynb", FileStatus.FINDINGS))
     report.add_error("c.ipynb", "invalid JSON")
     report.add_findings([Finding("b.ipynb", "test/x", "boom", cell_index=2, json_line=9)])
     out = render(report, None)  # type: ignore[arg-type]
@@ -107,14 +107,14 @@ def test_render_groups_per_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_job_summary_table_and_escaping() -> None:
     report = Report("run")
-    report.add_file(FileResult("ok.ipynb", "clean"))
-    report.add_file(FileResult("we|ird.ipynb", "findings", details={"verdict": "fail_error"}))
+    report.add_file(FileResult("ok.ipynb", FileStatus.CLEAN))
+    report.add_file(FileResult("we|ird.ipynb", FileStatus.FINDINGS, "fail_error"))
     report.add_findings(
         [Finding("we|ird.ipynb", "run/error", "ValueError: <bad> | pipe", cell_index=3)]
     )
     text = job_summary(report)
     assert "| notebook | verdict | details |" in text
-    assert "| `we\\|ird.ipynb` | ❌ fail `fail_error` |" in text
+    assert "| `we\\|ird.ipynb` | ❌ fail |" in text
     assert "&lt;bad&gt; \\| pipe" in text
     assert "| `ok.ipynb` | ✅ pass |" in text
     # failures come first
@@ -125,7 +125,9 @@ def test_job_summary_stays_under_the_limit() -> None:
     report = Report("run")
     for i in range(20000):
         report.add_file(
-            FileResult(f"notebooks/very/long/path/number-{i:05d}.ipynb", "findings", "x" * 100)
+            FileResult(
+                f"notebooks/very/long/path/number-{i:05d}.ipynb", FileStatus.FINDINGS, "x" * 100
+            )
         )
     text = job_summary(report)
     assert len(text.encode("utf-8")) < 1024 * 1024
@@ -134,7 +136,7 @@ def test_job_summary_stays_under_the_limit() -> None:
 
 def test_write_summary_appends_and_respects_what_is_there(tmp_path: Path) -> None:
     report = Report("check")
-    report.add_file(FileResult("a.ipynb", "clean"))
+    report.add_file(FileResult("a.ipynb", FileStatus.CLEAN))
     path = tmp_path / "summary.md"
     path.write_text("# earlier step\n", encoding="utf-8")
     write_summary(report, str(path))
@@ -202,8 +204,8 @@ def test_job_summary_shows_a_nondeterministic_notebook_as_a_warning() -> None:
 
     report = Report("run")
     report.fail_on_warnings = False  # as `nbtools run` reports: warnings do not fail
-    report.add_file(FileResult("ok.ipynb", "clean"))
-    report.add_file(FileResult("random.ipynb", "clean"))
+    report.add_file(FileResult("ok.ipynb", FileStatus.CLEAN))
+    report.add_file(FileResult("random.ipynb", FileStatus.CLEAN))
     message = "cell 2 differs between two fresh runs"
     report.add_findings(
         [Finding("random.ipynb", "run/nondeterministic", message, Severity.WARNING, cell_index=1)]

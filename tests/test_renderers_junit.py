@@ -12,16 +12,15 @@ from conftest import make_cell
 from nbtools.cli import main
 from nbtools.findings import Finding, Severity, Where
 from nbtools.renderers.junit import clean, merge, render, suite_name
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report
+from nbtools.results import RunResult
 
 
-def _report(shard: str | None = None) -> Report:
-    report = Report("run")
-    if shard:
-        report.sections["shard"] = shard
-    report.add_file(FileResult("ok.ipynb", "clean", details={"duration_s": 1.5}))
-    report.add_file(FileResult("bad.ipynb", "findings", details={"duration_s": 2.25}))
-    report.add_file(FileResult("skip.ipynb", "skipped", "tagged skip"))
+def _report(shard: tuple[int, int] | None = None) -> Report:
+    report = Report("run", result=RunResult(shard=shard))
+    report.add_file(FileResult("ok.ipynb", FileStatus.CLEAN, duration_s=1.5))
+    report.add_file(FileResult("bad.ipynb", FileStatus.FINDINGS, duration_s=2.25))
+    report.add_file(FileResult("skip.ipynb", FileStatus.SKIPPED, "tagged skip"))
     report.add_error("broken.ipynb", "invalid JSON")
     report.add_findings(
         [
@@ -80,18 +79,16 @@ def test_one_testcase_per_notebook_with_verdicts() -> None:
     ("shard", "expected"),
     [
         (None, "nbtools run"),
-        ("2/4", "nbtools run [shard 2/4]"),
-        ({"index": 1, "count": 3}, "nbtools run [shard 1/3]"),
+        ((2, 4), "nbtools run [shard 2/4]"),
+        ((1, 3), "nbtools run [shard 1/3]"),
     ],
 )
 def test_suite_name_names_the_shard(
-    shard: Any, expected: str, monkeypatch: pytest.MonkeyPatch
+    shard: tuple[int, int] | None, expected: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("NBTOOLS_SHARD", raising=False)
-    report = Report("run")
-    if shard:
-        report.sections["shard"] = shard
-    assert suite_name(report) == expected
+    assert suite_name(Report("run", result=RunResult(shard=shard))) == expected
+    assert suite_name(Report("run")) == "nbtools run"  # a run that ran nothing
 
 
 def test_shard_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,7 +101,7 @@ def test_shards_merge_into_one_document(tmp_path: Path, monkeypatch: pytest.Monk
     files = []
     for k in (1, 2):
         path = tmp_path / f"junit-{k}.xml"
-        path.write_text(render(_report(f"{k}/2"), None), encoding="utf-8")  # type: ignore[arg-type]
+        path.write_text(render(_report((k, 2)), None), encoding="utf-8")  # type: ignore[arg-type]
         files.append(path)
     root = _parse(merge(files))
     names = [s.get("name") for s in root.iter("testsuite")]

@@ -1,5 +1,5 @@
 """The text ``nbtools run`` shows of its notebooks (renderers.verdicts): the failing cell,
-one log line per notebook, the summary."""
+one log line per notebook; and its summary (renderers.views.run)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nbtools.renderers.verdicts import FailedNotebook, explain, notebook_line, run_summary
+from nbtools.renderers.verdicts import FailedNotebook, explain, notebook_line
+from nbtools.renderers.views.run import run_summary
 
 
 def test_a_failing_cell_with_its_source_and_traceback() -> None:

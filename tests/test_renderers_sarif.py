@@ -13,7 +13,7 @@ from sarif_support import check_sarif, upload_problems
 from nbtools.cli import main
 from nbtools.findings import Finding, Rule, Severity, Where, register_rules
 from nbtools.renderers.sarif import FINGERPRINT_KEY, artifact_uri, to_sarif
-from nbtools.report import FileResult, Report
+from nbtools.report import FileResult, FileStatus, Report
 
 SECRET = "AKIAIOSFODNN7EXAMPLE"
 
@@ -32,7 +32,7 @@ def _validate(log: dict[str, Any]) -> None:
 
 def _report() -> Report:
     report = Report("scan")
-    report.add_file(FileResult("nb dir/a.ipynb", "findings"))
+    report.add_file(FileResult("nb dir/a.ipynb", FileStatus.FINDINGS))
     report.add_error("broken.ipynb", "invalid JSON: Expecting value at line 1 column 1")
     report.add_findings(
         [

@@ -12,7 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nbtools.cli import main
-from nbtools.reportmerge import finding_from_dict, merge
+from nbtools.renderers.json import file_data, to_data
+from nbtools.report import FileResult, FileStatus
+from nbtools.reportmerge import file_from_dict, finding_from_dict, merge
+from nbtools.results import RunResult
 
 SINGLE_RUN_KEYS = {
     "tool",
@@ -287,8 +290,37 @@ def test_other_sections_are_merged_not_dropped() -> None:
     one = shard_report(1, 2, [_notebook("a.ipynb")], warnings_seen=["w1"], image="tf:2.9")
     two = shard_report(2, 2, [_notebook("b.ipynb")], warnings_seen=["w2"], image="tf:2.9")
     report = merge([("1.json", one), ("2.json", two)])
-    assert report.sections["warnings_seen"] == ["w1", "w2"]
-    assert report.sections["image"] == "tf:2.9"
+    assert isinstance(report.result, RunResult)
+    assert report.result.extra == {"warnings_seen": ["w1", "w2"], "image": "tf:2.9"}
+    data = to_data(report)
+    assert list(data)[-4:] == ["warnings_seen", "image", "notebooks", "summary_line"]
+
+
+def test_an_unknown_file_status_is_a_malformed_entry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one = shard_report(1, 1, [_notebook("a.ipynb")])
+    one["files"][0]["status"] = "bogus"
+    line = _one_line_error(capsys, ["report", "merge", write(tmp_path, "1.json", one)])
+    assert "malformed file or finding entry: 'bogus' is not a valid FileStatus" in line
+
+
+_RUN_FILES = st.builds(
+    FileResult,
+    st.sampled_from(["a.ipynb", "b/c.ipynb"]),
+    st.sampled_from(list(FileStatus)),
+    st.sampled_from(["", "fail_error"]),
+    duration_s=st.none() | st.floats(0, 1e6) | st.integers(0, 10**6),
+    cause=st.none() | st.sampled_from(["timeout", "hidden-state"]),
+    cached=st.booleans(),
+)
+
+
+@given(_RUN_FILES)
+def test_a_file_entry_reads_back_as_it_was_written(result: FileResult) -> None:
+    """What `report merge` reads of a shard's file is what that shard wrote of it."""
+    written = file_data(result)
+    assert file_data(file_from_dict(json.loads(json.dumps(written)))) == written
 
 
 def test_a_suppressed_finding_stays_suppressed() -> None:

@@ -58,13 +58,13 @@ def test_every_verb_lists_its_file_in_text_and_json(verb: Verb) -> None:
     assert _json(report)["files"][0]["verb"] == verb.value == str(verb)
 
 
-def test_a_status_given_as_a_string_becomes_a_file_status() -> None:
-    """``run`` still passes strings; they are the same statuses."""
-    result = FileResult("a.ipynb", "would_change", details={"duration_s": 1.0})
-    assert result.status is FileStatus.WOULD_CHANGE
-    assert result.status in CHANGED_STATUSES and "would_change" in CHANGED_STATUSES
+def test_a_status_read_as_a_string_is_the_same_status() -> None:
+    """A status read back from a JSON report (``report merge``) is parsed into the enum;
+    the string still matches it."""
+    assert FileStatus("would_change") is FileStatus.WOULD_CHANGE
+    assert FileStatus.WOULD_CHANGE in CHANGED_STATUSES and "would_change" in CHANGED_STATUSES
     with pytest.raises(ValueError, match="no-such-status"):
-        FileResult("a.ipynb", "no-such-status")
+        FileStatus("no-such-status")
 
 
 def test_file_entries_keep_their_key_order() -> None:
@@ -74,16 +74,21 @@ def test_file_entries_keep_their_key_order() -> None:
             "a.ipynb",
             FileStatus.CONFLICT,
             "both changed",
-            {"extra": 1},
+            cause="c",
             verb=Verb.CONFLICT,
+            duration_s=1.0,
             action="conflict",
             script="a.py",
         )
     )
     report.add_file(FileResult("-", FileStatus.UNCHANGED, stripped=False))
+    report.add_file(FileResult("b.ipynb", FileStatus.CLEAN, duration_s=0.0, cached=True))
     files = _json(report)["files"]
-    assert list(files[0]) == ["path", "status", "message", "script", "action", "verb", "extra"]
+    assert list(files[0]) == [
+        *("path", "status", "message", "script", "action", "verb", "duration_s", "cause")
+    ]
     assert files[1] == {"path": "-", "status": "unchanged", "stripped": False}
+    assert files[2] == {"path": "b.ipynb", "status": "clean", "duration_s": 0.0, "cached": True}
 
 
 @given(st.lists(st.sampled_from(list(FileStatus)), max_size=30))

@@ -16,10 +16,13 @@ from nbtools.renderers.views import VIEWS, View, view_for
 from nbtools.report import FileResult, FileStatus, Report, Verb
 from nbtools.results import (
     BaselineUpdate,
+    CacheUse,
+    ChangedSince,
     CheckResult,
     DoctorResult,
     FilterResult,
     InstallResult,
+    RunResult,
     ScanResult,
     SyncResult,
 )
@@ -167,12 +170,81 @@ def test_install_verbs_are_left_out_of_quiet_output() -> None:
     assert _text(report, verbosity=-1) == []
 
 
-def test_run_sections_are_shown_as_they_are_until_run_has_a_view() -> None:
-    report = Report("run")
-    report.sections.update(
-        notebooks=[{"path": "a.ipynb"}], summary_line="1 notebook", text_lines=["--- a"]
+def _run_result(**given: Any) -> RunResult:
+    notebooks = [
+        {"path": "a.ipynb", "verdict": "pass", "cached": True},
+        {"path": "b.ipynb", "verdict": "fail_error"},
+    ]
+    return RunResult(notebooks=notebooks, elapsed_s=2.04, explanations=["--- b.ipynb: x"], **given)
+
+
+def test_a_run_says_what_it_ran_over_on_and_with_in_order() -> None:
+    interpreter = {"python": "/venv/bin/python", "source": "venv", "reason": "the venv"}
+    result = _run_result(
+        cache=CacheUse(served=1, stored=0),
+        interpreter=interpreter,
+        changed_since=ChangedSince("main", {"b.ipynb": "b.ipynb changed"}, 1),
+        shard=(2, 3),
     )
+    report = Report("run", result=result)
+    report.add_file(FileResult("a.ipynb", FileStatus.CLEAN, duration_s=0.0, cached=True))
+    report.add_file(FileResult("b.ipynb", FileStatus.FINDINGS, "fail_error", duration_s=1.5))
     data = _json(report)
-    assert list(data) == [*COMMON, "notebooks", "summary_line"]
-    assert report.summary_line() == "1 notebook"
-    assert _text(report) == ["--- a"]
+    sections = ["shard", "changed_since", "interpreter", "cache", "notebooks", "summary_line"]
+    assert list(data) == [*COMMON, *sections]
+    assert data["shard"] == {"index": 2, "count": 3}
+    assert data["changed_since"] == {
+        "ref": "main",
+        "selected": {"b.ipynb": "b.ipynb changed"},
+        "unchanged": 1,
+    }
+    assert data["cache"] == {"served": 1, "stored": 0}
+    assert data["interpreter"] == interpreter
+    assert (
+        data["summary_line"]
+        == report.summary_line()
+        == (
+            "2 notebooks: 1 fail_error, 1 pass (1 cached) in 2.0 s; "
+            "kernels ran on /venv/bin/python: the venv"
+        )
+    )
+    # the run's facts follow the file's own: its time, then served or the verdict's cause
+    assert data["files"] == [
+        {"path": "a.ipynb", "status": "clean", "duration_s": 0.0, "cached": True},
+        {
+            "path": "b.ipynb",
+            "status": "findings",
+            "message": "fail_error",
+            "duration_s": 1.5,
+            "cause": None,
+        },
+    ]
+    assert _text(report) == ["--- b.ipynb: x"]
+    assert _text(report, verbosity=-1) == ["--- b.ipynb: x"]
+
+
+def test_a_merged_run_puts_what_its_shards_said_first_and_counts_its_shards() -> None:
+    extra = {"interpreter": {"image": "tf:2.9"}, "warnings_seen": ["w1", "w2"]}
+    report = Report("run", result=_run_result(merged_shards=2, extra=extra))
+    data = _json(report)
+    assert list(data) == [*COMMON, "interpreter", "warnings_seen", "notebooks", "summary_line"]
+    # a merge words its summary as before: no cached count, no interpreter, the shards
+    assert (
+        data["summary_line"]
+        == report.summary_line()
+        == ("2 notebooks: 1 fail_error, 1 pass in 2.0 s (longest of 2 shards)")
+    )
+    one = Report("run", result=_run_result(merged_shards=1))
+    assert one.summary_line() == "2 notebooks: 1 fail_error, 1 pass in 2.0 s"
+    assert _text(report) == ["--- b.ipynb: x"]
+
+
+def test_a_run_that_ran_nothing_reads_as_any_command() -> None:
+    """Every path named was missing: the CLI reports the files, and nothing ran."""
+    report = Report("run")
+    report.add_error("gone.ipynb", "no such file or directory")
+    assert list(_json(report)) == COMMON
+    assert report.summary_line() == "1 file error"
+    assert _text(report) == []
+    empty = Report("run", result=RunResult())
+    assert empty.summary_line() == "0 notebooks: nothing run in 0.0 s"

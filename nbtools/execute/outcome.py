@@ -17,7 +17,7 @@ from nbtools.execute.runfindings import ANSI, line_in_cell, run_findings
 from nbtools.execute.specs import kernel_note, unavailable_language
 from nbtools.notebook import source_text
 from nbtools.renderers.verdicts import FailedNotebook, explain
-from nbtools.report import FileResult
+from nbtools.report import FileResult, FileStatus
 
 if TYPE_CHECKING:
     from nbtools.execute.causes import Cause
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from nbtools.hidden_state.static import StaticAnalysis
     from nbtools.hidden_state.verdict import NotebookVerdict
     from nbtools.report import Report
+    from nbtools.results import RunResult
     from nbtools.runs import CellRun, NotebookRun
 
 
@@ -62,14 +63,17 @@ class NotebookTask:
         return decide(self.source.nb, self.source.path, self.static, self.runs)
 
 
-def finish(task: NotebookTask, settings: RunSettings, report: Report) -> dict[str, Any]:
-    """Judge ``task``'s runs, report the notebook, and return its JSON entry."""
+def finish(
+    task: NotebookTask, settings: RunSettings, report: Report, result: RunResult
+) -> dict[str, Any]:
+    """Judge ``task``'s runs, report the notebook (and why it failed, in ``result``), and
+    return its JSON entry."""
     source, runs = task.source, task.runs
     redact = redactor_for(source.nb, runs)
     run = masked_run(runs[0], redact)
     decided = task.decide()
     verdict, divergent = decided.verdict, decided.first_divergent_cell
-    cause = _cause(source, runs, decided, settings, report)
+    cause = _cause(source, runs, decided, settings, result.interpreter or {})
     reason = decided.reason
     note = _kernel_note(source, settings)
     if note and verdict not in PASSING:
@@ -104,13 +108,18 @@ def finish(task: NotebookTask, settings: RunSettings, report: Report) -> dict[st
     if settings.html:
         verdict_page(source, run, entry, settings.html, redact)
     ok = verdict in NOT_FAILING
-    details = {"duration_s": run.duration_s, "cause": entry["cause"]}
     report.add_file(
-        FileResult(source.path, "clean" if ok else "findings", "" if ok else verdict, details)
+        FileResult(
+            source.path,
+            FileStatus.CLEAN if ok else FileStatus.FINDINGS,
+            "" if ok else verdict,
+            duration_s=run.duration_s,
+            cause=entry["cause"],
+        )
     )
     if not ok:
         failed = _failed(source, run, divergent, reason, entry["cells"])
-        report.sections.setdefault("text_lines", []).extend(redact(x) for x in explain(failed))
+        result.explanations.extend(redact(x) for x in explain(failed))
     return entry
 
 
@@ -126,13 +135,13 @@ def _cause(
     runs: list[NotebookRun],
     decided: NotebookVerdict,
     settings: RunSettings,
-    report: Report,
+    interpreter: dict[str, Any],
 ) -> Cause | None:
-    """The cause of a verdict other than pass (:mod:`nbtools.execute.causes`)."""
+    """The cause of a verdict other than pass (:mod:`nbtools.execute.causes`), said of
+    the Python that ran it (``interpreter``: the run's, as the report shows it)."""
     from nbtools.discovery import git_root
     from nbtools.execute.causes import Context, classify
 
-    interpreter = report.sections.get("interpreter") or {}
     python = next((r.environment.get("python") for r in runs if r.environment), None)
     if settings.image:
         where = f"the image {settings.image}"

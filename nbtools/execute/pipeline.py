@@ -34,8 +34,9 @@ from nbtools.execute.runkernels import (
 )
 from nbtools.execute.scheduler import Job, default_jobs, run_jobs
 from nbtools.execute.source import Source, load_source
-from nbtools.renderers.verdicts import notebook_line, run_summary
-from nbtools.report import FileResult, Report
+from nbtools.renderers.verdicts import notebook_line
+from nbtools.report import FileResult, FileStatus, Report
+from nbtools.results import CacheUse, ChangedSince, RunResult
 from nbtools.runs import FailureKind, NotebookRun
 
 if TYPE_CHECKING:
@@ -64,7 +65,8 @@ def run_notebooks(
 
 
 def _run(settings: RunSettings, console: Console, given: KernelFactory | None) -> Report:
-    report = Report(NAME)
+    result = RunResult()
+    report = Report(NAME, result=result)
     report.fail_on_warnings = False  # only fail_* verdicts fail the run
     env = kernel_environment(settings.extra_env)
     files = collect_files(settings.paths, (".ipynb",), settings.exclude, settings.root_dir)
@@ -75,11 +77,11 @@ def _run(settings: RunSettings, console: Console, given: KernelFactory | None) -
         k, n = resolve_shard(settings.shard)  # K/N, or auto[/N] from the CI's variables
         durations = load_durations(settings.durations) if settings.durations else {}
         files = select(files, k, n, durations)
-        report.sections["shard"] = {"index": k, "count": n}
+        result.shard = (k, n)
     tasks = [NotebookTask(source) for source in load_sources(files, report)]
     plan = _open_cache(settings, env, console)
     if settings.changed_since:
-        tasks = _changed_since(settings.changed_since, tasks, plan, report)
+        tasks = _changed_since(settings.changed_since, tasks, plan, result)
     entries: dict[int, dict[str, Any]] = {}  # by the notebook's index in tasks
     kernels: Kernels | None = None
     sources = [task.source for task in tasks]
@@ -91,9 +93,9 @@ def _run(settings: RunSettings, console: Console, given: KernelFactory | None) -
             _serve_cached(plan, tasks, entries, settings, console, report)
         if len(entries) < len(tasks):  # no container at all when the cache answers
             kernels = container_kernels(settings, sources)
-        report.sections["interpreter"] = {"image": settings.image, "source": "image"}
+        result.interpreter = {"image": settings.image, "source": "image"}
     else:
-        python = project_interpreter(settings, sources, report, env)
+        python = project_interpreter(settings, sources, result, env)
         if python is not None:
             env = kernel_path_env(env, python)
         kernels = local_kernels(settings, python)
@@ -104,22 +106,20 @@ def _run(settings: RunSettings, console: Console, given: KernelFactory | None) -
     started = time.monotonic()
     try:
         if kernels is not None:
-            _execute(tasks, kernels, env, plan, entries, settings, console, report)
+            _execute(tasks, kernels, env, plan, entries, settings, console, report, result)
     finally:
         if kernels is not None:
             kernels.close()
         if plan is not None:
             plan.cache.prune()
+    result.elapsed_s = time.monotonic() - started
     if plan is not None:
-        report.sections["cache"] = {"served": plan.served, "stored": plan.stored}
-    report.sections["notebooks"] = [entries[i] for i in sorted(entries)]
-    report.sections["summary_line"] = run_summary(
-        report.sections["notebooks"], time.monotonic() - started, report.sections.get("interpreter")
-    )
+        result.cache = CacheUse(served=plan.served, stored=plan.stored)
+    result.notebooks = [entries[i] for i in sorted(entries)]
     if settings.html:
         from nbtools.execute.html import write_index
 
-        write_index(settings.html, report.sections["notebooks"], report.sections["summary_line"])
+        write_index(settings.html, result.notebooks, report.summary_line())
     return report
 
 
@@ -132,6 +132,7 @@ def _execute(
     settings: RunSettings,
     console: Console,
     report: Report,
+    result: RunResult,
 ) -> None:
     """Run every notebook the cache did not answer, and report each as it is judged."""
     for index, task in enumerate(tasks):  # R, Julia...: never run as Python (#16)
@@ -144,7 +145,7 @@ def _execute(
                     kernel_unavailable=missing,
                 )
             )
-            entries[index] = finish(task, settings, report)
+            entries[index] = finish(task, settings, report, result)
     batch = [
         Job((index, r), task.source.nb, task.source.kernel_name, task.source.folder, env, r > 0)
         for index, task in enumerate(tasks)
@@ -169,7 +170,7 @@ def _execute(
                 # from a different parent (hash seed, address layout)
                 again.append(Job((index, 1), job.nb, job.kernel_name, job.cwd, env, True))
                 continue
-            entries[index] = finish(task, settings, report)
+            entries[index] = finish(task, settings, report, result)
             if plan is not None and entries[index]["verdict"] in PASSING:
                 redactor = redactor_for(task.source.nb, task.runs)
                 plan.store(task.source, task.runs, entries[index], redactor)
@@ -243,13 +244,12 @@ def _serve_cached(
             redact = redactor_for(task.source.nb, [])
             verdict = entry["verdict"]
             store_outputs(task.source, run, verdict, None, None, settings, report, entry, redact)
-        details = {"duration_s": 0.0, "cached": True}
-        report.add_file(FileResult(task.source.path, "clean", "", details))
+        report.add_file(FileResult(task.source.path, FileStatus.CLEAN, duration_s=0.0, cached=True))
         _log_line(console, entry)
 
 
 def _changed_since(
-    ref: str, tasks: list[NotebookTask], plan: CachePlan | None, report: Report
+    ref: str, tasks: list[NotebookTask], plan: CachePlan | None, result: RunResult
 ) -> list[NotebookTask]:
     """``--changed-since REF``: the notebooks a change since REF can affect."""
     from nbtools.execute.changed import select
@@ -257,9 +257,9 @@ def _changed_since(
     sources = [task.source for task in tasks]
     recorded = plan.cache.recorded_inputs() if plan is not None else None
     chosen, why = select(sources, ref, recorded)
-    report.sections["changed_since"] = {
-        "ref": ref,
-        "selected": {sources[i].path: why[sources[i].path] for i in chosen},
-        "unchanged": len(sources) - len(chosen),
-    }
+    result.changed_since = ChangedSince(
+        ref=ref,
+        selected={sources[i].path: why[sources[i].path] for i in chosen},
+        unchanged=len(sources) - len(chosen),
+    )
     return [tasks[i] for i in chosen]

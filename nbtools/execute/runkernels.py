@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from nbtools.execute.process import KernelFactory
     from nbtools.execute.settings import RunSettings
     from nbtools.execute.source import Source
-    from nbtools.report import Report
+    from nbtools.results import RunResult
 
 
 @dataclass
@@ -100,11 +100,11 @@ def container_spec(settings: RunSettings, sources: list[Source]) -> ContainerSpe
 
 
 def project_interpreter(
-    settings: RunSettings, sources: list[Source], report: Report, env: dict[str, str]
+    settings: RunSettings, sources: list[Source], result: RunResult, env: dict[str, str]
 ) -> Interpreter | None:
-    """The project's Python for the kernels (None: a kernel was configured), in the report."""
+    """The project's Python for the kernels (None: a kernel was configured), in ``result``."""
     if settings.kernel:
-        report.sections["interpreter"] = {
+        result.interpreter = {
             "kernel": settings.kernel,
             "source": "kernel",
             "reason": "the configured kernel (--kernel or [tool.nbtools.run] kernel)",
@@ -115,7 +115,7 @@ def project_interpreter(
 
     start = sources[0].folder if sources else os.getcwd()
     found = find_interpreter(git_root(start))
-    report.sections["interpreter"] = found.to_dict()
+    result.interpreter = found.to_dict()
     if sources and found.source != "nbtools" and not has_ipykernel(found.python, env):
         raise UsageError(
             f"kernels would run on {found.python}, {found.reason}, which has no ipykernel: "

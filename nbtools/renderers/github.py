@@ -245,10 +245,10 @@ def job_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
     order = sorted(verdicts, key=lambda v: _ORDER.get(_kind(v), 0))
     for index, verdict in enumerate(order):
         warning = _warning(verdict)
-        label = verdict.label
+        label = ""
         if warning is not None:
             details = _cell(f"{warning.location}: {warning.rule} {warning.message}", 500)
-            label = label or rule_for(warning.rule).name
+            label = rule_for(warning.rule).name
         else:
             details = "" if verdict.verdict == PASS else _cell(headline(verdict), 500)
         shown = _ICONS[_kind(verdict)] + (f" {_code(label)}" if label else "")

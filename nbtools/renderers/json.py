@@ -33,7 +33,11 @@ def to_data(report: Report) -> dict[str, Any]:
 
 
 def file_data(result: FileResult) -> dict[str, Any]:
-    """A file's entry: path, status, then what is set of message and the typed facts."""
+    """A file's entry: path, status, then what is set of message and the typed facts.
+
+    A notebook ``run`` ran says its time, then either that the cache served it or the
+    cause of its verdict, ``null`` when there is none (a pass).
+    """
     data: dict[str, Any] = {"path": result.path, "status": result.status.value}
     if result.message:
         data["message"] = result.message
@@ -42,9 +46,13 @@ def file_data(result: FileResult) -> dict[str, Any]:
         "action": result.action,
         "stripped": result.stripped,
         "verb": None if result.verb is None else result.verb.value,
+        "duration_s": result.duration_s,
     }
     data.update((key, value) for key, value in facts.items() if value is not None)
-    data.update(result.details)
+    if result.cached:
+        data["cached"] = True
+    elif result.duration_s is not None:
+        data["cause"] = result.cause
     return data
 
 

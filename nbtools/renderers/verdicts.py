@@ -1,5 +1,6 @@
 """One verdict per input file, shared by the CI renderers (JUnit test cases, job summary),
-and the text ``nbtools run`` shows of its notebooks (failures, log lines, the summary)."""
+and the text ``nbtools run`` shows of its notebooks (failures, log lines); its summary is
+its view's (:mod:`nbtools.renderers.views.run`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from nbtools.report import CHANGED_STATUSES
+from nbtools.results import RunResult
 
 if TYPE_CHECKING:
     from nbtools.findings import Finding
@@ -30,7 +32,6 @@ class FileVerdict:
     findings: list[Finding] = field(default_factory=list)  # the failing ones
     notes: list[Finding] = field(default_factory=list)  # findings that do not fail the run
     duration_s: float | None = None
-    label: str = ""  # a command's own verdict word (``details["verdict"]``, e.g. fail_mismatch)
 
     @property
     def first(self) -> Finding | None:
@@ -53,12 +54,8 @@ def file_verdicts(report: Report) -> list[FileVerdict]:
             verdict = by_path[result.path] = FileVerdict(result.path, PASS)
         verdict.status = result.status
         verdict.message = result.message
-        label = result.details.get("verdict")
-        if isinstance(label, str):
-            verdict.label = label
-        duration = result.details.get("duration_s")
-        if isinstance(duration, (int, float)):
-            verdict.duration_s = float(duration)
+        if result.duration_s is not None:
+            verdict.duration_s = float(result.duration_s)
     for finding in report.findings:
         verdict = by_path.get(finding.path)
         if verdict is None:
@@ -97,19 +94,16 @@ def headline(verdict: FileVerdict) -> str:
 def shard_label(report: Report) -> str | None:
     """``K/N`` when the report covers one shard of a split run, else None.
 
-    Taken from the report's ``shard`` section (set by ``--shard``), or from the
-    ``NBTOOLS_SHARD`` environment variable that a CI matrix can set for any command.
+    Taken from the run's shard (``--shard``), or from the ``NBTOOLS_SHARD`` environment
+    variable that a CI matrix can set for any command.
     """
-    shard = report.sections.get("shard") or os.environ.get("NBTOOLS_SHARD")
-    if isinstance(shard, dict):
-        index, count = shard.get("index"), shard.get("count")
-        return f"{index}/{count}" if index is not None and count is not None else None
-    if isinstance(shard, (list, tuple)) and len(shard) == 2:
-        return f"{shard[0]}/{shard[1]}"
-    return str(shard) if shard else None
+    result = report.result
+    if isinstance(result, RunResult) and result.shard is not None:
+        return "{}/{}".format(*result.shard)
+    return os.environ.get("NBTOOLS_SHARD") or None
 
 
-# --- nbtools run's own text: what failed, one line per notebook, the summary --------
+# --- nbtools run's own text: what failed, one line per notebook ----------------------
 
 
 @dataclass
@@ -154,27 +148,3 @@ def notebook_line(entry: dict[str, Any], paint: Callable[[str, str], str]) -> st
     if verdict not in PASSING and entry.get("reason"):
         text += f": {entry['reason'].splitlines()[0]}"
     return text
-
-
-def run_summary(
-    entries: list[dict[str, Any]], elapsed: float, interpreter: dict[str, Any] | None = None
-) -> str:
-    """``4 notebooks: 1 fail_error, 3 pass (2 cached) in 2.0 s; kernels ran on ...``."""
-    counts: dict[str, int] = {}
-    for entry in entries:
-        counts[entry["verdict"]] = counts.get(entry["verdict"], 0) + 1
-    parts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
-    cached = sum(1 for entry in entries if entry.get("cached"))
-    parts += f" ({cached} cached)" if cached else ""
-    noun = "notebook" if len(entries) == 1 else "notebooks"
-    line = f"{len(entries)} {noun}: {parts or 'nothing run'} in {elapsed:.1f} s"
-    return line + (f"; {ran_on(interpreter)}" if interpreter and entries else "")
-
-
-def ran_on(interpreter: dict[str, Any]) -> str:
-    """Which interpreter or image ran the notebooks, and why that one (one line)."""
-    if interpreter.get("image"):
-        return f"kernels ran in the image {interpreter['image']}"
-    if interpreter.get("source") == "kernel":
-        return f"kernels ran on {interpreter['kernel']} (the configured kernel)"
-    return f"kernels ran on {interpreter['python']}: {interpreter['reason']}"

@@ -26,6 +26,7 @@ VIEWS = {
     "doctor": "nbtools.renderers.views.doctor",
     "filter": "nbtools.renderers.views.filter",
     "install": "nbtools.renderers.views.install",
+    "run": "nbtools.renderers.views.run",
     "scan": "nbtools.renderers.views.scan",
     "sync": "nbtools.renderers.views.sync",
 }
@@ -101,24 +102,19 @@ def _origins(report: Report) -> str:
 
 class View:
     """A command with no result of its own: the common summary (:func:`summary_line`), no
-    more lines or sections.
-
-    Until ``run`` has a view, its ``Report.sections`` are shown as they are: the
-    ``summary_line`` and ``text_lines`` keys, and every other key as a JSON section.
-    """
+    more lines or sections."""
 
     def summary(self, report: Report) -> str:
         """The line after ``nbtools <command>:``."""
-        worded = report.sections.get("summary_line")
-        return str(worded) if worded is not None else summary_line(report)
+        return summary_line(report)
 
     def text_lines(self, report: Report) -> list[str]:
         """Lines the text report prints after the findings."""
-        return [str(line) for line in report.sections.get("text_lines", [])]
+        return []
 
     def json_sections(self, report: Report) -> dict[str, Any]:
         """Keys the JSON report adds after ``findings``, in order."""
-        return {k: v for k, v in report.sections.items() if k != "text_lines"}
+        return {}
 
 
 def suppression_sections(report: Report) -> dict[str, Any]:
