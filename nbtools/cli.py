@@ -232,5 +232,7 @@ def _emit(report: Report, fmt: str, output: str | None, console: Console) -> Non
 
 
 def _summarize(report: Report, console: Console) -> None:
+    from nbtools.renderers.views import headline  # the command's own wording
+
     if console.verbosity >= 0 and report.stdout_payload is None:
-        console.info(f"nbtools {report.command}: {report.summary_line()}")
+        console.info(f"nbtools {report.command}: {headline(report)}")

@@ -43,7 +43,7 @@ def one_line(text: str) -> str:
     """A diagnostic from the tree as one inert line: file names and messages may hold line
     breaks (a CI runner reads every line of a log as a possible command), terminal
     escapes or bytes that are not UTF-8; all are spelled out."""
-    from nbtools.renderers import defuse, visible
+    from nbtools.escape import defuse, visible
 
     return defuse(visible(text).replace("\r", "\\r").replace("\n", "\\n"))
 

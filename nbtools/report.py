@@ -184,14 +184,6 @@ class Report:
             out["suppressed"] = len(self.suppressed)
         return out
 
-    def summary_line(self) -> str:
-        """The one line for people that ``nbtools <command>:`` prints on stderr, as the
-        command's view words it (by default: files by status, findings by severity,
-        suppressions by source)."""
-        from nbtools.renderers.views import view_for
-
-        return view_for(self).summary(self)
-
     def failing_findings(self) -> list[Finding]:
         if self.fail_on is not None:
             level = self.fail_on

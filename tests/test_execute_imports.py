@@ -1,5 +1,5 @@
-"""The run machinery's modules import each other without a circle, counting the imports
-inside functions too: none of them exists to break a cycle (#12)."""
+"""nbtools' modules import each other without a circle, counting the imports inside
+functions too: none of them exists to break a cycle (#12)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ LAYERS = ("execute", "container")
 
 
 def _module(path: Path) -> str:
-    return ".".join(("nbtools", *path.relative_to(PACKAGE).with_suffix("").parts))
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(("nbtools", *(parts[:-1] if parts[-1] == "__init__" else parts)))
 
 
 def _type_checking(node: ast.If) -> bool:
@@ -44,8 +45,12 @@ def _imports(tree: ast.AST, known: set[str]) -> set[str]:
     return found & known
 
 
-def import_graph() -> dict[str, set[str]]:
-    paths = [p for layer in LAYERS for p in sorted((PACKAGE / layer).glob("*.py"))]
+def import_graph(whole: bool = False) -> dict[str, set[str]]:
+    """Who imports whom among the run's layers (``whole``: among all of nbtools)."""
+    if whole:
+        paths = sorted(PACKAGE.rglob("*.py"))
+    else:
+        paths = [p for layer in LAYERS for p in sorted((PACKAGE / layer).glob("*.py"))]
     known = {_module(p) for p in paths}
     return {_module(p): _imports(ast.parse(p.read_text()), known) - {_module(p)} for p in paths}
 
@@ -80,6 +85,12 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_no_import_cycle_among_the_run_modules() -> None:
     graph = import_graph()
     assert "nbtools.execute.process" in graph and graph["nbtools.execute.kernels"]
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
+
+
+def test_no_import_cycle_anywhere_in_nbtools() -> None:
+    graph = import_graph(whole=True)
+    assert len(graph) > 100 and "nbtools.commands" in graph["nbtools.cli"]
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from nbtools.console import Console
 from nbtools.renderers import json as json_renderer
 from nbtools.renderers import text as text_renderer
-from nbtools.renderers.views import STATUS_PHRASES, status_phrase
+from nbtools.renderers.views import STATUS_PHRASES, headline, status_phrase
 from nbtools.report import CHANGED_STATUSES, FileResult, FileStatus, Report, Verb
 
 
@@ -43,7 +43,7 @@ def test_every_file_status_has_a_summary_phrase_and_a_json_value(status: FileSta
 
 def test_the_summary_lists_every_status_in_its_fixed_order() -> None:
     report = Report("strip", [FileResult(f"{s.value}.ipynb", s) for s in reversed(FileStatus)])
-    assert report.summary_line() == (
+    assert headline(report) == (
         "1 clean, 1 unchanged, 1 changed, 1 would change, 1 with findings, 1 excluded, "
         "1 skipped, 1 file error, 1 added, 1 conflict, 1 installed, 1 removed, 1 updated"
     )
@@ -101,4 +101,4 @@ def test_each_status_is_counted_once_in_the_json_and_the_summary(
     assert list(summary.items()) == [(s.value, statuses.count(s)) for s in first_seen]
     listed = [s for s in STATUS_PHRASES if s in statuses]  # the summary's fixed order
     expected = ", ".join(status_phrase(s, statuses.count(s)) for s in listed) or "no files"
-    assert report.summary_line() == expected
+    assert headline(report) == expected

@@ -12,7 +12,7 @@ from nbtools.findings import Finding, Suppression
 from nbtools.gitsetup import Action
 from nbtools.renderers import json as json_renderer
 from nbtools.renderers import text as text_renderer
-from nbtools.renderers.views import VIEWS, View, view_for
+from nbtools.renderers.views import VIEWS, View, headline, view_for
 from nbtools.report import FileResult, FileStatus, Report, Verb
 from nbtools.results import (
     BaselineUpdate,
@@ -69,7 +69,7 @@ def test_doctor_checks_summary_and_text_lines() -> None:
         "message": "old",
         "fix": "pull it",
     }
-    assert data["summary_line"] == report.summary_line() == "1 ok, 1 warning(s), 1 broken"
+    assert data["summary_line"] == headline(report) == "1 ok, 1 warning(s), 1 broken"
     assert _text(report) == ["ok       engine      podman 4.3.1"]
 
 
@@ -78,7 +78,7 @@ def test_doctor_without_checks_says_what_every_command_says() -> None:
     report = Report("doctor")
     report.add_error("nope", "no such file or directory")
     assert list(_json(report)) == COMMON
-    assert report.summary_line() == "1 file error"
+    assert headline(report) == "1 file error"
     assert _text(report) == []
 
 
@@ -98,11 +98,11 @@ def test_install_repository_actions_and_nothing_to_remove() -> None:
             "detail": "*.ipynb filter=nbtools",
         }
     ]
-    assert report.summary_line() == "1 added"
+    assert headline(report) == "1 added"
     empty = Report("install", result=InstallResult("/repo", [], nothing_to_remove=True))
     data = _json(empty)
     assert list(data) == [*COMMON, "repository", "install", "summary_line"]
-    assert data["summary_line"] == empty.summary_line() == "nothing to remove"
+    assert data["summary_line"] == headline(empty) == "nothing to remove"
 
 
 def test_scan_git_baseline_and_suppressions() -> None:
@@ -115,14 +115,14 @@ def test_scan_git_baseline_and_suppressions() -> None:
     assert list(data) == [*COMMON, *sections]
     assert data["git"] == {"mode": "staged", "blobs": 2}
     assert data["baseline"] == {"path": ".b.json", "findings": 3}
-    assert data["summary_line"] == report.summary_line()
-    assert report.summary_line() == "baseline unchanged: 3 findings accepted"
+    assert data["summary_line"] == headline(report)
+    assert headline(report) == "baseline unchanged: 3 findings accepted"
     assert data["suppressed"][0]["suppression"]["source"] == "cell tag"
     assert data["suppressions"] == [
         {"source": "cell tag", "location": "nb.ipynb:cell 1", "kind": "inSource", "count": 1}
     ]
     written = Report("scan", result=ScanResult(baseline=BaselineUpdate(".b.json", 1, True)))
-    assert written.summary_line() == "baseline wrote: 1 findings accepted"
+    assert headline(written) == "baseline wrote: 1 findings accepted"
 
 
 def test_scan_counts_what_the_baseline_accepted() -> None:
@@ -131,7 +131,7 @@ def test_scan_counts_what_the_baseline_accepted() -> None:
     data = _json(report)
     assert list(data) == [*COMMON, "baselined"]
     assert data["baselined"] == 0
-    assert report.summary_line() == "1 clean"
+    assert headline(report) == "1 clean"
     assert list(_json(Report("scan", result=ScanResult()))) == COMMON
 
 
@@ -158,9 +158,9 @@ def test_sync_counts_its_pairs_in_its_own_words() -> None:
     report.add_error("missing.ipynb", "no such file or directory")  # not a pair: not counted
     data = _json(report)
     assert list(data) == [*COMMON, "summary_line"]
-    assert data["summary_line"] == report.summary_line() == "1 synced, 9 not paired, 2 errors"
-    assert Report("sync", result=SyncResult({})).summary_line() == "no pairs"
-    assert Report("sync").summary_line() == "no files"  # sync never ran
+    assert data["summary_line"] == headline(report) == "1 synced, 9 not paired, 2 errors"
+    assert headline(Report("sync", result=SyncResult({}))) == "no pairs"
+    assert headline(Report("sync")) == "no files"  # sync never ran
 
 
 def test_install_verbs_are_left_out_of_quiet_output() -> None:
@@ -202,7 +202,7 @@ def test_a_run_says_what_it_ran_over_on_and_with_in_order() -> None:
     assert data["interpreter"] == interpreter
     assert (
         data["summary_line"]
-        == report.summary_line()
+        == headline(report)
         == (
             "2 notebooks: 1 fail_error, 1 pass (1 cached) in 2.0 s; "
             "kernels ran on /venv/bin/python: the venv"
@@ -231,11 +231,11 @@ def test_a_merged_run_puts_what_its_shards_said_first_and_counts_its_shards() ->
     # a merge words its summary as before: no cached count, no interpreter, the shards
     assert (
         data["summary_line"]
-        == report.summary_line()
+        == headline(report)
         == ("2 notebooks: 1 fail_error, 1 pass in 2.0 s (longest of 2 shards)")
     )
     one = Report("run", result=_run_result(merged_shards=1))
-    assert one.summary_line() == "2 notebooks: 1 fail_error, 1 pass in 2.0 s"
+    assert headline(one) == "2 notebooks: 1 fail_error, 1 pass in 2.0 s"
     assert _text(report) == ["--- b.ipynb: x"]
 
 
@@ -244,7 +244,7 @@ def test_a_run_that_ran_nothing_reads_as_any_command() -> None:
     report = Report("run")
     report.add_error("gone.ipynb", "no such file or directory")
     assert list(_json(report)) == COMMON
-    assert report.summary_line() == "1 file error"
+    assert headline(report) == "1 file error"
     assert _text(report) == []
     empty = Report("run", result=RunResult())
-    assert empty.summary_line() == "0 notebooks: nothing run in 0.0 s"
+    assert headline(empty) == "0 notebooks: nothing run in 0.0 s"

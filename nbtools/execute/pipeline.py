@@ -35,6 +35,7 @@ from nbtools.execute.runkernels import (
 from nbtools.execute.scheduler import Job, default_jobs, run_jobs
 from nbtools.execute.source import Source, load_source
 from nbtools.renderers.verdicts import notebook_line
+from nbtools.renderers.views import headline
 from nbtools.report import FileResult, FileStatus, Report
 from nbtools.results import CacheUse, ChangedSince, RunResult
 from nbtools.runs import FailureKind, NotebookRun
@@ -119,7 +120,7 @@ def _run(settings: RunSettings, console: Console, given: KernelFactory | None) -
     if settings.html:
         from nbtools.execute.html import write_index
 
-        write_index(settings.html, result.notebooks, report.summary_line())
+        write_index(settings.html, result.notebooks, headline(report))
     return report
 
 

@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nbtools.escape import defuse, visible
 from nbtools.findings import Severity, rule_for
-from nbtools.renderers import defuse, visible
 from nbtools.renderers.verdicts import (
     ERROR,
     FAIL,
@@ -53,7 +53,7 @@ def escape_data(text: str) -> str:
     """Escape a workflow command's message (as @actions/core's ``escapeData``).
 
     Control characters and undecodable bytes are spelled out first (see
-    :func:`~nbtools.renderers.visible`): the runner would pass them to the log as they are.
+    :func:`~nbtools.escape.visible`): the runner would pass them to the log as they are.
     The older command form ``##[`` is escaped wherever it appears (the runner has no
     escape for it, so a file name holding it is not matched to the file: a price only
     such names pay).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nbtools.console import one_line
-from nbtools.renderers import visible
+from nbtools.escape import visible
 from nbtools.renderers.views import view_for
 from nbtools.report import FileStatus
 

@@ -65,6 +65,12 @@ def status_phrase(status: FileStatus, n: int) -> str:
     return plural(n, phrase) if status in _NOUNS else f"{n} {phrase}"
 
 
+def headline(report: Report) -> str:
+    """The one line for people that ``nbtools <command>:`` prints on stderr, as the
+    command's view words it (by default :func:`summary_line`)."""
+    return view_for(report).summary(report)
+
+
 def summary_line(report: Report) -> str:
     """Files by status, findings by severity, suppressions by source."""
     files: dict[FileStatus, int] = {}
