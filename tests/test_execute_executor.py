@@ -217,3 +217,20 @@ def test_a_python3_kernel_runs_on_this_interpreter(factory: LocalKernelFactory) 
     """Forked or launched, the default kernel is this venv's Python (not another on PATH)."""
     result = run(factory, [make_cell(source="import sys; print(sys.executable, sys.prefix)")])
     assert result.cells[0].outputs[0]["text"] == f"{sys.executable} {sys.prefix}\n"
+
+
+def test_a_kernel_log_tail_leaves_out_ipykernels_start_banner() -> None:
+    from nbtools.execute.process import tail
+
+    banner = (
+        "NOTE: When using the `ipython kernel` entry point, Ctrl-C will not work.\n\n"
+        "To exit, you will have to explicitly quit this process, by either sending\n"
+        '"quit" from a client, or using Ctrl-\\ in UNIX-like environments.\n\n'
+        "To read more about this, see https://github.com/ipython/ipython/issues/2049\n\n\n"
+        "To connect another client to this kernel, use:\n    --existing kernel-1.json\n"
+    )
+    assert tail(banner) == ""
+    assert tail(banner + "Fatal Python error: Segmentation fault\n") == (
+        "Fatal Python error: Segmentation fault"
+    )
+    assert tail("one\ntwo\n", lines=1) == "two"

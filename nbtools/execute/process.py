@@ -16,6 +16,7 @@ without importing each other in a circle.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from dataclasses import dataclass, field
@@ -130,9 +131,18 @@ class KernelFactory(Protocol):
         """Stop what the factory keeps between kernels (fork servers, a tree's copy)."""
 
 
+#: what ipykernel prints on stderr at every start ("Ctrl-C will not work", "To connect
+#: another client to this kernel, use: --existing ..."): never why a kernel died
+_START_BANNER = re.compile(
+    r"(?:NOTE: When using the `ipython kernel` entry point, Ctrl-C will not work\.\s*)?"
+    r"To exit, you will have to explicitly quit this process.*?--existing \S+[^\n]*\n?",
+    re.DOTALL,
+)
+
+
 def tail(text: str, lines: int = TAIL_LINES) -> str:
-    """The last ``lines`` lines of a kernel's log."""
-    return "\n".join(text.strip().splitlines()[-lines:])
+    """The last ``lines`` lines of a kernel's log, without ipykernel's start-up banner."""
+    return "\n".join(_START_BANNER.sub("", text).strip().splitlines()[-lines:])
 
 
 def wait_gone(pid: int, timeout: float = 5.0) -> bool:

@@ -229,8 +229,13 @@ def _error_reason(
     if error.status is CellStatus.OUTPUT_LIMIT:
         return f"{run.failure or where + ' passed the output cap'}{which}"
     if error.status is CellStatus.KERNEL_DIED:
-        detail = f": {run.failure}" if run.failure else ""
-        return f"the kernel died while running {where}{which}{detail}"
+        said = f"the kernel died while running {where}"
+        failure = run.failure or ""
+        if failure.startswith(said):  # the executor's own words, then the kernel's stderr
+            detail = failure[len(said) :]
+        else:
+            detail = f": {failure}" if failure else ""
+        return f"{said}{which}{detail}"
     if error.status is CellStatus.TIMEOUT:
         return f"{where} timed out{which}"
     evalue = " ".join((error.evalue or "").split())
