@@ -33,8 +33,9 @@ LANGUAGE_INFO = {
     "version": "3.11.4",
 }
 #: the options of the one run (a per-cell timeout and an output cap every notebook shares;
-#: one job, so that the report lists the notebooks in one order)
-RUN_ARGS = ["--timeout", "3", "--max-output-bytes", "100000", "--repeat", "2", "-j", "1"]
+#: one job, so that the report lists the notebooks in one order). The timeout leaves room for
+#: a loaded CI machine: only the timeout notebook's sleep(60) may reach it
+RUN_ARGS = ["--timeout", "10", "--max-output-bytes", "100000", "--repeat", "2", "-j", "1"]
 #: what the nondeterministic notebook prints: a random draw (normalised, see below)
 _DRAW = re.compile(r"draw 0\.\d+")
 
