@@ -3,7 +3,6 @@ git filter's ``--check-staged`` (the plain pre-commit hook), so both decide alik
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any, Sequence
 
 from nbtools.checks import CHECKS, CheckContext
@@ -48,21 +47,17 @@ def enabled_checks(options: dict[str, Any]) -> list[str]:
     return [name for name in CHECKS if (not select or name in select) and name not in skip]
 
 
-def make_context(
-    options: dict[str, Any], config: Config, paths: Sequence[str], baseline_given: bool = False
-) -> CheckContext:
-    """The context of resolved check settings (``baseline_given``: ``--baseline`` was typed,
-    so a relative path is the caller's, not the configuration's)."""
+def make_context(options: dict[str, Any], config: Config, paths: Sequence[str]) -> CheckContext:
+    """The context of resolved check settings; the baseline and the sync record come from
+    the configuration (check has no flags for them), relative to its ``pyproject.toml``."""
+    from nbtools.pairs.state import configured_state_file
     from nbtools.secrets.baseline import baseline_root, configured_baseline, load_baseline
     from nbtools.suppress import option_origin
 
     accepted: frozenset[str] = frozenset()
-    baseline = configured_baseline(options["baseline"], baseline_given, config)
+    baseline = configured_baseline(options["baseline"], False, config)
     if baseline and "secrets" in enabled_checks(options):
         accepted = frozenset(load_baseline(baseline))
-    state_file = options["state_file"]
-    if state_file and not os.path.isabs(state_file) and config.path is not None:
-        state_file = str(config.root / state_file)  # as `nbtools sync` resolves it
     return CheckContext(
         strip=strip_options(options),
         ignore_rules=frozenset(options["ignore_rules"]),
@@ -72,5 +67,5 @@ def make_context(
         accepted=accepted,
         baseline=baseline,
         root=baseline_root(baseline, paths),
-        state_file=state_file or None,
+        state_file=configured_state_file(options["state_file"], config),
     )
