@@ -13,7 +13,8 @@ from conftest import make_cell, make_nb
 from nbtools.execute import reaper
 from nbtools.execute.executor import ExecOptions, execute_notebook
 from nbtools.execute.kernels import LocalKernelFactory
-from nbtools.execute.process import KernelRequest, kernel_environment, pid_alive
+from nbtools.execute.process import KernelRequest, kernel_environment
+from nbtools.execute.reaper import pid_alive
 from nbtools.runs import CellStatus, FailureKind
 
 pytestmark = pytest.mark.kernel

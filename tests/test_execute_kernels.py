@@ -19,7 +19,8 @@ from nbtools.execute.executor import execute_notebook
 from nbtools.execute.forkserver import ForkServer
 from nbtools.execute.kernels import LocalKernelFactory
 from nbtools.execute.managed import ManagedKernel
-from nbtools.execute.process import KernelRequest, KernelStartError, kernel_environment, pid_alive
+from nbtools.execute.process import KernelRequest, KernelStartError, kernel_environment
+from nbtools.execute.reaper import pid_alive
 from nbtools.execute.specs import find_spec_lite, forkable, is_python_path
 from nbtools.runs import FailureKind
 

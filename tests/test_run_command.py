@@ -303,7 +303,7 @@ def test_ctrl_c_stops_the_run_and_every_kernel(tmp_path: Path) -> None:
 
     from test_execute_executor import descendants
 
-    from nbtools.execute.process import pid_alive
+    from nbtools.execute.reaper import pid_alive
 
     for i in range(4):
         _nb(tmp_path, f"s{i}.ipynb", "import time; time.sleep(1e6)")

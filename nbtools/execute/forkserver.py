@@ -39,11 +39,10 @@ from nbtools.execute.process import (
     StartedKernel,
     kernel_environment,
     kill_group,
-    pid_alive,
     tail,
     wait_gone,
 )
-from nbtools.execute.reaper import guard_kernel, kill_tree
+from nbtools.execute.reaper import guard_kernel, kill_tree, pid_alive
 
 #: imported once in the server so that each forked kernel finds them loaded
 PREIMPORTS = (

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 from nbtools.errors import NbtoolsError
-from nbtools.execute.reaper import kill_tree
+from nbtools.execute.reaper import kill_tree, pid_alive
 
 #: variables a kernel inherits from nbtools' own environment (everything else must be
 #: passed explicitly with ``--env KEY=VALUE``); LC_* variables are inherited too
@@ -153,26 +153,6 @@ def wait_gone(pid: int, timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.01)
     return False
-
-
-def pid_alive(pid: int) -> bool:
-    """A live (not zombie) process with this pid exists."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read()
-    except FileNotFoundError:
-        return False
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    # the state follows the parenthesised command name, which may itself hold ") "
-    state = stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3]
-    return state not in (b"Z", b"X")
 
 
 def kill_group(pid: int) -> None:

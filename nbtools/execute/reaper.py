@@ -183,19 +183,25 @@ def orphan_guard() -> Iterator[None]:
                     os.waitpid(pid, 0)
 
 
-def _owner_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """A live (not zombie) process with this pid exists: ``kill(pid, 0)`` says whether it
+    exists, its ``/proc`` state whether it is a zombie (where there is no ``/proc``, the
+    first answer stands)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # another user's process: it exists
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
             stat = handle.read()
-        return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] not in (b"Z", b"X")
+    except FileNotFoundError:  # gone since, unless this system has no /proc at all
+        return not os.path.isdir("/proc/self")
     except OSError:
         return True
+    # the state follows the parenthesised command name, which may itself hold ") "
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] not in (b"Z", b"X")
 
 
 def sweep_temp(folder: str | None = None) -> list[str]:
@@ -227,7 +233,7 @@ def sweep_temp(folder: str | None = None) -> list[str]:
             continue
         if uid is not None and st.st_uid != uid:
             continue
-        if _owner_alive(int(match.group(1))):
+        if pid_alive(int(match.group(1))):
             continue
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
