@@ -232,12 +232,13 @@ def resolve(
     """Merge CLI values (None = not given), the command's table, inherited tables and defaults.
 
     Every value but a default goes through the option's ``convert``."""
-    tables: list[tuple[str, dict[str, Any]]] = [(command, config.table(command))]
     if not command:  # the global options: the keys at the top of [tool.nbtools]
-        tables = [("", config.data)]
-    tables += [(name, config.table(name)) for name in inherit]
-    # an option that is also a global one falls back to the top of [tool.nbtools]
-    tables.append(("", {k: v for k, v in config.data.items() if k in GLOBAL_OPTIONS}))
+        tables: list[tuple[str, dict[str, Any]]] = [("", config.data)]
+    else:
+        tables = [(command, config.table(command))]
+        tables += [(name, config.table(name)) for name in inherit]
+        # an option that is also a global one falls back to the top of [tool.nbtools]
+        tables.append(("", {k: v for k, v in config.data.items() if k in GLOBAL_OPTIONS}))
     resolved: dict[str, Any] = {}
     for name, option in options.items():
         value = cli_values.get(name)
