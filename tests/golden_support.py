@@ -33,6 +33,12 @@ _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"/[^\s\"']*/kernel-[0-9a-f-]+\.json"), "<connection-file>"),
     (re.compile(r"\b0x[0-9a-fA-F]{6,16}\b"), "0x<address>"),
     (re.compile(r"\b[0-9a-f]{40}\b"), "<commit>"),
+    # the shell `!` runs in names itself (IPython uses $SHELL, else sh): bash says
+    # "/bin/bash: line 1: x: command not found", dash "/usr/bin/sh: 1: x: not found"
+    (
+        re.compile(r"(?:/[\w./-]*/)?\w*sh: (?:line )?\d+: ([\w.-]+): (?:command )?not found"),
+        r"<shell>: \1: command not found",
+    ),
     # durations: JSON fields, lists of them, and "(0.24 s)" / "in 5.9 s" in messages
     (re.compile(r'("(?:[a-z_]+_)?duration_s": )[0-9.e-]+'), r"\g<1>0.5"),
     (
