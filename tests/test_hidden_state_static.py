@@ -134,6 +134,12 @@ NAME_CASES: list[tuple[str, list[str], list[tuple[int, str, str]]]] = [
         ["%%time\nz = 2\nprint(z)", "z", "print(w)"],
         [(2, "w", UND)],
     ),
+    (
+        "blank lines before a cell magic (IPython drops them)",
+        ["\n  \n%%time\nz = 2", "z", "print(w)"],
+        [(2, "w", UND)],
+    ),
+    ("blank line before a bash cell magic", ["\n%%bash\nx=1", "x"], [(1, "x", UND)]),
     ("capture cell magic defines its variable", ["%%capture out\nprint(1)", "out.stdout"], []),
     ("bash cell magic is opaque", ["%%bash\necho $HOME"], []),
     ("shell escape assignment", ["files = !ls", "len(files)"], []),

@@ -37,6 +37,8 @@ def to_python(source: str) -> str:
 
 _IPYTHON_SYNTAX_RE = re.compile(r"^\s*(?:[%!?]|[\w.,\s\[\]()*]+=\s*[%!])|\?\s*$", re.MULTILINE)
 _CELL_MAGIC_RE = re.compile(r"\A%%(\w+)[ \t]*(.*)\n?")
+#: blank lines IPython drops before it looks for a cell magic (``leading_empty_lines``)
+_LEADING_BLANK_LINES_RE = re.compile(r"\A(?:[ \t\r\f\v]*\n)+")
 _ASSIGNED_RE = re.compile(r"^(\s*)([\w.,\s\[\]()*]+?)\s*=\s*([%!])(.*)$")
 _HELP_RE = re.compile(r"^(\s*)\?*([\w.]+)\?*\s*$")
 
@@ -52,9 +54,10 @@ def parse(code: str) -> ast.Module | None:
 
 def light_transform(source: str) -> str:
     """Rewrite magics, shell escapes and help the way IPython does, line by line."""
-    cell = _CELL_MAGIC_RE.match(source)
+    magic_first = _LEADING_BLANK_LINES_RE.sub("", source)
+    cell = _CELL_MAGIC_RE.match(magic_first)
     if cell:
-        body = source[cell.end() :]
+        body = magic_first[cell.end() :]
         return f"get_ipython().run_cell_magic({cell.group(1)!r}, {cell.group(2)!r}, {body!r})\n"
     out = []
     for line in source.split("\n"):
@@ -88,6 +91,6 @@ def _magic_expr(kind: str, rest: str, getoutput: bool) -> str:
 
 def blank_magics(source: str) -> str:
     """The fallback: blank ``%``/``!`` lines (a ``%%`` cell magic blanks the cell)."""
-    if source.lstrip().startswith("%%"):
+    if _LEADING_BLANK_LINES_RE.sub("", source).startswith("%%"):
         return ""
     return "".join("\n" if _MAGIC_LINE_RE.match(ln) else ln for ln in source.splitlines(True))
