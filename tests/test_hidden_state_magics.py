@@ -24,6 +24,7 @@ LIGHT_CASES = [
     "x.y?\n",
     "x = 1  # why?\n",
     "%%timeit -n1\nsum(range(3))\n",
+    "\n  \n%%bash\necho $x\n",
 ]
 
 
