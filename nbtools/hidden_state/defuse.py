@@ -108,7 +108,7 @@ class _Walker(ast.NodeVisitor):
             if expr is not None:
                 self.expr(expr)
         free, global_stores = function_free(node)
-        for name in global_stores:
+        for name in sorted(global_stores):  # set order varies with PYTHONHASHSEED
             self.emit(DEF, name, node.lineno)
         self.emit(DEF, node.name, node.lineno, deferred=free)
 
