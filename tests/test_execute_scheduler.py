@@ -1,5 +1,6 @@
 """The parallel scheduler: every result comes back, kernels are never reused, the next kernel
-is started before the current notebook finishes, failures stay with their notebook."""
+is started before the current notebook finishes, no notebook waits while a worker is idle,
+failures stay with their notebook."""
 
 from __future__ import annotations
 
@@ -58,6 +59,30 @@ def test_next_kernel_starts_while_the_current_notebook_runs(tmp_path: Any) -> No
     assert marker.exists() and all(run.failure is None for _, run in done)
     # one worker, two notebooks: both kernels were started before the first one finished
     assert calls == [False, False]
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_as_many_notebooks_as_workers_all_run_at_once(tmp_path: Any, count: int) -> None:
+    """Each notebook says it has started, then waits (up to 60 s) until all have: on a
+    scheduler that let one worker keep the next notebook for itself while another worker
+    sat idle, the first one waits in vain and raises."""
+    wait = (
+        "import pathlib, time\n"
+        "here = pathlib.Path({folder!r})\n"
+        "(here / '{me}').touch()\n"
+        "deadline = time.monotonic() + 60\n"
+        "while len(list(here.iterdir())) < {count}:\n"
+        "    assert time.monotonic() < deadline, 'ran alone'\n"
+        "    time.sleep(0.05)\n"
+    )
+    jobs = [
+        _job(i, wait.format(folder=str(tmp_path), me=f"started-{i}", count=count))
+        for i in range(count)
+    ]
+    with LocalKernelFactory() as factory:
+        runs = [run for _, run in run_jobs(jobs, factory, ExecOptions(cell_timeout=120), count)]
+    assert [run.cells[0].ename for run in runs] == [None] * count
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"started-{i}" for i in range(count)]
 
 
 def test_leaving_early_kills_running_kernels() -> None:

@@ -1,13 +1,15 @@
 """Run many notebooks in parallel (``-j N``), each on a fresh kernel started ahead of time.
 
-Each worker takes its next notebook and starts that notebook's kernel *before* running
-the current one, so kernel start-up overlaps cell work; a kernel serves exactly one
+The kernels of the next notebooks start ahead of time (as many as there are workers), so
+kernel start-up overlaps cell work; whichever worker is free takes the next of them, so no
+notebook waits behind a busy worker while another is idle. A kernel serves exactly one
 notebook and is killed after it. Results are yielded as notebooks finish. Leaving the
 iteration early (an error, Ctrl-C) kills every kernel that is still alive.
 """
 
 from __future__ import annotations
 
+import collections
 import os
 import queue
 import threading
@@ -45,10 +47,16 @@ _Pending = Optional[Tuple[Job, "Future[StartedKernel]"]]
 
 
 class _Batch:
-    def __init__(self, jobs: list[Job], factory: KernelStarter, options: ExecOptions) -> None:
-        self.todo = list(jobs)
+    def __init__(
+        self, jobs: list[Job], factory: KernelStarter, options: ExecOptions, ahead: int
+    ) -> None:
+        self.todo = collections.deque(jobs)
         self.factory = factory
         self.options = options
+        #: jobs whose kernels are starting, oldest first; any free worker takes the next
+        #: (a worker that kept its own next job made an idle worker wait behind it)
+        self.ready: collections.deque[tuple[Job, Future[StartedKernel]]] = collections.deque()
+        self.ahead = ahead
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.results: queue.Queue[tuple[Job, NotebookRun] | None] = queue.Queue()
@@ -56,23 +64,27 @@ class _Batch:
         self.started: list[Future[StartedKernel]] = []
 
     def take(self) -> _Pending:
+        """The next job and its starting kernel; kernels for the ones after it start now."""
         with self.lock:
-            if self.stop.is_set() or not self.todo:
+            if self.stop.is_set():
                 return None
-            job = self.todo.pop(0)
+            self._start_ahead(self.ahead + 1)  # the one taken, and ``ahead`` after it
+            return self.ready.popleft() if self.ready else None
+
+    def _start_ahead(self, count: int) -> None:
+        while len(self.ready) < count and self.todo:
+            job = self.todo.popleft()
             request = KernelRequest(
                 job.kernel_name, job.cwd, dict(job.env), fresh_parent=job.fresh_parent
             )
             future = self.starter.submit(self.factory, request)
             self.started.append(future)
-            return job, future
+            self.ready.append((job, future))
 
     def work(self) -> None:
-        pending = self.take()
         try:
-            while pending is not None and not self.stop.is_set():
+            while (pending := self.take()) is not None:
                 job, future = pending
-                pending = self.take()  # its kernel starts while this notebook runs
                 self.results.put((job, self.run_one(job, future)))
         finally:
             self.results.put(None)
@@ -106,8 +118,8 @@ def run_jobs(
     """Execute ``jobs`` on ``workers`` threads; yield ``(job, run)`` as each finishes."""
     if not jobs:
         return
-    batch = _Batch(jobs, factory, options)
     count = max(1, min(workers, len(jobs)))
+    batch = _Batch(jobs, factory, options, ahead=count)
     threads = [
         threading.Thread(target=batch.work, name=f"nbtools-run-{i}", daemon=True)
         for i in range(count)
