@@ -411,3 +411,21 @@ def test_a_pair_is_changed_on_disk_when_its_script_is(tmp_path: Path) -> None:
     script.write_text("# %%\na = 2\n")
     notebook.write_text(notebook.read_text() + "\n")
     assert source.changed_on_disk() == str(notebook)
+
+
+def test_parallel_report_lists_notebooks_in_the_order_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With ``-j 2`` the slow first notebook finishes last; the report still lists it first,
+    in the files, the findings and the text report's explanations."""
+    _nb(tmp_path, "a_slow.ipynb", "import time\ntime.sleep(3)\nraise KeyError('slow')")
+    _nb(tmp_path, "b_fast.ipynb", "raise KeyError('fast')")
+    code, report = run_json(capsys, "-j", "2", str(tmp_path))
+    assert code == 1
+    order = ["a_slow.ipynb", "b_fast.ipynb"]
+    assert [Path(f["path"]).name for f in report["files"]] == order
+    assert [Path(f["path"]).name for f in report["findings"]] == order
+    assert [Path(n["path"]).name for n in report["notebooks"]] == order
+    assert main(["run", "-j", "2", str(tmp_path)]) == 1
+    text = capsys.readouterr().out
+    assert text.index("KeyError: 'slow'") < text.index("KeyError: 'fast'")

@@ -63,11 +63,17 @@ class NotebookTask:
         return decide(self.source.nb, self.source.path, self.static, self.runs)
 
 
-def finish(
-    task: NotebookTask, settings: RunSettings, report: Report, result: RunResult
-) -> dict[str, Any]:
-    """Judge ``task``'s runs, report the notebook (and why it failed, in ``result``), and
-    return its JSON entry."""
+@dataclass(frozen=True)
+class Judged:
+    """A judged notebook: its JSON entry, and the text report's lines on why it failed
+    (none when it did not)."""
+
+    entry: dict[str, Any]
+    explanation: list[str]
+
+
+def finish(task: NotebookTask, settings: RunSettings, report: Report, result: RunResult) -> Judged:
+    """Judge ``task``'s runs, report the notebook, and return its entry and explanation."""
     source, runs = task.source, task.runs
     redact = redactor_for(source.nb, runs)
     run = masked_run(runs[0], redact)
@@ -117,10 +123,10 @@ def finish(
             cause=entry["cause"],
         )
     )
-    if not ok:
-        failed = _failed(source, run, divergent, reason, entry["cells"])
-        result.explanations.extend(redact(x) for x in explain(failed))
-    return entry
+    if ok:
+        return Judged(entry, [])
+    failed = _failed(source, run, divergent, reason, entry["cells"])
+    return Judged(entry, [redact(x) for x in explain(failed)])
 
 
 def _kernel_note(source: Source, settings: RunSettings) -> str | None:

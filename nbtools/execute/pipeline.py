@@ -84,6 +84,7 @@ def _run(settings: RunSettings, console: Console, given: KernelFactory | None) -
     if settings.changed_since:
         tasks = _changed_since(settings.changed_since, tasks, plan, result)
     entries: dict[int, dict[str, Any]] = {}  # by the notebook's index in tasks
+    explained: dict[int, list[str]] = {}  # why each failed, by the same index
     kernels: Kernels | None = None
     sources = [task.source for task in tasks]
     if given is not None:
@@ -107,7 +108,9 @@ def _run(settings: RunSettings, console: Console, given: KernelFactory | None) -
     started = time.monotonic()
     try:
         if kernels is not None:
-            _execute(tasks, kernels, env, plan, entries, settings, console, report, result)
+            _execute(
+                tasks, kernels, env, plan, entries, explained, settings, console, report, result
+            )
     finally:
         if kernels is not None:
             kernels.close()
@@ -117,6 +120,8 @@ def _run(settings: RunSettings, console: Console, given: KernelFactory | None) -
     if plan is not None:
         result.cache = CacheUse(served=plan.served, stored=plan.stored)
     result.notebooks = [entries[i] for i in sorted(entries)]
+    result.explanations = [line for i in sorted(explained) for line in explained[i]]
+    _in_given_order(report, files)
     if settings.html:
         from nbtools.execute.html import write_index
 
@@ -130,12 +135,18 @@ def _execute(
     env: dict[str, str],
     plan: CachePlan | None,
     entries: dict[int, dict[str, Any]],
+    explained: dict[int, list[str]],
     settings: RunSettings,
     console: Console,
     report: Report,
     result: RunResult,
 ) -> None:
     """Run every notebook the cache did not answer, and report each as it is judged."""
+
+    def judge(index: int) -> None:
+        judged = finish(tasks[index], settings, report, result)
+        entries[index], explained[index] = judged.entry, judged.explanation
+
     for index, task in enumerate(tasks):  # R, Julia...: never run as Python (#16)
         missing = None if index in entries else kernels.unavailable(task.source, settings)
         if missing is not None:
@@ -146,7 +157,7 @@ def _execute(
                     kernel_unavailable=missing,
                 )
             )
-            entries[index] = finish(task, settings, report, result)
+            judge(index)
     batch = [
         Job((index, r), task.source.nb, task.source.kernel_name, task.source.folder, env, r > 0)
         for index, task in enumerate(tasks)
@@ -171,12 +182,26 @@ def _execute(
                 # from a different parent (hash seed, address layout)
                 again.append(Job((index, 1), job.nb, job.kernel_name, job.cwd, env, True))
                 continue
-            entries[index] = finish(task, settings, report, result)
+            judge(index)
             if plan is not None and entries[index]["verdict"] in PASSING:
                 redactor = redactor_for(task.source.nb, task.runs)
                 plan.store(task.source, task.runs, entries[index], redactor)
             _log_line(console, entries[index])
         batch = again
+
+
+def _in_given_order(report: Report, files: list[str]) -> None:
+    """List files and findings in the order the notebooks were given, not the order they
+    finished in (``-j``) or were answered in (the cache first): two reports of one tree
+    then read alike, and diff."""
+    rank = {path: i for i, path in enumerate(files)}
+
+    def key(path: str) -> int:
+        return rank.get(path, len(rank))
+
+    report.files.sort(key=lambda f: key(f.path))
+    report.findings.sort(key=lambda f: key(f.path))
+    report.suppressed.sort(key=lambda f: key(f.path))
 
 
 def load_sources(files: list[str], report: Report) -> list[Source]:
