@@ -3,7 +3,7 @@ git filter's ``--check-staged`` (the plain pre-commit hook), so both decide alik
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from nbtools.checks import CHECKS, CheckContext
 from nbtools.errors import UsageError
@@ -47,17 +47,30 @@ def enabled_checks(options: dict[str, Any]) -> list[str]:
     return [name for name in CHECKS if (not select or name in select) and name not in skip]
 
 
-def make_context(options: dict[str, Any], config: Config, paths: Sequence[str]) -> CheckContext:
-    """The context of resolved check settings; the baseline and the sync record come from
-    the configuration (check has no flags for them), relative to its ``pyproject.toml``."""
+def make_context(
+    options: dict[str, Any], config: Config, paths: Sequence[str], warn: Callable[[str], None]
+) -> CheckContext:
+    """The context of resolved check settings; the baseline, the sync record and the scan
+    rules and allowlists come from the configuration (check has no flags for them),
+    relative to its ``pyproject.toml``. ``warn`` says what a tree's configuration may not do.
+    """
     from nbtools.pairs.state import configured_state_file
     from nbtools.secrets.baseline import baseline_root, configured_baseline, load_baseline
     from nbtools.suppress import option_origin
 
     accepted: frozenset[str] = frozenset()
+    allowlist = None
     baseline = configured_baseline(options["baseline"], False, config)
-    if baseline and "secrets" in enabled_checks(options):
-        accepted = frozenset(load_baseline(baseline))
+    if "secrets" in enabled_checks(options):
+        from nbtools.secrets.project import use_project_scan
+
+        # the same engine as `nbtools scan`: built-in and project rules, and its allowlists
+        scan_table = config.table("scan")
+        allowlist = use_project_scan(
+            config, scan_table.get("rules", []), scan_table.get("allowlist", []), warn
+        )
+        if baseline:
+            accepted = frozenset(load_baseline(baseline))
     return CheckContext(
         strip=strip_options(options),
         ignore_rules=frozenset(options["ignore_rules"]),
@@ -68,4 +81,5 @@ def make_context(options: dict[str, Any], config: Config, paths: Sequence[str]) 
         baseline=baseline,
         root=baseline_root(baseline, paths),
         state_file=configured_state_file(options["state_file"], config),
+        allowlist=allowlist,
     )

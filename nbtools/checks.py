@@ -19,6 +19,7 @@ from nbtools.stripsettings import StripOptions
 
 if TYPE_CHECKING:
     from nbtools.notebook import NotebookFile
+    from nbtools.secrets.project import ProjectScan
 
 
 RULE_OUT_OF_SYNC = Rule(
@@ -46,6 +47,8 @@ class CheckContext:
     root: str | None = None  # fingerprint paths are relative to it (secrets.baseline)
     ignore_origin: str = "ignore_rules"  # where ignore_rules is set ("pyproject.toml:12")
     state_file: str | None = None
+    #: ``[tool.nbtools.scan]``'s allowlists, as ``nbtools scan`` applies them (paths, rules)
+    allowlist: ProjectScan | None = None
     _sync_state: Any = None
 
     @property
@@ -214,10 +217,13 @@ def check_script(
 
 
 def suppress(findings: list[Finding], context: CheckContext) -> None:
-    """Mark what ``ignore_rules`` (any rule family) and the scan baseline suppress."""
+    """Mark what ``ignore_rules`` (any rule family), the scan baseline and the scan
+    allowlists (credential findings only) suppress."""
     from nbtools.suppress import EXTERNAL, suppress_rules
 
     suppress_rules(findings, context.ignore_rules, context.ignore_origin)
+    if context.allowlist is not None:
+        context.allowlist.suppress([f for f in findings if f.rule.startswith("scan/")])
     if context.accepted:
         accepted = Suppression(
             EXTERNAL, "baseline", context.baseline, "accepted in the scan baseline"

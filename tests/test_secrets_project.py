@@ -15,6 +15,7 @@ from nbtools.cli import main
 
 RNG = random.Random(9)
 ACME = "acme_" + "".join(RNG.choice(string.ascii_letters + string.digits) for _ in range(32))
+OUTPUT = {"output_type": "stream", "name": "stdout", "text": ["1\n"]}
 GHP = "ghp_" + "".join(RNG.choice(string.ascii_letters + string.digits) for _ in range(36))
 
 RULE = """
@@ -151,3 +152,59 @@ def test_check_uses_the_projects_rules_and_a_later_call_does_not_inherit_them(
     main(["check", "--select", "secrets", "--format", "json", str(without)])
     rules = {f["rule"] for f in json.loads(capsys.readouterr().out)["findings"]}
     assert "scan/acme-api-key" not in rules  # the generic entropy rule may still see it
+
+
+def test_check_suppresses_what_the_scan_allowlist_accepts_as_scan_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One tree, two commands, one answer: check (the plain hook) and scan report the same
+    allowlisted credential as suppressed, and fail on the same one."""
+    toml = (
+        '[[tool.nbtools.scan.allowlist]]\npaths = ["fixtures/**"]\n'
+        'description = "fake keys for the tests"\n'
+    )
+    project(tmp_path, toml, {"fixtures/fake.ipynb": f"t = '{GHP}'", "real.ipynb": f"t = '{GHP}'"})
+    by_command = {}
+    for command in (["scan"], ["check", "--select", "secrets"]):
+        code = main([*command, "--format", "json", str(tmp_path)])
+        data = json.loads(capsys.readouterr().out)
+        by_command[command[0]] = (
+            code,
+            [(Path(f["path"]).name, f["rule"]) for f in data["findings"]],
+            [(Path(f["path"]).name, f["suppression"]["source"]) for f in data["suppressed"]],
+        )
+    assert by_command["check"] == by_command["scan"] == (
+        1,
+        [("real.ipynb", "scan/github-token")],
+        [("fake.ipynb", "allowlist")],
+    )
+    # the allowlist is the credential scan's: a paths-only entry leaves other checks alone
+    write_nb(
+        tmp_path / "fixtures" / "fake.ipynb",
+        make_nb([make_cell("code", "1", execution_count=1, outputs=[OUTPUT])]),
+    )
+    main(["check", "--format", "json", str(tmp_path / "fixtures")])
+    rules = {f["rule"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert any(rule.startswith("strip/") for rule in rules)
+
+
+def test_the_commit_hook_uses_the_projects_rules_and_allowlists(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``nbtools filter --check-staged`` (what the plain pre-commit hook runs) finds a
+    project-rule credential in what is staged, and lets an allowlisted fixture through."""
+    from conftest import run_git
+
+    monkeypatch.chdir(git_repo)
+    allow = '[[tool.nbtools.scan.allowlist]]\npaths = ["fixtures/**"]\n'
+    project(
+        git_repo,
+        RULE.replace('"warning"', '"error"') + allow,
+        {"nb.ipynb": f"client = acme.Client('{ACME}')", "fixtures/f.ipynb": f"t = '{GHP}'"},
+    )
+    run_git(git_repo, "add", ".")
+    capsys.readouterr()
+    assert main(["filter", "--check-staged", "fixtures/f.ipynb"]) == 0
+    assert main(["filter", "--check-staged", "nb.ipynb"]) == 1
+    out = capsys.readouterr().out
+    assert "scan/acme-api-key" in out and ACME not in out

@@ -40,17 +40,7 @@ def execute(request: Request) -> Report:
     from nbtools.suppress import exclusion
 
     checks = enabled_checks(request.options)
-    if "secrets" in checks:  # the same engine as `nbtools scan`: built-in and project rules
-        from nbtools.secrets.project import use_project_scan
-
-        scan_table = request.config.table("scan")
-        use_project_scan(
-            request.config,
-            scan_table.get("rules", []),
-            scan_table.get("allowlist", []),
-            request.console.warning,
-        )
-    context = make_context(request.options, request.config, request.paths)
+    context = make_context(request.options, request.config, request.paths, request.console.warning)
     report = Report(NAME)
     report.fail_on = fail_level(request.options["fail_on"])
     report.result = CheckResult(checks)

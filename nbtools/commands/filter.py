@@ -273,7 +273,7 @@ def _check_staged(request: Request, report: Report, rev: str | None = None) -> N
 
     options = resolve({}, request.config, "check", CHECK_SETTINGS, CHECK_INHERIT)
     checks = [c for c in enabled_checks(options) if c != "strip"]
-    context = make_context(options, request.config, request.paths)
+    context = make_context(options, request.config, request.paths, request.console.warning)
     for path in request.paths:
         if matches_any(path, request.exclude, request.config.root_dir):
             report.add_file(FileResult(path, FileStatus.SKIPPED, "excluded by configuration"))
