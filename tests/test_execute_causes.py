@@ -55,6 +55,8 @@ def test_shell_commands_and_not_found() -> None:
         "%pip install foo",
     ]
     assert shell_commands("%%bash\napt-get install -y x\n") == ["%%bash: apt-get install -y x"]
+    # blank lines before a cell magic: IPython drops them, and so must the reading
+    assert shell_commands("\n  \n%%bash\nfalse\n") == ["%%bash: false"]
     assert shell_commands("print('!')\n") == []
     outputs = [
         {"output_type": "stream", "name": "stderr", "text": "/bin/sh: 1: git: not found\n"},

@@ -20,6 +20,8 @@ _SHELL_CELL_RE = re.compile(r"^\s*%%(?:bash|sh|script|system)\b")
 def shell_commands(source: str) -> list[str]:
     """The shell commands of a cell (``!cmd``, ``%pip``, a ``%%bash`` cell), in order."""
     lines = source.splitlines()
+    while lines and not lines[0].strip():  # IPython drops blank lines before a cell magic
+        lines.pop(0)
     if lines and _SHELL_CELL_RE.match(lines[0]):
         body = [line.strip() for line in lines[1:] if line.strip()]
         return [f"{lines[0].strip()}: {body[-1]}" if body else lines[0].strip()]
