@@ -18,13 +18,13 @@ from typing import Any, Sequence
 from nbtools.errors import READ_ERRORS, InputError, UsageError, read_failure
 from nbtools.findings import Finding, Severity, Suppression, Where
 from nbtools.report import FileResult, FileStatus, Report
-from nbtools.results import RunResult
+from nbtools.results import CacheUse, RunResult
 
 #: keys of a report that are rebuilt, not copied (the rest are merged section by section,
 #: into :attr:`RunResult.extra`)
 _REBUILT = frozenset(
     {"tool", "version", "schema_version", "command", "exit_code", "summary", "files"}
-    | {"findings", "shard", "notebooks", "summary_line"}
+    | {"findings", "shard", "notebooks", "summary_line", "interpreter", "cache"}
 )
 _FINDING_KEYS = frozenset(
     {"path", "rule", "message", "severity", "cell_index", "cell_id", "where"}
@@ -145,6 +145,31 @@ def file_from_dict(data: dict[str, Any]) -> FileResult:
     )
 
 
+def _interpreter(data: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """A shard's ``interpreter`` section (what ran its kernels, and why), if it has one."""
+    value = data.get("interpreter")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(v, str) or v is None for v in value.values()
+    ):
+        raise InputError(path, "'interpreter' is not a section of names")
+    return value
+
+
+def _cache_use(data: dict[str, Any], path: str) -> CacheUse | None:
+    """A shard's ``cache`` section (``run --cache``): results served and stored."""
+    value = data.get("cache")
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, dict):
+            raise ValueError(value)
+        return CacheUse(_typed(value, "served", int) or 0, _typed(value, "stored", int) or 0)
+    except ValueError:
+        raise InputError(path, f"'cache' is not a count of results: {value!r}") from None
+
+
 def _entries(data: dict[str, Any], key: str, path: str) -> list[dict[str, Any]]:
     value = data.get(key) or []
     if not isinstance(value, list) or not all(
@@ -165,8 +190,16 @@ def merge(reports: Sequence[tuple[str, dict[str, Any]]]) -> Report:
     files: list[FileResult] = []
     findings: list[Finding] = []
     elapsed = 0.0
-    for path, data in reports:
+    interpreters: list[dict[str, Any]] = []
+    cache: list[CacheUse] = []
+    # shard 1 first whatever order they were named in: a section two shards both have is
+    # the first one's, so the merge reads the same either way
+    for path, data in sorted(reports, key=lambda item: shard_of(item[1], item[0])):
         label = "{}/{}".format(*shard_of(data, path))
+        interpreter, used = _interpreter(data, path), _cache_use(data, path)
+        if interpreter is not None and interpreter not in interpreters:
+            interpreters.append(interpreter)
+        cache += [used] if used is not None else []
         for entry in _entries(data, "notebooks", path):
             other = ran_in.setdefault(str(entry["path"]), label)
             if other != label:
@@ -198,6 +231,12 @@ def merge(reports: Sequence[tuple[str, dict[str, Any]]]) -> Report:
     report.add_findings(findings)  # a suppressed one (with its suppression) stays suppressed
     result.notebooks = notebooks
     result.elapsed_s = elapsed
+    if len(interpreters) == 1:  # every shard ran on the same: the merged run did too
+        result.interpreter = interpreters[0]
+    elif interpreters:
+        result.extra["interpreters"] = interpreters
+    if cache:
+        result.cache = CacheUse(sum(c.served for c in cache), sum(c.stored for c in cache))
     result.explanations = explanations(notebooks)
     return report
 

@@ -296,6 +296,57 @@ def test_other_sections_are_merged_not_dropped() -> None:
     assert list(data)[-4:] == ["warnings_seen", "image", "notebooks", "summary_line"]
 
 
+LOCAL = {"python": "/ci/venv/bin/python", "source": "active", "reason": "the active venv"}
+
+
+def test_a_merge_sums_the_cache_counts_and_names_the_one_interpreter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The summary of a merged run reads as a single run's: cached notebooks counted, and
+    the interpreter named when every shard ran on the same one."""
+    served = {**_notebook("a.ipynb"), "cached": True}
+    one = shard_report(1, 2, [served], interpreter=LOCAL, cache={"served": 1, "stored": 0})
+    two = shard_report(
+        2, 2, [_notebook("b.ipynb")], interpreter=LOCAL, cache={"served": 0, "stored": 1}
+    )
+    paths = [write(tmp_path, "1.json", one), write(tmp_path, "2.json", two)]
+    code, data = merged_json(capsys, "report", "merge", *paths)
+    assert code == 0
+    assert data["cache"] == {"served": 1, "stored": 1}
+    assert data["interpreter"] == LOCAL
+    assert data["summary_line"] == (
+        "2 notebooks: 2 pass (1 cached) in 2.5 s (longest of 2 shards); "
+        "kernels ran on /ci/venv/bin/python: the active venv"
+    )
+
+
+def test_shards_on_different_interpreters_are_listed_not_summarised(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    image = {"image": "tf:2.9", "source": "image"}
+    one = shard_report(1, 2, [_notebook("a.ipynb")], interpreter=LOCAL, note="first")
+    two = shard_report(2, 2, [_notebook("b.ipynb")], interpreter=image, note="second")
+    paths = [write(tmp_path, "1.json", one), write(tmp_path, "2.json", two)]
+    _, forward = merged_json(capsys, "report", "merge", *paths)
+    _, backward = merged_json(capsys, "report", "merge", *reversed(paths))
+    assert forward == backward  # shard 1's sections first, whatever the order named
+    assert "interpreter" not in forward and forward["interpreters"] == [LOCAL, image]
+    assert forward["note"] == "first"
+    assert "kernels ran" not in forward["summary_line"]
+
+
+@pytest.mark.parametrize(
+    ("section", "value"),
+    [("cache", {"served": "many"}), ("cache", [1]), ("interpreter", {"python": ["x"]})],
+)
+def test_a_malformed_section_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], section: str, value: Any
+) -> None:
+    path = write(tmp_path, "1.json", shard_report(1, 1, [_notebook("a.ipynb")], **{section: value}))
+    line = _one_line_error(capsys, ["report", "merge", path])
+    assert path in line and repr(section) in line
+
+
 def test_an_unknown_file_status_is_a_malformed_entry(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -36,20 +36,28 @@ def run_summary(
     return line + (f"; {ran_on(interpreter)}" if interpreter and notebooks else "")
 
 
-def merged_summary(notebooks: list[dict[str, Any]], elapsed: float, shards: int) -> str:
-    """As a single run's (``4 notebooks: 1 fail_error, 3 pass in 2.0 s``), with the shards;
-    the shards' JSON does not say which interpreter ran them."""
-    line = _counted(notebooks, elapsed, cached_too=False)
-    return line + (f" (longest of {shards} shards)" if shards > 1 else "")
+def merged_summary(
+    notebooks: list[dict[str, Any]],
+    elapsed: float,
+    shards: int,
+    interpreter: dict[str, Any] | None = None,
+) -> str:
+    """As a single run's, with the shards: ``4 notebooks: 1 fail_error, 3 pass (2 cached)
+    in 2.0 s (longest of 2 shards); kernels ran on ...`` (when every shard ran on one)."""
+    line = _counted(notebooks, elapsed, cached_too=True)
+    line += f" (longest of {shards} shards)" if shards > 1 else ""
+    return line + (f"; {ran_on(interpreter)}" if interpreter and notebooks else "")
 
 
 def ran_on(interpreter: dict[str, Any]) -> str:
-    """Which interpreter or image ran the notebooks, and why that one (one line)."""
+    """Which interpreter or image ran the notebooks, and why that one (one line; a merged
+    shard's section may lack a name)."""
     if interpreter.get("image"):
         return f"kernels ran in the image {interpreter['image']}"
     if interpreter.get("source") == "kernel":
-        return f"kernels ran on {interpreter['kernel']} (the configured kernel)"
-    return f"kernels ran on {interpreter['python']}: {interpreter['reason']}"
+        return f"kernels ran on {interpreter.get('kernel')} (the configured kernel)"
+    reason = interpreter.get("reason")
+    return f"kernels ran on {interpreter.get('python')}" + (f": {reason}" if reason else "")
 
 
 class RunView(View):
@@ -61,7 +69,9 @@ class RunView(View):
         if not isinstance(result, RunResult):
             return super().summary(report)
         if result.merged_shards is not None:
-            return merged_summary(result.notebooks, result.elapsed_s, result.merged_shards)
+            return merged_summary(
+                result.notebooks, result.elapsed_s, result.merged_shards, result.interpreter
+            )
         return run_summary(result.notebooks, result.elapsed_s, result.interpreter)
 
     def text_lines(self, report: Report) -> list[str]:
