@@ -145,6 +145,28 @@ def file_from_dict(data: dict[str, Any]) -> FileResult:
     )
 
 
+#: what a notebook entry's facts must be for the renderers and ``--html`` to show them
+_NOTEBOOK_FACTS: dict[str, tuple[type, ...]] = {
+    "path": (str,),
+    "verdict": (str,),
+    "reason": (str,),
+    "cause": (str,),
+    "html": (str,),
+    "duration_s": (int, float),
+}
+
+
+def _check_notebook_entry(entry: dict[str, Any], path: str) -> None:
+    """A notebook entry as ``nbtools run`` writes it (InputError naming the fact if not)."""
+    for key, kinds in _NOTEBOOK_FACTS.items():
+        value = entry.get(key)
+        if value is None and key != "path":
+            continue
+        bad = isinstance(value, bool) or not isinstance(value, kinds)
+        if bad or (key == "duration_s" and not 0 <= value < float("inf")):
+            raise InputError(path, f"malformed notebook entry: {key} {value!r}")
+
+
 def _interpreter(data: dict[str, Any], path: str) -> dict[str, Any] | None:
     """A shard's ``interpreter`` section (what ran its kernels, and why), if it has one."""
     value = data.get("interpreter")
@@ -201,6 +223,7 @@ def merge(reports: Sequence[tuple[str, dict[str, Any]]]) -> Report:
             interpreters.append(interpreter)
         cache += [used] if used is not None else []
         for entry in _entries(data, "notebooks", path):
+            _check_notebook_entry(entry, path)
             other = ran_in.setdefault(str(entry["path"]), label)
             if other != label:
                 raise UsageError(
@@ -264,6 +287,14 @@ def explanations(notebooks: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def merge_files(paths: Sequence[str]) -> Report:
-    """:func:`merge` of the JSON reports at ``paths``."""
-    return merge([(path, load_report(path)) for path in paths])
+def merge_files(paths: Sequence[str], html: str | None = None) -> Report:
+    """:func:`merge` of the JSON reports at ``paths``; with ``html``, the index of every
+    notebook in that folder, as a single run's ``--html`` writes it (each shard's own
+    index lists only its notebooks)."""
+    report = merge([(path, load_report(path)) for path in paths])
+    if html and isinstance(report.result, RunResult):
+        from nbtools.execute.html import write_index
+        from nbtools.renderers.views import headline
+
+        write_index(html, report.result.notebooks, headline(report))
+    return report

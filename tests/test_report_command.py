@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nbtools.cli import main
@@ -400,21 +400,33 @@ FINDING_KEYS = ["path", "rule", "severity", "cell_index", "where", "line", "json
 @st.composite
 def hostile_shard(draw: st.DrawFn, k: int) -> dict[str, Any]:
     """A shard report whose entries have arbitrary values where nbtools writes typed ones."""
-    notebooks = [_notebook(f"n{k}.ipynb", "fail_error")]
-    notebooks[0].update(
-        draw(st.dictionaries(st.sampled_from(["verdict", "cells", "reason"]), JSON))
-    )
-    data = shard_report(k, 2, notebooks)
+    data = shard_report(k, 2, [_notebook(f"n{k}.ipynb", "fail_error")])
+    keys = ["verdict", "cells", "reason", "path", "duration_s", "html", "cause"]
+    data["notebooks"][0].update(draw(st.dictionaries(st.sampled_from(keys), JSON)))
     finding = data["findings"][0]
     finding.update(draw(st.dictionaries(st.sampled_from(FINDING_KEYS), JSON, max_size=3)))
     data["files"][0].update(draw(st.dictionaries(st.sampled_from(["status", "message"]), JSON)))
-    extra = draw(st.dictionaries(st.sampled_from(["shard", "summary_line", "other"]), JSON))
+    keys = st.sampled_from(["shard", "summary_line", "other", "interpreter", "cache"])
+    extra = draw(st.dictionaries(keys, JSON))
     data.update(extra)
+    return data
+
+
+def _with(k: int, **facts: Any) -> dict[str, Any]:
+    data = shard_report(k, 2, [_notebook(f"n{k}.ipynb", "fail_error")])
+    data["notebooks"][0].update(facts)
     return data
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(one=hostile_shard(1), two=hostile_shard(2))
+@example(one=_with(1, duration_s="a"), two=_with(2, path="../../\0x", html=["x"]))
+@example(one=_with(1, duration_s=float("nan")), two=_with(2, verdict={"a": 1}))
+@example(one=_with(1, path="../../etc/x", html="../../y.html"), two=_with(2, cause=3))
+@example(
+    one={**_with(1), "interpreter": {"python": None, "reason": 3}},
+    two={**_with(2), "cache": {"served": -1}},
+)
 def test_hostile_reports_are_refused_in_one_line_or_render_in_every_format(
     one: dict[str, Any], two: dict[str, Any]
 ) -> None:
@@ -432,3 +444,14 @@ def test_hostile_reports_are_refused_in_one_line_or_render_in_every_format(
         if fmt != "github":
             assert render(report, fmt, console)
     assert report.exit_code in (0, 1, 2, 3)
+    # the --html index of a merge: every page inside the folder, whatever the entries say
+    import tempfile
+
+    from nbtools.execute.html import write_index
+    from nbtools.renderers.views import headline
+
+    assert isinstance(report.result, RunResult)
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder, "html")
+        write_index(str(out), report.result.notebooks, headline(report))
+        assert {p.parent for p in Path(folder).rglob("*") if p.is_file()} == {out}

@@ -117,24 +117,28 @@ def test_kernel_death_and_timeout_findings(
 
 
 def test_html_and_shards(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two shards write their pages into one folder (as CI gathers artifacts); each one's
+    index.html lists its own notebooks, and the merge writes the index of them all."""
+    import re
+
     notebooks = tmp_path / "nbs"
     for i in range(3):
         _nb(notebooks, f"n{i}.ipynb", f"print({i})")
     _nb(notebooks, "fails.ipynb", "raise RuntimeError('boom')")
     html = tmp_path / "html"
     seen: list[str] = []
-    for k in (1, 2):
-        _, report = run_json(capsys, "--shard", f"{k}/2", "--html", str(html), str(notebooks))
-        seen += [Path(n["path"]).name for n in report["notebooks"]]
-        assert report["shard"] == {"index": k, "count": 2}
-    assert sorted(seen) == ["fails.ipynb", "n0.ipynb", "n1.ipynb", "n2.ipynb"]
     reports = []
     for k in (1, 2):
         target = tmp_path / f"shard{k}.json"
-        assert main(
-            ["run", "--shard", f"{k}/2", "--format", "json", "-o", str(target), str(notebooks)]
-        ) in (0, 1)
+        args = ["--shard", f"{k}/2", "--html", str(html), "--format", "json", "-o", str(target)]
+        assert main(["run", *args, str(notebooks)]) in (0, 1)
+        report = json.loads(target.read_text())
+        seen += [Path(n["path"]).name for n in report["notebooks"]]
+        assert report["shard"] == {"index": k, "count": 2}
         reports.append(str(target))
+    assert sorted(seen) == ["fails.ipynb", "n0.ipynb", "n1.ipynb", "n2.ipynb"]
+    index = html / "index.html"
+    assert index.read_text().count("<tr data-verdict") < 4  # the last shard's alone
     capsys.readouterr()
     assert main(["run", "--merge-reports", *reports, "--format", "json"]) == 1
     merged = json.loads(capsys.readouterr().out)
@@ -142,6 +146,13 @@ def test_html_and_shards(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert merged["summary_line"].startswith("4 notebooks: 1 fail_error, 3 pass in ")
     page = (html / html_file(notebooks / "fails.ipynb")).read_text()
     assert 'id="nbtools-failure"' in page and "boom" in page
+
+    assert main(["report", "merge", *reports, "--html", str(html)]) == 1
+    text = index.read_text()
+    assert text.count("<tr data-verdict") == 4
+    assert "4 notebooks: 1 fail_error, 3 pass" in text
+    links = re.findall(r'href="([^"#]+\.html)"', text)
+    assert len(links) == 8 and all((html / link).is_file() for link in links)
 
 
 def html_file(path: Path) -> str:

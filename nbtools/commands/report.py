@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from nbtools.options import Option
+
 if TYPE_CHECKING:
     import argparse
 
     from nbtools.commands import Request
-    from nbtools.options import Option
     from nbtools.report import Report
 
 NAME = "report"
@@ -21,7 +22,16 @@ INHERIT: tuple[str, ...] = ()
 #: a missing shard report is the merge's own error (exit 2, naming the shard)
 PATHS_EXIST = False
 
-OPTIONS: dict[str, Option] = {}
+OPTIONS: dict[str, Option] = {
+    "html": Option(
+        str,
+        None,
+        "write DIR/index.html over every shard's notebooks (gather the shards' --html pages "
+        "in DIR first; each shard's own index lists only its notebooks)",
+        metavar="DIR",
+        configurable=False,
+    ),
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,12 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(request: Request) -> Report:
-    return merge_files(request.paths)
-
-
-def merge_files(paths: list[str]) -> Report:
-    """The merged report (``report merge`` and ``run --merge-reports``)."""
     import nbtools.execute.rules  # noqa: F401 - registers the run/* rules for SARIF and GitHub
-    from nbtools.reportmerge import merge_files as merge
+    from nbtools.reportmerge import merge_files
 
-    return merge(paths)
+    return merge_files(request.paths, request.options["html"])

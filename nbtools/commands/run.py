@@ -140,7 +140,8 @@ def execute(request: Request) -> Report:
     if options["merge_reports"]:
         from nbtools.reportmerge import merge_files
 
-        return merge_files(options["merge_reports"])  # the same as `nbtools report merge`
+        # the same as `nbtools report merge`
+        return merge_files(options["merge_reports"], options["html"])
     from nbtools.execute.pipeline import run_notebooks
     from nbtools.execute.settings import RunSettings
 

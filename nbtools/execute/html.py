@@ -29,7 +29,7 @@ def html_name(path: str) -> str:
     """A flat file name for a notebook path (``a/b.ipynb`` -> ``a__b.html``)."""
     relative = os.path.normpath(path).lstrip(os.sep).replace(os.sep, "__")
     stem = relative[: -len(".ipynb")] if relative.endswith(".ipynb") else relative
-    return stem.replace("..", "_") + ".html"
+    return stem.replace("..", "_").replace("\0", "_") + ".html"
 
 
 def with_markers(nb: dict[str, Any], failing_cell: int | None, reason: str) -> dict[str, Any]:
