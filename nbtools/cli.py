@@ -13,12 +13,12 @@ import sys
 from typing import TYPE_CHECKING, Any, Sequence, cast
 
 from nbtools import __version__
-from nbtools.commands import COMMANDS, Request
+from nbtools.commands import COMMANDS, Request, command_options
 from nbtools.config import GLOBAL_OPTIONS, load_config, resolve, unknown_keys
 from nbtools.console import Console
 from nbtools.discovery import missing_paths
 from nbtools.errors import ExitCode, NbtoolsError, UsageError
-from nbtools.options import add_options, given_on_command_line
+from nbtools.options import add_options
 from nbtools.renderers import render
 from nbtools.report import FileResult, FileStatus, Report
 
@@ -169,11 +169,7 @@ def _main(argv: list[str], console: Console) -> int:
     console = Console(verbosity=verbosity, color=settings["color"])
     for key in unknown_keys(config, module.NAME, module.OPTIONS, COMMANDS):
         console.warning(f"{config.path}: unknown configuration key {key} (ignored)")
-    if config.path and not config.trusted:  # a tree's pyproject.toml may only narrow
-        from nbtools.trust import refuse_widening
-
-        refuse_widening(config, module.NAME, module.INHERIT, values)
-    options = resolve(values, config, module.NAME, module.OPTIONS, module.INHERIT)
+    options, given_options = command_options(module, values, config)
     exclude = [*settings["exclude"], *settings["extend_exclude"]]
     missing = missing_paths(paths) if module.PATHS_EXIST else []
     given = [p for p in paths if p not in missing]
@@ -183,7 +179,7 @@ def _main(argv: list[str], console: Console) -> int:
         options,
         config,
         console,
-        given_on_command_line(values, module.OPTIONS),
+        given_options,
         exclude,
         format=settings["format"],
         output=settings["output"],

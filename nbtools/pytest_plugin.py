@@ -200,21 +200,16 @@ class NotebookRunner:
 
     def __init__(self, run_args: str, rootdir: str) -> None:
         from nbtools.cli import build_parser
-        from nbtools.config import load_config, resolve
+        from nbtools.commands import command_options
+        from nbtools.config import load_config
         from nbtools.errors import NbtoolsError
-        from nbtools.options import given_on_command_line
 
         try:
             parser, module = build_parser("run")
             assert module is not None
             args = parser.parse_args(["run", *shlex.split(run_args)])
             self.config = load_config([rootdir], args.config)
-            # as cli.py does: a pyproject.toml in the tree may narrow, never widen
-            from nbtools.trust import refuse_widening
-
-            refuse_widening(self.config, module.NAME, (), vars(args))
-            self.options = resolve(vars(args), self.config, module.NAME, module.OPTIONS)
-            self.given = given_on_command_line(vars(args), module.OPTIONS)
+            self.options, self.given = command_options(module, vars(args), self.config)
         except (NbtoolsError, ValueError) as exc:
             raise pytest.UsageError(f"--nbtools-run-args {run_args!r}: {exc}") from None
         # pytest chooses the notebooks: no shards, no merging

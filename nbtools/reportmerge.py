@@ -162,8 +162,10 @@ def _check_notebook_entry(entry: dict[str, Any], path: str) -> None:
         value = entry.get(key)
         if value is None and key != "path":
             continue
-        bad = isinstance(value, bool) or not isinstance(value, kinds)
-        if bad or (key == "duration_s" and not 0 <= value < float("inf")):
+        ok = isinstance(value, kinds) and not isinstance(value, bool)
+        if ok and isinstance(value, (int, float)):  # a duration
+            ok = 0 <= value < float("inf")
+        if not ok:
             raise InputError(path, f"malformed notebook entry: {key} {value!r}")
 
 

@@ -82,6 +82,22 @@ class Command(Protocol):
         """Do the work and say what happened; never print (renderers do)."""
 
 
+def command_options(
+    command: Command, values: Mapping[str, Any], config: Config
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """``command``'s options, resolved (flags over its ``[tool.nbtools]`` table over the
+    tables it inherits over defaults), and the ones typed on the command line. A tree's
+    ``pyproject.toml`` may only narrow (ConfigError otherwise). ``nbtools`` and
+    ``pytest --nbtools`` both resolve a command's options here."""
+    from nbtools.config import resolve
+    from nbtools.options import given_on_command_line
+    from nbtools.trust import refuse_widening
+
+    refuse_widening(config, command.NAME, command.INHERIT, values)
+    options = resolve(values, config, command.NAME, command.OPTIONS, command.INHERIT)
+    return options, given_on_command_line(values, command.OPTIONS)
+
+
 if TYPE_CHECKING:  # mypy checks that every command module is a Command
     from nbtools.commands import (
         check,
