@@ -11,8 +11,10 @@ children), and the ratio new/base (above 1.0: the new tree is slower).
 
 Scenarios: one pre-commit style ``strip`` of a small dirty notebook, ``--version``, a batch
 ``strip`` of ``../shared/corpus/public``, ``strip --check``, ``scan`` and ``check`` of that
-corpus, and ``run -j 2`` of ``../shared/corpus/exec-bench`` (small notebooks made for
-benchmarks: no network, no installs) on this venv's kernel.
+corpus, ``run -j 2`` of ``../shared/corpus/exec-bench`` (small notebooks made for
+benchmarks: no network, no installs) on this venv's kernel, and ``run -j 2`` of two
+notebooks that sleep 2 s (as many notebooks as workers). ``--only WORD`` runs the scenarios
+whose title holds WORD.
 
 ``--write`` replaces the ``## against the previous version`` section of docs/benchmarks.md.
 """
@@ -77,6 +79,24 @@ def _run(scratch: Path) -> list[str]:
     return ["run", "-j", "2", str(_copy(EXEC, scratch))]
 
 
+def _run_as_many_as_workers(scratch: Path) -> list[str]:
+    """Two notebooks of 2 s of cell work on two workers (a pre-merge run of what changed)."""
+    import json
+
+    folder = scratch / "pair"
+    folder.mkdir()
+    cell = {"cell_type": "code", "execution_count": None, "id": "c0", "metadata": {}}
+    for name in ("a", "b"):
+        nb = {
+            "cells": [{**cell, "outputs": [], "source": "import time\ntime.sleep(2)"}],
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+        (folder / f"{name}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    return ["run", "-j", "2", str(folder)]
+
+
 SCENARIOS: list[tuple[str, Prepare, int]] = [
     ("strip one small notebook (pre-commit call)", _strip_one, 3),
     ("nbtools --version", lambda _: ["--version"], 3),
@@ -85,6 +105,7 @@ SCENARIOS: list[tuple[str, Prepare, int]] = [
     ("scan the corpus", _scan, 1),
     ("check the corpus (strip, hidden-state, secrets)", _check, 1),
     ("run -j 2 (24 small notebooks)", _run, 1),
+    ("run -j 2 (2 notebooks of 2 s)", _run_as_many_as_workers, 1),
 ]
 
 
@@ -100,10 +121,12 @@ def _timed(tree: Path, argv: list[str]) -> tuple[float, float]:
 
 
 def measure(
-    trees: dict[str, Path], repeat: int
+    trees: dict[str, Path], repeat: int, only: list[str]
 ) -> list[tuple[str, dict[str, tuple[float, float]]]]:
     results = []
     for title, prepare, factor in SCENARIOS:
+        if only and not any(word in title for word in only):
+            continue
         if not (PUBLIC.is_dir() and EXEC.is_dir()):
             raise SystemExit(f"{SHARED}: the shared corpora are missing")
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
@@ -155,13 +178,16 @@ def main() -> None:
     parser.add_argument("--label", default="the previous version", help="what --base is")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument(
+        "--only", action="append", default=[], help="scenarios whose title holds this word"
+    )
     args = parser.parse_args()
     trees = {"base": args.base.resolve(), "new": REPO}
     for tree in trees.values():
         subprocess.run(
             [sys.executable, "-m", "compileall", "-q", str(tree / "nbtools")], check=True
         )
-    results = measure(trees, args.repeat)
+    results = measure(trees, args.repeat, args.only)
     load = os.getloadavg()[0]
     runs = (
         f"Base: {args.label}. Python {platform.python_version()}; median of {args.repeat} runs "
