@@ -173,10 +173,14 @@ def test_check_suppresses_what_the_scan_allowlist_accepts_as_scan_does(
             [(Path(f["path"]).name, f["rule"]) for f in data["findings"]],
             [(Path(f["path"]).name, f["suppression"]["source"]) for f in data["suppressed"]],
         )
-    assert by_command["check"] == by_command["scan"] == (
-        1,
-        [("real.ipynb", "scan/github-token")],
-        [("fake.ipynb", "allowlist")],
+    assert (
+        by_command["check"]
+        == by_command["scan"]
+        == (
+            1,
+            [("real.ipynb", "scan/github-token")],
+            [("fake.ipynb", "allowlist")],
+        )
     )
     # the allowlist is the credential scan's: a paths-only entry leaves other checks alone
     write_nb(

@@ -43,10 +43,31 @@ def changed_files(ref: str, cwd: str) -> tuple[str, set[str]]:
     if ref.startswith("-"):
         raise UsageError(f"--changed-since {ref!r}: not a git revision")
     root = _git(["rev-parse", "--show-toplevel"], cwd).strip()
-    base = _git(["merge-base", ref, "HEAD"], root).strip()
+    base = _merge_base(ref, root)
     names = _git(["diff", "--name-only", "-z", "--no-renames", base, "--"], root).split("\0")
     names += _git(["ls-files", "--others", "--exclude-standard", "-z"], root).split("\0")
     return root, {os.path.normpath(os.path.join(root, n)) for n in names if n}
+
+
+def _merge_base(ref: str, root: str) -> str:
+    """The merge base of ``ref`` and HEAD; a UsageError that says why there is none, and
+    what to fetch when the clone is shallow (CI checkouts are, by default)."""
+    try:
+        return _git(["merge-base", ref, "HEAD"], root).strip()
+    except UsageError as exc:
+        message = str(exc)
+        if message.endswith(": "):  # git says nothing when the histories do not meet
+            message += f"{ref} and HEAD have no common ancestor in this clone"
+        try:
+            shallow = _git(["rev-parse", "--is-shallow-repository"], root).strip() == "true"
+        except UsageError:
+            shallow = False
+        if shallow:
+            message += (
+                "; this clone is shallow: fetch the history it needs (actions/checkout with "
+                "fetch-depth: 0, or git fetch --unshallow)"
+            )
+        raise UsageError(message) from None
 
 
 def _imports(code: str) -> tuple[set[str], set[str]]:
