@@ -340,6 +340,46 @@ def test_shell_commands_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 @pytest.mark.kernel
+def test_every_shell_command_of_a_cell_is_judged_not_only_the_last(tmp_path: Path) -> None:
+    """A download that fails before an unpacking that works (or the other way round): each
+    failing line is named with its own status, and the user's namespace keeps no trace."""
+    from nbtools.execute.executor import execute_notebook
+    from nbtools.execute.kernels import LocalKernelFactory
+    from nbtools.execute.process import KernelRequest, kernel_environment
+
+    nb = make_nb(
+        [
+            make_cell(source="!sh -c 'exit 4'\n!true"),
+            make_cell(source="for code in (0, 5):\n    !sh -c 'exit {code}'"),
+            make_cell(source="!true\n!nbtools-no-such-command\n!true"),
+            make_cell(source="print(sorted(k for k in globals() if 'nbtools' in k))"),
+        ]
+    )
+    with LocalKernelFactory() as factory:
+        kernel = factory(KernelRequest("python3", str(tmp_path), kernel_environment()))
+        run = execute_notebook(nb, kernel)
+    assert run.cells[0].shell_failures == [("!sh -c 'exit 4'", "exited with status 4")]
+    assert run.cells[1].shell_failures == [("!sh -c 'exit {code}'", "exited with status 5")]
+    assert run.cells[2].shell_failures == [
+        ("!nbtools-no-such-command", "`nbtools-no-such-command`: command not found")
+    ]
+    assert run.cells[3].outputs[0]["text"] == "[]\n"
+
+
+def test_failed_commands_pairs_statuses_with_lines() -> None:
+    from nbtools.execute.shell import failed_commands
+
+    lines = ["!wget url", "!unzip data.zip"]
+    assert failed_commands(lines, [4, 9]) == [
+        ("!wget url", "exited with status 4"),
+        ("!unzip data.zip", "exited with status 9"),
+    ]
+    assert failed_commands(lines, [0, 0]) == []
+    assert failed_commands(lines, [4, None, 0]) == [("!unzip data.zip", "exited with status 4")]
+    assert failed_commands(["!x"], [True, "1", 2, 3]) == [("!x", "exited with status 2")]
+
+
+@pytest.mark.kernel
 def test_untagged_error_outputs_fail_and_frozen_cells_are_skipped(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -110,11 +110,10 @@ def _failed_installs(
         text = _text(cell_run.outputs)
         network = bool(NETWORK_RE.search(text))
         source = source_text(nb_cells[index]) if index < len(nb_cells) else ""
-        commands = [c for c, _ in cell_run.shell_failures] or [
-            line.strip() for line in source.splitlines() if PIP_RE.search(line)
-        ]
-        if cell_run.shell_failures or (network and commands):
-            found.append((index, commands[-1] if commands else "", network))
+        failed = [c for c, _ in cell_run.shell_failures]  # the first one failed first
+        installs = [line.strip() for line in source.splitlines() if PIP_RE.search(line)]
+        if failed or (network and installs):
+            found.append((index, failed[0] if failed else installs[-1], network))
     return found
 
 

@@ -93,6 +93,7 @@ async def _execute(
         client.reset_execution_trackers()
         if options.audit:
             await _audit(client, kc, start=True)
+        client.nbtools_statuses = await _record_shell_statuses(client, node)
         await _cells(client, node, kernel, options, run)
         run.executed_nb = json.loads(json.dumps(node))
         if options.audit and run.first_error is None and not run.failure:
@@ -185,18 +186,25 @@ async def _cells(
 async def _after_cell(client: Any, source: str, cell_run: CellRun, run: NotebookRun) -> None:
     """Ask the kernel what a cell's outputs cannot say: the exit status of its shell
     commands, and, after an import failed, which distributions are installed."""
+    from nbtools.execute import shell
     from nbtools.execute.causerules import IMPORT_ERRORS
-    from nbtools.execute.shell import shell_commands, shell_not_found
 
-    commands = shell_commands(source)
+    commands = shell.shell_commands(source)
     if commands:
-        for name in shell_not_found(cell_run.outputs):
-            cell_run.shell_failures.append((commands[-1], f"`{name}`: command not found"))
+        for name in shell.shell_not_found(cell_run.outputs):
+            line = shell.not_found_line(commands, name)
+            cell_run.shell_failures.append((line, f"`{name}`: command not found"))
+        statuses = None
+        if client.nbtools_statuses:  # read every cell's, so none is left for the next
+            statuses = _literal((await _ask(client, {"s": shell.TAKE})).get("s"))
         if not cell_run.shell_failures and cell_run.status is not CellStatus.ERROR:
-            answer = await _ask(client, {"exit": "get_ipython().user_ns.pop('_exit_code', None)"})
-            code = _literal(answer.get("exit"))
-            if isinstance(code, int) and code != 0:
-                cell_run.shell_failures.append((commands[-1], f"exited with status {code}"))
+            if not isinstance(statuses, list):  # no recorder: the last status only
+                answer = await _ask(
+                    client, {"exit": "get_ipython().user_ns.pop('_exit_code', None)"}
+                )
+                statuses = [_literal(answer.get("exit"))]
+                commands = commands[-1:]
+            cell_run.shell_failures += shell.failed_commands(commands, statuses)
     if cell_run.ename in IMPORT_ERRORS and "installed" not in run.environment:
         answer = await _ask(
             client, {"installed": _INSTALLED, "python": "__import__('sys').executable"}
@@ -215,12 +223,27 @@ _INSTALLED = (
 )
 
 
-async def _ask(client: Any, expressions: dict[str, str]) -> dict[str, str]:
-    """Evaluate ``expressions`` in the kernel without a trace (a silent request: no
-    execution count, no history, no output); each value's repr, or nothing on failure."""
+async def _record_shell_statuses(client: Any, node: Any) -> bool:
+    """Install :data:`~nbtools.execute.shell.RECORDER` when a cell runs shell commands;
+    whether it is in place (a kernel without IPython's shell has none)."""
+    from nbtools.execute import shell
+
+    sources = (str(c.source) for c in node.cells if c.cell_type == "code")
+    if not shell.has_shell_commands(sources):
+        return False
+    answer = await _ask(
+        client, {"ok": "'_nbtools_shell' in __import__('sys').modules"}, shell.RECORDER
+    )
+    return _literal(answer.get("ok")) is True
+
+
+async def _ask(client: Any, expressions: dict[str, str], code: str = "") -> dict[str, str]:
+    """Evaluate ``expressions`` in the kernel (after ``code``) without a trace (a silent
+    request: no execution count, no history, no output); each value's repr, or nothing on
+    failure."""
     try:
         msg_id = client.kc.execute(
-            "", silent=True, store_history=False, user_expressions=expressions
+            code, silent=True, store_history=False, user_expressions=expressions
         )
         reply = None
         deadline = time.monotonic() + ASK_TIMEOUT
