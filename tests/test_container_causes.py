@@ -33,6 +33,17 @@ def test_causes_in_the_image(
             ]
         ),
     )
+    fetch = "!python -c \"import urllib.request as u; u.urlopen('https://pypi.org', timeout=3)\""
+    write_nb(
+        tmp_path / "download.ipynb",
+        make_nb(
+            [
+                # the download fails for lack of network, then the unpacking for lack of it
+                make_cell(source=f"{fetch}\n!ls data.zip"),
+                make_cell(source="open('data.zip')"),
+            ]
+        ),
+    )
     write_nb(
         tmp_path / "ver.ipynb",
         make_nb(
@@ -63,6 +74,10 @@ def test_causes_in_the_image(
     assert net["cause"] == "network", net["reason"]
     assert "`!pip install --retries 1 --timeout 3 lightgbm` in cell 1" in net["cause_message"]
     assert "rerun with `--network host`" in net["cause_message"]
+    download = entries["download.ipynb"]
+    assert download["cause"] == "network", download["reason"]
+    assert "urlopen" in download["cause_message"] and "in cell 1" in download["cause_message"]
+    assert "`!ls data.zip`" not in download["cause_message"]
     ver = entries["ver.ipynb"]
     assert (ver["verdict"], ver["cause"]) == ("fail_mismatch", "output-mismatch")
     assert ver["first_hidden_state_cell"] is None
