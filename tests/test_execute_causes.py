@@ -353,6 +353,9 @@ def test_every_shell_command_of_a_cell_is_judged_not_only_the_last(tmp_path: Pat
             make_cell(source="for code in (0, 5):\n    !sh -c 'exit {code}'"),
             make_cell(source="!true\n!nbtools-no-such-command\n!true"),
             make_cell(source="print(sorted(k for k in globals() if 'nbtools' in k))"),
+            # a status the cell's source does not show stays with its own cell
+            make_cell(source="get_ipython().system('exit 6')"),
+            make_cell(source="!true"),
         ]
     )
     with LocalKernelFactory() as factory:
@@ -364,6 +367,7 @@ def test_every_shell_command_of_a_cell_is_judged_not_only_the_last(tmp_path: Pat
         ("!nbtools-no-such-command", "`nbtools-no-such-command`: command not found")
     ]
     assert run.cells[3].outputs[0]["text"] == "[]\n"
+    assert run.cells[4].shell_failures == [] and run.cells[5].shell_failures == []
 
 
 def test_failed_commands_pairs_statuses_with_lines() -> None:

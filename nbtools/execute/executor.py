@@ -93,7 +93,7 @@ async def _execute(
         client.reset_execution_trackers()
         if options.audit:
             await _audit(client, kc, start=True)
-        client.nbtools_statuses = await _record_shell_statuses(client, node)
+        client.nbtools_recorder = await _record_shell_statuses(client, node)
         await _cells(client, node, kernel, options, run)
         run.executed_nb = json.loads(json.dumps(node))
         if options.audit and run.first_error is None and not run.failure:
@@ -180,22 +180,22 @@ async def _cells(
             cell_run.evalue = error.get("evalue")
             cell_run.traceback = list(error.get("traceback") or [])
         if cell_run.status in (CellStatus.OK, CellStatus.ERROR, CellStatus.EXPECTED_ERROR):
-            await _after_cell(client, str(cell.source), cell_run, run)
+            await _after_cell(client, cell, cell_run, run)
 
 
-async def _after_cell(client: Any, source: str, cell_run: CellRun, run: NotebookRun) -> None:
+async def _after_cell(client: Any, cell: Any, cell_run: CellRun, run: NotebookRun) -> None:
     """Ask the kernel what a cell's outputs cannot say: the exit status of its shell
     commands, and, after an import failed, which distributions are installed."""
     from nbtools.execute import shell
     from nbtools.execute.causerules import IMPORT_ERRORS
 
-    commands = shell.shell_commands(source)
+    commands = shell.shell_commands(str(cell.source))
     if commands:
         for name in shell.shell_not_found(cell_run.outputs):
             line = shell.not_found_line(commands, name)
             cell_run.shell_failures.append((line, f"`{name}`: command not found"))
         statuses = None
-        if client.nbtools_statuses:  # read every cell's, so none is left for the next
+        if client.nbtools_recorder:
             statuses = _literal((await _ask(client, {"s": shell.TAKE})).get("s"))
         if not cell_run.shell_failures and cell_run.status is not CellStatus.ERROR:
             if not isinstance(statuses, list):  # no recorder: the last status only
@@ -228,8 +228,7 @@ async def _record_shell_statuses(client: Any, node: Any) -> bool:
     whether it is in place (a kernel without IPython's shell has none)."""
     from nbtools.execute import shell
 
-    sources = (str(c.source) for c in node.cells if c.cell_type == "code")
-    if not shell.has_shell_commands(sources):
+    if not any(shell.shell_commands(str(c.source)) for c in node.cells if c.cell_type == "code"):
         return False
     answer = await _ask(
         client, {"ok": "'_nbtools_shell' in __import__('sys').modules"}, shell.RECORDER

@@ -64,22 +64,19 @@ def recorded(cmd, *args, **kwargs):
         code = shell.user_ns.get("_exit_code")
         statuses.append(code if isinstance(code, int) and sys.exc_info()[0] is None else None)
 def take():
-    taken = list(statuses)
+    return list(statuses)
+def clear(*args, **kwargs):
     del statuses[:]
-    return taken
 shell.system = recorded
+shell.events.register("pre_run_cell", clear)
 module = types.ModuleType("_nbtools_shell")
 module.take = take
 sys.modules["_nbtools_shell"] = module
 """
 RECORDER = f"exec({_RECORDER_SOURCE!r}, {{'get_ipython': get_ipython}})"
-#: the statuses recorded since the last call, in call order (None: the call raised)
+#: the statuses of the last cell's calls, in call order (None: the call raised); the list
+#: is emptied as each cell starts (IPython's ``pre_run_cell``, which a silent request skips)
 TAKE = "__import__('_nbtools_shell').take()"
-
-
-def has_shell_commands(sources: Iterable[str]) -> bool:
-    """Whether any of these code cell sources runs a shell command."""
-    return any(_SHELL_LINE_RE.match(line) for source in sources for line in source.splitlines())
 
 
 def failed_commands(commands: Sequence[str], statuses: Sequence[Any]) -> list[tuple[str, str]]:
