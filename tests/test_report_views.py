@@ -228,14 +228,15 @@ def test_a_merged_run_puts_what_its_shards_said_first_and_counts_its_shards() ->
     report = Report("run", result=_run_result(merged_shards=2, extra=extra))
     data = _json(report)
     assert list(data) == [*COMMON, "interpreter", "warnings_seen", "notebooks", "summary_line"]
-    # a merge words its summary as before: no cached count, no interpreter, the shards
+    # a merge words its summary as a single run does (cached count; the interpreter when
+    # the merge found one for every shard, not a section copied from a shard), and the shards
     assert (
         data["summary_line"]
         == headline(report)
-        == ("2 notebooks: 1 fail_error, 1 pass in 2.0 s (longest of 2 shards)")
+        == ("2 notebooks: 1 fail_error, 1 pass (1 cached) in 2.0 s (longest of 2 shards)")
     )
     one = Report("run", result=_run_result(merged_shards=1))
-    assert headline(one) == "2 notebooks: 1 fail_error, 1 pass in 2.0 s"
+    assert headline(one) == "2 notebooks: 1 fail_error, 1 pass (1 cached) in 2.0 s"
     assert _text(report) == ["--- b.ipynb: x"]
 
 
