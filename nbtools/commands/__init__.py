@@ -91,9 +91,11 @@ def command_options(
     ``pytest --nbtools`` both resolve a command's options here."""
     from nbtools.config import resolve
     from nbtools.options import given_on_command_line
-    from nbtools.trust import refuse_widening
 
-    refuse_widening(config, command.NAME, command.INHERIT, values)
+    if config.path and not config.trusted:  # only then is there anything to refuse
+        from nbtools.trust import refuse_widening
+
+        refuse_widening(config, command.NAME, command.INHERIT, values)
     options = resolve(values, config, command.NAME, command.OPTIONS, command.INHERIT)
     return options, given_on_command_line(values, command.OPTIONS)
 
