@@ -5,7 +5,8 @@
 ``DIR`` holds an earlier checkout's source (``git archive REV | tar -x -C DIR``). Both trees
 are byte-compiled (as pip does on install), then each scenario runs as whole processes
 (``python -m nbtools ...`` with the tree on ``PYTHONPATH``), the two trees alternating run by
-run so that load from other processes falls on both alike. Inputs are fresh copies (not
+run (and which goes first, round by round) so that load from other processes falls on both
+alike. Inputs are fresh copies (not
 timed). Reported: median wall time and median CPU (user + system of the process and its
 children), and the ratio new/base (above 1.0: the new tree is slower).
 
@@ -130,8 +131,11 @@ def measure(
         if not (PUBLIC.is_dir() and EXEC.is_dir()):
             raise SystemExit(f"{SHARED}: the shared corpora are missing")
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
-        for _ in range(repeat * factor):
-            for name, tree in trees.items():
+        for round_ in range(repeat * factor):
+            # which tree goes first alternates too: the second of two runs in a row was
+            # measured slower on this machine, whichever tree it was
+            order = list(trees.items())
+            for name, tree in order if round_ % 2 == 0 else reversed(order):
                 with tempfile.TemporaryDirectory() as scratch:
                     argv = prepare(Path(scratch))
                     samples[name].append(_timed(tree, argv))
