@@ -15,36 +15,23 @@ if TYPE_CHECKING:
     from nbtools.report import Report
 
 
-def _counted(notebooks: list[dict[str, Any]], elapsed: float, cached_too: bool) -> str:
-    """``4 notebooks: 1 fail_error, 3 pass (2 cached) in 2.0 s``."""
+def run_summary(
+    notebooks: list[dict[str, Any]],
+    elapsed: float,
+    interpreter: dict[str, Any] | None = None,
+    shards: int = 1,
+) -> str:
+    """``4 notebooks: 1 fail_error, 3 pass (2 cached) in 2.0 s; kernels ran on ...``; a
+    merge of several shards adds `` (longest of N shards)`` after the time."""
     counts: dict[str, int] = {}
     for entry in notebooks:
         verdict = str(entry.get("verdict"))
         counts[verdict] = counts.get(verdict, 0) + 1
     parts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
-    cached = sum(1 for entry in notebooks if entry.get("cached")) if cached_too else 0
+    cached = sum(1 for entry in notebooks if entry.get("cached"))
     parts += f" ({cached} cached)" if cached else ""
     noun = "notebook" if len(notebooks) == 1 else "notebooks"
-    return f"{len(notebooks)} {noun}: {parts or 'nothing run'} in {elapsed:.1f} s"
-
-
-def run_summary(
-    notebooks: list[dict[str, Any]], elapsed: float, interpreter: dict[str, Any] | None = None
-) -> str:
-    """``4 notebooks: 1 fail_error, 3 pass (2 cached) in 2.0 s; kernels ran on ...``."""
-    line = _counted(notebooks, elapsed, cached_too=True)
-    return line + (f"; {ran_on(interpreter)}" if interpreter and notebooks else "")
-
-
-def merged_summary(
-    notebooks: list[dict[str, Any]],
-    elapsed: float,
-    shards: int,
-    interpreter: dict[str, Any] | None = None,
-) -> str:
-    """As a single run's, with the shards: ``4 notebooks: 1 fail_error, 3 pass (2 cached)
-    in 2.0 s (longest of 2 shards); kernels ran on ...`` (when every shard ran on one)."""
-    line = _counted(notebooks, elapsed, cached_too=True)
+    line = f"{len(notebooks)} {noun}: {parts or 'nothing run'} in {elapsed:.1f} s"
     line += f" (longest of {shards} shards)" if shards > 1 else ""
     return line + (f"; {ran_on(interpreter)}" if interpreter and notebooks else "")
 
@@ -68,11 +55,8 @@ class RunView(View):
         result = report.result
         if not isinstance(result, RunResult):
             return super().summary(report)
-        if result.merged_shards is not None:
-            return merged_summary(
-                result.notebooks, result.elapsed_s, result.merged_shards, result.interpreter
-            )
-        return run_summary(result.notebooks, result.elapsed_s, result.interpreter)
+        shards = result.merged_shards or 1
+        return run_summary(result.notebooks, result.elapsed_s, result.interpreter, shards)
 
     def text_lines(self, report: Report) -> list[str]:
         result = report.result
